@@ -1,0 +1,500 @@
+-- boot.lua: turns a fresh Lua state into one alc session sandbox.
+--
+-- Run once per VM by alc/engine/lua.py with two arguments:
+--   host  a table of Python callbacks (wrapped below; never reachable by strategy code)
+--   cfg   {math_seed, max_ticks, max_step_seconds, hook_every}
+-- and returns the control table the engine drives the session with:
+--   control.start(fn, ...)   create the strategy coroutine
+--   control.step(...)        resume it; returns one of
+--                              "yield", <flat query fields ...>   (alc.llm / alc.llm_batch paused)
+--                              "done", <result>
+--                              "error", <error value>, <traceback>
+--                              "limit", "timeout"|"memory_limit", <message>
+--   control.encode(v)        JSON text of a Lua value (sorted keys, alc.NULL -> null)
+--   control.mark_array(t)    give t the array metatable (so it encodes as [] even when empty)
+--
+-- The pause rule, stated once: alc.llm and alc.llm_batch pause the session; nothing else does.
+local host, cfg = ...
+
+local raw = {
+  resume = coroutine.resume, yield = coroutine.yield, create = coroutine.create,
+  status = coroutine.status, wrap = coroutine.wrap, running = coroutine.running,
+  sethook = debug.sethook, traceback = debug.traceback, load = load,
+  type = type, error = error, select = select, pack = table.pack, unpack = table.unpack,
+  getmetatable = getmetatable, setmetatable = setmetatable, tostring = tostring,
+  pairs = pairs, next = next, rawequal = rawequal, sort = table.sort, concat = table.concat,
+  format = string.format, tonumber = tonumber, mtype = math.type, huge = math.huge, os_time = os.time,
+  os_date = os.date, floor = math.floor, randomseed = math.randomseed,
+}
+
+---------------------------------------------------------------------------------------------
+-- values shared with Python
+---------------------------------------------------------------------------------------------
+local NULL = raw.setmetatable({}, {
+  __name = "alc.NULL",
+  __tostring = function() return "null" end,
+  __newindex = function() raw.error("alc.NULL is read-only", 2) end,
+  __metatable = "alc.NULL",
+})
+local ARRAY_MT = { __name = "alc.array" }
+local REQUEST = {}
+
+local function mark_array(t)
+  if raw.getmetatable(t) == nil then raw.setmetatable(t, ARRAY_MT) end
+  return t
+end
+
+---------------------------------------------------------------------------------------------
+-- JSON encoding (sorted keys, compact); decoding happens in Python
+---------------------------------------------------------------------------------------------
+local escapes = {
+  ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f',
+  ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t',
+}
+local function escape_char(c)
+  return escapes[c] or raw.format("\\u%04x", c:byte())
+end
+local function encode_string(s)
+  return '"' .. s:gsub('[%c"\\]', escape_char) .. '"'
+end
+
+local encode_value
+local function encode_table(t, stack, path)
+  if stack[t] then
+    raw.error("alc.json_encode: cannot encode a cyclic table (at " .. path .. ")", 0)
+  end
+  stack[t] = true
+  local mt = raw.getmetatable(t)
+  local n, count, max = #t, 0, 0
+  for k in raw.pairs(t) do
+    count = count + 1
+    if raw.mtype(k) == "integer" and k > max then max = k end
+  end
+  local out = {}
+  if mt == ARRAY_MT or (count > 0 and count == n and max == n) then
+    for i = 1, n do out[i] = encode_value(t[i], stack, path .. "[" .. i .. "]") end
+    stack[t] = nil
+    return "[" .. raw.concat(out, ",") .. "]"
+  end
+  local keys = {}
+  for k in raw.pairs(t) do
+    local kt = raw.type(k)
+    if kt == "string" then
+      keys[#keys + 1] = k
+    elseif kt == "number" then
+      keys[#keys + 1] = raw.tostring(k)
+    else
+      raw.error("alc.json_encode: cannot encode a " .. kt .. " key (at " .. path .. ")", 0)
+    end
+  end
+  raw.sort(keys)
+  for i, ks in raw.pairs(keys) do
+    local v = t[ks]
+    if v == nil then v = t[raw.tonumber(ks)] end
+    out[i] = encode_string(ks) .. ":" .. encode_value(v, stack, path .. "." .. ks)
+  end
+  stack[t] = nil
+  return "{" .. raw.concat(out, ",") .. "}"
+end
+
+encode_value = function(v, stack, path)
+  local vt = raw.type(v)
+  if vt == "string" then
+    return encode_string(v)
+  elseif vt == "number" then
+    if v ~= v or v == raw.huge or v == -raw.huge then return "null" end
+    if raw.mtype(v) == "integer" then return raw.format("%d", v) end
+    local s = raw.format("%.17g", v)
+    if not s:find("[%.eEn]") then s = s .. ".0" end
+    return s
+  elseif vt == "boolean" then
+    return v and "true" or "false"
+  elseif vt == "nil" or v == NULL then
+    return "null"
+  elseif vt == "table" then
+    return encode_table(v, stack, path)
+  end
+  raw.error("alc.json_encode: cannot encode a " .. vt .. " value (at " .. path .. ")", 0)
+end
+
+local function encode(v)
+  return encode_value(v, {}, "$")
+end
+
+---------------------------------------------------------------------------------------------
+-- instruction and wall-time limits: a count hook on every strategy coroutine, made sticky
+---------------------------------------------------------------------------------------------
+local monotonic = host.monotonic
+local ticks, deadline, tripped, tripped_message = 0, 0, nil, nil
+
+local function limit_hook()
+  if tripped == nil then
+    ticks = ticks + 1
+    if ticks > cfg.max_ticks then
+      tripped = "timeout"
+      tripped_message = raw.format(
+        "step exceeded the instruction limit (%d instructions)", cfg.max_ticks * cfg.hook_every)
+    elseif monotonic() > deadline then
+      tripped = "timeout"
+      tripped_message = raw.format(
+        "step exceeded the wall-time limit (%.1f s)", cfg.max_step_seconds)
+    else
+      return
+    end
+  end
+  -- sticky: from now on every instruction fails, so pcall cannot swallow the limit
+  raw.sethook(limit_hook, "", 1)
+  raw.error(tripped_message, 0)
+end
+
+local function guard(co)
+  raw.sethook(co, limit_hook, "", cfg.hook_every)
+  return co
+end
+
+---------------------------------------------------------------------------------------------
+-- coroutines: strategy code may use its own; engine requests yielded inside them pass through
+---------------------------------------------------------------------------------------------
+local function pass_through(co, ok, first, ...)
+  if ok and first == REQUEST and raw.status(co) == "suspended" then
+    return pass_through(co, raw.resume(co, raw.yield(REQUEST, ...)))
+  end
+  return ok, first, ...
+end
+
+local sandbox_coroutine = {
+  create = function(f) return guard(raw.create(f)) end,
+  resume = function(co, ...) return pass_through(co, raw.resume(co, ...)) end,
+  yield = raw.yield,
+  status = raw.status,
+  running = raw.running,
+  isyieldable = coroutine.isyieldable,
+  close = coroutine.close,
+}
+sandbox_coroutine.wrap = function(f)
+  local co = sandbox_coroutine.create(f)
+  return function(...)
+    local r = raw.pack(sandbox_coroutine.resume(co, ...))
+    if not r[1] then raw.error(r[2], 0) end
+    return raw.unpack(r, 2, r.n)
+  end
+end
+
+---------------------------------------------------------------------------------------------
+-- host calls: Python returns (true, value) or (false, message); failures become Lua errors
+---------------------------------------------------------------------------------------------
+local function checked(ok, ...)
+  if not ok then raw.error((...), 3) end
+  return ...
+end
+local function host_fn(name)
+  local f = host[name]
+  return function(...) return checked(f(...)) end
+end
+
+---------------------------------------------------------------------------------------------
+-- the alc table: engine-owned primitives (the stdlib fills in the rest)
+---------------------------------------------------------------------------------------------
+local alc = { NULL = NULL, state = {}, stats = {}, math = {} }
+local now = host_fn("now")
+
+local function llm_item(prompt, opts, where)
+  if raw.type(prompt) ~= "string" then
+    raw.error(where .. ": prompt must be a string, got " .. raw.type(prompt), 3)
+  end
+  local system, max_tokens, flags, extra = nil, 1024, 0, nil
+  if opts ~= nil then
+    if raw.type(opts) ~= "table" then
+      raw.error(where .. ": opts must be a table, got " .. raw.type(opts), 3)
+    end
+    for k, v in raw.pairs(opts) do
+      if k == "system" then
+        if v ~= nil and v ~= NULL and raw.type(v) ~= "string" then
+          raw.error(where .. ": opts.system must be a string", 3)
+        end
+        if v ~= NULL then system = v end
+      elseif k == "max_tokens" then
+        if raw.mtype(v) == nil or v <= 0 then
+          raw.error(where .. ": opts.max_tokens must be a positive number", 3)
+        end
+        max_tokens = raw.floor(v)
+      elseif k == "grounded" then
+        if v then flags = flags | 1 end
+      elseif k == "underspecified" then
+        if v then flags = flags | 2 end
+      else
+        extra = extra or {}
+        extra[k] = v
+      end
+    end
+  end
+  return prompt, system, max_tokens, flags, extra and encode(extra) or nil
+end
+
+function alc.llm(prompt, opts)
+  local p, s, m, f, x = llm_item(prompt, opts, "alc.llm")
+  return (raw.yield(REQUEST, p, s, m, f, x))
+end
+
+function alc.llm_batch(items)
+  if raw.type(items) ~= "table" then
+    raw.error("alc.llm_batch: expected a list of {prompt=..., ...} items", 2)
+  end
+  local n = #items
+  if n == 0 then return mark_array({}) end
+  local flat, j = {}, 0
+  for i = 1, n do
+    local item = items[i]
+    local prompt, opts
+    if raw.type(item) == "string" then
+      prompt = item
+    elseif raw.type(item) == "table" then
+      prompt = item.prompt
+      opts = {}
+      for k, v in raw.pairs(item) do if k ~= "prompt" then opts[k] = v end end
+    else
+      raw.error("alc.llm_batch: item " .. i .. " must be a string or a table", 2)
+    end
+    local p, s, m, f, x = llm_item(prompt, opts, "alc.llm_batch item " .. i)
+    flat[j + 1], flat[j + 2], flat[j + 3], flat[j + 4], flat[j + 5] = p, s, m, f, x
+    j = j + 5
+  end
+  return mark_array({ raw.yield(REQUEST, raw.unpack(flat, 1, j)) })
+end
+
+local log = host_fn("log")
+function alc.log(level, ...)
+  local n = raw.select("#", ...)
+  if n == 0 then
+    return log("info", raw.tostring(level))
+  end
+  local parts = {}
+  for i = 1, n do parts[i] = raw.tostring((raw.select(i, ...))) end
+  return log(raw.tostring(level), raw.concat(parts, " "))
+end
+
+alc.json_encode = function(v) return encode(v) end
+local decode = host_fn("json_decode")
+alc.json_decode = function(s)
+  if raw.type(s) ~= "string" then
+    raw.error("alc.json_decode: expected a string, got " .. raw.type(s), 2)
+  end
+  return decode(s)
+end
+
+alc.time = now
+local budget_remaining = host_fn("budget_remaining")
+alc.budget_remaining = function() return budget_remaining() end
+local progress = host_fn("progress")
+alc.progress = function(step, total, msg) return progress(step, total, msg) end
+local stats_record = host_fn("stats_record")
+local stats_get = host_fn("stats_get")
+alc.stats.record = function(key, value)
+  if raw.type(key) ~= "string" then raw.error("alc.stats.record: key must be a string", 2) end
+  return stats_record(key, encode(value))
+end
+alc.stats.get = function(key) return stats_get(key) end
+
+---------------------------------------------------------------------------------------------
+-- sandboxed standard library
+---------------------------------------------------------------------------------------------
+raw.randomseed(cfg.math_seed)
+local math_seed_counter = 0
+math.randomseed = function(...)
+  if raw.select("#", ...) > 0 then return raw.randomseed(...) end
+  -- no argument would mean "random seed": keep it a deterministic function of the session seed
+  math_seed_counter = math_seed_counter + 1
+  return raw.randomseed(cfg.math_seed, math_seed_counter)
+end
+string.dump = nil
+
+local function write_log(level)
+  return function(...)
+    local parts = {}
+    for i = 1, raw.select("#", ...) do parts[i] = raw.tostring((raw.select(i, ...))) end
+    log(level, raw.concat(parts))
+  end
+end
+
+local function log_file(level)
+  local write = write_log(level)
+  local file = {}
+  function file:write(...) write(...) return self end
+  function file:flush() return self end
+  function file:close() return true end
+  function file:lines() return function() return nil end end
+  function file:read() return nil end
+  function file:setvbuf() return true end
+  return file
+end
+local REFUSED = "file access is not permitted in an alc strategy (use alc.state to keep data)"
+local sandbox_io = {
+  stdout = log_file("info"),
+  stderr = log_file("warn"),
+  stdin = log_file("info"),
+  open = function() return nil, REFUSED, 13 end,
+  lines = function() raw.error(REFUSED, 2) end,
+  popen = function() return nil, "running programs is not permitted in an alc strategy", 13 end,
+  read = function() return nil end,
+  close = function() return true end,
+  tmpfile = function() return nil, REFUSED, 13 end,
+  type = function(f) return nil end,
+}
+sandbox_io.write = function(...) sandbox_io.stdout:write(...) return sandbox_io.stdout end
+sandbox_io.output = function() return sandbox_io.stdout end
+sandbox_io.input = function() return sandbox_io.stdin end
+
+local getenv = host_fn("getenv")
+local clock = host_fn("clock")
+local sandbox_os = {
+  time = function(t)
+    if t ~= nil then return raw.os_time(t) end
+    return raw.floor(now())
+  end,
+  clock = function() return clock() end,
+  date = function(fmt, t)
+    if t == nil then t = raw.floor(now()) end
+    return raw.os_date(fmt, t)
+  end,
+  difftime = os.difftime,
+  getenv = function(name)
+    if raw.type(name) ~= "string" or name:sub(1, 4) ~= "ALC_" then return nil end
+    return getenv(name)
+  end,
+  execute = function() return nil, "exit", 1 end,
+  exit = function() raw.error("os.exit is not permitted in an alc strategy; return a result", 2) end,
+  remove = function() return nil, REFUSED, 13 end,
+  rename = function() return nil, REFUSED, 13 end,
+  tmpname = function() raw.error(REFUSED, 2) end,
+}
+
+local load_source = host_fn("load_source")
+local loaded = {
+  string = string, table = table, math = math, utf8 = utf8, coroutine = sandbox_coroutine,
+  os = sandbox_os, io = sandbox_io, alc = alc,
+}
+local function text_load(chunk, name, mode, env)
+  if mode ~= nil and mode ~= "t" and mode ~= "bt" then
+    return nil, "loading binary chunks is not permitted in an alc strategy"
+  end
+  if env == nil then return raw.load(chunk, name, "t") end
+  return raw.load(chunk, name, "t", env)
+end
+
+local function sandbox_require(name)
+  if raw.type(name) ~= "string" then
+    raw.error("require: module name must be a string", 2)
+  end
+  local mod = loaded[name]
+  if mod ~= nil then return mod end
+  local chunkname, source = load_source(name, "module")
+  local fn, err = raw.load(source, "@" .. chunkname, "t")
+  if fn == nil then raw.error("require " .. name .. ": " .. err, 2) end
+  local result = fn(name, chunkname)
+  if result == nil then result = true end
+  if loaded[name] == nil then loaded[name] = result end
+  return loaded[name]
+end
+
+local package_table = { loaded = loaded, preload = {}, path = "", cpath = "", config = "/\n;\n?\n!\n-\n" }
+
+local keep = {
+  "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select", "tonumber",
+  "tostring", "type", "rawequal", "rawget", "rawset", "rawlen", "setmetatable", "getmetatable",
+  "collectgarbage", "string", "table", "math", "utf8", "_VERSION",
+}
+local env = {}
+local G = _G
+for _, name in raw.pairs(keep) do env[name] = G[name] end
+for k in raw.pairs(G) do G[k] = nil end
+for k, v in raw.pairs(env) do G[k] = v end
+G._G = G
+local _G = G
+_G.coroutine = sandbox_coroutine
+_G.os = sandbox_os
+_G.io = sandbox_io
+_G.print = function(...)
+  local parts = {}
+  for i = 1, raw.select("#", ...) do parts[i] = raw.tostring((raw.select(i, ...))) end
+  log("info", raw.concat(parts, "\t"))
+end
+_G.load = text_load
+_G.loadstring = function(s, name) return text_load(s, name) end
+_G.unpack = table.unpack
+_G.require = sandbox_require
+_G.package = package_table
+_G.dofile = function(path)
+  local chunkname, source = load_source(path, "file")
+  local fn, err = raw.load(source, "@" .. chunkname, "t")
+  if fn == nil then raw.error(err, 2) end
+  return fn()
+end
+_G.loadfile = function(path, mode, fenv)
+  local ok, chunkname, source = host.load_source(path, "file")
+  if not ok then return nil, chunkname end
+  return text_load(source, "@" .. chunkname, mode, fenv)
+end
+_G.alc = alc
+
+---------------------------------------------------------------------------------------------
+-- control surface for the engine
+---------------------------------------------------------------------------------------------
+local co = nil
+local control = {}
+
+function control.start(fn, ...)
+  local args = raw.pack(...)
+  co = guard(raw.create(function() return fn(raw.unpack(args, 1, args.n)) end))
+end
+
+local function finish_step(ok, first, ...)
+  if tripped ~= nil then
+    return "limit", tripped, tripped_message
+  end
+  if not ok then
+    return "error", first, raw.traceback(co)
+  end
+  if raw.status(co) == "dead" then
+    return "done", first
+  end
+  if first == REQUEST then
+    return "yield", ...
+  end
+  return "error", "coroutine.yield was called outside a coroutine created by the strategy", ""
+end
+
+function control.step(...)
+  ticks = 0
+  deadline = monotonic() + cfg.max_step_seconds
+  return finish_step(raw.resume(co, ...))
+end
+
+function control.fail_limit(code, message)
+  tripped, tripped_message = code, message
+end
+
+function control.install(path, fn)
+  local target, name = alc, path
+  local dot = path:find(".", 1, true)
+  while dot do
+    local part = name:sub(1, dot - 1)
+    target[part] = target[part] or {}
+    target = target[part]
+    name = name:sub(dot + 1)
+    dot = name:find(".", 1, true)
+  end
+  target[name] = function(...) return checked(fn(...)) end
+end
+
+function control.load_lib(source, chunkname)
+  local fn, err = raw.load(source, "=" .. chunkname, "t")
+  if fn == nil then raw.error(err, 0) end
+  return fn(alc, control)
+end
+
+control.encode = encode
+control.mark_array = mark_array
+control.NULL = NULL
+control.alc = alc
+control.text_load = text_load
+return control

@@ -1,0 +1,189 @@
+"""Every error alc raises, each with a stable ``error_code``.
+
+The tree::
+
+    AlcError                      root; ``.error_code`` is stable, ``.to_wire()`` the JSON object
+    ├── RequestError              the request was wrong; nothing was applied (CLI exit 2, MCP tool error)
+    │   ├── InvalidInput          invalid_input        malformed id, bad ctx, bad argument
+    │   ├── SessionNotFound       session_not_found    no such session in this store
+    │   ├── UnknownQuery          unknown_query        the query id was never issued by the session
+    │   ├── AlreadyAnswered       already_answered     that query already has an answer
+    │   ├── AmbiguousQuery        ambiguous_query      several queries pending and no id given
+    │   ├── SessionFinished       session_finished     the session is completed, failed or cancelled
+    │   ├── StrategyNotFound      strategy_not_found   no package of that name on the search path
+    │   └── Conflict              conflict             another process advanced the session first
+    └── SessionError              the session itself failed (a ``Failed`` outcome, CLI exit 1)
+        ├── LuaError              lua_error            the strategy raised an error
+        ├── BudgetExceeded        budget_exceeded      ctx.budget would be exceeded by an alc.llm
+        ├── LimitExceeded         a per-step sandbox limit was broken:
+        │   ├── TimeLimitExceeded     timeout          too many instructions or too much wall time
+        │   └── MemoryLimitExceeded   memory_limit     the VM outgrew Limits.max_memory
+        ├── ReplayDiverged        replay_diverged      restore re-ran the code and it asked something else
+        └── SourceChanged         source_changed       the pinned source of the session is unavailable
+
+Request errors are raised to the caller. Session errors are normally not raised: the engine turns
+them into a :class:`alc.Failed` outcome (``status == "error"``) so a failing strategy never throws
+out of ``feed``. Messages are complete sentences that say what to do next.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AlcError",
+    "AlreadyAnswered",
+    "AmbiguousQuery",
+    "BudgetExceeded",
+    "Conflict",
+    "InvalidInput",
+    "LimitExceeded",
+    "LuaError",
+    "MemoryLimitExceeded",
+    "ReplayDiverged",
+    "RequestError",
+    "SessionError",
+    "SessionFinished",
+    "SessionNotFound",
+    "SourceChanged",
+    "StrategyNotFound",
+    "TimeLimitExceeded",
+    "UnknownQuery",
+]
+
+
+class AlcError(Exception):
+    """Root of every alc error.
+
+    Attributes:
+        error_code: stable machine-readable code (see the module docstring).
+        message: the human sentence, also ``str(error)``.
+        session_id: the session concerned, when there is one.
+    """
+
+    error_code: ClassVar[str] = "alc_error"
+
+    def __init__(self, message: str, *, session_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.session_id = session_id
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON error object: ``{"error", "error_code", "status": "error"[, "session_id"]}``."""
+        wire: dict[str, Any] = {
+            "error": self.message,
+            "error_code": self.error_code,
+            "status": "error",
+        }
+        if self.session_id is not None:
+            wire["session_id"] = self.session_id
+        return wire
+
+
+class RequestError(AlcError):
+    """The request was invalid for the current state; nothing was applied."""
+
+    error_code = "invalid_request"
+
+
+class InvalidInput(RequestError):
+    """An argument is malformed (bad session id, ctx not an object, empty answer set, ...)."""
+
+    error_code = "invalid_input"
+
+
+class SessionNotFound(RequestError):
+    """No session with this id exists in the store."""
+
+    error_code = "session_not_found"
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(
+            f"No session {session_id!r} in this store. List sessions with `alc sessions` "
+            "or start one with `alc run`.",
+            session_id=session_id,
+        )
+
+
+class UnknownQuery(RequestError):
+    """The query id was never issued by this session."""
+
+    error_code = "unknown_query"
+
+
+class AlreadyAnswered(RequestError):
+    """The query already has an answer; answers are never applied twice."""
+
+    error_code = "already_answered"
+
+
+class AmbiguousQuery(RequestError):
+    """Several queries are pending and the answer named none of them."""
+
+    error_code = "ambiguous_query"
+
+
+class SessionFinished(RequestError):
+    """The session is terminal (completed, failed or cancelled) and accepts nothing more."""
+
+    error_code = "session_finished"
+
+
+class StrategyNotFound(RequestError):
+    """No strategy package of this name is on the package search path."""
+
+    error_code = "strategy_not_found"
+
+
+class Conflict(RequestError):
+    """Another process (or task) advanced the session between our read and our write."""
+
+    error_code = "conflict"
+
+
+class SessionError(AlcError):
+    """The session failed. Normally reported as a ``Failed`` outcome rather than raised."""
+
+    error_code = "session_error"
+
+
+class LuaError(SessionError):
+    """The strategy raised a Lua error (the message includes the Lua traceback)."""
+
+    error_code = "lua_error"
+
+
+class BudgetExceeded(SessionError):
+    """An ``alc.llm`` call would exceed ``ctx.budget``."""
+
+    error_code = "budget_exceeded"
+
+
+class LimitExceeded(SessionError):
+    """A per-step sandbox limit was broken; see the two subclasses."""
+
+    error_code = "limit_exceeded"
+
+
+class TimeLimitExceeded(LimitExceeded):
+    """A step ran more Lua instructions, or longer, than ``Limits`` allow."""
+
+    error_code = "timeout"
+
+
+class MemoryLimitExceeded(LimitExceeded):
+    """The session's Lua VM needed more memory than ``Limits.max_memory``."""
+
+    error_code = "memory_limit"
+
+
+class ReplayDiverged(SessionError):
+    """Restoring a session re-ran its code and the code asked for something else than recorded."""
+
+    error_code = "replay_diverged"
+
+
+class SourceChanged(SessionError):
+    """The session's pinned source can no longer be found, so it cannot be replayed faithfully."""
+
+    error_code = "source_changed"

@@ -1,0 +1,291 @@
+"""The wire protocol: every object alc hands to a driver, as pydantic models.
+
+Each outcome renders with :meth:`to_json` to exactly one JSON object with sorted keys, the shapes
+of DESIGN.md section 4 (algocline-compatible, plus ``session_id`` everywhere and ``error_code`` on
+failures)::
+
+    needs_response (one query)  {"max_tokens", "prompt", "query_id", "session_id", "status", "system"}
+    needs_response (several)    {"queries": [{"id", "max_tokens", "prompt", "system"}, ...], ...}
+    accepted                    {"remaining", "session_id", "status"}
+    completed                   {"result", "session_id", "stats", "status"}
+    error                       {"error", "error_code", "session_id", "status"}
+    cancelled                   {"session_id", "stats", "status"}
+
+A query also carries ``"grounded": true`` / ``"underspecified": true`` when set, and the extra
+``alc.llm`` options a strategy passed (``temperature``, ``model``, ...) under ``"options"``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Accepted",
+    "Cancelled",
+    "Completed",
+    "Failed",
+    "Limits",
+    "NeedsResponse",
+    "Outcome",
+    "Query",
+    "Response",
+    "SessionSnapshot",
+    "Usage",
+    "dumps",
+]
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON with sorted keys and real UTF-8: the one encoding used on every wire."""
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON-ready dict of this object (the shape documented on the class)."""
+        raise NotImplementedError
+
+    def to_json(self) -> str:
+        """The wire JSON: one object, keys sorted, compact separators."""
+        return dumps(self.wire())
+
+
+class Query(_Wire):
+    """One request for an LLM answer, issued by ``alc.llm`` or one item of ``alc.llm_batch``.
+
+    Attributes:
+        id: ``q-<n>``, unique within the session (n counts every query the session issued).
+        prompt: the user prompt text.
+        system: the system prompt, or None.
+        max_tokens: the answer length the strategy asked for, in tokens (default 1024).
+        grounded: the strategy asked for an answer grounded in verifiable sources.
+        underspecified: the strategy flagged the prompt as missing information.
+        options: other ``alc.llm`` options passed through untouched (temperature, model, ...).
+    """
+
+    id: str
+    prompt: str
+    system: str | None = None
+    max_tokens: int = 1024
+    grounded: bool = False
+    underspecified: bool = False
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    def wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "max_tokens": self.max_tokens,
+            "prompt": self.prompt,
+            "system": self.system,
+        }
+        if self.grounded:
+            out["grounded"] = True
+        if self.underspecified:
+            out["underspecified"] = True
+        if self.options:
+            out["options"] = self.options
+        return out
+
+
+class Usage(_Wire):
+    """Real token counts a driver reports for one answer (replaces the engine's estimate)."""
+
+    prompt_tokens: int | None = None
+    response_tokens: int | None = None
+
+    def wire(self) -> dict[str, Any]:
+        return {"prompt_tokens": self.prompt_tokens, "response_tokens": self.response_tokens}
+
+    @classmethod
+    def parse(cls, value: Usage | dict[str, Any] | None) -> Usage | None:
+        """Accept a Usage, ``None``, or a dict using OpenAI or alc key names."""
+        if value is None or isinstance(value, Usage):
+            return value
+        prompt = value.get("prompt_tokens", value.get("input_tokens"))
+        response = value.get(
+            "response_tokens", value.get("completion_tokens", value.get("output_tokens"))
+        )
+        return cls(
+            prompt_tokens=int(prompt) if prompt is not None else None,
+            response_tokens=int(response) if response is not None else None,
+        )
+
+
+class Response(_Wire):
+    """A driver's answer to one query: the text, and optionally the real usage."""
+
+    text: str
+    usage: Usage | None = None
+
+    def wire(self) -> dict[str, Any]:
+        return {"text": self.text, "usage": self.usage.wire() if self.usage else None}
+
+
+class NeedsResponse(_Wire):
+    """The session paused: answer every query in ``queries`` to resume it.
+
+    ``query_id``, ``prompt`` and ``system`` are shortcuts for the single-query case (they raise
+    ``ValueError`` when several queries are pending).
+    """
+
+    status: Literal["needs_response"] = "needs_response"
+    session_id: str
+    queries: tuple[Query, ...]
+
+    def _single(self) -> Query:
+        if len(self.queries) != 1:
+            raise ValueError(
+                f"{len(self.queries)} queries are pending; read .queries instead of a shortcut"
+            )
+        return self.queries[0]
+
+    @property
+    def query_id(self) -> str:
+        return self._single().id
+
+    @property
+    def prompt(self) -> str:
+        return self._single().prompt
+
+    @property
+    def system(self) -> str | None:
+        return self._single().system
+
+    def wire(self) -> dict[str, Any]:
+        if len(self.queries) == 1:
+            out = self.queries[0].wire()
+            out["query_id"] = out.pop("id")
+            out["session_id"] = self.session_id
+            out["status"] = self.status
+            return out
+        return {
+            "queries": [q.wire() for q in self.queries],
+            "session_id": self.session_id,
+            "status": self.status,
+        }
+
+
+class Accepted(_Wire):
+    """Some answers of a batch arrived; ``remaining`` queries still need one before it resumes."""
+
+    status: Literal["accepted"] = "accepted"
+    session_id: str
+    remaining: int
+
+    def wire(self) -> dict[str, Any]:
+        return {"remaining": self.remaining, "session_id": self.session_id, "status": self.status}
+
+
+class Completed(_Wire):
+    """The strategy finished. ``result`` is its JSON result; ``stats`` as in DESIGN.md section 4."""
+
+    status: Literal["completed"] = "completed"
+    session_id: str
+    result: Any = None
+    stats: dict[str, Any] = Field(default_factory=dict)
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "result": self.result,
+            "session_id": self.session_id,
+            "stats": self.stats,
+            "status": self.status,
+        }
+
+
+class Failed(_Wire):
+    """The session failed. ``error_code`` is stable (lua_error, budget_exceeded, timeout, ...)."""
+
+    status: Literal["error"] = "error"
+    session_id: str
+    error: str
+    error_code: str
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "error": self.error,
+            "error_code": self.error_code,
+            "session_id": self.session_id,
+            "status": self.status,
+        }
+
+
+class Cancelled(_Wire):
+    """The session was cancelled by a driver; ``stats`` covers what ran until then."""
+
+    status: Literal["cancelled"] = "cancelled"
+    session_id: str
+    stats: dict[str, Any] = Field(default_factory=dict)
+
+    def wire(self) -> dict[str, Any]:
+        return {"session_id": self.session_id, "stats": self.stats, "status": self.status}
+
+
+Outcome = NeedsResponse | Accepted | Completed | Failed | Cancelled
+"""Any reply of ``start`` / ``feed`` / ``cancel``."""
+
+
+class Limits(BaseModel):
+    """Per-session sandbox limits. Breaking one fails only that session.
+
+    Attributes:
+        max_memory: bytes the session's Lua VM may allocate (default 256 MiB) -> ``memory_limit``.
+        max_instructions: Lua VM instructions per step, i.e. between two pauses (default 2e9,
+            enough for heavy simulations) -> ``timeout``. Checked every 10,000 instructions.
+        max_step_seconds: wall-clock seconds per step (default 120) -> ``timeout``.
+        lua_version: ``"5.5"`` (default; fixed string-hash seed, so ``pairs()`` order replays
+            exactly) or ``"5.4"`` (for code that needs it; ``pairs()`` order over string keys is
+            then not reproducible across processes).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_memory: int = Field(default=256 * 1024 * 1024, gt=0)
+    max_instructions: int = Field(default=2_000_000_000, gt=0)
+    max_step_seconds: float = Field(default=120.0, gt=0)
+    lua_version: Literal["5.4", "5.5"] = "5.5"
+
+
+class SessionSnapshot(BaseModel):
+    """What ``status`` reports about one session (read from the store, so any process sees it).
+
+    Attributes:
+        session_id: the id.
+        state: ``running`` | ``paused`` | ``completed`` | ``failed`` | ``cancelled``.
+        strategy: the strategy name, or None for inline code.
+        created_at / updated_at: Unix epoch seconds.
+        pending: the queries awaiting an answer (empty unless paused).
+        answered: ids of pending-pause queries already answered (partial batch).
+        llm_calls: queries issued so far.
+        progress: the last ``alc.progress`` call: ``{"step", "total", "message"}`` or None.
+        log: the most recent session log lines (``{"level", "message"}``), newest last.
+        outcome: the terminal wire object once the session has ended, else None.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    state: str
+    strategy: str | None = None
+    created_at: float
+    updated_at: float
+    pending: tuple[Query, ...] = ()
+    answered: tuple[str, ...] = ()
+    llm_calls: int = 0
+    progress: dict[str, Any] | None = None
+    log: tuple[dict[str, Any], ...] = ()
+    outcome: dict[str, Any] | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """JSON-ready dict (pending queries in their wire shape)."""
+        data = self.model_dump(mode="json")
+        data["pending"] = [q.wire() for q in self.pending]
+        return data
+
+    def to_json(self) -> str:
+        return dumps(self.wire())
