@@ -295,6 +295,34 @@ alc.stats.record = function(key, value)
 end
 alc.stats.get = function(key) return stats_get(key) end
 
+local state_op = host_fn("state")
+local function state_key(fname, key)
+  if raw.type(key) ~= "string" then
+    raw.error("alc.state." .. fname .. ": key must be a string, got " .. raw.type(key), 3)
+  end
+  return key
+end
+function alc.state.get(key, default)
+  local v = state_op("get", state_key("get", key))
+  if v == nil then return default end
+  return v
+end
+function alc.state.set(key, value) state_op("set", state_key("set", key), encode(value)) end
+function alc.state.keys() return state_op("keys") end
+function alc.state.delete(key) return state_op("delete", state_key("delete", key)) end
+function alc.state.has(key) return state_op("has", state_key("has", key)) end
+function alc.state.set_nx(key, value)
+  return state_op("set_nx", state_key("set_nx", key), encode(value))
+end
+function alc.state.incr(key, delta, default)
+  return state_op("incr", state_key("incr", key), delta or 1, default or 0)
+end
+function alc.state.update(key, fn, default)
+  local value = fn(alc.state.get(key, default))
+  alc.state.set(key, value)
+  return value
+end
+
 ---------------------------------------------------------------------------------------------
 -- sandboxed standard library
 ---------------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 The tree::
 
-    AlcError                      root; ``.error_code`` is stable, ``.to_wire()`` the JSON object
-    ├── RequestError              the request was wrong; nothing was applied (CLI exit 2, MCP tool error)
+    AlcError                      root: stable ``.error_code``; ``.to_wire()`` gives the JSON
+    ├── RequestError              the request was wrong; nothing applied (CLI exit 2, MCP error)
     │   ├── InvalidInput          invalid_input        malformed id, bad ctx, bad argument
     │   ├── SessionNotFound       session_not_found    no such session in this store
     │   ├── UnknownQuery          unknown_query        the query id was never issued by the session
@@ -16,10 +16,10 @@ The tree::
         ├── LuaError              lua_error            the strategy raised an error
         ├── BudgetExceeded        budget_exceeded      ctx.budget would be exceeded by an alc.llm
         ├── LimitExceeded         a per-step sandbox limit was broken:
-        │   ├── TimeLimitExceeded     timeout          too many instructions or too much wall time
+        │   ├── TimeLimitExceeded     timeout          too many instructions or wall time
         │   └── MemoryLimitExceeded   memory_limit     the VM outgrew Limits.max_memory
-        ├── ReplayDiverged        replay_diverged      restore re-ran the code and it asked something else
-        └── SourceChanged         source_changed       the pinned source of the session is unavailable
+        ├── ReplayDiverged        replay_diverged      replay asked something else
+        └── SourceChanged         source_changed       pinned source unavailable
 
 Request errors are raised to the caller. Session errors are normally not raised: the engine turns
 them into a :class:`alc.Failed` outcome (``status == "error"``) so a failing strategy never throws

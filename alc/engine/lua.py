@@ -111,6 +111,7 @@ class Host(Protocol):
     def budget_remaining(self) -> dict[str, Any] | None: ...
     def getenv(self, name: str) -> str | None: ...
     def load_source(self, name: str, kind: str) -> tuple[str, str]: ...
+    def state(self, op: str, key: str | None = None, *args: Any) -> Any: ...
 
 
 _HOST_METHODS = (
@@ -122,6 +123,7 @@ _HOST_METHODS = (
     "stats_get",
     "budget_remaining",
     "getenv",
+    "state",
 )
 
 
@@ -164,7 +166,7 @@ class LuaVM:
         host: Host,
         limits: Limits,
         seeds: Seeds,
-        primitives: Mapping[str, Callable[..., Any]] = {},  # noqa: B006 - read only
+        primitives: Mapping[str, Callable[..., Any]] = {},
         libraries: Sequence[tuple[str, str]] = (),
     ) -> None:
         module = _RUNTIMES[limits.lua_version]
@@ -294,7 +296,7 @@ class LuaVM:
             b"return function()\n"
             b"  local pkg = require(name)\n"
             b"  if type(pkg) ~= 'table' or type(pkg.run) ~= 'function' then\n"
-            b"    error('strategy ' .. name .. ' does not return a table with a run(ctx) function', 0)\n"
+            b"    error('strategy ' .. name .. ' must return a table with run(ctx)', 0)\n"
             b"  end\n"
             b"  local result = pkg.run(ctx)\n"
             b"  if rawequal(result, ctx) and ctx.result ~= nil then return ctx.result end\n"
@@ -310,7 +312,7 @@ class LuaVM:
         """Resume the strategy with the answers of its last pause (in query order)."""
         try:
             out = self._step(*[a.encode("utf-8", "surrogatepass") for a in answers])
-        except self._memory_error as exc:
+        except self._memory_error:
             return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
         kind = out[0] if isinstance(out, tuple) else out
         if kind == b"yield":
@@ -368,4 +370,3 @@ class LuaVM:
             f"the strategy needed more than its memory limit of {mib:.0f} MiB; "
             "raise Limits.max_memory if this is expected"
         )
-

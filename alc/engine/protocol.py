@@ -4,7 +4,8 @@ Each outcome renders with :meth:`to_json` to exactly one JSON object with sorted
 of DESIGN.md section 4 (algocline-compatible, plus ``session_id`` everywhere and ``error_code`` on
 failures)::
 
-    needs_response (one query)  {"max_tokens", "prompt", "query_id", "session_id", "status", "system"}
+    needs_response (one query)  {"max_tokens", "prompt", "query_id", "session_id",
+                                 "status", "system"}
     needs_response (several)    {"queries": [{"id", "max_tokens", "prompt", "system"}, ...], ...}
     accepted                    {"remaining", "session_id", "status"}
     completed                   {"result", "session_id", "stats", "status"}

@@ -1,0 +1,382 @@
+"""The Python API: :class:`Engine` (blocking) and :class:`AsyncEngine` (anyio).
+
+Both are thin: they normalise arguments and call the :class:`SessionRegistry`, which owns every
+decision. ``AsyncEngine`` runs each step on a worker thread (``anyio.to_thread``), so a slow Lua
+step never blocks the event loop, and a paused session holds no thread at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Protocol, TypeAlias
+
+import anyio
+import anyio.to_thread
+
+from alc.engine.clock import Clock
+from alc.engine.errors import InvalidInput
+from alc.engine.journal import Store, open_store
+from alc.engine.packages import PackageResolver
+from alc.engine.protocol import (
+    Accepted,
+    Cancelled,
+    Completed,
+    Failed,
+    Limits,
+    NeedsResponse,
+    Outcome,
+    Query,
+    Response,
+    SessionSnapshot,
+    Usage,
+)
+from alc.engine.registry import (
+    DEFAULT_IDLE_TTL,
+    DEFAULT_RETENTION,
+    SessionRegistry,
+    Transcript,
+)
+
+__all__ = ["LLM", "Answer", "AsyncEngine", "AsyncLLM", "Engine"]
+
+Answer: TypeAlias = str | Response
+"""What a driver may give for one query: the text, or a :class:`Response` with usage."""
+
+
+class _Responds(Protocol):
+    def respond(self, query: Query) -> Response: ...
+
+
+LLM: TypeAlias = Callable[[Query], Answer] | _Responds
+"""A blocking LLM for ``drive``: ``llm(query) -> str | Response``, or a responder object."""
+
+AsyncLLM: TypeAlias = Callable[[Query], Awaitable[Answer]] | Callable[[Query], Answer]
+"""An LLM for ``AsyncEngine.drive``: an async (or plain) function of a :class:`Query`."""
+
+StoreArg: TypeAlias = Store | str | os.PathLike[str] | None
+
+
+def _as_response(answer: object) -> Response:
+    if isinstance(answer, Response):
+        return answer
+    if isinstance(answer, str):
+        return Response(text=answer)
+    raise InvalidInput(f"An answer must be a str or alc.Response, not {type(answer).__name__}.")
+
+
+def _responses(
+    response: Answer | None,
+    query_id: str | None,
+    responses: Mapping[str, Answer] | None,
+    usage: Usage | Mapping[str, Any] | None,
+) -> dict[str | None, Response]:
+    out: dict[str | None, Response] = {}
+    if response is not None:
+        parsed = _as_response(response)
+        if usage is not None:
+            parsed = Response(
+                text=parsed.text,
+                usage=Usage.parse(dict(usage) if isinstance(usage, Mapping) else usage),
+            )
+        out[query_id] = parsed
+    elif query_id is not None:
+        raise InvalidInput(f"query_id {query_id!r} was given without a response.")
+    for qid, answer in (responses or {}).items():
+        if not isinstance(qid, str):
+            raise InvalidInput("responses must map query ids (str) to answers.")
+        if qid in out:
+            raise InvalidInput(f"Query {qid} is answered twice in one request.")
+        out[qid] = _as_response(answer)
+    if not out:
+        raise InvalidInput("Nothing to feed: pass response= or responses={query_id: answer}.")
+    return out
+
+
+def _make_registry(
+    store: StoreArg,
+    limits: Limits | None,
+    packages_path: Iterable[str | os.PathLike[str]] | None,
+    clock: Clock | None,
+    idle_ttl: float,
+    retention: float,
+) -> SessionRegistry:
+    resolver = None
+    if packages_path is not None:
+        resolver = PackageResolver([*map(Path, packages_path), *PackageResolver().roots])
+    return SessionRegistry(
+        open_store(store),
+        resolver=resolver,
+        limits=limits,
+        clock=clock,
+        idle_ttl=idle_ttl,
+        retention=retention,
+    )
+
+
+class Engine:
+    """Run Lua strategies that pause for LLM answers; blocking API.
+
+    Args:
+        store: ``None`` (in memory, this process only), a path to a SQLite journal (durable,
+            shared by processes), or a :class:`~alc.engine.journal.Store`.
+        limits: default sandbox limits for new sessions.
+        packages_path: extra strategy folders, searched before the defaults.
+        clock: time source (tests).
+        idle_ttl: seconds before an idle session leaves memory (it restores on next use).
+        retention: seconds before ended or abandoned sessions are purged by :meth:`purge`.
+
+    Example::
+
+        engine = alc.Engine()
+        out = engine.start(code="return {answer = alc.llm('2+2?')}")
+        out = engine.feed(out.session_id, "4")
+        assert out.result == {"answer": "4"}
+    """
+
+    def __init__(
+        self,
+        store: StoreArg = None,
+        *,
+        limits: Limits | None = None,
+        packages_path: Iterable[str | os.PathLike[str]] | None = None,
+        clock: Clock | None = None,
+        idle_ttl: float = DEFAULT_IDLE_TTL,
+        retention: float = DEFAULT_RETENTION,
+    ) -> None:
+        self.registry = _make_registry(store, limits, packages_path, clock, idle_ttl, retention)
+
+    @property
+    def store(self) -> Store:
+        return self.registry.store
+
+    def start(
+        self,
+        code: str | None = None,
+        *,
+        strategy: str | None = None,
+        ctx: Mapping[str, Any] | None = None,
+        limits: Limits | Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """Start a session and run it to its first pause (or its end).
+
+        Args:
+            code: inline Lua; it sees ``ctx`` as a global and may ``return`` its result.
+            strategy: a package name; runs ``require(strategy).run(ctx)``.
+            ctx: the JSON object handed to the strategy (``task``, parameters, ``budget``).
+            limits: per-session overrides of the sandbox limits.
+
+        Returns:
+            :class:`NeedsResponse`, or :class:`Completed` / :class:`Failed` if it never paused.
+
+        Raises:
+            InvalidInput: bad arguments or code that does not compile.
+            StrategyNotFound: no such strategy.
+        """
+        return self.registry.start(
+            code=code, strategy=strategy, ctx=dict(ctx) if ctx is not None else None, limits=limits
+        )
+
+    def feed(
+        self,
+        session_id: str,
+        response: Answer | None = None,
+        *,
+        query_id: str | None = None,
+        responses: Mapping[str, Answer] | None = None,
+        usage: Usage | Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """Answer pending queries. The last missing answer resumes the strategy.
+
+        Args:
+            session_id: from a previous reply.
+            response: one answer; ``query_id`` may be omitted when exactly one query is pending.
+            responses: several answers at once, ``{query_id: answer}``.
+            usage: real token usage of ``response`` (``prompt_tokens``, ``response_tokens``).
+
+        Returns:
+            :class:`Accepted` (batch partly answered), :class:`NeedsResponse`,
+            :class:`Completed` or :class:`Failed`.
+
+        Raises:
+            SessionNotFound, UnknownQuery, AlreadyAnswered, AmbiguousQuery, SessionFinished,
+            InvalidInput, Conflict: the request was wrong; nothing was applied.
+        """
+        return self.registry.feed(session_id, _responses(response, query_id, responses, usage))
+
+    def status(self, session_id: str | None = None) -> SessionSnapshot | list[SessionSnapshot]:
+        """One session's snapshot, or (no id) the active (paused or running) sessions."""
+        if session_id is None:
+            return self.registry.sessions(["paused", "running"])
+        return self.registry.status(session_id)
+
+    def sessions(
+        self, states: Iterable[str] | None = None, limit: int = 100
+    ) -> list[SessionSnapshot]:
+        """Most recently updated sessions of the store, optionally filtered by state."""
+        return self.registry.sessions(states, limit)
+
+    def transcript(self, session_id: str) -> Transcript:
+        """Every prompt and answer of a session, and its summary."""
+        return self.registry.transcript(session_id)
+
+    def cancel(self, session_id: str) -> Cancelled:
+        """Cancel a paused session. Raises SessionFinished if it already ended."""
+        return self.registry.cancel(session_id)
+
+    def delete(self, session_id: str) -> bool:
+        """Remove a session and its journal; returns whether it existed."""
+        return self.registry.delete(session_id)
+
+    def purge(self) -> int:
+        """Purge sessions older than the retention period; returns how many."""
+        return self.registry.purge()
+
+    def drive(
+        self,
+        code: str | None = None,
+        *,
+        strategy: str | None = None,
+        ctx: Mapping[str, Any] | None = None,
+        llm: LLM,
+        limits: Limits | Mapping[str, Any] | None = None,
+        session_id: str | None = None,
+    ) -> Completed | Failed | Cancelled:
+        """Run a session to its end, answering every query with ``llm``.
+
+        ``llm`` is a function ``(Query) -> str | Response`` or a responder with ``respond``.
+        Pass ``session_id`` (instead of code/strategy) to drive an existing paused session on.
+        """
+        respond = _blocking_responder(llm)
+        if session_id is not None:
+            snapshot = self.registry.status(session_id)
+            outcome: Outcome = NeedsResponse(session_id=session_id, queries=snapshot.pending)
+            answered = set(snapshot.answered)
+        else:
+            outcome = self.start(code, strategy=strategy, ctx=ctx, limits=limits)
+            answered = set()
+        while isinstance(outcome, NeedsResponse | Accepted):
+            assert isinstance(outcome, NeedsResponse)
+            todo = [q for q in outcome.queries if q.id not in answered]
+            answers = {q.id: _as_response(respond(q)) for q in todo}
+            outcome = self.registry.feed(outcome.session_id, dict(answers.items()))
+            answered = set()
+        return outcome
+
+
+def _blocking_responder(llm: LLM) -> Callable[[Query], Answer]:
+    respond = getattr(llm, "respond", None)
+    if callable(respond):
+        return respond  # type: ignore[no-any-return]
+    if callable(llm):
+        return llm
+    raise InvalidInput("llm must be a function of a Query or an object with respond(query).")
+
+
+class AsyncEngine:
+    """The :class:`Engine` API for async code (anyio: asyncio or trio).
+
+    Every call runs the blocking engine work on a worker thread; a paused session holds no
+    thread. Calls on different sessions proceed concurrently; calls on one session are applied
+    one at a time. Arguments, returns and errors are those of :class:`Engine`.
+    """
+
+    def __init__(
+        self,
+        store: StoreArg = None,
+        *,
+        limits: Limits | None = None,
+        packages_path: Iterable[str | os.PathLike[str]] | None = None,
+        clock: Clock | None = None,
+        idle_ttl: float = DEFAULT_IDLE_TTL,
+        retention: float = DEFAULT_RETENTION,
+    ) -> None:
+        self.engine = Engine(
+            store,
+            limits=limits,
+            packages_path=packages_path,
+            clock=clock,
+            idle_ttl=idle_ttl,
+            retention=retention,
+        )
+        self.registry = self.engine.registry
+
+    async def start(
+        self,
+        code: str | None = None,
+        *,
+        strategy: str | None = None,
+        ctx: Mapping[str, Any] | None = None,
+        limits: Limits | Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """See :meth:`Engine.start`."""
+        return await anyio.to_thread.run_sync(
+            lambda: self.engine.start(code, strategy=strategy, ctx=ctx, limits=limits)
+        )
+
+    async def feed(
+        self,
+        session_id: str,
+        response: Answer | None = None,
+        *,
+        query_id: str | None = None,
+        responses: Mapping[str, Answer] | None = None,
+        usage: Usage | Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """See :meth:`Engine.feed`."""
+        return await anyio.to_thread.run_sync(
+            lambda: self.engine.feed(
+                session_id, response, query_id=query_id, responses=responses, usage=usage
+            )
+        )
+
+    async def status(
+        self, session_id: str | None = None
+    ) -> SessionSnapshot | list[SessionSnapshot]:
+        """See :meth:`Engine.status`."""
+        return await anyio.to_thread.run_sync(lambda: self.engine.status(session_id))
+
+    async def cancel(self, session_id: str) -> Cancelled:
+        """See :meth:`Engine.cancel`."""
+        return await anyio.to_thread.run_sync(lambda: self.engine.cancel(session_id))
+
+    async def drive(
+        self,
+        code: str | None = None,
+        *,
+        strategy: str | None = None,
+        ctx: Mapping[str, Any] | None = None,
+        llm: AsyncLLM,
+        limits: Limits | Mapping[str, Any] | None = None,
+        concurrency: int = 4,
+    ) -> Completed | Failed | Cancelled:
+        """Run a session to its end; the queries of one pause are answered concurrently.
+
+        Args:
+            llm: ``async def llm(query) -> str | Response`` (a plain function also works).
+            concurrency: at most this many queries of a batch are in flight at once.
+        """
+        if concurrency < 1:
+            raise InvalidInput("concurrency must be at least 1.")
+        limiter = anyio.CapacityLimiter(concurrency)
+        outcome = await self.start(code, strategy=strategy, ctx=ctx, limits=limits)
+        while isinstance(outcome, NeedsResponse):
+            answers: dict[str | None, Response] = {}
+
+            async def answer(query: Query, answers: dict[str | None, Response] = answers) -> None:
+                async with limiter:
+                    value = llm(query)
+                    if isinstance(value, Awaitable):
+                        value = await value
+                    answers[query.id] = _as_response(value)
+
+            async with anyio.create_task_group() as tg:
+                for query in outcome.queries:
+                    tg.start_soon(answer, query)
+            ordered = {q.id: answers[q.id] for q in outcome.queries}
+            outcome = await anyio.to_thread.run_sync(
+                self.registry.feed, outcome.session_id, dict(ordered.items())
+            )
+        assert isinstance(outcome, Completed | Failed | Cancelled)
+        return outcome

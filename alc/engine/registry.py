@@ -1,0 +1,427 @@
+"""SessionRegistry: the engine's one entry point for start / feed / status / cancel.
+
+The registry keeps *hot* sessions (a live VM paused at its current pause) in memory and the
+truth in the :class:`~alc.engine.journal.Store`. Every operation follows the same path:
+
+1. validate the request (session id shape, answers) — request errors change nothing;
+2. take the session's lock (one step at a time per session; other sessions run in parallel);
+3. find the session hot, or restore it from the journal by replay (a new process, an evicted
+   session, or a hot copy that another process has advanced since);
+4. let the session do the work, which returns the outcome and the events to journal;
+5. commit the events (write-ahead: before the caller sees the outcome). If another writer got
+   there first the commit raises ``Conflict`` and the hot copy is dropped.
+
+Idle hot sessions are evicted after ``idle_ttl`` seconds (they restore on the next touch);
+terminal and abandoned sessions are purged from the store after ``retention`` seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from alc.engine.clock import Clock, SystemClock
+from alc.engine.errors import InvalidInput, ReplayDiverged, SessionFinished, StrategyNotFound
+from alc.engine.journal import TERMINAL_STATES, Event, SessionRecord, Store, Summary
+from alc.engine.lua import Seeds
+from alc.engine.packages import PackageResolver
+from alc.engine.protocol import (
+    Cancelled,
+    Failed,
+    Limits,
+    NeedsResponse,
+    Outcome,
+    Query,
+    Response,
+    SessionSnapshot,
+)
+from alc.engine.session import Session, new_session_id
+
+__all__ = ["RegistryStatistics", "SessionRegistry", "Transcript", "validate_session_id"]
+
+_SESSION_ID = re.compile(r"^s-[0-9a-f]{32}$")
+
+DEFAULT_IDLE_TTL = 600.0
+"""Seconds a hot session may sit idle in memory before it is evicted (still restorable)."""
+DEFAULT_RETENTION = 7 * 24 * 3600.0
+"""Seconds after their last update that ended or abandoned sessions are purged."""
+
+
+def validate_session_id(session_id: object) -> str:
+    """Return the id if it has the ``s-<32 hex>`` shape.
+
+    Raises:
+        InvalidInput: anything else (checked before any lookup).
+    """
+    if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
+        raise InvalidInput(
+            f"{session_id!r} is not a session id (expected 's-' followed by 32 hex digits, "
+            "as printed by `alc run`)."
+        )
+    return session_id
+
+
+@dataclass(frozen=True)
+class RegistryStatistics:
+    """A snapshot of the registry: sessions hot in memory, by state, and evictions so far."""
+
+    hot: int
+    hot_paused: int
+    evicted: int
+    restored: int
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A session's full history from the journal: every prompt and answer, and the outcome.
+
+    ``entries`` is a list of ``{"query": <query wire>, "answer": str | None, "usage": ...}``
+    in issue order.
+    """
+
+    summary: SessionSnapshot
+    code: str | None
+    ctx: Any
+    entries: tuple[dict[str, Any], ...]
+
+
+class SessionRegistry:
+    """Starts, feeds, inspects and cancels sessions; keeps hot ones, journals everything.
+
+    Args:
+        store: the journal.
+        resolver: where strategies are found.
+        limits: default sandbox limits for new sessions.
+        clock: time source (inject a fake one in tests).
+        idle_ttl: seconds before an idle hot session is evicted from memory.
+        retention: seconds before ended or abandoned sessions are purged from the store.
+        primitives / libraries: the stdlib installed into every VM (default: ``alc.engine.stdlib``).
+
+    Thread-safe: calls on different sessions run in parallel; calls on one session serialise.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        resolver: PackageResolver | None = None,
+        limits: Limits | None = None,
+        clock: Clock | None = None,
+        idle_ttl: float = DEFAULT_IDLE_TTL,
+        retention: float = DEFAULT_RETENTION,
+        primitives: Mapping[str, Callable[..., Any]] | None = None,
+        libraries: Sequence[tuple[str, str]] | None = None,
+    ) -> None:
+        if primitives is None or libraries is None:
+            from alc.engine import stdlib
+
+            primitives = stdlib.PRIMITIVES if primitives is None else primitives
+            libraries = stdlib.LIBRARIES if libraries is None else libraries
+        self.store = store
+        self.resolver = resolver or PackageResolver()
+        self.limits = limits or Limits()
+        self.clock: Clock = clock or SystemClock()
+        self.idle_ttl = idle_ttl
+        self.retention = retention
+        self._deps: dict[str, Any] = {
+            "store": store,
+            "resolver": self.resolver,
+            "clock": self.clock,
+            "primitives": primitives,
+            "libraries": libraries,
+        }
+        self._hot: dict[str, Session] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._evicted = 0
+        self._restored = 0
+        self._last_sweep = time.monotonic()
+
+    # ------------------------------------------------------------------ operations
+
+    def start(
+        self,
+        *,
+        code: str | None = None,
+        strategy: str | None = None,
+        ctx: Any = None,
+        limits: Limits | Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """Start a session from inline ``code`` or a ``strategy`` name; run to its first pause.
+
+        Raises:
+            InvalidInput: neither or both of code/strategy, ctx not an object, bad limits,
+                code that does not compile.
+            StrategyNotFound: no such strategy package.
+        """
+        if (code is None) == (strategy is None):
+            raise InvalidInput("Pass exactly one of code= (Lua source) or strategy= (a name).")
+        if ctx is None:
+            ctx = {}
+        if not isinstance(ctx, dict):
+            raise InvalidInput(f"ctx must be a JSON object, not {type(ctx).__name__}.")
+        if strategy is not None:
+            try:
+                self.resolver.strategy(strategy)
+            except (ValueError, LookupError) as exc:
+                raise StrategyNotFound(
+                    f"Strategy {strategy!r} not found: {exc}. List them with `alc strategies`."
+                ) from None
+        resolved = _limits(self.limits, limits)
+        seeds = Seeds.new()
+        record = SessionRecord(
+            session_id=new_session_id(),
+            created_at=self.clock.time(),
+            strategy=strategy,
+            code=code,
+            ctx=ctx,
+            math_seed=seeds.math_seed,
+            hash_seed=seeds.hash_seed,
+            limits=resolved.model_dump(),
+        )
+        self._sweep()
+        session, outcome, events = Session.create(record, **self._deps)
+        session.head = self.store.create(record, events, session.summary())
+        if isinstance(outcome, NeedsResponse):
+            with self._guard:
+                self._hot[record.session_id] = session
+        return outcome
+
+    def feed(self, session_id: str, responses: Mapping[str | None, Response]) -> Outcome:
+        """Apply answers to a session's pending queries; resumes it on the last one.
+
+        ``responses`` maps query ids to answers; the key ``None`` means "the one pending query".
+
+        Raises:
+            InvalidInput, SessionNotFound, SessionFinished, UnknownQuery, AlreadyAnswered,
+            AmbiguousQuery, Conflict: nothing was applied.
+        """
+        validate_session_id(session_id)
+        self._sweep()
+        with self._lock_for(session_id):
+            session = self._checkout(session_id)
+            if isinstance(session, Failed):
+                return session
+            try:
+                outcome, events = session.feed(responses)
+            except BaseException:
+                self._drop(session_id)  # a half-applied feed must not stay hot
+                raise
+            self._commit(session, events)
+            return outcome
+
+    def cancel(self, session_id: str) -> Cancelled:
+        """Cancel a paused session.
+
+        Raises:
+            InvalidInput, SessionNotFound, SessionFinished, Conflict.
+        """
+        validate_session_id(session_id)
+        with self._lock_for(session_id):
+            session = self._checkout(session_id)
+            if isinstance(session, Failed):
+                # cannot replay it, but it can still be cancelled: journal directly
+                summary = self.store.summary(session_id)
+                outcome = Cancelled(session_id=session_id, stats={})
+                self.store.append(
+                    session_id,
+                    summary.head,
+                    [("cancel", {"outcome": outcome.wire()})],
+                    _terminal(summary, "cancelled", outcome, self.clock.time()),
+                )
+                return outcome
+            outcome, events = session.cancel()
+            self._commit(session, events)
+            return outcome
+
+    def status(self, session_id: str) -> SessionSnapshot:
+        """One session's snapshot, read from the store (so any process's sessions show).
+
+        Raises:
+            InvalidInput, SessionNotFound.
+        """
+        validate_session_id(session_id)
+        return _snapshot(self.store.summary(session_id))
+
+    def sessions(
+        self, states: Iterable[str] | None = None, limit: int = 100
+    ) -> list[SessionSnapshot]:
+        """Snapshots of the most recently updated sessions, optionally filtered by state."""
+        return [_snapshot(s) for s in self.store.list(states, limit)]
+
+    def transcript(self, session_id: str) -> Transcript:
+        """Every prompt and answer of a session, from the journal.
+
+        Raises:
+            InvalidInput, SessionNotFound.
+        """
+        validate_session_id(session_id)
+        record, events, summary = self.store.load(session_id)
+        entries: dict[str, dict[str, Any]] = {}
+        for event in events:
+            if event.kind == "pause":
+                for q in event.data["queries"]:
+                    query = {k: v for k, v in q.items() if k != "hash"}
+                    entries[q["id"]] = {"query": query, "answer": None, "usage": None}
+            elif event.kind == "answer":
+                entry = entries.get(event.data["query_id"])
+                if entry is not None:
+                    entry["answer"] = event.data["text"]
+                    entry["usage"] = event.data.get("usage")
+        return Transcript(
+            summary=_snapshot(summary),
+            code=record.code,
+            ctx=record.ctx,
+            entries=tuple(entries.values()),
+        )
+
+    def delete(self, session_id: str) -> bool:
+        """Remove a session and its journal entirely; returns whether it existed."""
+        validate_session_id(session_id)
+        with self._lock_for(session_id):
+            self._drop(session_id)
+            return self.store.delete(session_id)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def evict_idle(self, now: float | None = None) -> int:
+        """Drop hot sessions idle for longer than ``idle_ttl``; returns how many."""
+        now = time.monotonic() if now is None else now
+        with self._guard:
+            idle = [sid for sid, s in self._hot.items() if now - s.last_touch > self.idle_ttl]
+        count = 0
+        for sid in idle:
+            lock = self._lock_for(sid)
+            if lock.acquire(blocking=False):
+                try:
+                    with self._guard:
+                        if self._hot.pop(sid, None) is not None:
+                            count += 1
+                            self._locks.pop(sid, None)
+                finally:
+                    lock.release()
+        self._evicted += count
+        return count
+
+    def purge(self, now: float | None = None) -> int:
+        """Delete ended sessions, and paused ones untouched for ``retention`` seconds."""
+        now = self.clock.time() if now is None else now
+        return self.store.purge(now - self.retention, [*TERMINAL_STATES, "paused", "running"])
+
+    def statistics(self) -> RegistryStatistics:
+        """Snapshot of what is in memory."""
+        with self._guard:
+            hot = list(self._hot.values())
+        return RegistryStatistics(
+            hot=len(hot),
+            hot_paused=sum(1 for s in hot if s.state.value == "paused"),
+            evicted=self._evicted,
+            restored=self._restored,
+        )
+
+    # ------------------------------------------------------------------ internals
+
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        if now - self._last_sweep > max(1.0, self.idle_ttl / 10):
+            self._last_sweep = now
+            self.evict_idle(now)
+
+    def _lock_for(self, session_id: str) -> threading.Lock:
+        with self._guard:
+            lock = self._locks.get(session_id)
+            if lock is None:
+                lock = self._locks[session_id] = threading.Lock()
+            return lock
+
+    def _drop(self, session_id: str) -> None:
+        with self._guard:
+            self._hot.pop(session_id, None)
+
+    def _checkout(self, session_id: str) -> Session | Failed:
+        """The live session at the journal's head: hot if current, else restored."""
+        summary = self.store.summary(session_id)
+        if summary.state in TERMINAL_STATES:
+            self._drop(session_id)
+            raise SessionFinished(
+                f"Session {session_id} is {summary.state}; it accepts nothing more. "
+                "Its result: `alc status " + session_id + "`.",
+                session_id=session_id,
+            )
+        with self._guard:
+            session = self._hot.get(session_id)
+        if session is not None and session.head == summary.head:
+            return session
+        record, events, summary = self.store.load(session_id)
+        try:
+            session = Session.restore(
+                record, _upto(events, summary.head), summary.head, **self._deps
+            )
+        except ReplayDiverged as exc:
+            return Failed(session_id=session_id, error=exc.message, error_code=exc.error_code)
+        self._restored += 1
+        with self._guard:
+            self._hot[session_id] = session
+        return session
+
+    def _commit(self, session: Session, events: list[tuple[str, dict[str, Any]]]) -> None:
+        try:
+            session.head = self.store.append(
+                session.session_id, session.head, events, session.summary()
+            )
+        except BaseException:
+            self._drop(session.session_id)
+            raise
+        if session.state.value in TERMINAL_STATES:
+            self._drop(session.session_id)
+
+
+def _upto(events: list[Event], head: int) -> list[Event]:
+    return [e for e in events if e.seq <= head]
+
+
+def _limits(default: Limits, given: Limits | Mapping[str, Any] | None) -> Limits:
+    if given is None:
+        return default
+    if isinstance(given, Limits):
+        return given
+    try:
+        return default.model_copy(
+            update=dict(Limits.model_validate(dict(default.model_dump(), **given)).model_dump())
+        )
+    except ValueError as exc:
+        raise InvalidInput(f"Invalid limits: {exc}") from None
+
+
+def _snapshot(summary: Summary) -> SessionSnapshot:
+    return SessionSnapshot(
+        session_id=summary.session_id,
+        state=summary.state,
+        strategy=summary.strategy,
+        created_at=summary.created_at,
+        updated_at=summary.updated_at,
+        pending=tuple(Query.model_validate(q) for q in summary.pending),
+        answered=summary.answered,
+        llm_calls=summary.llm_calls,
+        progress=summary.progress,
+        log=summary.log,
+        outcome=summary.outcome,
+    )
+
+
+def _terminal(summary: Summary, state: str, outcome: Cancelled, now: float) -> Summary:
+    return Summary(
+        session_id=summary.session_id,
+        strategy=summary.strategy,
+        created_at=summary.created_at,
+        updated_at=now,
+        state=state,
+        head=summary.head,
+        llm_calls=summary.llm_calls,
+        log=summary.log,
+        outcome=outcome.wire(),
+    )

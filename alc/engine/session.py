@@ -1,0 +1,674 @@
+"""One session: a strategy coroutine in its own VM, its pending queries, its stats.
+
+The state machine::
+
+    running --(alc.llm / alc.llm_batch)--> paused --(last answer)--> running --> ...
+    running --(return)--> completed     running --(error, limit, budget)--> failed
+    paused --(cancel)--> cancelled
+
+The pause rule, stated once: ``alc.llm`` and ``alc.llm_batch`` pause; nothing else does.
+
+A :class:`Session` never touches the store for journal writes: each operation returns the
+outcome *and* the events to journal; the registry commits them before anyone sees the outcome.
+Everything the strategy reads from outside (time, env, sources, ``alc.state``) goes through
+:class:`Effects`, which records it live and serves it back during :meth:`Session.restore`, so a
+replay re-issues exactly the same prompts or reports :class:`~alc.engine.errors.ReplayDiverged`.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import math
+import os
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from alc.engine.clock import Clock
+from alc.engine.errors import (
+    AlreadyAnswered,
+    AmbiguousQuery,
+    InvalidInput,
+    ReplayDiverged,
+    SessionFinished,
+    SourceChanged,
+    UnknownQuery,
+)
+from alc.engine.journal import Event, SessionRecord, Store, Summary
+from alc.engine.lua import LuaVM, QuerySpec, Seeds, StepResult
+from alc.engine.packages import PackageResolver, source_hash
+from alc.engine.protocol import (
+    Accepted,
+    Cancelled,
+    Completed,
+    Failed,
+    Limits,
+    NeedsResponse,
+    Outcome,
+    Query,
+    Response,
+    dumps,
+)
+
+__all__ = ["Effects", "Session", "State", "new_session_id", "prompt_hash"]
+
+LOG_LINES = 200
+"""Log lines a session keeps in memory (the summary shows the last 20)."""
+
+JournalEvents = list[tuple[str, dict[str, Any]]]
+
+
+class State(enum.StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+def new_session_id() -> str:
+    """``s-`` + 128 random bits in hex."""
+    return "s-" + secrets.token_hex(16)
+
+
+def prompt_hash(query: Query | QuerySpec) -> str:
+    """The hash replay compares: sha256 over system prompt and prompt (hex, 32 chars)."""
+    text = (query.system or "") + "\x00" + query.prompt
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _estimate_tokens(chars: int) -> int:
+    return math.ceil(chars / 4)
+
+
+class Effects:
+    """Values read from outside the VM, recorded live and replayed in order.
+
+    During replay, :meth:`read` returns the next recorded value for the same kind and never calls
+    ``compute``; when the recording runs out the session is live again and values are computed
+    and recorded for the journal.
+    """
+
+    def __init__(self) -> None:
+        self._replay: deque[list[Any]] = deque()
+        self.recorded: list[list[Any]] = []
+
+    def load(self, recorded: Sequence[list[Any]]) -> None:
+        self._replay = deque(recorded)
+        self.recorded = list(recorded)
+
+    @property
+    def replaying(self) -> bool:
+        return bool(self._replay)
+
+    def read(self, kind: str, compute: Callable[[], Any]) -> Any:
+        if self._replay:
+            recorded_kind, value = self._replay.popleft()
+            if recorded_kind != kind:
+                raise _EffectMismatch(
+                    f"the journal recorded a {recorded_kind!r} read here, "
+                    f"the code made a {kind!r} read"
+                )
+            return value
+        value = compute()
+        self.recorded.append([kind, value])
+        return value
+
+    def take(self) -> list[list[Any]]:
+        """The effects of the step that just ended (and forget them)."""
+        if self._replay:
+            raise _EffectMismatch(
+                f"the step ended with {len(self._replay)} recorded reads left unused"
+            )
+        out, self.recorded = self.recorded, []
+        return out
+
+
+class _EffectMismatch(Exception):
+    pass
+
+
+class Session:
+    """One strategy run. Use :meth:`create` or :meth:`restore`, not the constructor.
+
+    Not thread-safe: the registry serialises calls per session.
+    """
+
+    def __init__(
+        self,
+        record: SessionRecord,
+        *,
+        store: Store,
+        resolver: PackageResolver,
+        clock: Clock,
+        primitives: Mapping[str, Callable[..., Any]],
+        libraries: Sequence[tuple[str, str]],
+    ) -> None:
+        self.record = record
+        self.session_id = record.session_id
+        self.store = store
+        self.resolver = resolver
+        self.time_source = clock
+        self.state = State.RUNNING
+        self.head = 0
+        self.pending: list[Query] = []
+        self.answers: dict[str, Response] = {}
+        self.next_query = 0
+        self.effects = Effects()
+        self.log_lines: deque[dict[str, Any]] = deque(maxlen=LOG_LINES)
+        self.progress_info: dict[str, Any] | None = None
+        self.custom_stats: dict[str, Any] = {}
+        self.outcome: Outcome | None = None
+        self.source_error: SourceChanged | None = None
+        self.last_touch = time.monotonic()
+        # stats
+        self.started_at = 0.0
+        self.llm_calls = 0
+        self.pauses = 0
+        self.rounds = 0
+        self.prompt_chars = 0
+        self.response_chars = 0
+        self.prompt_tokens = 0
+        self.response_tokens = 0
+        self.provided_prompt = 0
+        self.provided_response = 0
+        ctx = record.ctx if isinstance(record.ctx, dict) else {}
+        self.namespace = str(ctx.get("_ns") or "default")
+        self.budget = _parse_budget(ctx.get("budget"))
+        self.limits = Limits(**record.limits)
+        self.vm = LuaVM(
+            _SessionHost(self),
+            self.limits,
+            Seeds(record.math_seed, record.hash_seed),
+            primitives,
+            libraries,
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def create(cls, record: SessionRecord, **deps: Any) -> tuple[Session, Outcome, JournalEvents]:
+        """Build a session and run it to its first pause or end."""
+        session = cls(record, **deps)
+        session._prepare()
+        outcome = session._advance(())
+        return session, outcome, session._take_events(outcome)
+
+    @classmethod
+    def restore(
+        cls, record: SessionRecord, events: Sequence[Event], head: int, **deps: Any
+    ) -> Session:
+        """Rebuild a paused session by deterministic replay of its journal.
+
+        Raises:
+            ReplayDiverged: the code asked for different prompts (or made different reads) than
+                the journal recorded. The journal is not touched.
+            SourceChanged: a pinned source file is missing from the store.
+        """
+        session = cls(record, **deps)
+        session._prepare()
+        pause_no = 0
+        for event in events:
+            if event.kind == "answer":
+                session._accept(
+                    event.data["query_id"],
+                    Response.model_validate(
+                        {"text": event.data["text"], "usage": event.data.get("usage")}
+                    ),
+                )
+                continue
+            if event.kind != "pause":
+                break  # terminal: nothing after it to restore
+            session.effects.load(event.data.get("effects", []))
+            answers = [session.answers[q.id].text for q in session.pending]
+            if session.pending:
+                session.rounds += 1
+            try:
+                result = session._run(answers)
+                if result.kind == "yield":
+                    session._budget_violation(result.queries)
+                session.effects.take()
+            except _EffectMismatch as exc:
+                raise session._diverged(pause_no, str(exc)) from None
+            if session.source_error is not None:
+                raise session.source_error
+            session._check_replayed_pause(pause_no, result, event.data["queries"])
+            session._pause(result.queries)
+            pause_no += 1
+        session.head = head
+        return session
+
+    def _prepare(self) -> None:
+        try:
+            if self.record.code is not None:
+                self.vm.start_code(self.record.code, self.record.ctx)
+            else:
+                assert self.record.strategy is not None
+                self.vm.start_strategy(self.record.strategy, self.record.ctx)
+        except SyntaxError as exc:
+            raise InvalidInput(f"The Lua code does not compile: {exc}") from None
+
+    def _check_replayed_pause(
+        self, pause_no: int, result: StepResult, recorded: list[dict[str, Any]]
+    ) -> None:
+        if result.kind != "yield":
+            what = {"done": "finished", "error": f"failed ({result.message})"}.get(
+                result.kind, result.kind
+            )
+            raise self._diverged(pause_no, f"the code {what} where the journal recorded a pause")
+        if len(result.queries) != len(recorded):
+            raise self._diverged(
+                pause_no,
+                f"the code asked {len(result.queries)} queries, the journal recorded "
+                f"{len(recorded)}",
+            )
+        for offset, (spec, old) in enumerate(zip(result.queries, recorded, strict=True)):
+            if prompt_hash(spec) != old["hash"]:
+                qid = f"q-{self.next_query + offset}"
+                raise ReplayDiverged(
+                    f"Replay of session {self.session_id} diverged at query {qid} (pause "
+                    f"{pause_no}): the journal recorded prompt {_excerpt(old['prompt'])} "
+                    f"(hash {old['hash']}) but the code now asks {_excerpt(spec.prompt)} "
+                    f"(hash {prompt_hash(spec)}). The strategy is not deterministic (or its "
+                    "code changed); the journal was left untouched. Start a new session.",
+                    session_id=self.session_id,
+                )
+
+    def _diverged(self, pause_no: int, why: str) -> ReplayDiverged:
+        return ReplayDiverged(
+            f"Replay of session {self.session_id} diverged at pause {pause_no} (next query "
+            f"q-{self.next_query}): {why}. The journal was left untouched; start a new session.",
+            session_id=self.session_id,
+        )
+
+    # ------------------------------------------------------------------ driver operations
+
+    def feed(self, responses: Mapping[str | None, Response]) -> tuple[Outcome, JournalEvents]:
+        """Apply answers (``None`` key = the single pending query); resume on the last one.
+
+        Raises:
+            SessionFinished, InvalidInput, AmbiguousQuery, UnknownQuery, AlreadyAnswered:
+                nothing was applied.
+        """
+        if self.state is not State.PAUSED:
+            raise SessionFinished(
+                f"Session {self.session_id} is {self.state.value}; it accepts no more answers.",
+                session_id=self.session_id,
+            )
+        if not responses:
+            raise InvalidInput(
+                "No answer given: pass a response or a map of query ids to answers.",
+                session_id=self.session_id,
+            )
+        resolved = self._resolve_ids(responses)
+        events: JournalEvents = []
+        for qid, response in resolved.items():
+            self._accept(qid, response)
+            events.append(
+                (
+                    "answer",
+                    {
+                        "query_id": qid,
+                        "text": response.text,
+                        "usage": response.usage.wire() if response.usage else None,
+                    },
+                )
+            )
+        remaining = len(self.pending) - len(self.answers)
+        if remaining:
+            self.last_touch = time.monotonic()
+            return Accepted.model_construct(
+                session_id=self.session_id, remaining=remaining, status="accepted"
+            ), events
+        self.rounds += 1
+        outcome = self._advance([self.answers[q.id].text for q in self.pending])
+        events.extend(self._take_events(outcome))
+        return outcome, events
+
+    def cancel(self) -> tuple[Cancelled, JournalEvents]:
+        """Cancel a paused session.
+
+        Raises:
+            SessionFinished: it already ended.
+        """
+        if self.state is not State.PAUSED:
+            raise SessionFinished(
+                f"Session {self.session_id} is {self.state.value}; there is nothing to cancel.",
+                session_id=self.session_id,
+            )
+        self.state = State.CANCELLED
+        self.pending = []
+        outcome = Cancelled(session_id=self.session_id, stats=self.stats())
+        self.outcome = outcome
+        return outcome, [("cancel", {"outcome": outcome.wire()})]
+
+    def _resolve_ids(self, responses: Mapping[str | None, Response]) -> dict[str, Response]:
+        pending_ids = {q.id for q in self.pending}
+        resolved: dict[str, Response] = {}
+        for qid, response in responses.items():
+            if qid is None:
+                open_ids = [q.id for q in self.pending if q.id not in self.answers]
+                if len(open_ids) != 1:
+                    raise AmbiguousQuery(
+                        f"{len(open_ids)} queries are pending ({', '.join(open_ids)}); "
+                        "name the one you answer with query_id.",
+                        session_id=self.session_id,
+                    )
+                qid = open_ids[0]
+            if qid not in pending_ids:
+                if _issued_before(qid, self.next_query):
+                    raise AlreadyAnswered(
+                        f"Query {qid} of session {self.session_id} was answered already; "
+                        f"pending now: {', '.join(sorted(pending_ids - set(self.answers)))}.",
+                        session_id=self.session_id,
+                    )
+                raise UnknownQuery(
+                    f"Session {self.session_id} has no query {qid!r}; pending: "
+                    f"{', '.join(sorted(pending_ids - set(self.answers))) or 'none'}.",
+                    session_id=self.session_id,
+                )
+            if qid in self.answers or qid in resolved:
+                raise AlreadyAnswered(
+                    f"Query {qid} of session {self.session_id} already has an answer; "
+                    "answers are never applied twice.",
+                    session_id=self.session_id,
+                )
+            if not isinstance(response.text, str):
+                raise InvalidInput(
+                    f"The answer to {qid} must be a string.", session_id=self.session_id
+                )
+            resolved[qid] = response
+        return resolved
+
+    def _accept(self, qid: str, response: Response) -> None:
+        self.answers[qid] = response
+        chars = len(response.text)
+        self.response_chars += chars
+        usage = response.usage
+        if usage is not None and usage.response_tokens is not None:
+            self.response_tokens += usage.response_tokens
+            self.provided_response += 1
+        else:
+            self.response_tokens += _estimate_tokens(chars)
+        if usage is not None and usage.prompt_tokens is not None:
+            query = next(q for q in self.pending if q.id == qid)
+            estimate = _estimate_tokens(len(query.prompt) + len(query.system or ""))
+            self.prompt_tokens += usage.prompt_tokens - estimate
+            self.provided_prompt += 1
+
+    # ------------------------------------------------------------------ stepping
+
+    def _run(self, answers: Sequence[str]) -> StepResult:
+        if self.pauses == 0:
+            self.started_at = self._now()
+        self.state = State.RUNNING
+        return self.vm.step(answers)
+
+    def _advance(self, answers: Sequence[str]) -> Outcome:
+        """Run one step live and turn its result into an outcome."""
+        result = self._run(answers)
+        if self.source_error is not None:
+            return self._fail(self.source_error.message, self.source_error.error_code)
+        if result.kind == "yield":
+            budget_error = self._budget_violation(result.queries)
+            if budget_error:
+                return self._fail(budget_error, "budget_exceeded")
+            return self._pause(result.queries)
+        if result.kind == "done":
+            self.state = State.COMPLETED
+            self.pending = []
+            outcome: Outcome = Completed.model_construct(
+                session_id=self.session_id,
+                result=result.result,
+                stats=self.stats(),
+                status="completed",
+            )
+            self.outcome = outcome
+            return outcome
+        if result.kind == "limit":
+            return self._fail(result.message, result.code)
+        message = result.message
+        if result.traceback:
+            message = f"{message}\n{result.traceback}"
+        return self._fail(message, "lua_error")
+
+    def _fail(self, message: str, code: str) -> Failed:
+        self.state = State.FAILED
+        self.pending = []
+        outcome = Failed(session_id=self.session_id, error=message, error_code=code)
+        self.outcome = outcome
+        return outcome
+
+    def _pause(self, specs: Sequence[QuerySpec]) -> NeedsResponse:
+        queries = []
+        for spec in specs:
+            queries.append(
+                Query.model_construct(
+                    id=f"q-{self.next_query}",
+                    prompt=spec.prompt,
+                    system=spec.system,
+                    max_tokens=spec.max_tokens,
+                    grounded=spec.grounded,
+                    underspecified=spec.underspecified,
+                    options=spec.options,
+                )
+            )
+            self.next_query += 1
+            chars = len(spec.prompt) + len(spec.system or "")
+            self.prompt_chars += chars
+            self.prompt_tokens += _estimate_tokens(chars)
+        self.llm_calls += len(queries)
+        self.pauses += 1
+        self.pending = queries
+        self.answers = {}
+        self.state = State.PAUSED
+        self.last_touch = time.monotonic()
+        return NeedsResponse.model_construct(
+            session_id=self.session_id, queries=tuple(queries), status="needs_response"
+        )
+
+    def _take_events(self, outcome: Outcome) -> JournalEvents:
+        effects = self.effects.take()
+        if isinstance(outcome, NeedsResponse):
+            return [
+                (
+                    "pause",
+                    {
+                        "queries": [dict(q.wire(), hash=prompt_hash(q)) for q in outcome.queries],
+                        "effects": effects,
+                    },
+                )
+            ]
+        return [("end", {"outcome": outcome.wire(), "effects": effects})]
+
+    # ------------------------------------------------------------------ budget and stats
+
+    def _budget_violation(self, specs: Sequence[QuerySpec]) -> str | None:
+        if not self.budget:
+            return None
+        limit = self.budget.get("max_llm_calls")
+        if limit is not None and self.llm_calls + len(specs) > limit:
+            return (
+                f"budget exceeded: max_llm_calls is {limit} and this alc.llm would make "
+                f"call {self.llm_calls + len(specs)}"
+            )
+        limit = self.budget.get("max_tokens")
+        if limit is not None:
+            new = sum(_estimate_tokens(len(s.prompt) + len(s.system or "")) for s in specs)
+            used = self.prompt_tokens + self.response_tokens
+            if used + new > limit:
+                return (
+                    f"budget exceeded: max_tokens is {limit}, {used} used and this "
+                    f"alc.llm needs about {new} more"
+                )
+        limit = self.budget.get("max_elapsed_ms")
+        if limit is not None:
+            elapsed = self._elapsed_ms()
+            if elapsed > limit:
+                return f"budget exceeded: max_elapsed_ms is {limit}, {elapsed} ms elapsed"
+        return None
+
+    def _elapsed_ms(self) -> int:
+        return max(0, round((self._now() - self.started_at) * 1000))
+
+    def stats(self) -> dict[str, Any]:
+        """The DESIGN.md section 4 stats object (``auto`` + ``custom``)."""
+        answered = self.rounds or 0
+        auto: dict[str, Any] = {
+            "elapsed_ms": self._elapsed_ms(),
+            "llm_calls": self.llm_calls,
+            "pauses": self.pauses,
+            "rounds": answered,
+            "total_prompt_chars": self.prompt_chars,
+            "total_response_chars": self.response_chars,
+            "prompt_tokens": _tokens(self.prompt_tokens, self.provided_prompt),
+            "response_tokens": _tokens(self.response_tokens, self.provided_response),
+            "total_tokens": _tokens(
+                self.prompt_tokens + self.response_tokens,
+                min(self.provided_prompt, self.provided_response),
+            ),
+        }
+        if self.budget:
+            auto["budget"] = dict(self.budget, remaining=self.budget_remaining())
+        return {"auto": auto, "custom": dict(self.custom_stats)}
+
+    def _now(self) -> float:
+        return float(self.effects.read("time", self.time_source.time))
+
+    def budget_remaining(self) -> dict[str, Any] | None:
+        """What is left of ``ctx.budget``: ``{"llm_calls", "tokens", "elapsed_ms"}`` or None."""
+        if not self.budget:
+            return None
+        out: dict[str, Any] = {}
+        if "max_llm_calls" in self.budget:
+            out["llm_calls"] = max(0, self.budget["max_llm_calls"] - self.llm_calls)
+        if "max_tokens" in self.budget:
+            used = self.prompt_tokens + self.response_tokens
+            out["tokens"] = max(0, self.budget["max_tokens"] - used)
+        if "max_elapsed_ms" in self.budget:
+            out["elapsed_ms"] = max(0, self.budget["max_elapsed_ms"] - self._elapsed_ms())
+        return out
+
+    # ------------------------------------------------------------------ views
+
+    def summary(self) -> Summary:
+        """The row other processes read (state, pending queries, progress, recent log)."""
+        return Summary(
+            session_id=self.session_id,
+            strategy=self.record.strategy,
+            created_at=self.record.created_at,
+            updated_at=self.time_source.time(),
+            state=self.state.value,
+            head=self.head,
+            pending=tuple(q.wire() for q in self.pending) if self.state is State.PAUSED else (),
+            answered=tuple(self.answers) if self.state is State.PAUSED else (),
+            llm_calls=self.llm_calls,
+            progress=self.progress_info,
+            log=tuple(list(self.log_lines)[-20:]),
+            outcome=self.outcome.wire()
+            if self.outcome and self.state not in (State.PAUSED, State.RUNNING)
+            else None,
+        )
+
+
+class _SessionHost:
+    """The :class:`~alc.engine.lua.Host` of one session: what its Lua code may call back into.
+
+    Every outside read goes through the session's :class:`Effects`, so replay sees the same.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def now(self) -> float:
+        return self._s._now()
+
+    def clock(self) -> float:
+        s = self._s
+        return float(s.effects.read("cpu", s.time_source.cpu))
+
+    def log(self, level: str, message: str) -> None:
+        self._s.log_lines.append({"level": level, "message": message})
+
+    def progress(self, step: Any, total: Any, message: Any) -> None:
+        self._s.progress_info = {"step": step, "total": total, "message": message}
+
+    def stats_record(self, key: str, value_json: str) -> None:
+        self._s.custom_stats[key] = json.loads(value_json)
+
+    def stats_get(self, key: str) -> Any:
+        return self._s.custom_stats.get(key)
+
+    def budget_remaining(self) -> dict[str, Any] | None:
+        return self._s.budget_remaining()
+
+    def getenv(self, name: str) -> str | None:
+        value = self._s.effects.read("env", lambda: os.environ.get(name))
+        return None if value is None else str(value)
+
+    def load_source(self, name: str, kind: str) -> tuple[str, str]:
+        s = self._s
+
+        def live() -> list[str]:
+            if kind == "file":
+                root, path = s.resolver.find_file(name)
+            else:
+                root, path = s.resolver.find_module(name)
+            text = path.read_text(encoding="utf-8")
+            digest = source_hash(text)
+            s.store.put_source(digest, text)
+            return [str(path.relative_to(root)), digest]
+
+        chunkname, digest = s.effects.read("source:" + name, live)
+        text = s.store.get_source(digest)
+        if text is None:
+            s.source_error = SourceChanged(
+                f"Session {s.session_id} pinned {name!r} (sha256 {digest[:12]}) but that "
+                "source is not in the store any more; it cannot be replayed faithfully.",
+                session_id=s.session_id,
+            )
+            raise LookupError(s.source_error.message)
+        return chunkname, text
+
+    def state(self, op: str, key: str | None = None, *args: Any) -> Any:
+        s = self._s
+        value = s.effects.read("state", lambda: s.store.kv(op, s.namespace, key, *args))
+        if op == "get" and value is not None:
+            return json.loads(value)
+        return value
+
+
+def _tokens(count: int, provided: int) -> dict[str, Any]:
+    return {"source": "provided" if provided else "estimated", "tokens": count}
+
+
+def _issued_before(qid: str, next_query: int) -> bool:
+    if not qid.startswith("q-") or not qid[2:].isdigit():
+        return False
+    return int(qid[2:]) < next_query
+
+
+def _excerpt(text: str, limit: int = 160) -> str:
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return dumps(text)
+
+
+def _parse_budget(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput(
+            "ctx.budget must be an object with max_llm_calls, max_elapsed_ms and/or max_tokens."
+        )
+    budget: dict[str, Any] = {}
+    for key in ("max_llm_calls", "max_elapsed_ms", "max_tokens"):
+        if key in value and value[key] is not None:
+            limit = value[key]
+            if isinstance(limit, bool) or not isinstance(limit, int | float) or limit < 0:
+                raise InvalidInput(f"ctx.budget.{key} must be a non-negative number.")
+            budget[key] = int(limit)
+    return budget
