@@ -1,0 +1,176 @@
+"""The strategy catalogue: each package's ``M.meta``, read in a throwaway sandbox VM.
+
+Used by ``alc strategies``, MCP ``alc_strategies`` and the docs generator. Loading a package
+runs its top-level code in a fresh sandbox (no session, no journal); a package whose top level
+calls ``alc.llm`` or fails is listed with an ``error`` instead of metadata.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from alc.engine.errors import StrategyNotFound
+from alc.engine.lua import LuaVM, Seeds, lua_version
+from alc.engine.packages import PackageResolver, StrategyPackage, alc_home
+from alc.engine.protocol import Limits
+
+__all__ = ["StrategyInfo", "catalogue", "describe", "engine_info"]
+
+
+@dataclass(frozen=True)
+class StrategyInfo:
+    """One strategy's metadata.
+
+    Attributes:
+        name: package name (what ``alc run NAME`` takes).
+        path: its ``init.lua``.
+        builtin: shipped with alc (vs. a user package).
+        meta: the package's ``M.meta`` table (description, category, paper, params, example...).
+        error: why the metadata could not be read, or None.
+    """
+
+    name: str
+    path: str
+    builtin: bool
+    meta: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def description(self) -> str:
+        return str(self.meta.get("description") or "")
+
+    @property
+    def category(self) -> str:
+        return str(self.meta.get("category") or "")
+
+    @property
+    def paper(self) -> str:
+        """The paper as one line: ``Authors (year). Title`` (or what the meta gives)."""
+        paper = self.meta.get("paper")
+        if isinstance(paper, dict):
+            parts = [
+                str(paper.get("authors") or ""),
+                f"({paper['year']})" if paper.get("year") else "",
+                str(paper.get("title") or ""),
+            ]
+            return " ".join(p for p in parts if p).strip()
+        return str(paper or "")
+
+    def wire(self) -> dict[str, Any]:
+        """JSON-ready dict: name, path, builtin, the meta fields, and error if any."""
+        out: dict[str, Any] = {"name": self.name, "path": self.path, "builtin": self.builtin}
+        out.update(self.meta)
+        out["name"] = self.name
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+class _CatalogHost:
+    """A minimal host: sources straight from disk, no journal, no state."""
+
+    def __init__(self, resolver: PackageResolver) -> None:
+        self._resolver = resolver
+
+    def now(self) -> float:
+        return time.time()
+
+    def clock(self) -> float:
+        return time.process_time()
+
+    def log(self, level: str, message: str) -> None:
+        pass
+
+    def progress(self, step: Any, total: Any, message: Any) -> None:
+        pass
+
+    def stats_record(self, key: str, value_json: str) -> None:
+        pass
+
+    def stats_get(self, key: str) -> Any:
+        return None
+
+    def budget_remaining(self) -> dict[str, Any] | None:
+        return None
+
+    def getenv(self, name: str) -> str | None:
+        return os.environ.get(name)
+
+    def load_source(self, name: str, kind: str) -> tuple[str, str]:
+        if kind == "file":
+            root, path = self._resolver.find_file(name)
+        else:
+            root, path = self._resolver.find_module(name)
+        return str(path.relative_to(root)), path.read_text(encoding="utf-8")
+
+    def state(self, op: str, key: str | None = None, *args: Any) -> Any:
+        raise ValueError("alc.state is not available while reading strategy metadata")
+
+
+def _read_meta(resolver: PackageResolver, package: StrategyPackage) -> StrategyInfo:
+    from alc.engine import stdlib
+
+    vm = LuaVM(
+        _CatalogHost(resolver),
+        Limits(max_step_seconds=5),
+        Seeds(0, 0),
+        stdlib.PRIMITIVES,
+        stdlib.LIBRARIES,
+    )
+    vm.start_code(
+        "local m = require(...) return type(m) == 'table' and m.meta or nil", package.name
+    )
+    result = vm.step()
+    info = {"name": package.name, "path": str(package.path), "builtin": package.builtin}
+    if result.kind == "done" and isinstance(result.result, dict):
+        return StrategyInfo(**info, meta=result.result)
+    if result.kind == "done":
+        return StrategyInfo(**info, error="the package has no meta table")
+    if result.kind == "yield":
+        return StrategyInfo(**info, error="the package calls alc.llm when loaded")
+    return StrategyInfo(**info, error=result.message)
+
+
+def catalogue(resolver: PackageResolver | None = None) -> list[StrategyInfo]:
+    """Every strategy on the search path with its metadata, sorted by name."""
+    resolver = resolver or PackageResolver()
+    return [_read_meta(resolver, p) for p in resolver.strategies()]
+
+
+def describe(name: str, resolver: PackageResolver | None = None) -> StrategyInfo:
+    """One strategy's metadata.
+
+    Raises:
+        StrategyNotFound: no such package.
+    """
+    resolver = resolver or PackageResolver()
+    try:
+        package = resolver.strategy(name)
+    except (ValueError, LookupError) as exc:
+        raise StrategyNotFound(
+            f"Strategy {name!r} not found: {exc}. List them with `alc strategies`."
+        ) from None
+    return _read_meta(resolver, package)
+
+
+def engine_info(
+    resolver: PackageResolver | None = None, store_path: str | None = None
+) -> dict[str, Any]:
+    """Version, Lua version, store path, package search paths, type definitions path."""
+    from importlib import resources
+
+    import alc
+
+    resolver = resolver or PackageResolver()
+    return {
+        "version": alc.__version__,
+        "lua_version": lua_version("5.5"),
+        "lua_versions": {"5.5": lua_version("5.5"), "5.4": lua_version("5.4")},
+        "store": store_path,
+        "alc_home": str(alc_home()),
+        "package_paths": [str(r) for r in resolver.roots],
+        "types": str(resources.files("alc").joinpath("types", "alc.d.lua")),
+    }
