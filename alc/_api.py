@@ -374,9 +374,9 @@ class AsyncEngine:
             async with anyio.create_task_group() as tg:
                 for query in outcome.queries:
                     tg.start_soon(answer, query)
-            ordered = {q.id: answers[q.id] for q in outcome.queries}
+            ordered: dict[str | None, Response] = {q.id: answers[q.id] for q in outcome.queries}
             outcome = await anyio.to_thread.run_sync(
-                self.registry.feed, outcome.session_id, dict(ordered.items())
+                self.registry.feed, outcome.session_id, ordered
             )
         assert isinstance(outcome, Completed | Failed | Cancelled)
         return outcome

@@ -124,7 +124,11 @@ def _read_meta(resolver: PackageResolver, package: StrategyPackage) -> StrategyI
         "local m = require(...) return type(m) == 'table' and m.meta or nil", package.name
     )
     result = vm.step()
-    info = {"name": package.name, "path": str(package.path), "builtin": package.builtin}
+    info: dict[str, Any] = {
+        "name": package.name,
+        "path": str(package.path),
+        "builtin": package.builtin,
+    }
     if result.kind == "done" and isinstance(result.result, dict):
         return StrategyInfo(**info, meta=result.result)
     if result.kind == "done":
