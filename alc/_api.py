@@ -174,6 +174,8 @@ class Engine:
             InvalidInput: bad arguments or code that does not compile.
             StrategyNotFound: no such strategy.
         """
+        if ctx is not None and not isinstance(ctx, Mapping):
+            raise InvalidInput(f"ctx must be a JSON object, not {type(ctx).__name__}.")
         return self.registry.start(
             code=code, strategy=strategy, ctx=dict(ctx) if ctx is not None else None, limits=limits
         )
