@@ -406,9 +406,19 @@ class SQLiteStore(Store):
             self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
         )
         self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute(f"PRAGMA synchronous = {sync}")
-        self._migrate()
+        # Switching a new file to WAL needs a moment of exclusive access; when several processes
+        # open a fresh store at once, the losers retry instead of failing.
+        deadline = time.monotonic() + busy_timeout_ms / 1000
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._migrate()
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _migrate(self) -> None:
         with self._lock:

@@ -25,7 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from alc.engine.clock import Clock, SystemClock
-from alc.engine.errors import InvalidInput, ReplayDiverged, SessionFinished, StrategyNotFound
+from alc.engine.errors import (
+    InvalidInput,
+    SessionError,
+    SessionFinished,
+    StrategyNotFound,
+)
 from alc.engine.journal import TERMINAL_STATES, Event, SessionRecord, Store, Summary
 from alc.engine.lua import Seeds
 from alc.engine.packages import PackageResolver
@@ -361,7 +366,7 @@ class SessionRegistry:
             session = Session.restore(
                 record, _upto(events, summary.head), summary.head, **self._deps
             )
-        except ReplayDiverged as exc:
+        except SessionError as exc:  # replay_diverged, source_changed
             return Failed(session_id=session_id, error=exc.message, error_code=exc.error_code)
         self._restored += 1
         with self._guard:
