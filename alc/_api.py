@@ -62,7 +62,7 @@ def _as_response(answer: object) -> Response:
     if isinstance(answer, Response):
         return answer
     if isinstance(answer, str):
-        return Response(text=answer)
+        return Response.trusted(text=answer, usage=None)
     raise InvalidInput(f"An answer must be a str or alc.Response, not {type(answer).__name__}.")
 
 

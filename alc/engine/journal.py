@@ -36,9 +36,9 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from alc.engine.errors import Conflict, SessionNotFound
 
@@ -87,8 +87,7 @@ class SessionRecord:
         return cls(**json.loads(text))
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """One journal row: ``seq`` counts from 1 within the session."""
 
     seq: int
@@ -96,7 +95,7 @@ class Event:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Summary:
     """The session row other processes read for ``status`` and listings.
 
@@ -246,7 +245,8 @@ class MemoryStore(Store):
         log = self._events[session_id]
         for kind, data in events:
             log.append(Event(len(log) + 1, kind, data))
-        self._summaries[session_id] = replace(summary, head=len(log))
+        summary.head = len(log)
+        self._summaries[session_id] = summary
         return len(log)
 
     def append(

@@ -19,7 +19,7 @@ A query also carries ``"grounded": true`` / ``"underspecified": true`` when set,
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,6 +46,21 @@ def dumps(obj: Any) -> str:
 
 class _Wire(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        """Build from values the engine produced itself, skipping validation.
+
+        The round trip of a pause is on the engine's hot path; its objects are made from
+        already-typed values, so they skip pydantic's validation (``model_construct`` minus its
+        bookkeeping). Every field must be given.
+        """
+        obj = cls.__new__(cls)
+        object.__setattr__(obj, "__dict__", values)
+        object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+        object.__setattr__(obj, "__pydantic_extra__", None)
+        object.__setattr__(obj, "__pydantic_private__", None)
+        return obj
 
     def wire(self) -> dict[str, Any]:
         """The JSON-ready dict of this object (the shape documented on the class)."""

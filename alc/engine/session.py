@@ -56,8 +56,8 @@ from alc.engine.protocol import (
 
 __all__ = ["Effects", "Session", "State", "new_session_id", "prompt_hash"]
 
-LOG_LINES = 200
-"""Log lines a session keeps in memory (the summary shows the last 20)."""
+LOG_LINES = 20
+"""Log lines a session keeps in memory and shows in its summary (the most recent ones)."""
 
 JournalEvents = list[tuple[str, dict[str, Any]]]
 
@@ -156,6 +156,7 @@ class Session:
         self.state = State.RUNNING
         self.head = 0
         self.pending: list[Query] = []
+        self._pending_wire: tuple[dict[str, Any], ...] = ()
         self.answers: dict[str, Response] = {}
         self.next_query = 0
         self.effects = Effects()
@@ -321,7 +322,7 @@ class Session:
         remaining = len(self.pending) - len(self.answers)
         if remaining:
             self.last_touch = time.monotonic()
-            return Accepted.model_construct(
+            return Accepted.trusted(
                 session_id=self.session_id, remaining=remaining, status="accepted"
             ), events
         self.rounds += 1
@@ -421,7 +422,7 @@ class Session:
         if result.kind == "done":
             self.state = State.COMPLETED
             self.pending = []
-            outcome: Outcome = Completed.model_construct(
+            outcome: Outcome = Completed.trusted(
                 session_id=self.session_id,
                 result=result.result,
                 stats=self.stats(),
@@ -447,7 +448,7 @@ class Session:
         queries = []
         for spec in specs:
             queries.append(
-                Query.model_construct(
+                Query.trusted(
                     id=f"q-{self.next_query}",
                     prompt=spec.prompt,
                     system=spec.system,
@@ -464,10 +465,11 @@ class Session:
         self.llm_calls += len(queries)
         self.pauses += 1
         self.pending = queries
+        self._pending_wire = tuple(q.wire() for q in queries)
         self.answers = {}
         self.state = State.PAUSED
         self.last_touch = time.monotonic()
-        return NeedsResponse.model_construct(
+        return NeedsResponse.trusted(
             session_id=self.session_id, queries=tuple(queries), status="needs_response"
         )
 
@@ -478,7 +480,10 @@ class Session:
                 (
                     "pause",
                     {
-                        "queries": [dict(q.wire(), hash=prompt_hash(q)) for q in outcome.queries],
+                        "queries": [
+                            dict(w, hash=prompt_hash(q))
+                            for q, w in zip(outcome.queries, self._pending_wire, strict=True)
+                        ],
                         "effects": effects,
                     },
                 )
@@ -564,11 +569,11 @@ class Session:
             updated_at=self.time_source.time(),
             state=self.state.value,
             head=self.head,
-            pending=tuple(q.wire() for q in self.pending) if self.state is State.PAUSED else (),
+            pending=self._pending_wire if self.state is State.PAUSED else (),
             answered=tuple(self.answers) if self.state is State.PAUSED else (),
             llm_calls=self.llm_calls,
             progress=self.progress_info,
-            log=tuple(list(self.log_lines)[-20:]),
+            log=tuple(self.log_lines),
             outcome=self.outcome.wire()
             if self.outcome and self.state not in (State.PAUSED, State.RUNNING)
             else None,
