@@ -514,12 +514,6 @@ function control.install(path, fn)
   target[name] = function(...) return checked(fn(...)) end
 end
 
-function control.load_lib(source, chunkname)
-  local fn, err = raw.load(source, "=" .. chunkname, "t")
-  if fn == nil then raw.error(err, 0) end
-  return fn(alc, control)
-end
-
 control.encode = encode
 control.mark_array = mark_array
 control.NULL = NULL

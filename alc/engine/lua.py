@@ -132,6 +132,22 @@ def _boot_source() -> str:
     return resources.files("alc.engine").joinpath("boot.lua").read_text(encoding="utf-8")
 
 
+@cache
+def _bytecode(lua_version: str, chunkname: str, source: str) -> bytes:
+    """Engine Lua code compiled once per process to stripped bytecode.
+
+    Loading bytecode is ~5x faster than compiling and, without debug info, leaves a smaller
+    heap: per-session start time and memory are dominated by boot.lua and the prelude. Only
+    engine-owned code is loaded this way, before the sandbox exists; strategies can never load
+    binary chunks.
+    """
+    scratch = _RUNTIMES[lua_version].LuaRuntime(encoding=None)
+    dump = scratch.eval(
+        "function(src, name) return string.dump(assert(load(src, name, 't')), true) end"
+    )
+    return bytes(dump(source.encode(), ("=" + chunkname).encode()))
+
+
 def _deny_attribute(obj: Any, name: Any, *value: Any) -> Any:
     raise AttributeError("Python objects are not accessible from alc strategies")
 
@@ -203,7 +219,9 @@ class LuaVM:
             }
         )
         self._runtime.globals()[b"python"] = None
-        boot_chunk = self._runtime.eval("load")(_boot_source().encode(), b"=alc/boot.lua", b"t")
+        raw_load = self._runtime.eval("load")
+        version = limits.lua_version
+        boot_chunk = raw_load(_bytecode(version, "alc/boot.lua", _boot_source()), b"=boot", b"b")
         boot = boot_chunk(host_table, cfg)
         self._control = boot
         self._step = boot[b"step"]
@@ -213,7 +231,10 @@ class LuaVM:
         for path, fn in primitives.items():
             boot[b"install"](path.encode(), self._wrap(fn))
         for chunkname, source in libraries:
-            boot[b"load_lib"](source.encode(), chunkname.encode())
+            library = raw_load(_bytecode(version, chunkname, source), chunkname.encode(), b"b")
+            library(boot[b"alc"], boot)
+        # free the garbage of setup (about half of a fresh VM's heap) before the session starts
+        self._runtime.eval("collectgarbage")(b"collect")
 
     # ------------------------------------------------------------------ conversion
 

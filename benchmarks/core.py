@@ -1,0 +1,212 @@
+"""Engine benchmarks: round trip vs the lupa floor, start latency, capacity, durability, scaling.
+
+Each function returns a :class:`Section`; ``python -m benchmarks`` runs them all in one process
+run (capacity in a child process, so its RSS is its own).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import alc
+from benchmarks._util import Figure, Section, per_call_us, repeat, run_python
+
+LOOP_CODE = "while true do alc.llm('x') end"
+TWENTY_CODE = "local out = {} for i = 1, 21 do out[i] = alc.llm('question ' .. i) end return out"
+
+
+def _floor_us(calls: int) -> float:
+    import lupa.lua55 as lua55
+
+    runtime = lua55.LuaRuntime(encoding=None, register_eval=False, register_builtins=False)
+    make = runtime.eval(
+        "function(f) local co = coroutine.create(f) "
+        "return function(v) return coroutine.resume(co, v) end end"
+    )
+    resume = make(runtime.eval("function(a) while true do a = coroutine.yield(a) end end"))
+    resume(b"start")
+    return per_call_us(lambda: resume(b"x"), calls)
+
+
+def _engine_round_trip_us(calls: int, store: alc.Store | None = None) -> float:
+    engine = alc.Engine(store=store)
+    sid = engine.start(code=LOOP_CODE).session_id
+    return per_call_us(lambda: engine.feed(sid, "a"), calls)
+
+
+def round_trip(runs: int = 5, calls: int = 10_000) -> Section:
+    """In-process ``alc.llm`` pause+feed vs the bare lupa coroutine resume loop."""
+    section = Section("Round trip: alc.llm pause + feed vs bare lupa coroutine resume")
+    floor = section.add(
+        Figure("bare lupa resume", "us/call", repeat(lambda: _floor_us(calls), runs))
+    )
+    engine = section.add(
+        Figure(
+            "alc feed (in-memory)",
+            "us/call",
+            repeat(lambda: _engine_round_trip_us(calls), runs),
+            target="<= 30 us",
+        )
+    )
+    engine.met = engine.median <= 30
+    ratio = engine.median / floor.median
+    section.ratio("alc / lupa floor", ratio, "<= 15x", ratio <= 15)
+    return section
+
+
+def start_latency(runs: int = 5, calls: int = 1000) -> Section:
+    """Session start (new VM, prelude, run to the first pause)."""
+    section = Section("Session start to first pause")
+
+    def once() -> float:
+        engine = alc.Engine()
+        return per_call_us(lambda: engine.start(code="alc.llm('x')"), calls) / 1000
+
+    fig = section.add(Figure("start -> needs_response", "ms", repeat(once, runs), target="<= 1 ms"))
+    fig.met = fig.median <= 1
+    return section
+
+
+CAPACITY_CHILD = """
+import json, time, gc
+import alc
+from benchmarks._util import rss_bytes
+n = {n}
+engine = alc.Engine(idle_ttl=1e9)
+gc.collect()
+before = rss_bytes()
+t0 = time.perf_counter()
+ids = [engine.start(code="local a = alc.llm('q') return a .. '!'").session_id for _ in range(n)]
+created = time.perf_counter() - t0
+gc.collect()
+after = rss_bytes()
+t0 = time.perf_counter()
+ok = sum(1 for sid in ids if isinstance(engine.feed(sid, 'x'), alc.Completed))
+resumed = time.perf_counter() - t0
+print(json.dumps({{"per_session_kb": (after - before) / n / 1024, "create_s": created,
+                   "resume_s": resumed, "completed": ok, "rss_mb": after / 1e6}}))
+"""
+
+
+def capacity(runs: int = 1, sessions: int = 10_000) -> Section:
+    """10,000 concurrently paused sessions in one process: RSS per session, create, resume."""
+    section = Section(f"Capacity: {sessions:,} paused sessions in one process")
+    results = [json.loads(run_python(CAPACITY_CHILD.format(n=sessions))) for _ in range(runs)]
+    per = section.add(
+        Figure(
+            "RSS per paused session",
+            "KB",
+            [r["per_session_kb"] for r in results],
+            target="<= 150 KB",
+        )
+    )
+    per.met = per.median <= 150
+    section.add(Figure(f"create {sessions:,} sessions", "s", [r["create_s"] for r in results]))
+    section.add(
+        Figure(f"resume and complete all {sessions:,}", "s", [r["resume_s"] for r in results])
+    )
+    section.notes.append(
+        f"completed after resume: {results[0]['completed']:,} of {sessions:,}; "
+        f"process RSS with all paused: {results[0]['rss_mb']:.0f} MB"
+    )
+    return section
+
+
+def _sqlite_feed_ms(calls: int, folder: Path) -> float:
+    store = alc.SQLiteStore(folder / f"feed-{time.perf_counter_ns()}.db")
+    return _engine_round_trip_us(calls, store) / 1000
+
+
+def _cold_restore_ms(answered: int, folder: Path, samples: int = 5) -> float:
+    """Median ms of restore + feed of a session with ``answered`` answers (engine part)."""
+    path = folder / f"restore-{answered}-{time.perf_counter_ns()}.db"
+    code = f"for i = 1, {answered + samples + 1} do alc.llm('question ' .. i) end"
+    engine = alc.Engine(store=path)
+    sid = engine.start(code=code).session_id
+    for _ in range(answered):
+        engine.feed(sid, "answer")
+    times = []
+    for _ in range(samples):
+        engine.registry._hot.clear()  # noqa: SLF001 - force a cold restore from the journal
+        t0 = time.perf_counter()
+        engine.feed(sid, "answer")
+        times.append((time.perf_counter() - t0) * 1000)
+    return sorted(times)[len(times) // 2]
+
+
+def durability(runs: int = 5, calls: int = 2000) -> Section:
+    """Feed with the SQLite journal vs in memory, and cold restore of a 20-answer session."""
+    section = Section("Durability cost: SQLite journal vs in-memory")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        memory = section.add(
+            Figure(
+                "feed, in-memory", "ms", repeat(lambda: _engine_round_trip_us(calls) / 1000, runs)
+            )
+        )
+        sqlite = section.add(
+            Figure(
+                "feed, SQLite journal (hot session)",
+                "ms",
+                repeat(lambda: _sqlite_feed_ms(calls, folder), runs),
+                target="<= 1 ms",
+            )
+        )
+        sqlite.met = sqlite.median <= 1
+        restore = section.add(
+            Figure(
+                "cold restore + feed, 20 answered",
+                "ms",
+                repeat(lambda: _cold_restore_ms(20, folder), runs),
+                target="<= 20 ms",
+            )
+        )
+        restore.met = restore.median <= 20
+    section.ratio("SQLite feed / in-memory feed", sqlite.median / memory.median)
+    return section
+
+
+def _hot_feed_at(answered: int, folder: Path, calls: int = 200) -> float:
+    path = folder / f"hot-{answered}-{time.perf_counter_ns()}.db"
+    engine = alc.Engine(store=path)
+    sid = engine.start(code=LOOP_CODE).session_id
+    for _ in range(answered):
+        engine.feed(sid, "a")
+    return per_call_us(lambda: engine.feed(sid, "a"), calls) / 1000
+
+
+def scaling(runs: int = 3, sizes: tuple[int, ...] = (10, 100, 1000)) -> Section:
+    """Hot feed (should be flat) and cold restore (linear in the log) as the session grows."""
+    section = Section("Scaling with session length (SQLite journal)")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        hot: dict[int, float] = {}
+        cold: dict[int, float] = {}
+        for size in sizes:
+            fig = section.add(
+                Figure(
+                    f"hot feed after {size:,} answers",
+                    "ms",
+                    repeat(lambda s=size: _hot_feed_at(s, folder), runs),
+                )
+            )
+            hot[size] = fig.median
+            fig = section.add(
+                Figure(
+                    f"cold restore + feed after {size:,} answers",
+                    "ms",
+                    repeat(lambda s=size: _cold_restore_ms(s, folder, 3), runs),
+                )
+            )
+            cold[size] = fig.median
+        first, last = sizes[0], sizes[-1]
+        section.ratio(f"hot feed {last:,} / {first:,} answers (flat = 1)", hot[last] / hot[first])
+        section.ratio(
+            f"restore {last:,} / {first:,} answers (linear = {last // first})",
+            cold[last] / cold[first],
+        )
+        section.ratio(f"restore per answer at {last:,} answers, ms", cold[last] / last)
+    return section
