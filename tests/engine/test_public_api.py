@@ -1,0 +1,34 @@
+"""The public face: a sorted, complete __all__ whose classes report the public module."""
+
+from __future__ import annotations
+
+import alc
+
+EXPECTED = [
+    "Accepted", "AlcError", "AlreadyAnswered", "AmbiguousQuery", "Answer", "AsyncEngine",
+    "BudgetExceeded", "Cancelled", "Completed", "Conflict", "Engine", "Failed", "InvalidInput",
+    "LimitExceeded", "Limits", "LuaError", "MemoryLimitExceeded", "MemoryStore", "NeedsResponse",
+    "Outcome", "Query", "ReplayDiverged", "RequestError", "Response", "SQLiteStore",
+    "SessionError", "SessionFinished", "SessionNotFound", "SessionSnapshot", "SourceChanged",
+    "Store", "StrategyNotFound", "TimeLimitExceeded", "UnknownQuery", "Usage", "__version__",
+]
+
+
+def test_exports_do_not_drift() -> None:
+    assert alc.__all__ == EXPECTED
+    assert sorted(alc.__all__, key=str.lower) == sorted(EXPECTED, key=str.lower)
+
+
+def test_exported_classes_report_the_public_module() -> None:
+    for name in alc.__all__:
+        obj = getattr(alc, name)
+        if isinstance(obj, type):
+            assert obj.__module__ == "alc", name
+
+
+def test_every_error_has_a_code() -> None:
+    codes = {getattr(alc, n).error_code for n in alc.__all__
+             if isinstance(getattr(alc, n), type) and issubclass(getattr(alc, n), alc.AlcError)}
+    assert {"invalid_input", "session_not_found", "unknown_query", "already_answered",
+            "ambiguous_query", "session_finished", "conflict", "lua_error", "budget_exceeded",
+            "timeout", "memory_limit", "replay_diverged", "source_changed"} <= codes
