@@ -1,0 +1,68 @@
+"""The one error a responder raises, and the helper that turns a missing extra into it.
+
+The tree (responders add one leaf under the alc root)::
+
+    AlcError                      alc.engine.errors
+    └── ResponderError            responder_failed   a responder could not produce an answer
+
+Every responder translates its provider's errors (subprocess exit codes, ``openai`` exceptions,
+``llama_cpp`` failures, malformed answer files) in exactly one place, chains the original with
+``raise ... from`` and says what to do next. Misuse that is not the provider's fault (an unknown
+spec, a missing optional extra) raises the same class, because to the user it is the same
+situation: ``--llm SPEC`` cannot answer, fix the spec or the environment.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import ClassVar
+
+from alc.engine.errors import AlcError
+
+__all__ = ["ResponderError", "require_extra"]
+
+
+class ResponderError(AlcError):
+    """A responder failed to answer a query, or could not be built from its spec.
+
+    Attributes:
+        error_code: always ``"responder_failed"``.
+        responder: the responder spec or name concerned (``"cmd:llm -m x"``, ``"openai:gpt-4o"``).
+        query_id: the query being answered when it failed, or None (construction errors).
+    """
+
+    error_code: ClassVar[str] = "responder_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        responder: str | None = None,
+        query_id: str | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        super().__init__(message, session_id=session_id)
+        self.responder = responder
+        self.query_id = query_id
+
+
+def require_extra(module: str, *, extra: str, responder: str) -> ModuleType:
+    """Import ``module`` or raise a :class:`ResponderError` with the ``pip install`` hint.
+
+    Args:
+        module: the import name (``"openai"``, ``"llama_cpp"``).
+        extra: the alc extra that provides it (``"openai"``, ``"local"``).
+        responder: the responder name, for the message.
+
+    Raises:
+        ResponderError: the module is not installed.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ResponderError(
+            f"The {responder!r} responder needs the {module!r} package, which is not installed. "
+            f"Install it with: pip install 'alc-engine[{extra}]'",
+            responder=responder,
+        ) from exc
