@@ -54,6 +54,8 @@ DEFAULT_IDLE_TTL = 600.0
 """Seconds a hot session may sit idle in memory before it is evicted (still restorable)."""
 DEFAULT_RETENTION = 7 * 24 * 3600.0
 """Seconds after their last update that ended or abandoned sessions are purged."""
+PURGE_INTERVAL = 3600.0
+"""A long-lived registry purges expired sessions at most this often (on its next call)."""
 
 
 def validate_session_id(session_id: object) -> str:
@@ -145,6 +147,7 @@ class SessionRegistry:
         self._evicted = 0
         self._restored = 0
         self._last_sweep = time.monotonic()
+        self._last_purge = time.monotonic()
 
     # ------------------------------------------------------------------ operations
 
@@ -335,6 +338,9 @@ class SessionRegistry:
         if now - self._last_sweep > max(1.0, self.idle_ttl / 10):
             self._last_sweep = now
             self.evict_idle(now)
+        if now - self._last_purge > PURGE_INTERVAL:
+            self._last_purge = now
+            self.purge()
 
     def _lock_for(self, session_id: str) -> threading.Lock:
         with self._guard:
