@@ -262,6 +262,28 @@ function alc.llm_batch(items)
   return mark_array({ raw.yield(REQUEST, raw.unpack(flat, 1, j)) })
 end
 
+-- alc.fork: child strategies in their own VMs; the engine surfaces their queries as this
+-- session's pauses and resumes here with the results in input order.
+local FORK = {}
+function alc.fork(strategies, ctx, opts)
+  if raw.type(strategies) ~= "table" or #strategies == 0 then
+    raw.error("alc.fork: expected a non-empty list of strategy names", 2)
+  end
+  for i = 1, #strategies do
+    if raw.type(strategies[i]) ~= "string" then
+      raw.error("alc.fork: strategy " .. i .. " must be a name (string)", 2)
+    end
+  end
+  if ctx ~= nil and raw.type(ctx) ~= "table" then raw.error("alc.fork: ctx must be a table", 2) end
+  if opts ~= nil and raw.type(opts) ~= "table" then raw.error("alc.fork: opts must be a table", 2) end
+  local on_error = opts and opts.on_error or "continue"
+  if on_error ~= "continue" and on_error ~= "abort" then
+    raw.error("alc.fork: opts.on_error must be 'continue' or 'abort'", 2)
+  end
+  return (raw.yield(REQUEST, FORK, encode(mark_array({raw.unpack(strategies)})),
+                    encode(ctx or {}), on_error))
+end
+
 local log = host_fn("log")
 function alc.log(level, ...)
   local n = raw.select("#", ...)

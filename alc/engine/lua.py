@@ -35,7 +35,16 @@ import lupa.lua55
 
 from alc.engine.protocol import Limits
 
-__all__ = ["HOOK_EVERY", "Host", "LuaVM", "QuerySpec", "Seeds", "StepResult", "lua_version"]
+__all__ = [
+    "HOOK_EVERY",
+    "ForkRequest",
+    "Host",
+    "LuaVM",
+    "QuerySpec",
+    "Seeds",
+    "StepResult",
+    "lua_version",
+]
 
 HOOK_EVERY = 10_000
 """Instructions between two checks of the instruction and wall-time limits."""
@@ -79,16 +88,26 @@ class QuerySpec:
 
 
 @dataclass(frozen=True)
+class ForkRequest:
+    """An ``alc.fork`` call: run these strategy packages as children with a copy of ``ctx``."""
+
+    strategies: tuple[str, ...]
+    ctx: dict[str, Any]
+    on_error: str
+
+
+@dataclass(frozen=True)
 class StepResult:
     """What one step of the strategy coroutine ended with.
 
-    ``kind`` is ``"yield"`` (``queries`` set), ``"done"`` (``result`` set), ``"error"`` (``message``
+    ``kind`` is ``"yield"`` (``queries`` set), ``"fork"`` (``fork`` set), ``"done"`` (``result`` set), ``"error"`` (``message``
     and ``traceback`` set; ``result`` holds a table error object's value, if any), or ``"limit"``
     (``code`` is ``timeout`` or ``memory_limit``, ``message`` set).
     """
 
-    kind: Literal["yield", "done", "error", "limit"]
+    kind: Literal["yield", "done", "error", "limit", "fork"]
     queries: tuple[QuerySpec, ...] = ()
+    fork: ForkRequest | None = None
     result: Any = None
     message: str = ""
     traceback: str = ""
@@ -331,12 +350,28 @@ class LuaVM:
 
     def step(self, answers: Sequence[str] = ()) -> StepResult:
         """Resume the strategy with the answers of its last pause (in query order)."""
+        return self._resume(*[a.encode("utf-8", "surrogatepass") for a in answers])
+
+    def step_value(self, value: Any) -> StepResult:
+        """Resume the strategy with one Python value (converted to Lua), e.g. fork results."""
+        return self._resume(self.to_lua(value))
+
+    def _resume(self, *args: Any) -> StepResult:
         try:
-            out = self._step(*[a.encode("utf-8", "surrogatepass") for a in answers])
+            out = self._step(*args)
         except self._memory_error:
             return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
         kind = out[0] if isinstance(out, tuple) else out
         if kind == b"yield":
+            if not isinstance(out[1], bytes):  # the FORK marker table
+                return StepResult(
+                    kind="fork",
+                    fork=ForkRequest(
+                        strategies=tuple(json.loads(out[2])),
+                        ctx=json.loads(out[3]),
+                        on_error=out[4].decode(),
+                    ),
+                )
             return StepResult(kind="yield", queries=self._queries(out[1:]))
         if kind == b"done":
             return StepResult(kind="done", result=self.to_py(out[1]))

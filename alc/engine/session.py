@@ -39,7 +39,7 @@ from alc.engine.errors import (
     UnknownQuery,
 )
 from alc.engine.journal import Event, SessionRecord, Store, Summary
-from alc.engine.lua import LuaVM, QuerySpec, Seeds, StepResult
+from alc.engine.lua import ForkRequest, LuaVM, QuerySpec, Seeds, StepResult
 from alc.engine.packages import PackageResolver, source_hash
 from alc.engine.protocol import (
     Accepted,
@@ -165,6 +165,9 @@ class Session:
         self.custom_stats: dict[str, Any] = {}
         self.outcome: Outcome | None = None
         self.source_error: SourceChanged | None = None
+        self._fork: _Fork | None = None
+        self._primitives = primitives
+        self._libraries = libraries
         self.last_touch = time.monotonic()
         # stats
         self.started_at = 0.0
@@ -404,10 +407,27 @@ class Session:
     # ------------------------------------------------------------------ stepping
 
     def _run(self, answers: Sequence[str]) -> StepResult:
+        """One step of the strategy, answering its (or its fork children's) last pause."""
         if self.pauses == 0:
             self.started_at = self._now()
         self.state = State.RUNNING
-        return self.vm.step(answers)
+        if self._fork is not None:
+            result = self._after_fork_step(self._fork.step(answers))
+        else:
+            result = self.vm.step(answers)
+        while result.kind == "fork":
+            assert result.fork is not None
+            self._fork = _Fork(self, result.fork)
+            result = self._after_fork_step(self._fork.step(()))
+        return result
+
+    def _after_fork_step(self, result: StepResult) -> StepResult:
+        if result.kind == "yield":
+            return result
+        self._fork = None
+        if result.kind == "done":
+            return self.vm.step_value(result.result)
+        return result  # a child failed and on_error = "abort"
 
     def _advance(self, answers: Sequence[str]) -> Outcome:
         """Run one step live and turn its result into an outcome."""
@@ -578,6 +598,74 @@ class Session:
             if self.outcome and self.state not in (State.PAUSED, State.RUNNING)
             else None,
         )
+
+
+class _Fork:
+    """The children of one ``alc.fork`` call, each a strategy in its own VM.
+
+    Children are stepped in input order, so their queries surface in a deterministic order as
+    the parent's pause (ids continue the parent's numbering) and replay reproduces them.
+    """
+
+    def __init__(self, session: Session, request: ForkRequest) -> None:
+        self.request = request
+        self.results: list[dict[str, Any] | None] = [None] * len(request.strategies)
+        self.children: list[LuaVM | None] = []
+        self.waiting: list[tuple[int, int]] = []  # (child index, queries it asked) this pause
+        host = _SessionHost(session)
+        seeds = Seeds(session.record.math_seed, session.record.hash_seed)
+        for i, name in enumerate(request.strategies):
+            vm = LuaVM(
+                host,
+                session.limits,
+                Seeds(seeds.math_seed + i + 1, seeds.hash_seed),
+                session._primitives,
+                session._libraries,
+            )
+            vm.start_strategy(name, request.ctx)
+            self.children.append(vm)
+
+    def step(self, answers: Sequence[str]) -> StepResult:
+        """Feed the answers of the last pause to the children that asked; step them.
+
+        Returns a ``yield`` of every child query, ``done`` with the results in input order, or
+        an ``error`` when a child failed and ``on_error`` is ``"abort"``.
+        """
+        if not self.waiting:
+            todo = [(i, list[str]()) for i in range(len(self.children))]
+        else:
+            todo, offset = [], 0
+            for index, count in self.waiting:
+                todo.append((index, list(answers[offset : offset + count])))
+                offset += count
+        self.waiting = []
+        queries: list[QuerySpec] = []
+        for index, child_answers in todo:
+            child = self.children[index]
+            assert child is not None
+            result = child.step(child_answers)
+            name = self.request.strategies[index]
+            if result.kind == "yield":
+                self.waiting.append((index, len(result.queries)))
+                queries.extend(result.queries)
+                continue
+            self.children[index] = None
+            if result.kind == "done":
+                self.results[index] = {"strategy": name, "ok": True, "result": result.result}
+                continue
+            message = result.message
+            if result.kind == "fork":
+                message = "alc.fork cannot be nested inside a forked child"
+            self.results[index] = {"strategy": name, "ok": False, "error": message}
+            if self.request.on_error == "abort":
+                return StepResult(
+                    kind="error",
+                    message=f"alc.fork: child {name!r} failed: {message}",
+                    traceback=result.traceback,
+                )
+        if queries:
+            return StepResult(kind="yield", queries=tuple(queries))
+        return StepResult(kind="done", result=self.results)
 
 
 class _SessionHost:
