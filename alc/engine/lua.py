@@ -100,9 +100,10 @@ class ForkRequest:
 class StepResult:
     """What one step of the strategy coroutine ended with.
 
-    ``kind`` is ``"yield"`` (``queries`` set), ``"fork"`` (``fork`` set), ``"done"`` (``result`` set), ``"error"`` (``message``
-    and ``traceback`` set; ``result`` holds a table error object's value, if any), or ``"limit"``
-    (``code`` is ``timeout`` or ``memory_limit``, ``message`` set).
+    ``kind`` is ``"yield"`` (``queries`` set), ``"fork"`` (``fork`` set), ``"done"``
+    (``result`` set), ``"error"`` (``message`` and ``traceback`` set; ``result`` holds a table
+    error object's value, if any), or ``"limit"`` (``code`` is ``timeout`` or ``memory_limit``,
+    ``message`` set).
     """
 
     kind: Literal["yield", "done", "error", "limit", "fork"]
