@@ -29,7 +29,8 @@ def test_sigkill_at_random_points_loses_nothing(db: Path) -> None:
     engine = alc.Engine(store=db)
     from _worker import CRASH_CODE  # type: ignore[import-not-found]
 
-    sessions = [engine.start(code=CRASH_CODE).session_id for _ in range(80)]
+    count = max(100, 2 * KILL_POINTS)  # enough work that every kill lands mid-feed
+    sessions = [engine.start(code=CRASH_CODE).session_id for _ in range(count)]
     engine.store.close()
     rng = random.Random(1234)
     kills = 0
