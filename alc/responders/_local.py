@@ -6,7 +6,9 @@ Needs the optional extra: ``pip install 'alc-engine[local]'`` (``llama-cpp-pytho
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import logging
 import os
 import threading
 import uuid
@@ -133,6 +135,26 @@ class _LoadedModel:
 
 _models: dict[tuple[str, int], _LoadedModel] = {}
 _models_lock = threading.Lock()
+_log = logging.getLogger("alc.responders.local")
+_log_callback: Any = None  # keeps the ctypes callback alive while llama.cpp holds it
+
+
+def _quiet_llama_logs(llama_cpp: Any) -> None:
+    """Route llama.cpp's C-level log lines to ``logging`` (DEBUG) instead of raw stderr.
+
+    llama-cpp-python's own filter maps newer ggml log levels wrongly and prints warnings such as
+    ``llama_kv_cache_iswa: ...`` even with ``verbose=False``, which would garble the CLI's
+    progress display. Failures still surface: llama-cpp-python raises them as exceptions.
+    """
+    global _log_callback
+    if _log_callback is not None:
+        return
+
+    def forward(level: int, text: bytes, user_data: Any) -> None:
+        _log.debug("%s", text.decode("utf-8", "replace").rstrip())
+
+    _log_callback = llama_cpp.llama_log_callback(forward)
+    llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
 
 
 def _load(path: Path, n_ctx: int, n_threads: int | None) -> _LoadedModel:
@@ -141,6 +163,7 @@ def _load(path: Path, n_ctx: int, n_threads: int | None) -> _LoadedModel:
         model = _models.get(key)
         if model is None:
             llama_cpp = require_extra("llama_cpp", extra="local", responder=_NAME)
+            _quiet_llama_logs(llama_cpp)
             try:
                 llama = llama_cpp.Llama(
                     model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False
