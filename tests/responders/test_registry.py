@@ -178,3 +178,25 @@ def test_a_broken_plugin_is_reported(
     importlib.invalidate_caches()
     with pytest.raises(ResponderError, match="could not be imported"):
         from_spec("broken")
+
+
+def test_the_module_helpers_fall_back_for_plain_responders() -> None:
+    import anyio
+
+    from alc.responders import Responder, arespond
+
+    class Plain:  # only `respond`: the whole protocol
+        def respond(self, query: Query) -> Response:
+            return Response(text=query.id)
+
+    plain = Plain()
+    assert isinstance(plain, Responder)
+    queries = [Query(id=f"q-{i}", prompt="p") for i in range(3)]
+    assert [r.text for r in respond_many(plain, queries)] == ["q-0", "q-1", "q-2"]
+
+    async def main() -> Response:
+        return await arespond(plain, queries[0])  # runs respond on a worker thread
+
+    assert anyio.run(main).text == "q-0"
+    with ScriptedResponder(["a", "b"]) as scripted:  # built-ins are context managers
+        assert [r.text for r in respond_many(scripted, queries[:2])] == ["a", "b"]
