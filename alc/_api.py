@@ -250,7 +250,7 @@ class Engine:
         ``llm`` is a function ``(Query) -> str | Response`` or a responder with ``respond``.
         Pass ``session_id`` (instead of code/strategy) to drive an existing paused session on.
         """
-        respond = _blocking_responder(llm)
+        respond_many = _batch_responder(llm)
         if session_id is not None:
             snapshot = self.registry.status(session_id)
             outcome: Outcome = NeedsResponse(session_id=session_id, queries=snapshot.pending)
@@ -258,13 +258,25 @@ class Engine:
         else:
             outcome = self.start(code, strategy=strategy, ctx=ctx, limits=limits)
             answered = set()
-        while isinstance(outcome, NeedsResponse | Accepted):
-            assert isinstance(outcome, NeedsResponse)
+        while isinstance(outcome, NeedsResponse):
             todo = [q for q in outcome.queries if q.id not in answered]
-            answers = {q.id: _as_response(respond(q)) for q in todo}
-            outcome = self.registry.feed(outcome.session_id, dict(answers.items()))
+            answers = respond_many(todo)
+            feed: dict[str | None, Response] = {
+                q.id: _as_response(a) for q, a in zip(todo, answers, strict=True)
+            }
+            outcome = self.registry.feed(outcome.session_id, feed)
             answered = set()
+        assert isinstance(outcome, Completed | Failed | Cancelled)
         return outcome
+
+
+def _batch_responder(llm: LLM) -> Callable[[list[Query]], list[Answer]]:
+    """``llm`` as a function answering one pause's queries (concurrently if it can)."""
+    many = getattr(llm, "respond_many", None)
+    if callable(many):
+        return lambda queries: list(many(queries))
+    one = _blocking_responder(llm)
+    return lambda queries: [one(q) for q in queries]
 
 
 def _blocking_responder(llm: LLM) -> Callable[[Query], Answer]:

@@ -21,6 +21,9 @@ The tree::
         ├── ReplayDiverged        replay_diverged      replay asked something else
         └── SourceChanged         source_changed       pinned source unavailable
 
+(``alc.responders.ResponderError``, ``responder_failed``, also derives from ``AlcError``: the
+driver's LLM failed while auto-driving; the session stays paused and can be continued.)
+
 Request errors are raised to the caller. Session errors are normally not raised: the engine turns
 them into a :class:`alc.Failed` outcome (``status == "error"``) so a failing strategy never throws
 out of ``feed``. Messages are complete sentences that say what to do next.
