@@ -20,7 +20,6 @@ from alc.engine.errors import InvalidInput
 from alc.engine.journal import Store, open_store
 from alc.engine.packages import PackageResolver
 from alc.engine.protocol import (
-    Accepted,
     Cancelled,
     Completed,
     Failed,
