@@ -269,6 +269,20 @@ class Engine:
         return outcome
 
 
+def _async_responder(llm: AsyncLLM | LLM) -> Callable[[Query], Any]:
+    """``llm`` as a function of a query: a responder's ``arespond``, or a worker thread for a
+    blocking responder object, or the callable itself (sync or async)."""
+    native = getattr(llm, "arespond", None)
+    if callable(native):
+        return native  # type: ignore[no-any-return]
+    respond = getattr(llm, "respond", None)
+    if callable(respond):
+        return lambda query: anyio.to_thread.run_sync(respond, query)
+    if callable(llm):
+        return llm
+    raise InvalidInput("llm must be a function of a Query or an object with respond(query).")
+
+
 def _batch_responder(llm: LLM) -> Callable[[list[Query]], list[Answer]]:
     """``llm`` as a function answering one pause's queries (concurrently if it can)."""
     many = getattr(llm, "respond_many", None)
@@ -360,7 +374,7 @@ class AsyncEngine:
         *,
         strategy: str | None = None,
         ctx: Mapping[str, Any] | None = None,
-        llm: AsyncLLM,
+        llm: AsyncLLM | LLM,
         limits: Limits | Mapping[str, Any] | None = None,
         concurrency: int = 4,
     ) -> Completed | Failed | Cancelled:
@@ -373,13 +387,14 @@ class AsyncEngine:
         if concurrency < 1:
             raise InvalidInput("concurrency must be at least 1.")
         limiter = anyio.CapacityLimiter(concurrency)
+        call = _async_responder(llm)
         outcome = await self.start(code, strategy=strategy, ctx=ctx, limits=limits)
         while isinstance(outcome, NeedsResponse):
             answers: dict[str | None, Response] = {}
 
             async def answer(query: Query, answers: dict[str | None, Response] = answers) -> None:
                 async with limiter:
-                    value = llm(query)
+                    value = call(query)
                     if isinstance(value, Awaitable):
                         value = await value
                     answers[query.id] = _as_response(value)
