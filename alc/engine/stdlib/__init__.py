@@ -1,27 +1,72 @@
 """The ``alc.*`` standard library installed into every session VM.
 
 ``PRIMITIVES`` maps dotted names under ``alc`` to Python functions (called with plain Python
-values, see ``alc.engine.lua``); ``LIBRARIES`` are the Lua sources (the prelude) run after boot,
-in order. The engine-owned primitives (llm, llm_batch, log, json, time, budget, progress, stats,
-state) live in ``alc/engine/boot.lua``.
+values, see ``alc.engine.lua``); ``LIBRARIES`` are the Lua sources run after boot, in order.
+The engine-owned primitives (llm, llm_batch, log, json, time, budget, progress, stats, state)
+live in ``alc/engine/boot.lua``; ``alc.fork`` belongs to the engine's fork support.
+
+What lives where:
+
+- ``text.py``: ``alc.match_enum``, ``alc.match_bool``, ``alc.chunk`` (Python primitives).
+- ``mathlib.py``: the RNG-free ``alc.math`` functions (statistics, special functions, tests),
+  reached through one dispatcher primitive.
+- ``prelude.lua`` (the only library run at VM creation): a lazy loader. The first read of a
+  combinator compiles ``core.lua`` (map, reduce, filter, vote, parse_score, parse_number,
+  json_extract, fingerprint, budget_check, tuning) or ``llm.lua`` (cache, cache_info,
+  cache_clear, ground, specify, llm_safe, llm_json, parallel, pipe); the first read of an RNG
+  function compiles ``rng.lua``; the first read of another ``alc.math`` name binds it to the
+  dispatcher. A new session therefore pays for one small chunk, not the whole library.
+
+The ``_stdlib.*`` primitives are private plumbing: ``prelude.lua`` takes them into upvalues and
+removes ``alc._stdlib`` before any strategy code runs.
+
+Reference: ``docs/lua-api.md``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["LIBRARIES", "PRIMITIVES"]
+from alc.engine.stdlib import mathlib, text
 
-PRIMITIVES: dict[str, Callable[..., Any]] = {}
+__all__ = ["LIBRARIES", "PRIMITIVES", "UNITS"]
 
-_LIBRARY_FILES: tuple[str, ...] = ()
-
-
-def _load(name: str) -> tuple[str, str]:
-    text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
-    return f"alc/engine/stdlib/{name}", text
+UNITS: tuple[str, ...] = ("core", "llm", "rng")
+"""The lazily compiled Lua units (``<unit>.lua`` next to this file)."""
 
 
-LIBRARIES: tuple[tuple[str, str], ...] = tuple(_load(n) for n in _LIBRARY_FILES)
+@cache
+def _read(filename: str) -> str:
+    return resources.files(__name__).joinpath(filename).read_text(encoding="utf-8")
+
+
+def unit_source(name: str) -> str:
+    """The Lua source of a lazily loaded unit.
+
+    Raises:
+        LookupError: ``name`` is not one of :data:`UNITS`.
+    """
+    if name not in UNITS:
+        raise LookupError(f"no stdlib unit named {name!r}")
+    return _read(f"{name}.lua")
+
+
+PRIMITIVES: dict[str, Callable[..., Any]] = {
+    "match_enum": text.match_enum,
+    "match_bool": text.match_bool,
+    "chunk": text.chunk,
+    "_stdlib.source": unit_source,
+    "_stdlib.math": mathlib.call,
+    "_stdlib.math_has": mathlib.has,
+}
+"""Python primitives by dotted name under ``alc`` (``_stdlib.*`` is removed by the prelude)."""
+
+_LIBRARY_FILES: tuple[str, ...] = ("prelude.lua",)
+
+LIBRARIES: tuple[tuple[str, str], ...] = tuple(
+    (f"alc/engine/stdlib/{name}", _read(name)) for name in _LIBRARY_FILES
+)
+"""``(chunkname, source)`` pairs run after boot, in order."""

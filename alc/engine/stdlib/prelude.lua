@@ -1,0 +1,72 @@
+-- prelude.lua: the alc.* standard library's loader, run once in every VM after boot.lua.
+--
+-- To keep a fresh session cheap (start time and memory of thousands of paused sessions), the
+-- combinators, the RNG and the alc.math bindings are not compiled here: the first read of a
+-- missing alc.<name> or alc.math.<name> compiles the unit that defines it (core.lua, llm.lua,
+-- rng.lua), or binds a Python-side alc.math function. Strategies see no difference, except
+-- that pairs(alc) lists a lazily loaded name only after its first use.
+--
+-- Units run in a private environment captured here, at boot, so a strategy that reassigns
+-- globals (string, pairs, require, ...) cannot change how the library behaves.
+local alc, control = ...
+
+local hidden = alc._stdlib
+alc._stdlib = nil
+local source, math_call, math_has = hidden.source, hidden.math, hidden.math_has
+local rawget, rawset, type = rawget, rawset, type
+
+local UNIT_OF = {
+  map = "core", reduce = "core", filter = "core", vote = "core", parse_score = "core",
+  parse_number = "core", json_extract = "core", fingerprint = "core", budget_check = "core",
+  tuning = "core",
+  cache = "llm", cache_info = "llm", cache_clear = "llm", ground = "llm", specify = "llm",
+  llm_safe = "llm", llm_json = "llm", parallel = "llm", pipe = "llm",
+}
+local RNG = {
+  rng_create = true, rng_float = true, rng_int = true, shuffle = true,
+  sample_with_replacement = true, normal_sample = true, uniform_sample = true,
+  exp_sample = true, lognormal_sample = true, gamma_sample = true, beta_sample = true,
+  chi_squared_sample = true, student_t_sample = true, poisson_sample = true,
+  binomial_sample = true, categorical_sample = true, dirichlet_sample = true,
+}
+
+local env = {
+  alc = alc, NULL = control.NULL, mark_array = control.mark_array,
+  assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall,
+  select = select, tonumber = tonumber, tostring = tostring, type = type,
+  rawequal = rawequal, rawget = rawget, rawset = rawset, rawlen = rawlen,
+  setmetatable = setmetatable, getmetatable = getmetatable, require = require,
+  string = string, table = table, math = math, utf8 = utf8,
+}
+local loaded = {}
+
+local function load_unit(unit)
+  if loaded[unit] then return end
+  loaded[unit] = true
+  local chunkname = "=alc/engine/stdlib/" .. unit .. ".lua"
+  local fn, err = load(source(unit), chunkname, "t", env)
+  if fn == nil then error(err, 0) end
+  fn(alc)
+end
+
+setmetatable(alc, {
+  __index = function(t, key)
+    local unit = UNIT_OF[key]
+    if unit == nil then return nil end
+    load_unit(unit)
+    return rawget(t, key)
+  end,
+})
+
+setmetatable(alc.math, {
+  __index = function(t, key)
+    if RNG[key] then
+      load_unit("rng")
+      return rawget(t, key)
+    end
+    if type(key) ~= "string" or not math_has(key) then return nil end
+    local fn = function(...) return math_call(key, ...) end
+    rawset(t, key, fn)
+    return fn
+  end,
+})
