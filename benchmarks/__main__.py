@@ -17,28 +17,15 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks._registry import SECTIONS, register
 from benchmarks._util import Section, machine
 
 HERE = Path(__file__).parent
 
-# (group, module, function, kwargs for a full run, kwargs for --quick)
-SECTIONS: list[tuple[str, str, str, dict[str, int], dict[str, int]]] = [
-    ("core", "benchmarks.core", "round_trip", {"runs": 7}, {"runs": 2, "calls": 2000}),
-    ("core", "benchmarks.core", "start_latency", {"runs": 7}, {"runs": 2, "calls": 200}),
-    ("durability", "benchmarks.core", "durability", {"runs": 7}, {"runs": 2, "calls": 300}),
-    ("scaling", "benchmarks.core", "scaling", {"runs": 3}, {"runs": 1}),
-    ("capacity", "benchmarks.core", "capacity", {"runs": 1}, {"runs": 1, "sessions": 1000}),
-]
-"""Other modules append their sections with :func:`register`."""
+__all__ = ["OPTIONAL", "SECTIONS", "main", "register", "render"]
 
 OPTIONAL = ["benchmarks.langgraph_compare", "benchmarks.thinking_compare",
             "benchmarks.cli_cold", "benchmarks.local_model"]
-
-
-def register(group: str, module: str, function: str, full: dict[str, int],
-             quick: dict[str, int]) -> None:
-    """Add a section to the suite (called by optional benchmark modules at import)."""
-    SECTIONS.append((group, module, function, full, quick))
 
 
 def _fmt(value: float) -> str:
@@ -123,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{group}] {module}.{function} ...", file=sys.stderr, flush=True)
         try:
             section = fn(**(quick if args.quick else full))
-        except Exception as exc:  # noqa: BLE001 - one broken comparison must not hide the rest
+        except Exception as exc:  # one broken comparison must not hide the rest
             traceback.print_exc()
             skipped.append(f"{module}.{function}: failed: {exc}")
             continue

@@ -107,7 +107,7 @@ def machine() -> dict[str, Any]:
     for pkg in ("lupa", "pydantic", "anyio", "mcp", "langgraph"):
         try:
             versions[pkg] = version(pkg)
-        except Exception:  # noqa: BLE001 - optional package
+        except Exception:  # optional package
             versions[pkg] = "not installed"
     _ = lupa
     return {

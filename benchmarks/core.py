@@ -130,7 +130,7 @@ def _cold_restore_ms(answered: int, folder: Path, samples: int = 5) -> float:
         engine.feed(sid, "answer")
     times = []
     for _ in range(samples):
-        engine.registry._hot.clear()  # noqa: SLF001 - force a cold restore from the journal
+        engine.registry._hot.clear()  # force a cold restore from the journal
         t0 = time.perf_counter()
         engine.feed(sid, "answer")
         times.append((time.perf_counter() - t0) * 1000)
