@@ -103,6 +103,11 @@ function U.string_list(name, ctx, key, default, min)
   return out
 end
 
+--- A new empty list that stays a JSON array ([]) when it remains empty.
+function U.list()
+  return alc.json_decode("[]")
+end
+
 --- Store the result in ctx.result (algocline convention) and return it.
 function U.finish(ctx, result)
   ctx.result = result
@@ -123,7 +128,7 @@ end
 --- field), else numbered / bulleted lines, else (lenient) every non-empty line.
 --- Returns at most `max` items (all when nil) and whether the list was recognised.
 function U.parse_list(text, max, fields)
-  local items = {}
+  local items = U.list()
   local function add(s)
     s = U.trim(s)
     if s ~= "" and (max == nil or #items < max) then items[#items + 1] = s end

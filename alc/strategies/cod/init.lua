@@ -46,11 +46,11 @@ local function parse_step(raw)
       for e in missing:gmatch("[^;,]+") do list[#list + 1] = U.trim(e) end
       missing = list
     elseif type(missing) ~= "table" then
-      missing = {}
+      missing = U.list()
     end
     return data.denser_summary or data.summary, missing, true
   end
-  return U.trim(raw), {}, false
+  return U.trim(raw), U.list(), false
 end
 
 function M.run(ctx)
@@ -71,7 +71,7 @@ function M.run(ctx)
   local summary, missing, ok = parse_step(raw)
   if not ok then alc.log("warn", "cod: step 1 is not the requested JSON; using the raw text") end
   local summaries = { { summary = summary, missing_entities = missing, words = word_count(summary) } }
-  local entities = {}
+  local entities = U.list()
   for _, e in ipairs(missing) do entities[#entities + 1] = e end
 
   for r = 1, rounds do

@@ -51,7 +51,7 @@ function M.run(ctx)
   end
   if #questions == 0 then
     alc.log("warn", "cove: no verification questions planned; returning the draft unverified")
-    return U.finish(ctx, { answer = draft, draft = draft, verifications = {}, verified = false })
+    return U.finish(ctx, { answer = draft, draft = draft, verifications = U.list(), verified = false })
   end
 
   alc.progress(3, 4, "answer " .. #questions .. " verification questions")

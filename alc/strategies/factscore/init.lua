@@ -59,7 +59,7 @@ function M.run(ctx)
   if #facts == 0 then
     alc.log("warn", "factscore: no atomic facts found; the score is undefined")
     return U.finish(ctx, {
-      answer = text, score = alc.NULL, facts = {}, supported = 0, total = 0, generated = generated,
+      answer = text, score = alc.NULL, facts = U.list(), supported = 0, total = 0, generated = generated,
     })
   end
 

@@ -51,7 +51,7 @@ function M.run(ctx)
   alc.progress(1, 1, "sampling " .. n .. " reasoning paths")
   local responses = alc.llm_batch(items)
 
-  local paths, keys, display = {}, {}, {}
+  local paths, keys, display = {}, U.list(), {}
   for i = 1, n do
     local reasoning = responses[i] or ""
     local answer = U.final_answer(reasoning)
