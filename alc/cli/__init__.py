@@ -1,0 +1,129 @@
+"""The ``alc`` command line (typer + rich), thin over :class:`alc.Engine`.
+
+Layout: one module per command group, each with ``register(app)``; this module owns the
+:data:`app`, the global options and :func:`main`, the one place where errors become exit codes.
+
+=====================  =============================================================
+``session_cmd``        run, continue, cancel (the commands that move a session)
+``inspect_cmd``        status, sessions, show (read-only views of the store)
+``catalog_cmd``        strategies, info
+=====================  =============================================================
+
+To add a command group (e.g. ``alc mcp``), write ``alc/cli/<name>_cmd.py`` with a
+``register(app: typer.Typer) -> None`` and add its module name to :data:`COMMAND_MODULES`.
+Keep heavy imports (the engine, rich, pydantic, SDKs) inside the command functions: every CLI
+call is a new process, and ``alc continue`` must start fast.
+
+Output and exit codes are described in :mod:`alc.cli._output`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from alc.cli._options import OutputOpt
+from alc.cli._output import EXIT_CODES_HELP, EXIT_INTERRUPTED, settings
+
+__all__ = ["COMMAND_MODULES", "app", "main"]
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "alc.cli.session_cmd",
+    "alc.cli.inspect_cmd",
+    "alc.cli.catalog_cmd",
+)
+"""Modules whose ``register(app)`` adds commands, in help order."""
+
+app = typer.Typer(
+    name="alc",
+    help="Run LLM reasoning strategies written in Lua; each alc.llm call pauses the session "
+    "until you (or --llm) answer it. Sessions are journaled and continue across processes. "
+    "Replies are JSON when stdout is not a terminal.",
+    epilog=EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+"""The typer application; :func:`main` runs it."""
+
+
+@app.callback()
+def _global_options(
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="ALC_STORE",
+            metavar="PATH",
+            help="The session journal (SQLite). Default: $ALC_HOME/sessions.db.",
+            show_default=False,
+        ),
+    ] = None,
+    output: OutputOpt = None,
+) -> None:
+    """Options before the command apply to every command."""
+    settings.store = store
+    settings.json = output
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+del _module
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``); exits the process with its code.
+
+    Errors are converted here, once: ``AlcError`` -> JSON error object + stderr line + exit
+    code (2 request, 1 session, 3 responder), usage errors -> exit 2, Ctrl-C while driving ->
+    the pause it left, a hint on stderr, exit 130. ``ALC_TRACEBACK=1`` re-raises.
+    """
+    code = run(argv)
+    sys.exit(code)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """:func:`main` without the ``sys.exit``: returns the exit code."""
+    from alc.cli import _output
+    from alc.cli._drive import Interrupted
+    from alc.engine.errors import AlcError
+
+    command = typer.main.get_command(app)
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = command.main(args=args, prog_name="alc", standalone_mode=False)
+    except AlcError as exc:
+        return _output.fail(exc)
+    except Interrupted as exc:
+        return _interrupted(exc.session_id, exc.spec)
+    except typer.Abort:
+        return EXIT_INTERRUPTED
+    except typer.TyperException as exc:  # click's UsageError & co: bad command line
+        format_message = getattr(exc, "format_message", None)
+        return _output.usage_error(format_message() if callable(format_message) else str(exc))
+    return result if isinstance(result, int) else 0
+
+
+def _interrupted(session_id: str, spec: str) -> int:
+    """Ctrl-C while driving: print where the session stands and how to continue it."""
+    import shlex
+
+    from alc.cli import _output
+    from alc.cli._drive import pending_outcome
+    from alc.cli._options import open_engine
+
+    try:
+        reply = pending_outcome(open_engine(), session_id).wire()
+    except Exception:  # the session ended or cannot be read: the hint still holds
+        reply = {"session_id": session_id, "status": "interrupted"}
+    _output.emit(reply)
+    _output.note(
+        f"alc: interrupted; session {session_id} is paused. Continue it with\n"
+        f"  alc continue {session_id} --llm {shlex.quote(spec)}\n"
+        f"or answer it yourself: alc continue {session_id} 'ANSWER'"
+    )
+    return EXIT_INTERRUPTED

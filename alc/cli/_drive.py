@@ -1,0 +1,182 @@
+"""Auto-driving a session with ``--llm SPEC``: answer every pause until the session ends.
+
+The loop is a driver like any other: it reads the pending queries, asks the responder
+(``respond_many``, so concurrent responders answer a batch at once) and feeds the answers back
+through the public :class:`~alc.Engine` API. While it runs, a rich progress line on stderr shows
+the LLM calls made, the round (pauses answered by this call), the strategy's own
+``alc.progress(step, total, msg)`` and the elapsed time. It is shown only when stderr is a
+terminal, and never with the ``interactive`` responder (which owns the terminal).
+
+Ctrl-C leaves the session at its last journaled pause; :class:`Interrupted` tells the caller
+where, so it can print how to continue.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alc._api import Engine
+    from alc.engine.protocol import Outcome, Query
+    from alc.responders import Responder
+
+__all__ = ["Interrupted", "build_responder", "drive", "pending_outcome"]
+
+
+class Interrupted(Exception):
+    """Ctrl-C while driving; ``session_id`` is the session left paused, ``spec`` the ``--llm``."""
+
+    def __init__(self, session_id: str, spec: str) -> None:
+        super().__init__("interrupted")
+        self.session_id = session_id
+        self.spec = spec
+
+
+def build_responder(spec: str) -> Responder:
+    """The responder of ``--llm SPEC``. Raises ``ResponderError`` (exit 3)."""
+    from alc.responders import from_spec
+
+    return from_spec(spec)
+
+
+def pending_outcome(engine: Engine, session_id: str) -> Outcome:
+    """The session's current pause as a reply (queries still unanswered), or its outcome.
+
+    Raises:
+        SessionNotFound, InvalidInput.
+    """
+    from alc.engine.protocol import NeedsResponse
+
+    snapshot = engine.status(session_id)
+    assert not isinstance(snapshot, list)
+    if snapshot.state == "paused":
+        todo = tuple(q for q in snapshot.pending if q.id not in snapshot.answered)
+        return NeedsResponse(session_id=session_id, queries=todo)
+    from alc.engine.errors import SessionFinished
+
+    raise SessionFinished(
+        f"Session {session_id} is {snapshot.state}; there is nothing to answer. "
+        f"See it with `alc show {session_id}`.",
+        session_id=session_id,
+    )
+
+
+class _Display(AbstractContextManager["_Display"]):
+    """The progress line on stderr (a no-op when disabled)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._progress: Any = None
+        self._task: Any = None
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task = self._progress.add_task("starting", total=None)
+
+    def __enter__(self) -> _Display:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def update(self, *, calls: int, rounds: int, progress: dict[str, Any] | None) -> None:
+        """Show the calls made, the round, and the strategy's ``alc.progress``."""
+        if self._progress is None:
+            return
+        parts = [f"round {rounds}", f"{calls} LLM calls"]
+        total: float | None = None
+        completed: float = 0
+        if progress:
+            message = progress.get("message")
+            if message:
+                parts.append(str(message))
+            step, goal = progress.get("step"), progress.get("total")
+            if isinstance(step, int | float) and isinstance(goal, int | float) and goal > 0:
+                completed, total = step, goal
+        self._progress.update(
+            self._task, description=" · ".join(parts), completed=completed, total=total
+        )
+
+
+def drive(engine: Engine, outcome: Outcome, responder: Responder, spec: str) -> Outcome:
+    """Answer every pause of ``outcome``'s session with ``responder`` until it ends.
+
+    Args:
+        engine: the engine over the CLI store.
+        outcome: the reply to continue from (``NeedsResponse``, ``Accepted`` or terminal).
+        responder: built from ``spec`` by :func:`build_responder`.
+        spec: the ``--llm`` text (shown in hints).
+
+    Returns:
+        The terminal outcome (``Completed``, ``Failed`` or ``Cancelled``).
+
+    Raises:
+        ResponderError: the responder could not answer (the session stays paused; the error
+            carries its ``session_id``).
+        Interrupted: Ctrl-C (the session stays paused).
+        RequestError: e.g. ``Conflict`` when another process advanced the session.
+    """
+    from alc.engine.protocol import Accepted, NeedsResponse
+    from alc.responders import ResponderError, respond_many
+
+    show = sys.stderr.isatty() and getattr(responder, "name", "") != "interactive"
+    session_id = outcome.session_id
+    rounds = 0
+    try:
+        with _Display(show) as display:
+            while isinstance(outcome, NeedsResponse | Accepted):
+                if isinstance(outcome, Accepted):
+                    outcome = pending_outcome(engine, session_id)
+                    continue
+                queries: list[Query] = list(outcome.queries)
+                try:
+                    answers = respond_many(responder, queries)
+                except ResponderError as exc:
+                    if exc.session_id is None:
+                        exc.session_id = session_id
+                    raise
+                outcome = engine.feed(
+                    session_id, responses={q.id: a for q, a in zip(queries, answers, strict=True)}
+                )
+                rounds += 1
+                if show:
+                    snapshot = engine.status(session_id)
+                    assert not isinstance(snapshot, list)
+                    display.update(
+                        calls=snapshot.llm_calls, rounds=rounds, progress=snapshot.progress
+                    )
+    except KeyboardInterrupt:
+        raise Interrupted(session_id, spec) from None
+    finally:
+        close = getattr(responder, "close", None)
+        if callable(close):
+            close()
+    return outcome

@@ -1,0 +1,137 @@
+"""Options shared by several commands, and the helpers that turn their text into values.
+
+Only ``typer`` and the standard library are imported here; the engine is imported inside
+:func:`open_engine`, so parsing and ``--help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from alc.cli._output import settings
+
+if TYPE_CHECKING:
+    from alc._api import Engine
+
+__all__ = [
+    "OutputOpt",
+    "SessionArg",
+    "apply_output",
+    "open_engine",
+    "parse_json_arg",
+    "read_text_arg",
+    "store_path",
+]
+
+OutputOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--json/--pretty",
+        help="Force JSON (one object per reply) or rich output. Default: JSON unless stdout "
+        "is a terminal.",
+        show_default=False,
+    ),
+]
+"""``--json/--pretty`` on every command (the same flag is accepted before the command)."""
+
+SessionArg = Annotated[
+    str, typer.Argument(help="The session id (s-...), as printed by `alc run`.", show_default=False)
+]
+
+
+def apply_output(flag: bool | None) -> None:
+    """Record a command's ``--json/--pretty`` (it wins over the global flag)."""
+    if flag is not None:
+        settings.json = flag
+
+
+def store_path() -> str:
+    """The journal path: ``--store``, else ``ALC_STORE``, else ``$ALC_HOME/sessions.db``."""
+    if settings.store:
+        return settings.store
+    env = os.environ.get("ALC_STORE")
+    if env:
+        return env
+    from alc.engine.packages import alc_home
+
+    return str(alc_home() / "sessions.db")
+
+
+def open_engine() -> Engine:
+    """The engine over the durable store every CLI call shares."""
+    from alc._api import Engine
+
+    return Engine(store=store_path())
+
+
+def read_text_arg(value: str, what: str) -> str:
+    """Read ``-`` (stdin), ``@path`` (a file) or the literal text.
+
+    Raises:
+        InvalidInput: the file cannot be read.
+    """
+    if value == "-" or value == "@-":
+        return sys.stdin.read()
+    if value.startswith("@"):
+        return read_file(value[1:], what)
+    return value
+
+
+def read_file(path: str, what: str) -> str:
+    """The text of ``path`` (UTF-8).
+
+    Raises:
+        InvalidInput: missing or unreadable file (the message names the option).
+    """
+    from alc.engine.errors import InvalidInput
+
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{what}: cannot read {path!r}: {exc}.") from None
+
+
+def parse_json_arg(value: str, what: str) -> Any:
+    """Parse an option given as inline JSON, ``@file.json`` or ``-`` (stdin).
+
+    Raises:
+        InvalidInput: unreadable file or invalid JSON (the message names the option).
+    """
+    from alc.engine.errors import InvalidInput
+
+    text = read_text_arg(value, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{what} is not valid JSON ({exc}): {text[:80]!r}.") from None
+
+
+def parse_limits(items: list[str] | None) -> dict[str, Any] | None:
+    """``--limit key=value`` pairs as a dict; values are JSON when they parse, else strings.
+
+    Raises:
+        InvalidInput: an item without ``=``. (Unknown keys and bad values are refused by the
+            engine, which knows the limits.)
+    """
+    from alc.engine.errors import InvalidInput
+
+    if not items:
+        return None
+    limits: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(
+                f"--limit {item!r}: expected key=value, e.g. --limit max_step_seconds=30."
+            )
+        try:
+            limits[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            limits[key.strip()] = raw
+    return limits

@@ -1,0 +1,275 @@
+"""``alc run``, ``alc continue`` and ``alc cancel``: the commands that move a session.
+
+Each parses its arguments, makes one engine call (or, with ``--llm``, drives the session to its
+end with a responder) and prints the reply. Exit codes: see :mod:`alc.cli._output`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from alc.cli._options import (
+    OutputOpt,
+    SessionArg,
+    apply_output,
+    open_engine,
+    parse_json_arg,
+    parse_limits,
+    read_file,
+    read_text_arg,
+)
+from alc.cli._output import EXIT_CODES_HELP, emit, exit_code_for_reply
+
+if TYPE_CHECKING:
+    from alc._api import Engine
+    from alc.engine.protocol import Outcome
+
+__all__ = ["register"]
+
+LlmOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--llm",
+        metavar="SPEC",
+        help="Drive the session to its end with a responder: interactive, 'cmd:<shell command>', "
+        "openai:<model>, scripted:<file.json>, local[:<model.gguf>].",
+        show_default=False,
+    ),
+]
+
+
+def run(
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            help="A strategy name (built-in or installed) or a .lua file.", show_default=False
+        ),
+    ] = None,
+    code: Annotated[
+        str | None,
+        typer.Option(
+            "--code", help="Inline Lua instead of TARGET ('-' reads stdin).", show_default=False
+        ),
+    ] = None,
+    task: Annotated[
+        str | None,
+        typer.Option("--task", "-t", help="The task (sets ctx.task).", show_default=False),
+    ] = None,
+    ctx: Annotated[
+        str | None,
+        typer.Option(
+            "--ctx",
+            metavar="JSON|@FILE",
+            help="The ctx object: inline JSON, @file.json or - (stdin).",
+            show_default=False,
+        ),
+    ] = None,
+    llm: LlmOpt = None,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--limit",
+            metavar="KEY=VALUE",
+            help="Sandbox limit for this session (max_memory, max_instructions, "
+            "max_step_seconds, lua_version); repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    output: OutputOpt = None,
+) -> int:
+    """Start a session and print its first pause (or, with --llm, drive it to the end).
+
+    Examples:
+
+        alc run cot --task "Why is the sky blue?"
+
+        alc run ./my_strategy.lua --ctx '{"task": "...", "n": 3}'
+
+        alc run --code 'return alc.llm("hi")'
+
+        alc run sc --task "17 * 23?" --llm 'cmd:llm -m gpt-4o-mini'
+    """
+    from alc.engine.errors import InvalidInput
+
+    apply_output(output)
+    source, strategy = _source(target, code)
+    context: dict[str, Any] = {}
+    if ctx is not None:
+        parsed = parse_json_arg(ctx, "--ctx")
+        if not isinstance(parsed, dict):
+            raise InvalidInput(f"--ctx must be a JSON object, not {type(parsed).__name__}.")
+        context = parsed
+    if task is not None:
+        context["task"] = task
+    responder = _responder(llm)
+    engine = open_engine()
+    outcome = engine.start(source, strategy=strategy, ctx=context, limits=parse_limits(limit))
+    return _finish(engine, outcome, responder, llm)
+
+
+def continue_(
+    session_id: SessionArg,
+    response: Annotated[
+        str | None,
+        typer.Argument(
+            help="The answer text, or - to read it from stdin.",
+            show_default=False,
+            metavar="[RESPONSE|-]",
+        ),
+    ] = None,
+    query_id: Annotated[
+        str | None,
+        typer.Option(
+            "--query-id",
+            "-q",
+            help="Which query RESPONSE answers (needed when several are pending).",
+            show_default=False,
+        ),
+    ] = None,
+    responses: Annotated[
+        str | None,
+        typer.Option(
+            "--responses",
+            metavar="JSON|@FILE",
+            help='Several answers at once: {"q-3": "...", "q-4": {"text": "...", "usage": {...}}}.',
+            show_default=False,
+        ),
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file", "-f", help="Read the answer text from this file.", show_default=False
+        ),
+    ] = None,
+    usage: Annotated[
+        str | None,
+        typer.Option(
+            "--usage",
+            metavar="JSON",
+            help='Real token usage of the answer: {"prompt_tokens": n, "response_tokens": m}.',
+            show_default=False,
+        ),
+    ] = None,
+    llm: LlmOpt = None,
+    output: OutputOpt = None,
+) -> int:
+    """Answer a paused session and print the next reply (with --llm, drive it to the end).
+
+    Examples:
+
+        alc continue s-... "Paris"
+
+        echo "a long answer" | alc continue s-... -
+
+        alc continue s-... --responses '{"q-3": "yes", "q-4": "no"}'
+
+        alc continue s-... --llm interactive
+    """
+    from alc.engine.errors import InvalidInput
+
+    apply_output(output)
+    if response is not None and file is not None:
+        raise InvalidInput("Give the answer either as RESPONSE or with --file, not both.")
+    text: str | None = None
+    if file is not None:
+        text = read_file(str(file), "--file")
+    elif response is not None:
+        text = read_text_arg(response, "RESPONSE") if response == "-" else response
+    batch = _batch(parse_json_arg(responses, "--responses")) if responses is not None else None
+    usage_value = parse_json_arg(usage, "--usage") if usage is not None else None
+    if usage_value is not None and not isinstance(usage_value, dict):
+        raise InvalidInput('--usage must be a JSON object such as {"prompt_tokens": 12}.')
+    if text is None and usage_value is not None:
+        raise InvalidInput("--usage describes a single answer; give RESPONSE or --file too.")
+    if text is None and batch is None and llm is None:
+        raise InvalidInput(
+            "Nothing to feed: give RESPONSE (or - for stdin), --file, --responses or --llm."
+        )
+    responder = _responder(llm)
+    engine = open_engine()
+    outcome: Outcome
+    if text is None and batch is None:
+        from alc.cli._drive import pending_outcome
+
+        outcome = pending_outcome(engine, session_id)
+    else:
+        outcome = engine.feed(
+            session_id, text, query_id=query_id, responses=batch, usage=usage_value
+        )
+    return _finish(engine, outcome, responder, llm)
+
+
+def cancel(session_id: SessionArg, output: OutputOpt = None) -> int:
+    """Cancel a paused session (it stays readable with `alc show`)."""
+    apply_output(output)
+    reply = open_engine().cancel(session_id).wire()
+    emit(reply)
+    return exit_code_for_reply(reply)
+
+
+def _source(target: str | None, code: str | None) -> tuple[str | None, str | None]:
+    """``(code, strategy)`` from TARGET / --code; exactly one must be given."""
+    from alc.engine.errors import InvalidInput
+
+    if (target is None) == (code is None):
+        raise InvalidInput("Give exactly one of TARGET (a strategy name or a .lua file) or --code.")
+    if code is not None:
+        return read_text_arg(code, "--code") if code == "-" else code, None
+    assert target is not None
+    if target.endswith(".lua") or Path(target).is_file():
+        return read_file(target, "TARGET"), None
+    return None, target
+
+
+def _batch(value: Any) -> dict[str, Any]:
+    """The --responses object as ``{query_id: str | Response}``."""
+    from alc.engine.errors import InvalidInput
+    from alc.engine.protocol import Response, Usage
+
+    if not isinstance(value, dict):
+        raise InvalidInput('--responses must be a JSON object {"q-3": "answer", ...}.')
+    batch: dict[str, Any] = {}
+    for qid, answer in value.items():
+        if isinstance(answer, dict) and isinstance(answer.get("text"), str):
+            usage = answer.get("usage")
+            batch[qid] = Response(
+                text=answer["text"],
+                usage=Usage.parse(usage) if isinstance(usage, dict) else None,
+            )
+        elif isinstance(answer, str):
+            batch[qid] = answer
+        else:
+            raise InvalidInput(
+                f'--responses: the answer to {qid} must be a string or {{"text": ...}}.'
+            )
+    return batch
+
+
+def _responder(spec: str | None) -> Any:
+    """Build the ``--llm`` responder before touching the session, so a bad spec changes nothing."""
+    if spec is None:
+        return None
+    from alc.cli._drive import build_responder
+
+    return build_responder(spec)
+
+
+def _finish(engine: Engine, outcome: Outcome, responder: Any, spec: str | None) -> int:
+    """Drive on when a responder was given, then print the reply and return its exit code."""
+    if responder is not None and spec is not None:
+        from alc.cli._drive import drive
+
+        outcome = drive(engine, outcome, responder, spec)
+    reply = outcome.wire()
+    emit(reply)
+    return exit_code_for_reply(reply)
+
+
+def register(app: typer.Typer) -> None:
+    """Add run, continue and cancel to ``app``."""
+    app.command(epilog=EXIT_CODES_HELP)(run)
+    app.command("continue", epilog=EXIT_CODES_HELP)(continue_)
+    app.command(epilog=EXIT_CODES_HELP)(cancel)
