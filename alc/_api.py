@@ -10,10 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Protocol, TypeAlias
-
-import anyio
-import anyio.to_thread
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 from alc.engine.clock import Clock
 from alc.engine.errors import InvalidInput
@@ -53,6 +50,8 @@ LLM: TypeAlias = Callable[[Query], Answer] | _Responds
 
 AsyncLLM: TypeAlias = Callable[[Query], Awaitable[Answer]] | Callable[[Query], Answer]
 """An LLM for ``AsyncEngine.drive``: an async (or plain) function of a :class:`Query`."""
+
+_T = TypeVar("_T")
 
 StoreArg: TypeAlias = Store | str | os.PathLike[str] | None
 
@@ -269,6 +268,13 @@ class Engine:
         return outcome
 
 
+async def _in_thread(fn: Callable[..., _T], *args: Any) -> _T:
+    """Run blocking engine work on a worker thread (anyio is imported on first async use)."""
+    from anyio import to_thread
+
+    return await to_thread.run_sync(fn, *args)
+
+
 def _async_responder(llm: AsyncLLM | LLM) -> Callable[[Query], Any]:
     """``llm`` as a function of a query: a responder's ``arespond``, or a worker thread for a
     blocking responder object, or the callable itself (sync or async)."""
@@ -277,7 +283,7 @@ def _async_responder(llm: AsyncLLM | LLM) -> Callable[[Query], Any]:
         return native  # type: ignore[no-any-return]
     respond = getattr(llm, "respond", None)
     if callable(respond):
-        return lambda query: anyio.to_thread.run_sync(respond, query)
+        return lambda query: _in_thread(respond, query)
     if callable(llm):
         return llm
     raise InvalidInput("llm must be a function of a Query or an object with respond(query).")
@@ -338,7 +344,7 @@ class AsyncEngine:
         limits: Limits | Mapping[str, Any] | None = None,
     ) -> Outcome:
         """See :meth:`Engine.start`."""
-        return await anyio.to_thread.run_sync(
+        return await _in_thread(
             lambda: self.engine.start(code, strategy=strategy, ctx=ctx, limits=limits)
         )
 
@@ -352,7 +358,7 @@ class AsyncEngine:
         usage: Usage | Mapping[str, Any] | None = None,
     ) -> Outcome:
         """See :meth:`Engine.feed`."""
-        return await anyio.to_thread.run_sync(
+        return await _in_thread(
             lambda: self.engine.feed(
                 session_id, response, query_id=query_id, responses=responses, usage=usage
             )
@@ -362,11 +368,11 @@ class AsyncEngine:
         self, session_id: str | None = None
     ) -> SessionSnapshot | list[SessionSnapshot]:
         """See :meth:`Engine.status`."""
-        return await anyio.to_thread.run_sync(lambda: self.engine.status(session_id))
+        return await _in_thread(lambda: self.engine.status(session_id))
 
     async def cancel(self, session_id: str) -> Cancelled:
         """See :meth:`Engine.cancel`."""
-        return await anyio.to_thread.run_sync(lambda: self.engine.cancel(session_id))
+        return await _in_thread(lambda: self.engine.cancel(session_id))
 
     async def drive(
         self,
@@ -384,6 +390,8 @@ class AsyncEngine:
             llm: ``async def llm(query) -> str | Response`` (a plain function also works).
             concurrency: at most this many queries of a batch are in flight at once.
         """
+        import anyio
+
         if concurrency < 1:
             raise InvalidInput("concurrency must be at least 1.")
         limiter = anyio.CapacityLimiter(concurrency)
@@ -403,8 +411,6 @@ class AsyncEngine:
                 for query in outcome.queries:
                     tg.start_soon(answer, query)
             ordered: dict[str | None, Response] = {q.id: answers[q.id] for q in outcome.queries}
-            outcome = await anyio.to_thread.run_sync(
-                self.registry.feed, outcome.session_id, ordered
-            )
+            outcome = await _in_thread(self.registry.feed, outcome.session_id, ordered)
         assert isinstance(outcome, Completed | Failed | Cancelled)
         return outcome

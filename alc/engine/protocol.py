@@ -45,7 +45,9 @@ def dumps(obj: Any) -> str:
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: schemas are built on first validation, not at import, so a short-lived
+    # process (every `alc continue`) that only builds trusted objects never pays for them
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     @classmethod
     def trusted(cls, **values: Any) -> Self:
@@ -259,7 +261,7 @@ class Limits(BaseModel):
             then not reproducible across processes).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     max_memory: int = Field(default=256 * 1024 * 1024, gt=0)
     max_instructions: int = Field(default=2_000_000_000, gt=0)
@@ -283,7 +285,7 @@ class SessionSnapshot(BaseModel):
         outcome: the terminal wire object once the session has ended, else None.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     session_id: str
     state: str

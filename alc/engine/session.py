@@ -51,6 +51,7 @@ from alc.engine.protocol import (
     Outcome,
     Query,
     Response,
+    Usage,
     dumps,
 )
 
@@ -183,7 +184,7 @@ class Session:
         ctx = record.ctx if isinstance(record.ctx, dict) else {}
         self.namespace = str(ctx.get("_ns") or "default")
         self.budget = _parse_budget(ctx.get("budget"))
-        self.limits = Limits(**record.limits)
+        self.limits = Limits.model_construct(**record.limits)  # validated when it was created
         self.vm = LuaVM(
             _SessionHost(self),
             self.limits,
@@ -220,9 +221,7 @@ class Session:
             if event.kind == "answer":
                 session._accept(
                     event.data["query_id"],
-                    Response.model_validate(
-                        {"text": event.data["text"], "usage": event.data.get("usage")}
-                    ),
+                    _journaled_response(event.data),
                 )
                 continue
             if event.kind != "pause":
@@ -733,6 +732,19 @@ class _SessionHost:
         if op == "get" and value is not None:
             return json.loads(value)
         return value
+
+
+def _journaled_response(data: dict[str, Any]) -> Response:
+    """The Response an ``answer`` event recorded (already validated when it was fed)."""
+    usage = data.get("usage")
+    return Response.trusted(
+        text=data["text"],
+        usage=Usage.trusted(
+            prompt_tokens=usage.get("prompt_tokens"), response_tokens=usage.get("response_tokens")
+        )
+        if usage
+        else None,
+    )
 
 
 def _tokens(count: int, provided: int) -> dict[str, Any]:
