@@ -5,6 +5,7 @@ Usage: python _worker.py COMMAND DB [ARGS...]; prints one JSON line (the wire re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -71,10 +72,8 @@ def main() -> None:
                 snap = rng.choice(active)
                 todo = [q for q in snap.pending if q.id not in snap.answered]
                 q = rng.choice(todo)
-                try:
+                with contextlib.suppress(alc.RequestError):  # conflict with a restarted worker
                     engine.feed(snap.session_id, "ans-" + q.id, query_id=q.id)
-                except alc.RequestError:
-                    pass
         else:
             raise SystemExit(f"unknown command {command}")
     except alc.AlcError as exc:
