@@ -436,7 +436,7 @@ function M.run(ctx)
       local rec = chain:parse(answer, warnings)
       if rec then
         chain:add(rec, warnings)
-        pending_warnings = {}
+        pending_warnings = warnings
         alc.progress(#chain.history, math.max(chain.total, #chain.history), "thought " .. rec.thoughtNumber)
         if not rec.nextThoughtNeeded then
           return chain:result(task, "complete")

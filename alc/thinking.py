@@ -1,0 +1,409 @@
+"""Thought chains: reference-style ``sequentialthinking`` calls mapped onto ``thinking`` sessions.
+
+The reference sequential-thinking MCP server takes one tool call per thought and keeps a single
+in-memory history for everybody. :class:`ThoughtChains` keeps each chain in a session of the
+built-in ``thinking`` strategy instead (``alc/strategies/thinking``): every thought is one
+answer fed to that session, so chains are journaled, survive restarts and idle eviction, can be
+listed (``alc sessions``), read (``alc show``, :meth:`ThoughtChains.read`) and deleted.
+
+Which chain a call goes to::
+
+    session_id = "s-<32 hex>"   that session (a request error if it does not exist or ended)
+    session_id = "<label>"      the client's chain of that label; a new one when the label is
+                                unknown, the chain ended, or the call has thoughtNumber == 1
+    no session_id               the client's default chain, same rules as a label
+
+Bindings from (client, label) to session ids live in the store's key-value table, so they survive
+restarts too. At most ``max_chains`` thinking sessions are kept: starting a chain beyond that
+deletes the least recently updated ones.
+
+The arguments are the reference schema (``thought``, ``thoughtNumber``, ``totalThoughts``,
+``nextThoughtNeeded``, ``isRevision``, ``revisesThought``, ``branchFromThought``, ``branchId``,
+``needsMoreThoughts``) plus ``session_id``; snake_case aliases (``thought_number``, ...) and
+numbers or booleans given as strings (``"3"``, ``"true"``) are accepted. The reply holds the
+reference reply fields (``thoughtNumber``, ``totalThoughts``, ``nextThoughtNeeded``, ``branches``,
+``thoughtHistoryLength``) plus ``session_id``, ``status``, ``branch_tree``, ``warnings`` and
+``recent_thoughts``; see :meth:`ThoughtChains.think`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from alc._api import Engine
+from alc.engine.errors import InvalidInput, SessionFinished, SessionNotFound
+from alc.engine.protocol import Completed, Failed, NeedsResponse, Outcome, SessionSnapshot
+
+__all__ = [
+    "DEFAULT_MAX_CHAINS",
+    "DEFAULT_MAX_THOUGHTS",
+    "STRATEGY",
+    "ThoughtChains",
+    "ThoughtInput",
+    "parse_thought",
+]
+
+STRATEGY = "thinking"
+"""The strategy every chain is a session of."""
+DEFAULT_MAX_CHAINS = 256
+"""Thinking sessions kept in a store before the least recently updated are deleted."""
+DEFAULT_MAX_THOUGHTS = 200
+"""Thoughts per chain before the chain closes (``stopped: "max_thoughts"``)."""
+
+_KV_NAMESPACE = "alc.thinking.chains"
+_SESSION_ID = re.compile(r"^s-[0-9a-f]{32}$")
+_LABEL = re.compile(r"^[\w.:@/+-]{1,128}$")
+
+# (reference camelCase name, accepted aliases, kind)
+_FIELDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("thought", ("thought",), "text"),
+    ("thoughtNumber", ("thoughtNumber", "thought_number"), "int"),
+    ("totalThoughts", ("totalThoughts", "total_thoughts"), "int"),
+    ("nextThoughtNeeded", ("nextThoughtNeeded", "next_thought_needed"), "bool"),
+    ("isRevision", ("isRevision", "is_revision"), "bool"),
+    ("revisesThought", ("revisesThought", "revises_thought"), "int"),
+    ("branchFromThought", ("branchFromThought", "branch_from_thought"), "int"),
+    ("branchId", ("branchId", "branch_id"), "id"),
+    ("needsMoreThoughts", ("needsMoreThoughts", "needs_more_thoughts"), "bool"),
+)
+_SESSION_KEYS = ("session_id", "sessionId")
+_EXTRA_KEYS = ("task",)
+_TRUE = {"true", "yes", "y", "1", "on"}
+_FALSE = {"false", "no", "n", "0", "off"}
+
+
+@dataclass(frozen=True)
+class ThoughtInput:
+    """One normalised ``sequentialthinking`` call.
+
+    Attributes:
+        fields: the reference fields that were given, camelCase, with proper JSON types.
+        session_id: the ``session_id`` argument (an engine id or a chain label), or None.
+        task: what the chain is about (only used when the call starts a chain), or None.
+        ignored: names of unknown arguments (reported back as warnings).
+    """
+
+    fields: dict[str, Any]
+    session_id: str | None
+    task: str | None
+    ignored: tuple[str, ...]
+
+    @property
+    def thought_number(self) -> int | None:
+        value = self.fields.get("thoughtNumber")
+        return value if isinstance(value, int) else None
+
+    @property
+    def starts_chain(self) -> bool:
+        """``thoughtNumber == 1`` on the main line (not a revision, not a branch)."""
+        return (
+            self.thought_number == 1
+            and not self.fields.get("isRevision")
+            and "branchId" not in self.fields
+            and "branchFromThought" not in self.fields
+        )
+
+
+def _as_int(name: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput(f"{name} must be an integer >= 1, not a boolean.")
+    number: Any = value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                raise InvalidInput(f"{name} must be an integer >= 1, got {value!r}.") from None
+    if isinstance(number, float):
+        if not number.is_integer():
+            raise InvalidInput(f"{name} must be an integer >= 1, got {value!r}.")
+        number = int(number)
+    if not isinstance(number, int) or number < 1:
+        raise InvalidInput(f"{name} must be an integer >= 1, got {value!r}.")
+    return number
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise InvalidInput(f"{name} must be a boolean (true/false), got {value!r}.")
+
+
+def parse_thought(arguments: Mapping[str, Any]) -> ThoughtInput:
+    """Normalise reference-style arguments (camelCase, snake_case, strings for numbers/booleans).
+
+    Only ``thought`` is required here; missing numbers are filled in by the strategy (next
+    number, same total, more thoughts needed). JSON ``null`` counts as absent.
+
+    Raises:
+        InvalidInput: ``thought`` missing or empty, a number that is not an integer >= 1, a
+            boolean that is not one, an empty ``branchId``, a malformed ``session_id``.
+    """
+    if not isinstance(arguments, Mapping):
+        raise InvalidInput("The arguments must be a JSON object.")
+    fields: dict[str, Any] = {}
+    known: set[str] = set(_SESSION_KEYS) | set(_EXTRA_KEYS)
+    for name, aliases, kind in _FIELDS:
+        known.update(aliases)
+        given = [a for a in aliases if arguments.get(a) is not None]
+        if not given:
+            continue
+        value = arguments[given[0]]
+        if kind == "int":
+            fields[name] = _as_int(name, value)
+        elif kind == "bool":
+            fields[name] = _as_bool(name, value)
+        elif kind == "id":
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidInput("branchId must be a non-empty string.")
+            fields[name] = value
+        else:
+            if not isinstance(value, str):
+                raise InvalidInput("thought must be a string.")
+            fields[name] = value
+    if not str(fields.get("thought", "")).strip():
+        raise InvalidInput("thought is required: the text of this thought.")
+    session_id: str | None = None
+    for key in _SESSION_KEYS:
+        raw = arguments.get(key)
+        if raw is None or raw == "":
+            continue
+        if not isinstance(raw, str) or not (_SESSION_ID.match(raw) or _LABEL.match(raw)):
+            raise InvalidInput(
+                f"session_id {raw!r} is neither a session id ('s-' + 32 hex digits) nor a chain "
+                "label (1-128 letters, digits and . _ : @ / + -)."
+            )
+        session_id = raw
+        break
+    task = arguments.get("task")
+    if task is not None and not isinstance(task, str):
+        raise InvalidInput("task must be a string.")
+    ignored = tuple(sorted(k for k in arguments if k not in known))
+    return ThoughtInput(fields=fields, session_id=session_id, task=task or None, ignored=ignored)
+
+
+class ThoughtChains:
+    """Maps ``sequentialthinking`` calls onto durable sessions of the ``thinking`` strategy.
+
+    Args:
+        engine: the engine whose store holds the chains (use a SQLite store for durability).
+        max_chains: thinking sessions kept in the store; older ones are deleted when a new chain
+            starts beyond this.
+        max_thoughts: thoughts per chain before it closes.
+        recent: how many recent thoughts each reply echoes.
+
+    Blocking and thread-safe: calls for different chains run in parallel, calls for one chain
+    (one client and label) one at a time. From async code run :meth:`think` on a worker thread.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_chains: int = DEFAULT_MAX_CHAINS,
+        max_thoughts: int = DEFAULT_MAX_THOUGHTS,
+        recent: int = 3,
+    ) -> None:
+        if max_chains < 1 or max_thoughts < 1 or recent < 0:
+            raise InvalidInput("max_chains and max_thoughts must be >= 1, recent >= 0.")
+        self.engine = engine
+        self.max_chains = max_chains
+        self.max_thoughts = max_thoughts
+        self.recent = recent
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # ------------------------------------------------------------------ the tool call
+
+    def think(self, arguments: Mapping[str, Any], *, client: str = "default") -> dict[str, Any]:
+        """Record one thought and return the chain's state.
+
+        Args:
+            arguments: the tool arguments (see the module docstring).
+            client: whose default chain and labels are meant (one MCP connection, one agent).
+
+        Returns:
+            ``{"thoughtNumber", "totalThoughts", "nextThoughtNeeded", "branches": [ids],
+            "thoughtHistoryLength", "session_id", "status": "thinking" | "completed" | "error",
+            "branch_tree": {"main": [n...], "branches": [{"branchId", "from", "thoughts"}]},
+            "warnings": [str], "recent_thoughts": [{"thoughtNumber", "thought", ...}]}``; a
+            completed chain adds ``"counts"`` and ``"stopped"``; a failed session gives its
+            error wire object (``status "error"``, ``error``, ``error_code``).
+
+        Raises:
+            InvalidInput: malformed arguments.
+            SessionNotFound, SessionFinished: an explicit ``s-...`` session id that does not
+                exist or has ended (labels and the default chain start a new chain instead).
+            Conflict: another process fed the same chain at the same moment.
+        """
+        given = parse_thought(arguments)
+        notes = [f"unknown argument {name!r} ignored" for name in given.ignored]
+        payload = json.dumps(given.fields, ensure_ascii=False, sort_keys=True)
+        outcome: Outcome | None = None
+        if given.session_id is not None and _SESSION_ID.match(given.session_id):
+            with self._lock(given.session_id):
+                outcome = self.engine.feed(given.session_id, payload)
+            return self._reply(outcome, notes)
+        label = given.session_id or "default"
+        key = f"{client}\x1f{label}"
+        with self._lock(key):
+            bound = self._binding(key)
+            if bound is not None and not given.starts_chain:
+                try:
+                    outcome = self.engine.feed(bound, payload)
+                except (SessionNotFound, SessionFinished):
+                    notes.append(f"chain {bound} has ended; this thought starts a new chain")
+            elif bound is None and given.thought_number not in (None, 1):
+                notes.append("no open chain for this client; this thought starts a new chain")
+            if outcome is None:
+                outcome = self._start(given)
+                self._bind(key, outcome.session_id)
+                self._prune(keep=outcome.session_id)
+        return self._reply(outcome, notes)
+
+    # ------------------------------------------------------------------ reading back
+
+    def chains(self, states: list[str] | None = None, limit: int = 100) -> list[SessionSnapshot]:
+        """The thinking sessions of the store, most recently updated first."""
+        rows = self.engine.sessions(states, limit=max(limit * 4, 1000))
+        return [s for s in rows if s.strategy == STRATEGY][:limit]
+
+    def read(self, session_id: str) -> dict[str, Any]:
+        """One chain read back from the journal.
+
+        Returns:
+            ``{"session_id", "state", "chain": <the last reply view, or the full result once
+            completed>, "thoughts": [the thoughts as sent, in order]}``.
+
+        Raises:
+            InvalidInput, SessionNotFound.
+        """
+        transcript = self.engine.transcript(session_id)
+        summary = transcript.summary
+        if summary.strategy != STRATEGY:
+            raise InvalidInput(f"Session {session_id} is not a thought chain ({summary.strategy}).")
+        thoughts: list[Any] = []
+        first = transcript.ctx.get("first") if isinstance(transcript.ctx, dict) else None
+        if first is not None:
+            thoughts.append(first)
+        for entry in transcript.entries:
+            if entry["answer"] is not None:
+                thoughts.append(_decode_answer(entry["answer"]))
+        chain: Any = None
+        outcome = summary.outcome or {}
+        if outcome.get("status") == "completed":
+            chain = outcome.get("result")
+        elif summary.pending:
+            chain = summary.pending[0].options.get("chain")
+        return {
+            "session_id": session_id,
+            "state": summary.state,
+            "chain": chain,
+            "thoughts": thoughts,
+        }
+
+    def delete(self, session_id: str) -> bool:
+        """Delete a chain and its journal; returns whether it existed."""
+        return self.engine.delete(session_id)
+
+    # ------------------------------------------------------------------ internals
+
+    def _lock(self, key: str) -> threading.Lock:
+        with self._guard:
+            lock = self._locks.get(key)
+            if lock is None:
+                if len(self._locks) > 4096:  # keep the table bounded; idle locks are cheap
+                    self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+                lock = self._locks[key] = threading.Lock()
+            return lock
+
+    def _binding(self, key: str) -> str | None:
+        raw = self.engine.store.kv("get", _KV_NAMESPACE, key)
+        if raw is None:
+            return None
+        value = json.loads(raw)
+        return value if isinstance(value, str) and _SESSION_ID.match(value) else None
+
+    def _bind(self, key: str, session_id: str) -> None:
+        self.engine.store.kv("set", _KV_NAMESPACE, key, json.dumps(session_id))
+
+    def _start(self, given: ThoughtInput) -> Outcome:
+        ctx: dict[str, Any] = {
+            "first": given.fields,
+            "max_thoughts": self.max_thoughts,
+            "recent": self.recent,
+        }
+        if given.task:
+            ctx["task"] = given.task
+        return self.engine.start(strategy=STRATEGY, ctx=ctx)
+
+    def _prune(self, keep: str) -> None:
+        chains = self.chains(limit=self.max_chains + 64)
+        for snapshot in chains[self.max_chains :]:
+            if snapshot.session_id != keep:
+                self.engine.delete(snapshot.session_id)
+
+    def _reply(self, outcome: Outcome, notes: list[str]) -> dict[str, Any]:
+        if isinstance(outcome, NeedsResponse):
+            view = dict(outcome.queries[0].options.get("chain") or {})
+            reply = _reference_fields(view)
+            reply.update(session_id=outcome.session_id, status="thinking")
+        elif isinstance(outcome, Completed):
+            result = outcome.result if isinstance(outcome.result, dict) else {}
+            view = dict(result)
+            view["branches"] = result.get("branch_ids", [])
+            view["warnings"] = result.get("last_warnings", [])
+            reply = _reference_fields(view)
+            reply.update(
+                session_id=outcome.session_id,
+                status="completed",
+                counts=result.get("counts", {}),
+                stopped=result.get("stopped"),
+            )
+        elif isinstance(outcome, Failed):
+            reply = outcome.wire()
+            reply["warnings"] = notes
+            return reply
+        else:  # Accepted / Cancelled cannot come out of a one-query thinking pause
+            reply = outcome.wire()
+        reply["warnings"] = [*notes, *reply.get("warnings", [])]
+        return reply
+
+
+def _reference_fields(view: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "thoughtNumber": view.get("thoughtNumber", 0),
+        "totalThoughts": view.get("totalThoughts", 0),
+        "nextThoughtNeeded": bool(view.get("nextThoughtNeeded", False)),
+        "branches": list(view.get("branches") or []),
+        "thoughtHistoryLength": view.get("thoughtHistoryLength", 0),
+        "branch_tree": view.get("branch_tree") or {"main": [], "branches": []},
+        "warnings": list(view.get("warnings") or []),
+        "recent_thoughts": list(view.get("recent_thoughts") or []),
+    }
+
+
+def _decode_answer(text: str) -> Any:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"thought": text}
+    return value if isinstance(value, dict) else {"thought": text}
