@@ -1,0 +1,53 @@
+"""``alc mcp``: serve the MCP tools over stdio (for Claude Code, Cursor and other MCP hosts).
+
+Host configuration: ``{"mcpServers": {"alc": {"command": "alc", "args": ["mcp"]}}}``.
+See docs/mcp.md and :mod:`alc.mcp`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+__all__ = ["mcp", "register"]
+
+
+def mcp(
+    sampling: Annotated[
+        bool,
+        typer.Option(
+            "--sampling/--no-sampling",
+            envvar="ALC_MCP_SAMPLING",
+            help="Resolve alc.llm through the client's own LLM (MCP sampling) when the client "
+            "supports it, instead of returning needs_response. Off by default.",
+        ),
+    ] = False,
+    client: Annotated[
+        str,
+        typer.Option(
+            "--client",
+            envvar="ALC_MCP_CLIENT",
+            help="Name whose default thought chain sequentialthinking continues.",
+        ),
+    ] = "mcp",
+) -> int:
+    """Serve the alc tools over MCP (stdio) until the host disconnects.
+
+    Tools: alc_run, alc_advice, alc_continue, alc_status, alc_cancel, alc_strategies, alc_info,
+    sequentialthinking. Sessions live in the store (--store / ALC_STORE / $ALC_HOME/sessions.db),
+    so a restarted server continues them. Nothing is written to stdout except MCP messages.
+    """
+    from alc.cli._options import store_path
+    from alc.mcp import serve
+
+    path = store_path()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    serve(store=path, sampling=sampling, client=client)
+    return 0
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``mcp`` to ``app``."""
+    app.command()(mcp)

@@ -1,0 +1,333 @@
+"""The MCP tools' names, descriptions, input schemas and argument models.
+
+Schemas are written out by hand (not derived from function signatures) so ``tools/list`` shows
+exactly the documented contract, the ``sequentialthinking`` schema is the reference server's,
+and malformed arguments come back as alc's own ``invalid_input`` error object.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from alc.engine.errors import InvalidInput
+
+__all__ = [
+    "TOOLS",
+    "AdviceArgs",
+    "CancelArgs",
+    "ContinueArgs",
+    "InfoArgs",
+    "RunArgs",
+    "StatusArgs",
+    "StrategiesArgs",
+    "ToolSpec",
+    "parse_args",
+]
+
+_LOOP = (
+    'The loop: the reply is JSON. While "status" is "needs_response", the strategy is paused '
+    'on a prompt meant for YOU: read "prompt" (and "system"), answer it with your own '
+    "reasoning, and pass your answer to alc_continue with the same session_id (and query_id). "
+    'When the reply has "queries" (a batch), answer each one: all at once with '
+    '"responses": [{"query_id", "response"}, ...], or one at a time (replies '
+    '"accepted" with "remaining" until the last answer). Repeat until "status" is '
+    '"completed" (the outcome is in "result") or "error" (the session failed; see '
+    '"error_code"). Sessions are durable: a session_id stays valid across server restarts.'
+)
+
+_SESSION_ID = {
+    "type": "string",
+    "description": "The session id from a previous reply ('s-' + 32 hex digits).",
+}
+_USAGE = {
+    "type": "object",
+    "description": "Optional real token usage of the answer: {prompt_tokens, response_tokens}.",
+    "properties": {
+        "prompt_tokens": {"type": "integer", "minimum": 0},
+        "response_tokens": {"type": "integer", "minimum": 0},
+    },
+}
+
+
+class ToolSpec(BaseModel):
+    """One tool: its name, description and JSON input schema."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    title: str
+    description: str
+    input_schema: dict[str, Any]
+    read_only: bool = False
+
+
+TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        name="alc_run",
+        title="Run Lua strategy code",
+        description=(
+            "Start a session from Lua code. The code sees `ctx` as a global and may `return` its "
+            "result; every alc.llm(prompt) call pauses the session and comes back to you as a "
+            "prompt to answer. Give `code` (Lua source) or `code_file` (a path to a .lua file), "
+            "and optionally `ctx` (a JSON object). " + _LOOP
+        ),
+        input_schema={
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "description": "Lua source of the strategy."},
+                "code_file": {
+                    "type": "string",
+                    "description": "Path to a Lua file to run instead of `code`.",
+                },
+                "ctx": {
+                    "type": "object",
+                    "description": "The JSON object handed to the code as `ctx`.",
+                },
+            },
+        },
+    ),
+    ToolSpec(
+        name="alc_advice",
+        title="Run a reasoning strategy",
+        description=(
+            "Start a session of a named reasoning strategy (cot, sc, reflect, tot, ucb, ...; list "
+            "them with alc_strategies) on `task`. `opts` are the strategy's parameters, merged "
+            "into its ctx. The strategy supplies the algorithm; you supply the thinking. " + _LOOP
+        ),
+        input_schema={
+            "type": "object",
+            "properties": {
+                "strategy": {"type": "string", "description": "The strategy name."},
+                "task": {"type": "string", "description": "The question or task."},
+                "opts": {
+                    "type": "object",
+                    "description": "Strategy parameters (see alc_strategies with `name`).",
+                },
+            },
+            "required": ["strategy"],
+        },
+    ),
+    ToolSpec(
+        name="alc_continue",
+        title="Answer a paused session",
+        description=(
+            "Feed your answer(s) to a paused session and get its next reply. One pending query: "
+            "pass `response` (query_id optional). A batch: pass `responses` as a list of "
+            "{query_id, response}, or answer queries one at a time with `response` + `query_id` "
+            '(the reply is "accepted" with "remaining" until the last one). ' + _LOOP
+        ),
+        input_schema={
+            "type": "object",
+            "properties": {
+                "session_id": _SESSION_ID,
+                "response": {"type": "string", "description": "Your answer to the query."},
+                "query_id": {
+                    "type": "string",
+                    "description": "The query answered by `response` ('q-<n>').",
+                },
+                "responses": {
+                    "type": "array",
+                    "description": "Several answers at once.",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "query_id": {"type": "string"},
+                            "response": {"type": "string"},
+                            "usage": _USAGE,
+                        },
+                        "required": ["query_id", "response"],
+                    },
+                },
+                "usage": _USAGE,
+            },
+            "required": ["session_id"],
+        },
+    ),
+    ToolSpec(
+        name="alc_status",
+        title="Session status",
+        description=(
+            "One session's snapshot (state, pending queries, progress, recent log lines, LLM "
+            "calls, outcome once ended), or without `session_id` the list of active (paused or "
+            "running) sessions."
+        ),
+        input_schema={
+            "type": "object",
+            "properties": {"session_id": _SESSION_ID},
+        },
+        read_only=True,
+    ),
+    ToolSpec(
+        name="alc_cancel",
+        title="Cancel a session",
+        description="Cancel a paused session. It accepts no more answers afterwards.",
+        input_schema={
+            "type": "object",
+            "properties": {"session_id": _SESSION_ID},
+            "required": ["session_id"],
+        },
+    ),
+    ToolSpec(
+        name="alc_strategies",
+        title="List strategies",
+        description=(
+            "The strategy catalogue (name, description, category, paper), or with `name` one "
+            "strategy's metadata including its parameters and an example ctx. The Lua source "
+            "is the resource alc://strategies/{name}."
+        ),
+        input_schema={
+            "type": "object",
+            "properties": {"name": {"type": "string", "description": "A strategy name."}},
+        },
+        read_only=True,
+    ),
+    ToolSpec(
+        name="alc_info",
+        title="Engine information",
+        description=(
+            "alc's version, Lua version, session store, strategy search paths, the Lua type "
+            "definitions (resource alc://types/alc.d.lua) and whether sampling mode is on."
+        ),
+        input_schema={"type": "object", "properties": {}},
+        read_only=True,
+    ),
+    ToolSpec(
+        name="sequentialthinking",
+        title="Sequential thinking",
+        description=(
+            "A detailed tool for dynamic and reflective problem-solving through thoughts. Call it "
+            "once per thought: each thought can build on, question or revise previous insights, "
+            "branch into alternative approaches, and you may adjust totalThoughts up or down as "
+            "understanding deepens. Set nextThoughtNeeded to false only when you have a "
+            "satisfactory answer.\n\n"
+            "Parameters: thought (this thinking step), thoughtNumber (1, 2, ...), totalThoughts "
+            "(current estimate), nextThoughtNeeded, isRevision + revisesThought (this thought "
+            "reconsiders an earlier one), branchFromThought + branchId (start or continue an "
+            "alternative line), needsMoreThoughts (you reached the end but need more).\n\n"
+            "alc keeps every chain durably: the reply holds the chain's session_id, its "
+            "branch_tree, the last few thoughts and warnings (e.g. a revision of a thought that "
+            "does not exist). thoughtNumber 1 starts a new chain; later thoughts continue the "
+            "latest one. To keep several chains apart, pass the same session_id (the id from a "
+            'reply, or any label of your own such as "design-review") with every thought of '
+            "a chain. Completed chains can be read back with alc_status."
+        ),
+        input_schema={
+            "type": "object",
+            "properties": {
+                "thought": {"type": "string", "description": "Your current thinking step"},
+                "nextThoughtNeeded": {
+                    "type": "boolean",
+                    "description": "Whether another thought step is needed",
+                },
+                "thoughtNumber": {
+                    "type": "integer",
+                    "description": "Current thought number (numeric value, e.g., 1, 2, 3)",
+                    "minimum": 1,
+                },
+                "totalThoughts": {
+                    "type": "integer",
+                    "description": "Estimated total thoughts needed (numeric value, e.g., 5, 10)",
+                    "minimum": 1,
+                },
+                "isRevision": {
+                    "type": "boolean",
+                    "description": "Whether this revises previous thinking",
+                },
+                "revisesThought": {
+                    "type": "integer",
+                    "description": "Which thought is being reconsidered",
+                    "minimum": 1,
+                },
+                "branchFromThought": {
+                    "type": "integer",
+                    "description": "Branching point thought number",
+                    "minimum": 1,
+                },
+                "branchId": {"type": "string", "description": "Branch identifier"},
+                "needsMoreThoughts": {
+                    "type": "boolean",
+                    "description": "If more thoughts are needed",
+                },
+                "session_id": {
+                    "type": "string",
+                    "description": (
+                        "Optional: which chain. A session id from an earlier reply, or a "
+                        "label of your own; omit it to use your default chain."
+                    ),
+                },
+            },
+            "required": ["thought", "nextThoughtNeeded", "thoughtNumber", "totalThoughts"],
+        },
+    ),
+)
+"""Every tool ``alc mcp`` serves, in ``tools/list`` order."""
+
+
+# ---------------------------------------------------------------------- argument models
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_M = TypeVar("_M", bound=_Args)
+
+
+class RunArgs(_Args):
+    code: str | None = None
+    code_file: str | None = None
+    ctx: dict[str, Any] | None = None
+
+
+class AdviceArgs(_Args):
+    strategy: str
+    task: str | None = None
+    opts: dict[str, Any] | None = None
+
+
+class ResponseItem(_Args):
+    query_id: str
+    response: str
+    usage: dict[str, Any] | None = None
+
+
+class ContinueArgs(_Args):
+    session_id: str
+    response: str | None = None
+    query_id: str | None = None
+    responses: list[ResponseItem] = Field(default_factory=list)
+    usage: dict[str, Any] | None = None
+
+
+class StatusArgs(_Args):
+    session_id: str | None = None
+
+
+class CancelArgs(_Args):
+    session_id: str
+
+
+class StrategiesArgs(_Args):
+    name: str | None = None
+
+
+class InfoArgs(_Args):
+    pass
+
+
+def parse_args(model: type[_M], tool: str, arguments: dict[str, Any]) -> _M:
+    """Validate tool arguments into ``model``.
+
+    Raises:
+        InvalidInput: a missing, unknown or mistyped argument (the message names each).
+    """
+    try:
+        return model.model_validate(arguments)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(arguments)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise InvalidInput(f"Invalid arguments for {tool}: {problems}.") from None
