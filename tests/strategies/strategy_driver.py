@@ -48,9 +48,7 @@ class Run:
         return self.outcome.error
 
 
-def run_strategy(
-    name: str, ctx: dict[str, Any], answer: Answerer, *, max_pauses: int = 200
-) -> Run:
+def run_strategy(name: str, ctx: dict[str, Any], answer: Answerer, *, max_pauses: int = 200) -> Run:
     engine = alc.Engine()
     out = engine.start(strategy=name, ctx=ctx)
     pauses: list[list[alc.Query]] = []
@@ -62,7 +60,9 @@ def run_strategy(
     return Run(out, pauses)
 
 
-def by_prompt(rules: list[tuple[str, str | Callable[[alc.Query], str]]], default: str = "") -> Answerer:
+def by_prompt(
+    rules: list[tuple[str, str | Callable[[alc.Query], str]]], default: str = ""
+) -> Answerer:
     """Answer with the first rule whose regex matches the prompt (or system prompt)."""
     compiled = [(re.compile(pat, re.S), ans) for pat, ans in rules]
 
@@ -81,7 +81,24 @@ def constant(text: str) -> Answerer:
 
 
 STRATEGIES = [
-    "bon", "calibrate", "cod", "cot", "cove", "decompose", "factscore", "least_to_most",
-    "maieutic", "moa", "panel", "plansearch", "rank", "reflect", "sc", "sot", "step_back",
-    "tot", "triad", "ucb",
+    "bon",
+    "calibrate",
+    "cod",
+    "cot",
+    "cove",
+    "decompose",
+    "factscore",
+    "least_to_most",
+    "maieutic",
+    "moa",
+    "panel",
+    "plansearch",
+    "rank",
+    "reflect",
+    "sc",
+    "sot",
+    "step_back",
+    "tot",
+    "triad",
+    "ucb",
 ]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from strategy_driver import STRATEGIES, constant, run_strategy
 
 import alc
 from alc.engine.catalog import catalogue, describe
-
-from strategy_driver import STRATEGIES, constant, run_strategy
 
 GARBAGE = ["", "¯\\_(ツ)_/¯ ??? {not json", "A B A B 11 true false" * 3, "\x00\ufffd" + "é" * 40]
 
@@ -47,7 +46,9 @@ def test_non_string_task_fails_clearly(strategy: str) -> None:
 
 
 def test_blank_task_fails_clearly(strategy: str) -> None:
-    assert "ctx.task must not be empty" in run_strategy(strategy, {"task": "  "}, constant("x")).error
+    assert (
+        "ctx.task must not be empty" in run_strategy(strategy, {"task": "  "}, constant("x")).error
+    )
 
 
 @pytest.mark.parametrize("garbage", GARBAGE, ids=["empty", "shrug", "letters", "bytes"])
@@ -67,11 +68,26 @@ def test_result_is_stored_in_ctx_result_too() -> None:
 
 
 INT_PARAMS = {
-    "bon": "N", "cod": "words", "cot": "depth", "cove": "max_questions", "decompose": "max_subtasks",
-    "factscore": "max_facts", "least_to_most": "max_subproblems", "maieutic": "max_depth",
-    "moa": "layers", "panel": "gen_tokens", "plansearch": "n_plans", "rank": "n", "reflect": "max_rounds",
-    "sc": "n", "sot": "max_points", "step_back": "gen_tokens", "tot": "beam", "triad": "rounds",
-    "ucb": "n", "calibrate": "gen_tokens",
+    "bon": "N",
+    "cod": "words",
+    "cot": "depth",
+    "cove": "max_questions",
+    "decompose": "max_subtasks",
+    "factscore": "max_facts",
+    "least_to_most": "max_subproblems",
+    "maieutic": "max_depth",
+    "moa": "layers",
+    "panel": "gen_tokens",
+    "plansearch": "n_plans",
+    "rank": "n",
+    "reflect": "max_rounds",
+    "sc": "n",
+    "sot": "max_points",
+    "step_back": "gen_tokens",
+    "tot": "beam",
+    "triad": "rounds",
+    "ucb": "n",
+    "calibrate": "gen_tokens",
 }
 
 

@@ -16,8 +16,12 @@ DOC = ROOT / "docs" / "strategies.md"
 
 
 def test_catalogue_is_up_to_date() -> None:
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_strategy_docs.py"), "--check"],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_strategy_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -48,6 +52,7 @@ def test_tutorial_strategy_validates_and_is_listed(tutorial_package: Path) -> No
     out = alc.Engine().start(strategy="quiz_check", ctx={"task": "q", "n": 0})
     assert isinstance(out, alc.Failed) and "quiz_check: n must be a positive integer" in out.error
     from alc.engine.catalog import describe
+
     info = describe("quiz_check")
     assert info.error is None and not info.builtin
     assert info.meta["params"][1]["default"] == 3

@@ -34,11 +34,13 @@ def test_cot_depth_sets_round_trips() -> None:
 
 
 def test_step_back_asks_the_principle_first() -> None:
-    answer = by_prompt([
-        (r"Step back from the specifics", "What is the ideal gas law?"),
-        (r"Answer with the relevant principles", "PV = nRT"),
-        (r"Using these principles", "P' = P * 2 / 8\nAnswer: the pressure drops to 1/4"),
-    ])
+    answer = by_prompt(
+        [
+            (r"Step back from the specifics", "What is the ideal gas law?"),
+            (r"Answer with the relevant principles", "PV = nRT"),
+            (r"Using these principles", "P' = P * 2 / 8\nAnswer: the pressure drops to 1/4"),
+        ]
+    )
     run = run_strategy("step_back", {"task": "gas question"}, answer)
     assert run.shape == [1, 1, 1]
     assert run.prompts[1].startswith("What is the ideal gas law?")
@@ -55,26 +57,40 @@ def test_step_back_survives_an_empty_question() -> None:
 
 
 def test_least_to_most_feeds_answers_forward_and_ends_with_the_problem() -> None:
-    answer = by_prompt([
-        (r"which simpler questions", "1. How long is one round trip?\n2. How many fit in 15 minutes?"),
-        (r"Q: How long is one round trip\?\nA:$", "5 minutes"),
-        (r"Q: How many fit in 15 minutes\?\nA:$", "3"),
-        (r"Q: slide problem\nA:$", "She can slide 3 times.\nAnswer: 3"),
-    ])
+    answer = by_prompt(
+        [
+            (
+                r"which simpler questions",
+                "1. How long is one round trip?\n2. How many fit in 15 minutes?",
+            ),
+            (r"Q: How long is one round trip\?\nA:$", "5 minutes"),
+            (r"Q: How many fit in 15 minutes\?\nA:$", "3"),
+            (r"Q: slide problem\nA:$", "She can slide 3 times.\nAnswer: 3"),
+        ]
+    )
     run = run_strategy("least_to_most", {"task": "slide problem"}, answer)
     assert run.shape == [1, 1, 1, 1]
     assert "Q: How long is one round trip?\nA: 5 minutes" in run.prompts[2]
-    assert "Q: How long is one round trip?\nA: 5 minutes\n\nQ: How many fit in 15 minutes?\nA: 3" in run.prompts[3]
+    assert (
+        "Q: How long is one round trip?\nA: 5 minutes\n\nQ: How many fit in 15 minutes?\nA: 3"
+        in run.prompts[3]
+    )
     r = run.result
     assert [s["question"] for s in r["steps"]] == [
-        "How long is one round trip?", "How many fit in 15 minutes?", "slide problem"]
+        "How long is one round trip?",
+        "How many fit in 15 minutes?",
+        "slide problem",
+    ]
     assert r["final"] == "3"
 
 
 def test_least_to_most_caps_subproblems() -> None:
     many = "\n".join(f"{i}. sub {i}" for i in range(1, 10))
-    run = run_strategy("least_to_most", {"task": "p", "max_subproblems": 2},
-                       by_prompt([(r"simpler questions", many)], "a"))
+    run = run_strategy(
+        "least_to_most",
+        {"task": "p", "max_subproblems": 2},
+        by_prompt([(r"simpler questions", many)], "a"),
+    )
     assert run.result["subproblems"] == ["sub 1", "sub 2"]
     assert len(run.pauses) == 1 + 2 + 1
 
@@ -136,6 +152,7 @@ def _maieutic_answer(negation_agrees: bool):  # type: ignore[no-untyped-def]
         if "Is a spider an insect?" in p:
             return "True"  # the model's direct (wrong) belief
         return "True"
+
     return answer
 
 
@@ -157,8 +174,9 @@ def test_maieutic_max_sat_overrides_a_wrong_direct_belief() -> None:
 
 
 def test_maieutic_expands_non_integral_explanations() -> None:
-    run = run_strategy("maieutic", {"task": "Is a spider an insect?", "max_depth": 2},
-                       _maieutic_answer(True))
+    run = run_strategy(
+        "maieutic", {"task": "Is a spider an insect?", "max_depth": 2}, _maieutic_answer(True)
+    )
     # layer 1 explain (2 + direct) + check (4); nothing integral -> layer 2: 4 + 8
     assert run.shape == [3, 4, 4, 8]
     r = run.result
@@ -175,5 +193,7 @@ def test_maieutic_garbage_is_not_integral() -> None:
 
 
 def test_maieutic_depth_is_capped() -> None:
-    assert "max_depth must be at most 3" in run_strategy(
-        "maieutic", {"task": "q", "max_depth": 4}, constant("x")).error
+    assert (
+        "max_depth must be at most 3"
+        in run_strategy("maieutic", {"task": "q", "max_depth": 4}, constant("x")).error
+    )

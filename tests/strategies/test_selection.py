@@ -8,7 +8,9 @@ from strategy_driver import by_prompt, constant, run_strategy
 
 
 def test_sc_samples_in_one_batch_and_votes() -> None:
-    answers = iter(["so 5.\nAnswer: 5", "Answer: **5.**", "Answer: 6", "hmm\nfinal answer: 5", "Answer: 6"])
+    answers = iter(
+        ["so 5.\nAnswer: 5", "Answer: **5.**", "Answer: 6", "hmm\nfinal answer: 5", "Answer: 6"]
+    )
     run = run_strategy("sc", {"task": "3 cars + 2 cars?", "n": 5}, lambda q: next(answers))
     assert run.shape == [5]
     q = run.queries[0]
@@ -43,11 +45,15 @@ def test_sc_validates_temperature() -> None:
 
 def test_bon_batch_picks_first_over_threshold() -> None:
     texts = iter(["cand A", "cand B", "cand C", "cand D"])
-    answer = by_prompt([
-        (r"cand A.*Score the response", "6"), (r"cand B.*Score the response", "9/10"),
-        (r"cand C.*Score the response", "10"), (r"cand D.*Score the response", "3"),
-        (r"Give your best response", lambda q: next(texts)),
-    ])
+    answer = by_prompt(
+        [
+            (r"cand A.*Score the response", "6"),
+            (r"cand B.*Score the response", "9/10"),
+            (r"cand C.*Score the response", "10"),
+            (r"cand D.*Score the response", "3"),
+            (r"Give your best response", lambda q: next(texts)),
+        ]
+    )
     run = run_strategy("bon", {"task": "haiku", "N": 4, "threshold": 0.9}, answer)
     assert run.shape == [4, 4]
     assert [q.options["temperature"] for q in run.pauses[0]] == [0.7, 1.0, 1.0, 1.0]
@@ -75,11 +81,18 @@ def test_bon_sequential_stops_early() -> None:
 
 
 def test_bon_param_errors() -> None:
-    assert "give N or n, not both" in run_strategy("bon", {"task": "t", "N": 2, "n": 3}, constant("x")).error
-    assert "threshold must be between 0 and 1" in run_strategy(
-        "bon", {"task": "t", "threshold": 7}, constant("x")).error
-    assert "sequential must be a boolean" in run_strategy(
-        "bon", {"task": "t", "sequential": "yes"}, constant("x")).error
+    assert (
+        "give N or n, not both"
+        in run_strategy("bon", {"task": "t", "N": 2, "n": 3}, constant("x")).error
+    )
+    assert (
+        "threshold must be between 0 and 1"
+        in run_strategy("bon", {"task": "t", "threshold": 7}, constant("x")).error
+    )
+    assert (
+        "sequential must be a boolean"
+        in run_strategy("bon", {"task": "t", "sequential": "yes"}, constant("x")).error
+    )
 
 
 def _prefer(best: str):  # type: ignore[no-untyped-def]
@@ -90,19 +103,34 @@ def _prefer(best: str):  # type: ignore[no-untyped-def]
         a = re.search(r"Response A:\n(\w+)", q.prompt).group(1)  # type: ignore[union-attr]
         b = re.search(r"Response B:\n(\w+)", q.prompt).group(1)  # type: ignore[union-attr]
         return "A" if order.index(a) < order.index(b) else "Response B is better, so B"
+
     return answer
 
 
 def test_rank_compares_all_pairs_in_both_orders_in_one_batch() -> None:
-    run = run_strategy("rank", {"task": "name it", "candidates": ["alpha", "beta", "gamma"]}, _prefer("gamma"))
+    run = run_strategy(
+        "rank", {"task": "name it", "candidates": ["alpha", "beta", "gamma"]}, _prefer("gamma")
+    )
     assert run.shape == [6]
-    pairs = {(re.search(r"Response A:\n(\w+)", p).group(1), re.search(r"Response B:\n(\w+)", p).group(1))  # type: ignore[union-attr]
-             for p in run.prompts}
-    assert pairs == {("alpha", "beta"), ("beta", "alpha"), ("alpha", "gamma"), ("gamma", "alpha"),
-                     ("beta", "gamma"), ("gamma", "beta")}
+    pairs = {
+        (re.search(r"Response A:\n(\w+)", p).group(1), re.search(r"Response B:\n(\w+)", p).group(1))  # type: ignore[union-attr]
+        for p in run.prompts
+    }
+    assert pairs == {
+        ("alpha", "beta"),
+        ("beta", "alpha"),
+        ("alpha", "gamma"),
+        ("gamma", "alpha"),
+        ("beta", "gamma"),
+        ("gamma", "beta"),
+    }
     r = run.result
     assert r["answer"] == "gamma"
-    assert [(x["text"], x["score"]) for x in r["ranking"]] == [("gamma", 4), ("alpha", 2), ("beta", 0)]
+    assert [(x["text"], x["score"]) for x in r["ranking"]] == [
+        ("gamma", 4),
+        ("alpha", 2),
+        ("beta", 0),
+    ]
     assert r["generated"] is False
 
 
@@ -114,7 +142,9 @@ def test_rank_position_bias_cancels_to_a_tie() -> None:
 
 
 def test_rank_generates_candidates_then_compares() -> None:
-    run = run_strategy("rank", {"task": "t", "n": 3}, by_prompt([(r"Which response", "???")], "cand"))
+    run = run_strategy(
+        "rank", {"task": "t", "n": 3}, by_prompt([(r"Which response", "???")], "cand")
+    )
     assert run.shape == [3, 6]
     r = run.result
     assert r["generated"] is True
@@ -122,9 +152,13 @@ def test_rank_generates_candidates_then_compares() -> None:
 
 
 def test_rank_validation() -> None:
-    assert "candidates must hold at least 2 items" in run_strategy(
-        "rank", {"task": "t", "candidates": ["only"]}, constant("A")).error
-    assert "n must be at least 2" in run_strategy("rank", {"task": "t", "n": 1}, constant("A")).error
+    assert (
+        "candidates must hold at least 2 items"
+        in run_strategy("rank", {"task": "t", "candidates": ["only"]}, constant("A")).error
+    )
+    assert (
+        "n must be at least 2" in run_strategy("rank", {"task": "t", "n": 1}, constant("A")).error
+    )
 
 
 def test_ucb_follows_ucb1() -> None:
@@ -137,7 +171,11 @@ def test_ucb_follows_ucb1() -> None:
             h = re.search(r"Hypothesis:\n(.+?)\n\nRefine", q.prompt, re.S).group(1)  # type: ignore[union-attr]
             return h + "+"
         h = re.search(r"Hypothesis:\n(.+?)\n\nRate", q.prompt, re.S).group(1)  # type: ignore[union-attr]
-        return {"H1": "3", "H2": "8", "H3": "5"}.get(h.rstrip("+"), "5") if not h.startswith("H2+") else "9"
+        return (
+            {"H1": "3", "H2": "8", "H3": "5"}.get(h.rstrip("+"), "5")
+            if not h.startswith("H2+")
+            else "9"
+        )
 
     run = run_strategy("ucb", {"task": "t", "n": 3, "rounds": 2}, answer)
     assert run.shape == [3, 3, 1, 1, 1, 1]
@@ -154,8 +192,11 @@ def test_ucb_follows_ucb1() -> None:
 
 def test_ucb_explores_an_under_pulled_arm() -> None:
     # c large: exploration dominates, so the second round picks a different arm than the first
-    run = run_strategy("ucb", {"task": "t", "n": 2, "rounds": 2, "c": 50},
-                       by_prompt([(r"Rate this hypothesis", "5")], "h"))
+    run = run_strategy(
+        "ucb",
+        {"task": "t", "n": 2, "rounds": 2, "c": 50},
+        by_prompt([(r"Rate this hypothesis", "5")], "h"),
+    )
     assert [p["arm"] for p in run.result["pulls"]] == [1, 2, 1, 2]
 
 
@@ -184,12 +225,17 @@ def test_moa_layers_see_previous_responses() -> None:
 
 
 def test_moa_models_are_passed_to_the_driver() -> None:
-    run = run_strategy("moa", {"task": "t", "layers": 1, "models": ["m1", "m2"], "aggregator_model": "big"},
-                       constant("x"))
+    run = run_strategy(
+        "moa",
+        {"task": "t", "layers": 1, "models": ["m1", "m2"], "aggregator_model": "big"},
+        constant("x"),
+    )
     assert run.shape == [2, 1]
     assert [q.options.get("model") for q in run.queries] == ["m1", "m2", "big"]
 
 
 def test_moa_models_must_be_strings() -> None:
-    assert "models must be a list of non-empty strings" in run_strategy(
-        "moa", {"task": "t", "models": ["a", 3]}, constant("x")).error
+    assert (
+        "models must be a list of non-empty strings"
+        in run_strategy("moa", {"task": "t", "models": ["a", 3]}, constant("x")).error
+    )

@@ -1,4 +1,4 @@
-"""alc/types/alc.d.lua: LuaCATS definitions cover the alc.* API and declare nothing that is missing."""
+"""alc/types/alc.d.lua: LuaCATS definitions cover the alc.* API and declare nothing missing."""
 
 from __future__ import annotations
 
@@ -10,15 +10,63 @@ import alc
 TYPES = resources.files("alc").joinpath("types", "alc.d.lua").read_text(encoding="utf-8")
 
 API = [
-    "llm", "llm_batch", "json_encode", "json_decode", "log", "match_enum", "match_bool", "chunk",
-    "time", "budget_remaining", "progress", "fork", "cache", "cache_info", "cache_clear", "map",
-    "reduce", "filter", "vote", "ground", "specify", "parse_score", "parse_number", "json_extract",
-    "llm_safe", "llm_json", "fingerprint", "budget_check", "tuning", "parallel", "pipe",
+    "llm",
+    "llm_batch",
+    "json_encode",
+    "json_decode",
+    "log",
+    "match_enum",
+    "match_bool",
+    "chunk",
+    "time",
+    "budget_remaining",
+    "progress",
+    "fork",
+    "cache",
+    "cache_info",
+    "cache_clear",
+    "map",
+    "reduce",
+    "filter",
+    "vote",
+    "ground",
+    "specify",
+    "parse_score",
+    "parse_number",
+    "json_extract",
+    "llm_safe",
+    "llm_json",
+    "fingerprint",
+    "budget_check",
+    "tuning",
+    "parallel",
+    "pipe",
 ]
 STATE = ["get", "set", "keys", "delete", "has", "set_nx", "incr", "update"]
-MATH = ["rng_create", "rng_float", "rng_int", "shuffle", "normal_sample", "beta_sample", "gamma_sample",
-        "categorical_sample", "dirichlet_sample", "mean", "median", "variance", "stddev", "percentile",
-        "iqr", "wilson_ci", "softmax", "logsumexp", "entropy", "normal_cdf", "normal_ppf", "welch_t_test"]
+MATH = [
+    "rng_create",
+    "rng_float",
+    "rng_int",
+    "shuffle",
+    "normal_sample",
+    "beta_sample",
+    "gamma_sample",
+    "categorical_sample",
+    "dirichlet_sample",
+    "mean",
+    "median",
+    "variance",
+    "stddev",
+    "percentile",
+    "iqr",
+    "wilson_ci",
+    "softmax",
+    "logsumexp",
+    "entropy",
+    "normal_cdf",
+    "normal_ppf",
+    "welch_t_test",
+]
 
 
 def declared(prefix: str) -> set[str]:
@@ -38,8 +86,12 @@ def test_the_documented_api_is_declared() -> None:
 
 
 def test_every_declaration_exists_in_the_engine() -> None:
-    names = {"alc": sorted(declared("alc")), "state": sorted(declared("state")),
-             "stats": sorted(declared("stats")), "math": sorted(declared("amath"))}
+    names = {
+        "alc": sorted(declared("alc")),
+        "state": sorted(declared("state")),
+        "stats": sorted(declared("stats")),
+        "math": sorted(declared("amath")),
+    }
     code = """
     local missing = {}
     local function check(tbl, prefix, list)
