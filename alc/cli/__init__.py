@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "alc.cli.session_cmd",
     "alc.cli.inspect_cmd",
     "alc.cli.catalog_cmd",
+    "alc.cli.mcp_cmd",
 )
 """Modules whose ``register(app)`` adds commands, in help order."""
 

@@ -155,3 +155,19 @@ async def test_fifty_concurrent_sessions_interleaved(tmp_path: Path) -> None:
             assert reply["result"] == f"{name}.1+{name}.2+{name}.3"
         listed = ok(await call(c, "alc_status"))
         assert listed["sessions"] == []
+
+
+async def test_alc_mcp_cli_command_serves_over_stdio(tmp_path: Path) -> None:
+    """The host configuration `{"command": "alc", "args": ["mcp"]}` works as documented."""
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "alc", "--store", str(tmp_path / "cli.db"), "mcp"],
+        env={**os.environ, "ALC_HOME": str(tmp_path / "home")},
+        cwd=str(tmp_path),
+    )
+    async with Client(params, read_timeout_seconds=60) as c:
+        assert [t.name for t in (await c.list_tools()).tools] == [t.name for t in TOOLS]
+        reply = ok(await call(c, "alc_run", code="return alc.llm('via cli')"))
+        assert reply["prompt"] == "via cli"
+        done = ok(await call(c, "alc_continue", session_id=reply["session_id"], response="ok"))
+        assert done["status"] == "completed" and done["result"] == "ok"
