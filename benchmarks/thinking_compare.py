@@ -6,6 +6,8 @@ thought, sequentially, as an MCP host does while a model thinks. Per run, one fr
 receives ``big`` thoughts (default 10,000) of the same ~200-character text; we report
 
 - thoughts/second over the first ``small`` thoughts (default 1,000), end to end through the client;
+- the server process's CPU time (user + system, ``/proc/<pid>/stat``) per thought over the same
+  thoughts: the server's own cost, without the (shared) client's;
 - the server process's peak RSS (``VmHWM`` from ``/proc/<pid>/status``) right after initialize,
   after ``small`` and after ``big`` thoughts; "flat memory" means peak RSS after ``big`` thoughts is
   at most 1.10x the peak after ``small``.
@@ -55,13 +57,14 @@ FILLER = (
 )
 
 
-def thought_args(number: int, total: int) -> dict[str, Any]:
-    """Arguments of one ``sequentialthinking`` call (the reference server's schema)."""
+def thought_args(index: int, chain: int) -> dict[str, Any]:
+    """Arguments of call ``index`` (from 1), in chains of ``chain`` thoughts (reference schema)."""
+    number = (index - 1) % chain + 1
     return {
         "thought": f"Thought {number}: {FILLER}",
         "thoughtNumber": number,
-        "totalThoughts": total,
-        "nextThoughtNeeded": number < total,
+        "totalThoughts": chain,
+        "nextThoughtNeeded": number < chain,
     }
 
 
@@ -118,14 +121,22 @@ def _peak_rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmHWM for pid {pid}")
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by ``pid``."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Run:
+    cpu_ms_per_thought: float = 0.0
     thoughts_per_s: float = 0.0
     thoughts_per_s_big: float = 0.0
     rss_mb: dict[int, float] = field(default_factory=dict)
 
 
-async def _drive(params: StdioServerParameters, small: int, big: int) -> Run:
+async def _drive(params: StdioServerParameters, small: int, big: int, chain: int) -> Run:
     before = _children()
     run = Run()
     with open(os.devnull, "w") as devnull:
@@ -141,13 +152,15 @@ async def _drive(params: StdioServerParameters, small: int, big: int) -> Run:
                 raise RuntimeError(f"cannot tell the server process apart: {spawned}")
             pid = spawned.pop()
             run.rss_mb[0] = _peak_rss_mb(pid)
+            cpu = _cpu_s(pid)
             start = time.perf_counter()
             for number in range(1, big + 1):
-                result = await session.call_tool(TOOL, thought_args(number, big))
+                result = await session.call_tool(TOOL, thought_args(number, chain))
                 if result.is_error:
                     raise RuntimeError(f"thought {number}: {result.content}")
                 if number == small:
                     run.thoughts_per_s = small / (time.perf_counter() - start)
+                    run.cpu_ms_per_thought = (_cpu_s(pid) - cpu) * 1000 / small
                     run.rss_mb[small] = _peak_rss_mb(pid)
             run.thoughts_per_s_big = big / (time.perf_counter() - start)
             run.rss_mb[big] = _peak_rss_mb(pid)
@@ -160,6 +173,10 @@ def reference_params() -> StdioServerParameters:
         args=[str(ensure_reference())],
         env={"DISABLE_THOUGHT_LOGGING": "true"},
     )
+
+
+def floor_params() -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable, args=[str(HERE / "_mcp_floor_server.py")])
 
 
 def alc_params(home: Path) -> StdioServerParameters:
@@ -176,6 +193,8 @@ def _add(section: Section, label: str, runs: list[Run], small: int, big: int,
     ))
     section.add(Figure(f"{label}: thoughts/s, all {big:,}", "thoughts/s",
                        [r.thoughts_per_s_big for r in runs]))
+    cpu = section.add(Figure(f"{label}: server CPU per thought, first {small:,}", "ms",
+                             [r.cpu_ms_per_thought for r in runs]))
     section.add(Figure(f"{label}: peak RSS after initialize", "MB", [r.rss_mb[0] for r in runs]))
     low = section.add(Figure(f"{label}: peak RSS after {small:,} thoughts", "MB",
                              [r.rss_mb[small] for r in runs]))
@@ -185,25 +204,33 @@ def _add(section: Section, label: str, runs: list[Run], small: int, big: int,
     ))
     if is_alc:
         high.met = high.median <= FLAT * low.median
-    return {"tput": tput, "low": low, "high": high}
+    return {"tput": tput, "cpu": cpu, "low": low, "high": high}
 
 
-def thinking(runs: int = 3, small: int = 1000, big: int = 10_000) -> Section:
+def thinking(runs: int = 3, small: int = 1000, big: int = 10_000, chain: int = 100) -> Section:
     """Thoughts/second and server peak RSS: reference sequential-thinking server vs alc mcp."""
     section = Section("Sequential thinking over MCP stdio: reference server vs alc mcp")
     ref_params = reference_params()
     missing = alc_available()
     ref_runs: list[Run] = []
+    floor_runs: list[Run] = []
     alc_runs: list[Run] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for index in range(runs):  # interleaved, so drift in machine load hits both alike
-            ref_runs.append(anyio.run(_drive, ref_params, small, big))
+        for index in range(runs):  # interleaved, so drift in machine load hits all alike
+            ref_runs.append(anyio.run(_drive, ref_params, small, big, chain))
+            floor_runs.append(anyio.run(_drive, floor_params(), small, small, chain))
             if missing is None:
                 home = Path(tmp) / f"home-{index}"
                 home.mkdir()
-                alc_runs.append(anyio.run(_drive, alc_params(home), small, big))
+                alc_runs.append(anyio.run(_drive, alc_params(home), small, big, chain))
 
     ref = _add(section, "reference (node)", ref_runs, small, big, is_alc=False)
+    floor_tput = section.add(Figure(
+        f"Python MCP SDK floor (no-op tool): thoughts/s, first {small:,}", "thoughts/s",
+        [r.thoughts_per_s for r in floor_runs]))
+    floor_cpu = section.add(Figure(
+        f"Python MCP SDK floor (no-op tool): server CPU per thought, first {small:,}", "ms",
+        [r.cpu_ms_per_thought for r in floor_runs]))
 
     def growth(figs: dict[str, Figure]) -> float:
         return figs["high"].median / figs["low"].median
@@ -215,6 +242,12 @@ def thinking(runs: int = 3, small: int = 1000, big: int = 10_000) -> Section:
         ours["tput"].met = speed > 1
         section.ratio(f"alc / reference thoughts/s ({small:,} thoughts)", speed,
                       "> 1x (alc faster)", speed > 1)
+        section.ratio("alc / reference server CPU per thought",
+                      ours["cpu"].median / ref["cpu"].median)
+        section.ratio("alc / Python MCP SDK floor thoughts/s",
+                      ours["tput"].median / floor_tput.median)
+        section.ratio("alc / Python MCP SDK floor server CPU per thought",
+                      ours["cpu"].median / floor_cpu.median)
         section.ratio(f"alc peak RSS {big:,} / {small:,} thoughts", growth(ours),
                       f"<= {FLAT:.2f}x (flat)", growth(ours) <= FLAT)
         section.ratio(f"alc / reference peak RSS after {big:,} thoughts",
@@ -225,8 +258,17 @@ def thinking(runs: int = 3, small: int = 1000, big: int = 10_000) -> Section:
         f"Reference: {NPM_PACKAGE} {reference_version()} on node "
         f"{subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}"
         f", DISABLE_THOUGHT_LOGGING=true. Client: mcp Python SDK over stdio, one call per thought, "
-        f"sequential. {runs} run(s), each a fresh server process fed {big:,} thoughts; throughput "
-        f"over the first {small:,} and over all {big:,}; RSS = the server's VmHWM."
+        f"sequential, in chains of {chain} thoughts (thoughtNumber 1..{chain}, then a new chain). "
+        f"{runs} run(s), each a fresh server process fed {big:,} thoughts; throughput over the "
+        f"first {small:,} and over all {big:,}; RSS = the server's VmHWM; CPU = the server's "
+        f"user + system time. The SDK floor is benchmarks/_mcp_floor_server.py: the SDK alc mcp is "
+        f"built on, with a tool that does nothing (fed {small:,} thoughts)."
+    )
+    section.notes.append(
+        "Semantics differ: the reference keeps every thought of every chain in one in-memory list "
+        "for the life of the process; alc journals each thought to SQLite (durable, restorable) "
+        "in a session per chain, closes a chain at 200 thoughts and keeps at most 256 chains, so "
+        "its memory stays bounded by design."
     )
     return section
 
