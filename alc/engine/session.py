@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import json
 import math
-import os
 import secrets
 import time
 from collections import deque
@@ -29,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from alc.engine.clock import Clock
+from alc.engine.effects import EffectMismatch, Effects
 from alc.engine.errors import (
     AlreadyAnswered,
     AmbiguousQuery,
@@ -38,9 +37,11 @@ from alc.engine.errors import (
     SourceChanged,
     UnknownQuery,
 )
+from alc.engine.fork import Fork
+from alc.engine.host import SessionHost
 from alc.engine.journal import Event, SessionRecord, Store, Summary
-from alc.engine.lua import ForkRequest, LuaVM, QuerySpec, Seeds, StepResult
-from alc.engine.packages import PackageResolver, source_hash
+from alc.engine.lua import LuaVM, QuerySpec, Seeds, StepResult
+from alc.engine.packages import PackageResolver
 from alc.engine.protocol import (
     Accepted,
     Cancelled,
@@ -86,53 +87,6 @@ def _estimate_tokens(chars: int) -> int:
     return math.ceil(chars / 4)
 
 
-class Effects:
-    """Values read from outside the VM, recorded live and replayed in order.
-
-    During replay, :meth:`read` returns the next recorded value for the same kind and never calls
-    ``compute``; when the recording runs out the session is live again and values are computed
-    and recorded for the journal.
-    """
-
-    def __init__(self) -> None:
-        self._replay: deque[list[Any]] = deque()
-        self.recorded: list[list[Any]] = []
-
-    def load(self, recorded: Sequence[list[Any]]) -> None:
-        self._replay = deque(recorded)
-        self.recorded = list(recorded)
-
-    @property
-    def replaying(self) -> bool:
-        return bool(self._replay)
-
-    def read(self, kind: str, compute: Callable[[], Any]) -> Any:
-        if self._replay:
-            recorded_kind, value = self._replay.popleft()
-            if recorded_kind != kind:
-                raise _EffectMismatch(
-                    f"the journal recorded a {recorded_kind!r} read here, "
-                    f"the code made a {kind!r} read"
-                )
-            return value
-        value = compute()
-        self.recorded.append([kind, value])
-        return value
-
-    def take(self) -> list[list[Any]]:
-        """The effects of the step that just ended (and forget them)."""
-        if self._replay:
-            raise _EffectMismatch(
-                f"the step ended with {len(self._replay)} recorded reads left unused"
-            )
-        out, self.recorded = self.recorded, []
-        return out
-
-
-class _EffectMismatch(Exception):
-    pass
-
-
 class Session:
     """One strategy run. Use :meth:`create` or :meth:`restore`, not the constructor.
 
@@ -166,7 +120,7 @@ class Session:
         self.custom_stats: dict[str, Any] = {}
         self.outcome: Outcome | None = None
         self.source_error: SourceChanged | None = None
-        self._fork: _Fork | None = None
+        self._fork: Fork | None = None
         self._primitives = primitives
         self._libraries = libraries
         self.last_touch = time.monotonic()
@@ -186,7 +140,7 @@ class Session:
         self.budget = _parse_budget(ctx.get("budget"))
         self.limits = Limits.model_construct(**record.limits)  # validated when it was created
         self.vm = LuaVM(
-            _SessionHost(self),
+            SessionHost(self),
             self.limits,
             Seeds(record.math_seed, record.hash_seed),
             primitives,
@@ -235,7 +189,7 @@ class Session:
                 if result.kind == "yield":
                     session._budget_violation(result.queries)
                 session.effects.take()
-            except _EffectMismatch as exc:
+            except EffectMismatch as exc:
                 raise session._diverged(pause_no, str(exc)) from None
             if session.source_error is not None:
                 raise session.source_error
@@ -416,7 +370,7 @@ class Session:
             result = self.vm.step(answers)
         while result.kind == "fork":
             assert result.fork is not None
-            self._fork = _Fork(self, result.fork)
+            self._fork = Fork(self, result.fork)
             result = self._after_fork_step(self._fork.step(()))
         return result
 
@@ -597,141 +551,6 @@ class Session:
             if self.outcome and self.state not in (State.PAUSED, State.RUNNING)
             else None,
         )
-
-
-class _Fork:
-    """The children of one ``alc.fork`` call, each a strategy in its own VM.
-
-    Children are stepped in input order, so their queries surface in a deterministic order as
-    the parent's pause (ids continue the parent's numbering) and replay reproduces them.
-    """
-
-    def __init__(self, session: Session, request: ForkRequest) -> None:
-        self.request = request
-        self.results: list[dict[str, Any] | None] = [None] * len(request.strategies)
-        self.children: list[LuaVM | None] = []
-        self.waiting: list[tuple[int, int]] = []  # (child index, queries it asked) this pause
-        host = _SessionHost(session)
-        seeds = Seeds(session.record.math_seed, session.record.hash_seed)
-        for i, name in enumerate(request.strategies):
-            vm = LuaVM(
-                host,
-                session.limits,
-                Seeds(seeds.math_seed + i + 1, seeds.hash_seed),
-                session._primitives,
-                session._libraries,
-            )
-            vm.start_strategy(name, request.ctx)
-            self.children.append(vm)
-
-    def step(self, answers: Sequence[str]) -> StepResult:
-        """Feed the answers of the last pause to the children that asked; step them.
-
-        Returns a ``yield`` of every child query, ``done`` with the results in input order, or
-        an ``error`` when a child failed and ``on_error`` is ``"abort"``.
-        """
-        if not self.waiting:
-            todo = [(i, list[str]()) for i in range(len(self.children))]
-        else:
-            todo, offset = [], 0
-            for index, count in self.waiting:
-                todo.append((index, list(answers[offset : offset + count])))
-                offset += count
-        self.waiting = []
-        queries: list[QuerySpec] = []
-        for index, child_answers in todo:
-            child = self.children[index]
-            assert child is not None
-            result = child.step(child_answers)
-            name = self.request.strategies[index]
-            if result.kind == "yield":
-                self.waiting.append((index, len(result.queries)))
-                queries.extend(result.queries)
-                continue
-            self.children[index] = None
-            if result.kind == "done":
-                self.results[index] = {"strategy": name, "ok": True, "result": result.result}
-                continue
-            message = result.message
-            if result.kind == "fork":
-                message = "alc.fork cannot be nested inside a forked child"
-            self.results[index] = {"strategy": name, "ok": False, "error": message}
-            if self.request.on_error == "abort":
-                return StepResult(
-                    kind="error",
-                    message=f"alc.fork: child {name!r} failed: {message}",
-                    traceback=result.traceback,
-                )
-        if queries:
-            return StepResult(kind="yield", queries=tuple(queries))
-        return StepResult(kind="done", result=self.results)
-
-
-class _SessionHost:
-    """The :class:`~alc.engine.lua.Host` of one session: what its Lua code may call back into.
-
-    Every outside read goes through the session's :class:`Effects`, so replay sees the same.
-    """
-
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
-    def now(self) -> float:
-        return self._s._now()
-
-    def clock(self) -> float:
-        s = self._s
-        return float(s.effects.read("cpu", s.time_source.cpu))
-
-    def log(self, level: str, message: str) -> None:
-        self._s.log_lines.append({"level": level, "message": message})
-
-    def progress(self, step: Any, total: Any, message: Any) -> None:
-        self._s.progress_info = {"step": step, "total": total, "message": message}
-
-    def stats_record(self, key: str, value_json: str) -> None:
-        self._s.custom_stats[key] = json.loads(value_json)
-
-    def stats_get(self, key: str) -> Any:
-        return self._s.custom_stats.get(key)
-
-    def budget_remaining(self) -> dict[str, Any] | None:
-        return self._s.budget_remaining()
-
-    def getenv(self, name: str) -> str | None:
-        value = self._s.effects.read("env", lambda: os.environ.get(name))
-        return None if value is None else str(value)
-
-    def load_source(self, name: str, kind: str) -> tuple[str, str]:
-        s = self._s
-
-        def live() -> list[str]:
-            if kind == "file":
-                root, path = s.resolver.find_file(name)
-            else:
-                root, path = s.resolver.find_module(name)
-            text = path.read_text(encoding="utf-8")
-            digest = source_hash(text)
-            s.store.put_source(digest, text)
-            return [str(path.relative_to(root)), digest]
-
-        chunkname, digest = s.effects.read("source:" + name, live)
-        text = s.store.get_source(digest)
-        if text is None:
-            s.source_error = SourceChanged(
-                f"Session {s.session_id} pinned {name!r} (sha256 {digest[:12]}) but that "
-                "source is not in the store any more; it cannot be replayed faithfully.",
-                session_id=s.session_id,
-            )
-            raise LookupError(s.source_error.message)
-        return chunkname, text
-
-    def state(self, op: str, key: str | None = None, *args: Any) -> Any:
-        s = self._s
-        value = s.effects.read("state", lambda: s.store.kv(op, s.namespace, key, *args))
-        if op == "get" and value is not None:
-            return json.loads(value)
-        return value
 
 
 def _journaled_response(data: dict[str, Any]) -> Response:

@@ -1,0 +1,62 @@
+"""Effects: the values a session's code read from outside its VM, recorded live, replayed later.
+
+Time, ``os.getenv``, loaded sources and ``alc.state`` results all go through :meth:`Effects.read`.
+Live, it computes the value and records it for the step's journal entry; during replay it serves
+the recorded values back in order, so the strategy re-issues exactly the prompts it issued before.
+Replay and recording stay separate from the VM (``lua.py``) and from the journal (``journal.py``).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["EffectMismatch", "Effects"]
+
+
+class Effects:
+    """Values read from outside the VM, recorded live and replayed in order.
+
+    During replay, :meth:`read` returns the next recorded value for the same kind and never calls
+    ``compute``; when the recording runs out the session is live again and values are computed
+    and recorded for the journal.
+    """
+
+    def __init__(self) -> None:
+        self._replay: deque[list[Any]] = deque()
+        self.recorded: list[list[Any]] = []
+
+    def load(self, recorded: Sequence[list[Any]]) -> None:
+        self._replay = deque(recorded)
+        self.recorded = list(recorded)
+
+    @property
+    def replaying(self) -> bool:
+        return bool(self._replay)
+
+    def read(self, kind: str, compute: Callable[[], Any]) -> Any:
+        if self._replay:
+            recorded_kind, value = self._replay.popleft()
+            if recorded_kind != kind:
+                raise EffectMismatch(
+                    f"the journal recorded a {recorded_kind!r} read here, "
+                    f"the code made a {kind!r} read"
+                )
+            return value
+        value = compute()
+        self.recorded.append([kind, value])
+        return value
+
+    def take(self) -> list[list[Any]]:
+        """The effects of the step that just ended (and forget them)."""
+        if self._replay:
+            raise EffectMismatch(
+                f"the step ended with {len(self._replay)} recorded reads left unused"
+            )
+        out, self.recorded = self.recorded, []
+        return out
+
+
+class EffectMismatch(Exception):
+    pass

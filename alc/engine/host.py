@@ -1,0 +1,82 @@
+"""The Lua-facing services of one session (the :class:`~alc.engine.lua.Host` it gives its VM)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from alc.engine.errors import SourceChanged
+from alc.engine.packages import source_hash
+
+if TYPE_CHECKING:
+    from alc.engine.session import Session
+
+__all__ = ["SessionHost"]
+
+
+class SessionHost:
+    """The :class:`~alc.engine.lua.Host` of one session: what its Lua code may call back into.
+
+    Every outside read goes through the session's :class:`Effects`, so replay sees the same.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def now(self) -> float:
+        return self._s._now()
+
+    def clock(self) -> float:
+        s = self._s
+        return float(s.effects.read("cpu", s.time_source.cpu))
+
+    def log(self, level: str, message: str) -> None:
+        self._s.log_lines.append({"level": level, "message": message})
+
+    def progress(self, step: Any, total: Any, message: Any) -> None:
+        self._s.progress_info = {"step": step, "total": total, "message": message}
+
+    def stats_record(self, key: str, value_json: str) -> None:
+        self._s.custom_stats[key] = json.loads(value_json)
+
+    def stats_get(self, key: str) -> Any:
+        return self._s.custom_stats.get(key)
+
+    def budget_remaining(self) -> dict[str, Any] | None:
+        return self._s.budget_remaining()
+
+    def getenv(self, name: str) -> str | None:
+        value = self._s.effects.read("env", lambda: os.environ.get(name))
+        return None if value is None else str(value)
+
+    def load_source(self, name: str, kind: str) -> tuple[str, str]:
+        s = self._s
+
+        def live() -> list[str]:
+            if kind == "file":
+                root, path = s.resolver.find_file(name)
+            else:
+                root, path = s.resolver.find_module(name)
+            text = path.read_text(encoding="utf-8")
+            digest = source_hash(text)
+            s.store.put_source(digest, text)
+            return [str(path.relative_to(root)), digest]
+
+        chunkname, digest = s.effects.read("source:" + name, live)
+        text = s.store.get_source(digest)
+        if text is None:
+            s.source_error = SourceChanged(
+                f"Session {s.session_id} pinned {name!r} (sha256 {digest[:12]}) but that "
+                "source is not in the store any more; it cannot be replayed faithfully.",
+                session_id=s.session_id,
+            )
+            raise LookupError(s.source_error.message)
+        return chunkname, text
+
+    def state(self, op: str, key: str | None = None, *args: Any) -> Any:
+        s = self._s
+        value = s.effects.read("state", lambda: s.store.kv(op, s.namespace, key, *args))
+        if op == "get" and value is not None:
+            return json.loads(value)
+        return value
