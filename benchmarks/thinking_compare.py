@@ -267,8 +267,8 @@ def thinking(runs: int = 3, small: int = 1000, big: int = 10_000, chain: int = 1
     section.notes.append(
         "Semantics differ: the reference keeps every thought of every chain in one in-memory list "
         "for the life of the process; alc journals each thought to SQLite (durable, restorable) "
-        "in a session per chain, closes a chain at 200 thoughts and keeps at most 256 chains, so "
-        "its memory stays bounded by design."
+        "in a session per chain, closes a chain at 200 thoughts and keeps at most 256 chains; a "
+        "finished chain's history lives in the journal on disk, not in the server process."
     )
     return section
 
