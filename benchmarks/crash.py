@@ -2,9 +2,10 @@
 
     python -m benchmarks.crash [KILL_POINTS]      # default 300
 
-Runs ``tests/journal/test_crash.py`` with ``ALC_CRASH_KILL_POINTS`` raised: a worker process feeds
-2 x KILL_POINTS sessions on one SQLite store and is killed with SIGKILL at random points; afterwards every
-session must complete with every answer applied exactly once and the database must pass
+Runs ``tests/journal/test_crash.py`` with ``ALC_CRASH_KILL_POINTS`` raised: a worker process
+feeds 2 x KILL_POINTS sessions on one SQLite store and is killed with SIGKILL at random points;
+afterwards every session must complete with every answer applied exactly once and the database
+must pass
 ``PRAGMA integrity_check``. Prints the verdict and the wall time.
 """
 

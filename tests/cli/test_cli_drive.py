@@ -74,6 +74,8 @@ def test_ctrl_c_leaves_the_session_paused(home: Path, alc: Alc) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # a CI runner may start us with SIGINT ignored (background jobs); the child must get it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60

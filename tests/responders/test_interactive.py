@@ -81,12 +81,24 @@ class Terminal:
         os.write(self.fd, keys.encode())
 
 
+def _wait(pid: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"the child did not exit within {timeout} s")
+
+
 def test_a_person_answers_through_a_real_terminal(tmp_path: Path) -> None:
     script = tmp_path / "drive.py"
     script.write_text(SCRIPT)
     out = tmp_path / "out.json"
     pid, fd = pty.fork()
     if pid == 0:  # the child: a session leader whose controlling terminal is the pty
+        # a CI runner may start us with SIGINT ignored (background jobs); Ctrl-C must reach it
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execv(sys.executable, [sys.executable, str(script), str(out)])
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
     term = Terminal(fd)
@@ -122,7 +134,7 @@ def test_a_person_answers_through_a_real_terminal(tmp_path: Path) -> None:
         term.expect("Interrupt me")
         term.expect("> ")
         term.type("\x03")
-        _, status = os.waitpid(pid, 0)
+        status = _wait(pid, timeout=30)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
