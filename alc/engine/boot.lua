@@ -5,7 +5,7 @@
 --   cfg   {math_seed, max_ticks, max_step_seconds, hook_every}
 -- and returns the control table the engine drives the session with:
 --   control.start(fn, ...)   create the strategy coroutine
---   control.step(...)        resume it; returns one of
+--   control.step(deadline, ...)  resume it; returns one of
 --                              "yield", <flat query fields ...>   (alc.llm / alc.llm_batch paused)
 --                              "done", <result>
 --                              "error", <error value>, <traceback>
@@ -513,9 +513,11 @@ local function finish_step(ok, first, ...)
   return "error", "coroutine.yield was called outside a coroutine created by the strategy", ""
 end
 
-function control.step(...)
+-- step(deadline, ...): resume the strategy with the answers; deadline is the monotonic time
+-- (Python's time.monotonic) at which the wall-time limit trips
+function control.step(step_deadline, ...)
   ticks = 0
-  deadline = monotonic() + cfg.max_step_seconds
+  deadline = step_deadline
   return finish_step(raw.resume(co, ...))
 end
 

@@ -75,7 +75,7 @@ class Seeds:
         return cls(math_seed=secrets.randbits(63), hash_seed=secrets.randbits(32))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class QuerySpec:
     """One query as the strategy asked for it (before the session gives it an id)."""
 
@@ -96,7 +96,7 @@ class ForkRequest:
     on_error: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StepResult:
     """What one step of the strategy coroutine ended with.
 
@@ -221,6 +221,7 @@ class LuaVM:
         self._lua_error = module.LuaError
         self._lua_type = module.lua_type
         self._limits = limits
+        self._step_seconds = float(limits.max_step_seconds)
         self._host = host
         self._table_from = self._runtime.table_from
 
@@ -359,7 +360,7 @@ class LuaVM:
 
     def _resume(self, *args: Any) -> StepResult:
         try:
-            out = self._step(*args)
+            out = self._step(time.monotonic() + self._step_seconds, *args)
         except self._memory_error:
             return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
         kind = out[0] if isinstance(out, tuple) else out

@@ -17,7 +17,9 @@ terminal and abandoned sessions are purged from the store after ``retention`` se
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -54,6 +56,8 @@ DEFAULT_IDLE_TTL = 600.0
 """Seconds a hot session may sit idle in memory before it is evicted (still restorable)."""
 DEFAULT_RETENTION = 7 * 24 * 3600.0
 """Seconds after their last update that ended or abandoned sessions are purged."""
+TRIM_INTERVAL = 1.0
+"""Seconds between two returns of freed C heap to the OS (see ``_release_memory``)."""
 PURGE_INTERVAL = 3600.0
 """A long-lived registry purges expired sessions at most this often (on its next call)."""
 
@@ -148,6 +152,7 @@ class SessionRegistry:
         self._restored = 0
         self._last_sweep = time.monotonic()
         self._last_purge = time.monotonic()
+        self._last_trim = 0.0
 
     # ------------------------------------------------------------------ operations
 
@@ -313,6 +318,8 @@ class SessionRegistry:
                 finally:
                     lock.release()
         self._evicted += count
+        if count:
+            self._release_memory()
         return count
 
     def purge(self, now: float | None = None) -> int:
@@ -341,6 +348,19 @@ class SessionRegistry:
         if now - self._last_purge > PURGE_INTERVAL:
             self._last_purge = now
             self.purge()
+
+    def _release_memory(self) -> None:
+        """Give the C heap freed by ended sessions back to the OS (glibc only, rate-limited).
+
+        Each session's Lua VM allocates through malloc; after thousands of short sessions glibc
+        keeps the freed arenas, and a long-lived server's RSS creeps up although nothing is live.
+        """
+        now = time.monotonic()
+        trim = _malloc_trim()
+        if trim is None or now - self._last_trim < TRIM_INTERVAL:
+            return
+        self._last_trim = now
+        trim(0)
 
     def _lock_for(self, session_id: str) -> threading.Lock:
         with self._guard:
@@ -389,6 +409,21 @@ class SessionRegistry:
             raise
         if session.state.value in TERMINAL_STATES:
             self._drop(session.session_id)
+            self._release_memory()
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None elsewhere (looked up on first use, not at import)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # musl or another libc: nothing to do
+        return None
+    return trim
 
 
 def _upto(events: list[Event], head: int) -> list[Event]:
