@@ -419,26 +419,28 @@ class Session:
 
     def _pause(self, specs: Sequence[QuerySpec]) -> NeedsResponse:
         queries = []
-        for spec in specs:
-            queries.append(
-                Query.trusted(
-                    id=f"q-{self.next_query}",
-                    prompt=spec.prompt,
-                    system=spec.system,
-                    max_tokens=spec.max_tokens,
-                    grounded=spec.grounded,
-                    underspecified=spec.underspecified,
-                    options=spec.options,
-                )
+        wires = []
+        first = self.next_query
+        for n, spec in enumerate(specs, first):
+            query = Query.trusted(
+                id=f"q-{n}",
+                prompt=spec.prompt,
+                system=spec.system,
+                max_tokens=spec.max_tokens,
+                grounded=spec.grounded,
+                underspecified=spec.underspecified,
+                options=spec.options,
             )
-            self.next_query += 1
-            chars = len(spec.prompt) + len(spec.system or "")
+            queries.append(query)
+            wires.append(query.wire())
+            chars = len(spec.prompt) + (len(spec.system) if spec.system else 0)
             self.prompt_chars += chars
-            self.prompt_tokens += _estimate_tokens(chars)
+            self.prompt_tokens += -(-chars // 4)  # estimate: a token per 4 characters
+        self.next_query = first + len(queries)
         self.llm_calls += len(queries)
         self.pauses += 1
         self.pending = queries
-        self._pending_wire = tuple(q.wire() for q in queries)
+        self._pending_wire = tuple(wires)
         self.answers = {}
         self.state = State.PAUSED
         self.last_touch = time.monotonic()
