@@ -29,13 +29,14 @@ events, update the row, commit); see docs/operations.md.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -420,28 +421,33 @@ class SQLiteStore(Store):
                     raise
                 time.sleep(0.01)
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction: ``BEGIN IMMEDIATE`` takes the write lock up front (so a
+        concurrent writer waits up to the busy timeout instead of failing mid-way), then commit,
+        or roll back on any exception. Callers hold ``self._lock``."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def _migrate(self) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations "
-                    "(name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
-                )
-                done = {r[0] for r in self._db.execute("SELECT name FROM schema_migrations")}
-                for name, sql in _SCHEMA:
-                    if name in done:
-                        continue
-                    for statement in sql.split(";"):
-                        if statement.strip():
-                            self._db.execute(statement)
-                    self._db.execute(
-                        "INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time())
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+            )
+            done = {r[0] for r in self._db.execute("SELECT name FROM schema_migrations")}
+            for name, sql in _SCHEMA:
+                if name in done:
+                    continue
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time()))
 
     def _write(
         self, session_id: str, first_seq: int, events: Sequence[tuple[str, dict[str, Any]]]
@@ -459,8 +465,7 @@ class SQLiteStore(Store):
         self, record: SessionRecord, events: Sequence[tuple[str, dict[str, Any]]], summary: Summary
     ) -> int:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
                 head = self._write(record.session_id, 0, events)
                 self._db.execute(
                     "INSERT INTO sessions (id, strategy, state, created_at, updated_at, head, "
@@ -476,10 +481,6 @@ class SQLiteStore(Store):
                         summary.extra_json(),
                     ),
                 )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             return head
 
     def append(
@@ -490,8 +491,7 @@ class SQLiteStore(Store):
         summary: Summary,
     ) -> int:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
                 row = self._db.execute(
                     "SELECT head FROM sessions WHERE id = ?", (session_id,)
                 ).fetchone()
@@ -505,10 +505,6 @@ class SQLiteStore(Store):
                     "WHERE id = ?",
                     (summary.state, summary.updated_at, head, summary.extra_json(), session_id),
                 )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             return head
 
     def load(self, session_id: str) -> tuple[SessionRecord, list[Event], Summary]:
@@ -573,40 +569,26 @@ class SQLiteStore(Store):
 
     def purge(self, before: float, states: Iterable[str]) -> int:
         wanted = list(states)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                ids = [
-                    r[0]
-                    for r in self._db.execute(
-                        f"SELECT id FROM sessions WHERE updated_at < ? AND state IN "
-                        f"({','.join('?' * len(wanted))})",
-                        (before, *wanted),
-                    )
-                ]
-                for sid in ids:
-                    self._drop(sid)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            ids = [
+                r[0]
+                for r in self._db.execute(
+                    f"SELECT id FROM sessions WHERE updated_at < ? AND state IN "
+                    f"({','.join('?' * len(wanted))})",
+                    (before, *wanted),
+                )
+            ]
+            for sid in ids:
+                self._drop(sid)
         return len(ids)
 
     def delete(self, session_id: str) -> bool:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                existed = (
-                    self._db.execute(
-                        "SELECT 1 FROM sessions WHERE id = ?", (session_id,)
-                    ).fetchone()
-                    is not None
-                )
-                self._drop(session_id)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            existed = (
+                self._db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone()
+                is not None
+            )
+            self._drop(session_id)
         return existed
 
     def _drop(self, session_id: str) -> None:
@@ -648,8 +630,7 @@ class SQLiteStore(Store):
                     > 0
                 )
             if op == "incr":
-                db.execute("BEGIN IMMEDIATE")
-                try:
+                with self._transaction():
                     row = db.execute(
                         "SELECT value FROM kv WHERE ns = ? AND key = ?", (ns, key)
                     ).fetchone()
@@ -659,10 +640,6 @@ class SQLiteStore(Store):
                         "ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value",
                         (ns, key, json.dumps(value)),
                     )
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
                 return value
         raise ValueError(f"unknown alc.state operation {op!r}")
 
