@@ -212,10 +212,11 @@ class Engine:
         return self.registry.status(session_id)
 
     def sessions(
-        self, states: Iterable[str] | None = None, limit: int = 100
+        self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
     ) -> list[SessionSnapshot]:
-        """Most recently updated sessions of the store, optionally filtered by state."""
-        return self.registry.sessions(states, limit)
+        """Most recently updated sessions of the store, optionally filtered by state (``paused``,
+        ``completed``, ...) and by strategy name."""
+        return self.registry.sessions(states, limit, strategy)
 
     def transcript(self, session_id: str) -> Transcript:
         """Every prompt and answer of a session, and its summary."""

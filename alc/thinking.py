@@ -283,8 +283,7 @@ class ThoughtChains:
 
     def chains(self, states: list[str] | None = None, limit: int = 100) -> list[SessionSnapshot]:
         """The thinking sessions of the store, most recently updated first."""
-        rows = self.engine.sessions(states, limit=max(limit * 4, 1000))
-        return [s for s in rows if s.strategy == STRATEGY][:limit]
+        return self.engine.sessions(states, limit=limit, strategy=STRATEGY)
 
     def read(self, session_id: str) -> dict[str, Any]:
         """One chain read back from the journal.

@@ -176,8 +176,10 @@ class Store(ABC):
         """The summary row. Raises SessionNotFound."""
 
     @abstractmethod
-    def list(self, states: Iterable[str] | None = None, limit: int = 100) -> list[Summary]:
-        """Summaries, most recently updated first, optionally filtered by state."""
+    def list(
+        self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
+    ) -> list[Summary]:
+        """Summaries, most recently updated first, optionally filtered by state and strategy."""
 
     @abstractmethod
     def put_source(self, digest: str, text: str) -> None:
@@ -281,10 +283,17 @@ class MemoryStore(Store):
         except KeyError:
             raise SessionNotFound(session_id) from None
 
-    def list(self, states: Iterable[str] | None = None, limit: int = 100) -> list[Summary]:
+    def list(
+        self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
+    ) -> list[Summary]:
         wanted = set(states) if states is not None else None
         with self._lock:
-            rows = [s for s in self._summaries.values() if wanted is None or s.state in wanted]
+            rows = [
+                s
+                for s in self._summaries.values()
+                if (wanted is None or s.state in wanted)
+                and (strategy is None or s.strategy == strategy)
+            ]
         rows.sort(key=lambda s: s.updated_at, reverse=True)
         return rows[:limit]
 
@@ -541,15 +550,23 @@ class SQLiteStore(Store):
             raise SessionNotFound(session_id)
         return _summary(row)
 
-    def list(self, states: Iterable[str] | None = None, limit: int = 100) -> list[Summary]:
+    def list(
+        self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
+    ) -> list[Summary]:
         sql = (
             "SELECT id, strategy, state, created_at, updated_at, head, record, extra FROM sessions"
         )
         params: list[Any] = []
+        where = []
         if states is not None:
             wanted = list(states)
-            sql += f" WHERE state IN ({','.join('?' * len(wanted))})"
+            where.append(f"state IN ({','.join('?' * len(wanted))})")
             params.extend(wanted)
+        if strategy is not None:
+            where.append("strategy = ?")
+            params.append(strategy)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY updated_at DESC LIMIT ?"
         params.append(limit)
         with self._lock:

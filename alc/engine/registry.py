@@ -261,10 +261,11 @@ class SessionRegistry:
         return _snapshot(self.store.summary(session_id))
 
     def sessions(
-        self, states: Iterable[str] | None = None, limit: int = 100
+        self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
     ) -> list[SessionSnapshot]:
-        """Snapshots of the most recently updated sessions, optionally filtered by state."""
-        return [_snapshot(s) for s in self.store.list(states, limit)]
+        """Snapshots of the most recently updated sessions, optionally filtered by state and by
+        strategy name."""
+        return [_snapshot(s) for s in self.store.list(states, limit, strategy)]
 
     def transcript(self, session_id: str) -> Transcript:
         """Every prompt and answer of a session, from the journal.
