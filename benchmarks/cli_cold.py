@@ -6,7 +6,7 @@ one such session per timed run (so every run does the same work), then times, pa
 ``alc continue SESSION ANSWER`` and ``python -c pass`` and prints their medians and the median
 ratio. Target (issue 5): ``alc continue`` median <= 150 ms.
 
-    python benchmarks/cli_cold.py [--runs 15]
+    python -m benchmarks.cli_cold [--runs 15]      # or: python -m benchmarks --only cli
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks._registry import register
+from benchmarks._util import Figure, Section
 
 ANSWERS = 20
 CODE = (
@@ -56,15 +59,12 @@ def _time(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    """Prepare the sessions, time the pairs, print medians and the ratio."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=15, help="timed pairs (default 15)")
-    args = parser.parse_args()
+def measure(runs: int) -> tuple[list[float], list[float]]:
+    """Seconds of ``alc continue`` and of ``python -c pass``, timed pair by pair."""
     with tempfile.TemporaryDirectory() as home:
         env = dict(os.environ, ALC_HOME=home)
         store = str(Path(home) / "sessions.db")
-        sessions = _prepare(store, args.runs + 1)
+        sessions = _prepare(store, runs + 1)
         alc_cmd = _alc_command()
         baseline = [sys.executable, "-c", "pass"]
         _time([*alc_cmd, "continue", sessions[0], "warm-up"], env)  # first run: caches, .pyc
@@ -73,7 +73,31 @@ def main() -> None:
         for sid in sessions[1:]:
             cli.append(_time([*alc_cmd, "continue", sid, f"answer {ANSWERS + 1}"], env))
             base.append(_time(baseline, env))
-        ratios = [c / b for c, b in zip(cli, base, strict=True)]
+    return cli, base
+
+
+def cold_cli(runs: int = 15) -> Section:
+    """The suite's section: ``alc continue`` on a 20-answer session vs ``python -c pass``."""
+    cli, base = measure(runs)
+    section = Section(f"Cold CLI: alc continue on a {ANSWERS}-answer session")
+    fig = section.add(Figure("alc continue", "ms", [c * 1000 for c in cli], target="<= 150 ms"))
+    fig.met = fig.median <= 150
+    section.add(Figure("python -c pass", "ms", [b * 1000 for b in base]))
+    section.ratio("alc continue / python -c pass",
+                  statistics.median(c / b for c, b in zip(cli, base, strict=True)))
+    return section
+
+
+register("cli", __name__, "cold_cli", {"runs": 15}, {"runs": 5})
+
+
+def main() -> None:
+    """Prepare the sessions, time the pairs, print medians and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=15, help="timed pairs (default 15)")
+    args = parser.parse_args()
+    cli, base = measure(args.runs)
+    ratios = [c / b for c, b in zip(cli, base, strict=True)]
     median_ms = statistics.median(cli) * 1000
     print(
         f"alc continue ({ANSWERS}-answer session): median {median_ms:.0f} ms "

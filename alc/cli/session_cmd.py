@@ -210,6 +210,19 @@ def cancel(session_id: SessionArg, output: OutputOpt = None) -> int:
     return exit_code_for_reply(reply)
 
 
+def delete(session_id: SessionArg, output: OutputOpt = None) -> int:
+    """Delete a session and its whole journal (its transcript is gone afterwards)."""
+    apply_output(output)
+    engine = open_engine()
+    if not engine.delete(session_id):
+        from alc.engine.errors import SessionNotFound
+
+        raise SessionNotFound(session_id)
+    reply = {"deleted": True, "session_id": session_id, "status": "deleted"}
+    emit(reply)
+    return 0
+
+
 def _source(target: str | None, code: str | None) -> tuple[str | None, str | None]:
     """``(code, strategy)`` from TARGET / --code; exactly one must be given."""
     from alc.engine.errors import InvalidInput
@@ -269,7 +282,8 @@ def _finish(engine: Engine, outcome: Outcome, responder: Any, spec: str | None) 
 
 
 def register(app: typer.Typer) -> None:
-    """Add run, continue and cancel to ``app``."""
+    """Add run, continue, cancel and delete to ``app``."""
     app.command(epilog=EXIT_CODES_HELP)(run)
     app.command("continue", epilog=EXIT_CODES_HELP)(continue_)
     app.command(epilog=EXIT_CODES_HELP)(cancel)
+    app.command(epilog=EXIT_CODES_HELP)(delete)

@@ -112,6 +112,16 @@ def test_status_sessions_cancel(alc: Alc) -> None:
     assert alc("status", failed).json["outcome"]["error_code"] == "lua_error"
 
 
+def test_delete_removes_the_session_and_its_transcript(alc: Alc) -> None:
+    sid = alc("run", "--code", TWO).json["session_id"]
+    deleted = alc("delete", sid)
+    assert deleted.code == 0 and deleted.json == {
+        "deleted": True, "session_id": sid, "status": "deleted"}
+    assert alc("show", sid).json["error_code"] == "session_not_found"
+    again = alc("delete", sid)
+    assert again.code == 2 and again.json["error_code"] == "session_not_found"
+
+
 def test_store_option_and_env(alc: Alc, tmp_path: Path) -> None:
     store = tmp_path / "elsewhere.db"
     sid = alc("--store", str(store), "run", "--code", TWO).json["session_id"]
