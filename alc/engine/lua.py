@@ -22,6 +22,7 @@ other table        ``dict`` with string keys (sorted when encoded)
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -264,7 +265,9 @@ class LuaVM:
         kind = type(value)
         if kind is bytes:
             return value.decode("utf-8", "replace")
-        if value is None or kind is bool or kind is int or kind is float:
+        if kind is float:
+            return value if math.isfinite(value) else None  # JSON has no NaN or infinities
+        if value is None or kind is bool or kind is int:
             return value
         lua_kind = self._lua_type(value)
         if lua_kind == "table":
@@ -376,7 +379,14 @@ class LuaVM:
                 )
             return StepResult(kind="yield", queries=self._queries(out[1:]))
         if kind == b"done":
-            return StepResult(kind="done", result=self.to_py(out[1]))
+            try:
+                result = self.to_py(out[1])
+            except (TypeError, self._lua_error) as exc:
+                return StepResult(
+                    kind="error",
+                    message=f"the strategy's result cannot be returned as JSON: {exc}",
+                )
+            return StepResult(kind="done", result=result)
         if kind == b"limit":
             return StepResult(kind="limit", code=out[1].decode(), message=out[2].decode())
         return self._error(out[1], out[2])

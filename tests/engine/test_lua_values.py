@@ -133,3 +133,23 @@ def test_language_features_strategies_use(engine: alc.Engine) -> None:
     assert isinstance(out, alc.Completed), out
     assert out.result[:5] == [5, 3, 2, 16, "visible"]
     assert out.result[5:] == [True, "number", "string"]  # HOME is not ALC_*: hidden
+
+
+def test_results_that_are_not_json_fail_cleanly(engine: alc.Engine) -> None:
+    for code in ("return print", "local t = {} t.t = t return t", "return {[{}] = 1}"):
+        out = engine.start(code=code)
+        assert isinstance(out, alc.Failed), code
+        assert out.error_code == "lua_error"
+        assert "cannot be returned as JSON" in out.error
+    out = engine.start(code="alc.llm('q') return coroutine.create(print)")
+    failed = engine.feed(out.session_id, "a")
+    assert isinstance(failed, alc.Failed) and "cannot be returned as JSON" in failed.error
+
+
+def test_nan_and_infinity_become_null(engine: alc.Engine) -> None:
+    out = engine.start(code="return 0/0")
+    assert isinstance(out, alc.Completed) and out.result is None
+    assert '"result":null' in out.to_json()
+    out = engine.start(code="return {a = math.huge, b = -math.huge, c = 0/0, d = 1.5}")
+    assert isinstance(out, alc.Completed)
+    assert out.result == {"a": None, "b": None, "c": None, "d": 1.5}
