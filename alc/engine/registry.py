@@ -18,6 +18,7 @@ terminal and abandoned sessions are purged from the store after ``retention`` se
 from __future__ import annotations
 
 import functools
+import json
 import re
 import sys
 import threading
@@ -177,6 +178,13 @@ class SessionRegistry:
             ctx = {}
         if not isinstance(ctx, dict):
             raise InvalidInput(f"ctx must be a JSON object, not {type(ctx).__name__}.")
+        try:
+            json.dumps(ctx, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+            raise InvalidInput(
+                f"ctx must be plain JSON (objects, arrays, strings, finite "
+                f"numbers, booleans, null): {exc}"
+            ) from None
         if strategy is not None:
             try:
                 self.resolver.strategy(strategy)

@@ -338,6 +338,14 @@ class Session:
                 raise InvalidInput(
                     f"The answer to {qid} must be a string.", session_id=self.session_id
                 )
+            try:
+                response.text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidInput(
+                    f"The answer to {qid} is not valid Unicode (it holds a lone surrogate); "
+                    "send UTF-8 text.",
+                    session_id=self.session_id,
+                ) from None
             resolved[qid] = response
         return resolved
 

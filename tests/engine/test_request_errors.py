@@ -126,3 +126,15 @@ def test_error_hierarchy() -> None:
         assert issubclass(cls, alc.SessionError)
     assert alc.TimeLimitExceeded.error_code == "timeout"
     assert alc.MemoryLimitExceeded.error_code == "memory_limit"
+
+
+def test_answers_and_ctx_must_be_valid_unicode_json(db) -> None:  # type: ignore[no-untyped-def]
+    engine = alc.Engine(store=db)
+    out = engine.start(code="return alc.llm('q')")
+    with pytest.raises(alc.InvalidInput, match="lone surrogate"):
+        engine.feed(out.session_id, "bad \ud800")
+    done = engine.feed(out.session_id, "good")  # nothing was applied by the bad request
+    assert isinstance(done, alc.Completed) and done.result == "good"
+    for ctx in ({"x": "y\udcff"}, {"x": object()}, {"x": float("nan")}):
+        with pytest.raises(alc.InvalidInput, match="plain JSON"):
+            engine.start(code="return 1", ctx=ctx)
