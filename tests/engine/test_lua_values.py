@@ -153,3 +153,24 @@ def test_nan_and_infinity_become_null(engine: alc.Engine) -> None:
     out = engine.start(code="return {a = math.huge, b = -math.huge, c = 0/0, d = 1.5}")
     assert isinstance(out, alc.Completed)
     assert out.result == {"a": None, "b": None, "c": None, "d": 1.5}
+
+
+def test_elapsed_budget_uses_the_engine_clock() -> None:
+    from alc.testing import FakeClock
+
+    clock = FakeClock()
+    engine = alc.Engine(clock=clock)
+    out = engine.start(code="alc.llm('a') return alc.llm('b')",
+                       ctx={"budget": {"max_elapsed_ms": 5000}})
+    clock.advance(2)
+    out = engine.feed(out.session_id, "x")
+    assert isinstance(out, alc.NeedsResponse)
+    clock.advance(10)
+    done = engine.feed(out.session_id, "y")
+    assert isinstance(done, alc.Completed)  # the budget is checked at alc.llm, not at return
+    out = engine.start(code="for i = 1, 3 do alc.llm('q' .. i) end",
+                       ctx={"budget": {"max_elapsed_ms": 5000}})
+    clock.advance(6)
+    failed = engine.feed(out.session_id, "x")
+    assert isinstance(failed, alc.Failed) and failed.error_code == "budget_exceeded"
+    assert "max_elapsed_ms" in failed.error

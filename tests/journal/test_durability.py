@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import alc
+from alc.testing import FakeClock
 
 WORKER = Path(__file__).with_name("_worker.py")
 
@@ -168,25 +169,14 @@ def test_memory_store_restores_after_eviction() -> None:
     assert isinstance(done, alc.Completed)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def time(self) -> float:
-        return self.now
-
-    def cpu(self) -> float:
-        return 0.0
-
-
 def test_purge_after_retention(db: Path) -> None:
     clock = FakeClock()
     engine = alc.Engine(store=db, clock=clock, retention=3600)
     done = engine.start(code="return 1")
     paused = engine.start(code="alc.llm('x')")
-    clock.now += 1800
+    clock.advance(1800)
     assert engine.purge() == 0
-    clock.now += 3600
+    clock.advance(3600)
     assert engine.purge() == 2
     with pytest.raises(alc.SessionNotFound):
         engine.status(done.session_id)
