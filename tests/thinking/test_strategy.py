@@ -151,3 +151,16 @@ def test_drive_with_a_scripted_llm(engine: alc.Engine) -> None:
     out = engine.drive(strategy="thinking", ctx={"task": "x"}, llm=lambda q: next(answers))
     assert isinstance(out, alc.Completed)
     assert out.result["counts"]["thoughts"] == 2
+
+
+def test_pause_views_stay_bounded_on_long_chains() -> None:
+    engine = alc.Engine()
+    out = engine.start(strategy="thinking", ctx={"max_thoughts": 500})
+    for n in range(1, 201):
+        out = engine.feed(out.session_id, thought(f"t{n}", n, 300))
+    view = chain_view(out)
+    assert view["branch_tree"]["main"] == list(range(137, 201))
+    assert view["branch_tree"]["main_length"] == 200
+    out = engine.feed(out.session_id, thought("last", 201, 201, more=False))
+    assert isinstance(out, alc.Completed)
+    assert out.result["branch_tree"]["main"] == list(range(1, 202))

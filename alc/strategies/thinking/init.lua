@@ -297,15 +297,29 @@ function Chain:branch_ids()
   return ids
 end
 
-function Chain:branch_tree()
+-- the last `limit` entries of a list (all of it when limit is nil): pause views stay small, so a
+-- long chain costs the same per thought at its end as at its start
+local function tail(list, limit)
+  local out = array()
+  local first = limit and math.max(1, #list - limit + 1) or 1
+  for i = first, #list do out[#out + 1] = list[i] end
+  return out
+end
+
+local VIEW_LIMIT = 64
+
+-- the chain's structure; `limit` keeps only the most recent numbers of each line (pause views),
+-- with `main_length` / `length` saying how long each line really is
+function Chain:branch_tree(limit)
   local tree = array()
   for i, id in ipairs(self.branch_order) do
     local b = self.branches[id]
-    local thoughts = array()
-    for j, n in ipairs(b.thoughts) do thoughts[j] = n end
-    tree[i] = { branchId = id, from = b.from, thoughts = thoughts }
+    tree[i] = { branchId = id, from = b.from, thoughts = tail(b.thoughts, limit) }
+    if limit and #b.thoughts > limit then tree[i].length = #b.thoughts end
   end
-  return { main = self.main, branches = tree }
+  local out = { main = tail(self.main, limit), branches = tree }
+  if limit and #self.main > limit then out.main_length = #self.main end
+  return out
 end
 
 function Chain:recent_thoughts()
@@ -334,7 +348,7 @@ function Chain:view()
     nextThoughtNeeded = self.next_needed,
     branches = self:branch_ids(),
     thoughtHistoryLength = #self.history,
-    branch_tree = self:branch_tree(),
+    branch_tree = self:branch_tree(VIEW_LIMIT),
     warnings = warnings,
     recent_thoughts = self:recent_thoughts(),
   }
@@ -386,7 +400,7 @@ function Chain:result(task, stopped)
     main = self.main,
     branches = branches,
     branch_ids = view.branches,
-    branch_tree = view.branch_tree,
+    branch_tree = self:branch_tree(),
     revisions = self.revisions,
     final_thought = last and last.thought or alc.NULL,
     counts = {
