@@ -125,14 +125,15 @@ local function decode(text)
   if type(text) ~= "string" then return nil end
   local s = trim(text)
   if s:sub(1, 1) ~= "{" and s:find("{", 1, true) == nil then return nil end
-  local data
-  if alc.json_extract then
-    local ok, v = pcall(alc.json_extract, s)
-    if ok then data = v end
-  end
-  if type(data) ~= "table" then
-    local ok, v = pcall(alc.json_decode, s)
-    if ok then data = v end
+  -- a well-formed JSON object (the usual case) decodes directly; prose around it or a fenced
+  -- block goes through json_extract
+  local ok, data = pcall(alc.json_decode, s)
+  if not ok or type(data) ~= "table" then
+    data = nil
+    if alc.json_extract then
+      local extracted, v = pcall(alc.json_extract, s)
+      if extracted then data = v end
+    end
   end
   if type(data) == "table" and type(field(data, "thought")) == "string" then return data end
   return nil
