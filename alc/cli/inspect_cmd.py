@@ -57,6 +57,12 @@ def sessions(
     count: Annotated[
         int, typer.Option("--count", "-n", min=1, help="At most this many, newest first.")
     ] = 50,
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            "--strategy", help="Only sessions of this strategy (e.g. thinking).", show_default=False
+        ),
+    ] = None,
     output: OutputOpt = None,
 ) -> int:
     """List the sessions of the store, most recently updated first.
@@ -76,7 +82,7 @@ def sessions(
         states = tuple(state)
     elif all_:
         states = None
-    found = open_engine().sessions(states, count)
+    found = open_engine().sessions(states, count, strategy)
     emit({"sessions": [s.wire() for s in found]}, "sessions")
     return EXIT_OK
 

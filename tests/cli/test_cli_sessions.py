@@ -109,6 +109,7 @@ def test_status_sessions_cancel(alc: Alc) -> None:
     only = alc("sessions", "--state", "failed", "--state", "cancelled").json["sessions"]
     assert {s["session_id"] for s in only} == {doomed, failed}
     assert len(alc("sessions", "--all", "-n", "1").json["sessions"]) == 1
+    assert alc("sessions", "--all", "--strategy", "thinking").json["sessions"] == []
     assert alc("status", failed).json["outcome"]["error_code"] == "lua_error"
 
 
