@@ -232,11 +232,13 @@ def _strategy(reply: dict[str, Any]) -> RenderableType:
         head.add_row("error", Text(str(reply["error"]), style="red"))
     parts: list[RenderableType] = [head]
     params = reply.get("params")
+    if isinstance(params, list) and all(isinstance(p, dict) and "name" in p for p in params):
+        params = {str(p["name"]): p for p in params}  # the built-ins' list form, in order
     if isinstance(params, dict) and params:
         table = Table(title="parameters", title_justify="left", show_edge=False)
         for column in ("name", "type", "default", "description"):
             table.add_column(column, overflow="fold")
-        for pname, spec in sorted(params.items()):
+        for pname, spec in params.items():
             spec = spec if isinstance(spec, dict) else {"description": spec}
             default = spec.get("default")
             table.add_row(

@@ -34,6 +34,14 @@ def test_strategy_detail(alc: Alc) -> None:
     assert missing.code == 2 and missing.json["error_code"] == "strategy_not_found"
 
 
+def test_builtin_strategy_parameters_render_as_a_table(alc: Alc) -> None:
+    detail = alc("strategies", "sc").json
+    assert [p["name"] for p in detail["params"]][:2] == ["task", "n"]
+    pretty = alc("strategies", "sc", "--pretty").stdout
+    assert "parameters" in pretty and "Number of sampled reasoning paths" in pretty
+    assert '"name"' not in pretty  # a table, not a JSON dump
+
+
 def test_info(alc: Alc, home: Path) -> None:
     info = alc("info").json
     assert info["store"] == str(home / "sessions.db")
