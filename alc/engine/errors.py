@@ -12,6 +12,7 @@ The tree::
     │   ├── SessionFinished       session_finished     the session is completed, failed or cancelled
     │   ├── StrategyNotFound      strategy_not_found   no package of that name on the search path
     │   └── Conflict              conflict             another process advanced the session first
+    ├── StoreUnavailable          store_unavailable    the journal cannot be opened or written
     └── SessionError              the session itself failed (a ``Failed`` outcome, CLI exit 1)
         ├── LuaError              lua_error            the strategy raised an error
         ├── BudgetExceeded        budget_exceeded      ctx.budget would be exceeded by an alc.llm
@@ -49,6 +50,7 @@ __all__ = [
     "SessionFinished",
     "SessionNotFound",
     "SourceChanged",
+    "StoreUnavailable",
     "StrategyNotFound",
     "TimeLimitExceeded",
     "UnknownQuery",
@@ -142,6 +144,13 @@ class Conflict(RequestError):
     """Another process (or task) advanced the session between our read and our write."""
 
     error_code = "conflict"
+
+
+class StoreUnavailable(AlcError):
+    """The session store cannot be opened, read or written (bad path, permissions, a file that is
+    not an alc store, disk full). Nothing was applied; fix the store and retry."""
+
+    error_code = "store_unavailable"
 
 
 class SessionError(AlcError):

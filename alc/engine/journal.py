@@ -30,6 +30,7 @@ events, update the row, commit); see docs/operations.md.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -41,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from alc.engine.errors import Conflict, SessionNotFound
+from alc.engine.errors import Conflict, SessionNotFound, StoreUnavailable
 
 __all__ = [
     "TERMINAL_STATES",
@@ -407,6 +408,12 @@ class SQLiteStore(Store):
         busy_timeout_ms: int = 10_000,
     ) -> None:
         self.path = str(path)
+        try:
+            self._open(synchronous, busy_timeout_ms)
+        except (OSError, sqlite3.Error) as exc:
+            raise _unavailable(self.path, exc) from exc
+
+    def _open(self, synchronous: str | None, busy_timeout_ms: int) -> None:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         sync = (synchronous or os.environ.get("ALC_SQLITE_SYNCHRONOUS") or "NORMAL").upper()
         if sync not in {"NORMAL", "FULL", "EXTRA"}:
@@ -663,6 +670,48 @@ class SQLiteStore(Store):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _unavailable(path: str, exc: BaseException) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"The session store at {path} cannot be used: {exc}. Check the path (--store, ALC_STORE "
+        "or ALC_HOME), its permissions and free disk space; a file that is not an alc store must "
+        "be moved away."
+    )
+
+
+def _translating(cls: type[SQLiteStore]) -> type[SQLiteStore]:
+    """Translate sqlite3 errors of every public method into StoreUnavailable, in one place.
+
+    ``database is locked`` after the busy timeout is reported the same way: another process held
+    the write lock too long.
+    """
+    for name in (
+        "create",
+        "append",
+        "load",
+        "summary",
+        "list",
+        "put_source",
+        "get_source",
+        "purge",
+        "delete",
+        "kv",
+    ):
+        method = getattr(cls, name)
+
+        def wrapper(self: SQLiteStore, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            try:
+                return _method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise _unavailable(self.path, exc) from exc
+
+        functools.update_wrapper(wrapper, method)
+        setattr(cls, name, wrapper)
+    return cls
+
+
+_translating(SQLiteStore)
 
 
 def _summary(row: tuple[Any, ...]) -> Summary:

@@ -10,7 +10,8 @@ EXPECTED = [
     "LimitExceeded", "Limits", "LuaError", "MemoryLimitExceeded", "MemoryStore", "NeedsResponse",
     "Outcome", "Query", "ReplayDiverged", "RequestError", "Response", "SQLiteStore",
     "SessionError", "SessionFinished", "SessionNotFound", "SessionSnapshot", "SourceChanged",
-    "Store", "StrategyNotFound", "TimeLimitExceeded", "UnknownQuery", "Usage", "__version__",
+    "Store", "StoreUnavailable", "StrategyNotFound", "TimeLimitExceeded", "UnknownQuery", "Usage",
+    "__version__",
 ]
 
 

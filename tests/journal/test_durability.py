@@ -204,3 +204,24 @@ def test_transcript(db: Path) -> None:
         ("one", "1"), ("two", "2"), ("three", "3")]
     assert transcript.summary.outcome is not None
     assert transcript.summary.outcome["result"] == "13"
+
+
+def test_an_unusable_store_is_a_coded_error(tmp_path: Path) -> None:
+    not_a_db = tmp_path / "notes.txt"
+    not_a_db.write_text("this is not an alc store")
+    with pytest.raises(alc.StoreUnavailable) as info:
+        alc.Engine(store=not_a_db)
+    assert info.value.error_code == "store_unavailable" and "not a database" in str(info.value)
+    assert not_a_db.read_text() == "this is not an alc store"  # nothing was written to it
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(alc.StoreUnavailable):
+        alc.Engine(store=blocker / "sub" / "sessions.db")
+
+
+def test_store_errors_during_use_are_translated(db: Path) -> None:
+    engine = alc.Engine(store=db)
+    out = engine.start(code="return alc.llm('q')")
+    engine.store._db.execute("DROP TABLE events")
+    with pytest.raises(alc.StoreUnavailable):
+        engine.transcript(out.session_id)
