@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from cli_result import Alc, Result
 
 STRATEGY = """\
 local M = {}
@@ -34,25 +31,6 @@ function M.run(ctx)
 end
 return M
 """
-
-
-@dataclass
-class Result:
-    """One finished ``alc`` process."""
-
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def json(self) -> Any:
-        """The single JSON object printed on stdout."""
-        lines = self.stdout.strip().splitlines()
-        assert len(lines) == 1, f"expected one JSON line, got: {self.stdout!r}"
-        return json.loads(lines[0])
-
-
-Alc = Callable[..., Result]
 
 
 @pytest.fixture

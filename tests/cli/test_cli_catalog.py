@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Alc
+from cli_result import Alc
 
 
 def test_strategies_lists_the_user_package(alc: Alc) -> None:

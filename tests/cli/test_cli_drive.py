@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import Alc
+from cli_result import Alc
 
 BATCH = "local r = alc.llm_batch({'x', 'y'}) return {r[1], r[2], alc.llm('z', {system = 'S'})}"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Alc, Result
+from cli_result import Alc, Result
 
 MISSING = "s-" + "0" * 32
 BATCH = "return alc.llm_batch({'x?', 'y?'})"

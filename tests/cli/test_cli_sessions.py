@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import Alc
+from cli_result import Alc
 
 TWO = "local a = alc.llm('2+2?') local b = alc.llm('3+3?', {system = 'math'}) return {a = a, b = b}"
 BATCH = "local r = alc.llm_batch({'x?', 'y?', 'z?'}) return r"
