@@ -300,3 +300,29 @@ async def test_sampling_is_off_by_default(tmp_path: Path) -> None:
     async with Client(server, sampling_callback=_answer) as c:
         reply = ok(await c.call_tool("alc_run", {"code": SAMPLED}))
         assert reply["status"] == "needs_response"
+
+
+@pytest.mark.slow
+async def test_a_slow_step_does_not_block_other_sessions(client: Client) -> None:
+    import anyio
+
+    slow_done = anyio.Event()
+    order: list[str] = []
+
+    async def slow() -> None:
+        # a few hundred million instructions: seconds of Lua on a worker thread
+        code = "local x = 0 for i = 1, 3e8 do x = x + i end return alc.llm(tostring(x))"
+        reply = ok(await call(client, "alc_run", code=code))
+        assert reply["status"] == "needs_response"
+        order.append("slow")
+        slow_done.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(slow)
+        await anyio.sleep(0.05)  # let the slow step start first
+        for n in range(5):  # several quick sessions complete while it still runs
+            reply = ok(await call(client, "alc_run", code=f"return {n} + 1"))
+            assert reply["status"] == "completed" and reply["result"] == n + 1
+            order.append(f"quick-{n}")
+        await slow_done.wait()
+    assert order[-1] == "slow"
