@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 from alc.engine.clock import Clock
-from alc.engine.errors import InvalidInput
+from alc.engine.errors import InvalidInput, SessionFinished
 from alc.engine.journal import Store, open_store
 from alc.engine.packages import PackageResolver
 from alc.engine.protocol import (
@@ -234,6 +234,23 @@ class Engine:
         """Purge sessions older than the retention period; returns how many."""
         return self.registry.purge()
 
+    def pending(self, session_id: str) -> NeedsResponse:
+        """The queries of a paused session that still need an answer, as a reply.
+
+        Raises:
+            SessionFinished: the session has ended.
+            SessionNotFound, InvalidInput.
+        """
+        snapshot = self.registry.status(session_id)
+        if snapshot.state != "paused":
+            raise SessionFinished(
+                f"Session {session_id} is {snapshot.state}; there is nothing to answer. "
+                f"See it with `alc show {session_id}`.",
+                session_id=session_id,
+            )
+        todo = tuple(q for q in snapshot.pending if q.id not in snapshot.answered)
+        return NeedsResponse(session_id=session_id, queries=todo)
+
     def drive(
         self,
         code: str | None = None,
@@ -243,28 +260,35 @@ class Engine:
         llm: LLM,
         limits: Limits | Mapping[str, Any] | None = None,
         session_id: str | None = None,
+        on_pause: Callable[[Outcome], None] | None = None,
     ) -> Completed | Failed | Cancelled:
         """Run a session to its end, answering every query with ``llm``.
 
-        ``llm`` is a function ``(Query) -> str | Response`` or a responder with ``respond``.
-        Pass ``session_id`` (instead of code/strategy) to drive an existing paused session on.
+        Args:
+            llm: a function ``(Query) -> str | Response``, or a responder with ``respond``
+                (its ``respond_many``, when it has one, answers each pause's batch at once).
+            session_id: drive an existing paused session on (instead of code/strategy); answers
+                already given to a partial batch are kept.
+            on_pause: called with the reply after every answered pause (progress displays).
+
+        Raises:
+            The request errors of :meth:`start` / :meth:`feed`; whatever ``llm`` raises (the
+            session then stays at its last pause and can be driven on).
         """
         respond_many = _batch_responder(llm)
         if session_id is not None:
-            snapshot = self.registry.status(session_id)
-            outcome: Outcome = NeedsResponse(session_id=session_id, queries=snapshot.pending)
-            answered = set(snapshot.answered)
+            outcome: Outcome = self.pending(session_id)
         else:
             outcome = self.start(code, strategy=strategy, ctx=ctx, limits=limits)
-            answered = set()
         while isinstance(outcome, NeedsResponse):
-            todo = [q for q in outcome.queries if q.id not in answered]
-            answers = respond_many(todo)
+            queries = list(outcome.queries)
+            answers = respond_many(queries)
             feed: dict[str | None, Response] = {
-                q.id: _as_response(a) for q, a in zip(todo, answers, strict=True)
+                q.id: _as_response(a) for q, a in zip(queries, answers, strict=True)
             }
             outcome = self.registry.feed(outcome.session_id, feed)
-            answered = set()
+            if on_pause is not None:
+                on_pause(outcome)
         assert isinstance(outcome, Completed | Failed | Cancelled)
         return outcome
 

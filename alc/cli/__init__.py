@@ -114,11 +114,10 @@ def _interrupted(session_id: str, spec: str) -> int:
     import shlex
 
     from alc.cli import _output
-    from alc.cli._drive import pending_outcome
     from alc.cli._options import open_engine
 
     try:
-        reply = pending_outcome(open_engine(), session_id).wire()
+        reply = open_engine().pending(session_id).wire()
     except Exception:  # the session ended or cannot be read: the hint still holds
         reply = {"session_id": session_id, "status": "interrupted"}
     _output.emit(reply)

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from alc._api import Engine
-    from alc.engine.protocol import Outcome, Query
+    from alc.engine.protocol import Outcome
     from alc.responders import Responder
 
-__all__ = ["Interrupted", "build_responder", "drive", "pending_outcome"]
+__all__ = ["Interrupted", "build_responder", "drive"]
 
 
 class Interrupted(Exception):
@@ -40,28 +40,6 @@ def build_responder(spec: str) -> Responder:
     from alc.responders import from_spec
 
     return from_spec(spec)
-
-
-def pending_outcome(engine: Engine, session_id: str) -> Outcome:
-    """The session's current pause as a reply (queries still unanswered), or its outcome.
-
-    Raises:
-        SessionNotFound, InvalidInput.
-    """
-    from alc.engine.protocol import NeedsResponse
-
-    snapshot = engine.status(session_id)
-    assert not isinstance(snapshot, list)
-    if snapshot.state == "paused":
-        todo = tuple(q for q in snapshot.pending if q.id not in snapshot.answered)
-        return NeedsResponse(session_id=session_id, queries=todo)
-    from alc.engine.errors import SessionFinished
-
-    raise SessionFinished(
-        f"Session {session_id} is {snapshot.state}; there is nothing to answer. "
-        f"See it with `alc show {session_id}`.",
-        session_id=session_id,
-    )
 
 
 class _Display(AbstractContextManager["_Display"]):
@@ -129,6 +107,9 @@ class _Display(AbstractContextManager["_Display"]):
 def drive(engine: Engine, outcome: Outcome, responder: Responder, spec: str) -> Outcome:
     """Answer every pause of ``outcome``'s session with ``responder`` until it ends.
 
+    The loop itself is :meth:`alc.Engine.drive`; this adds the progress line, the responder
+    error's session id, and Ctrl-C handling.
+
     Args:
         engine: the engine over the CLI store.
         outcome: the reply to continue from (``NeedsResponse``, ``Accepted`` or terminal).
@@ -145,27 +126,18 @@ def drive(engine: Engine, outcome: Outcome, responder: Responder, spec: str) -> 
         RequestError: e.g. ``Conflict`` when another process advanced the session.
     """
     from alc.engine.protocol import Accepted, NeedsResponse
-    from alc.responders import ResponderError, respond_many
+    from alc.responders import ResponderError
 
+    if not isinstance(outcome, NeedsResponse | Accepted):
+        return outcome
     show = sys.stderr.isatty() and getattr(responder, "name", "") != "interactive"
     session_id = outcome.session_id
     rounds = 0
     try:
         with _Display(show) as display:
-            while isinstance(outcome, NeedsResponse | Accepted):
-                if isinstance(outcome, Accepted):
-                    outcome = pending_outcome(engine, session_id)
-                    continue
-                queries: list[Query] = list(outcome.queries)
-                try:
-                    answers = respond_many(responder, queries)
-                except ResponderError as exc:
-                    if exc.session_id is None:
-                        exc.session_id = session_id
-                    raise
-                outcome = engine.feed(
-                    session_id, responses={q.id: a for q, a in zip(queries, answers, strict=True)}
-                )
+
+            def on_pause(_: Outcome) -> None:
+                nonlocal rounds
                 rounds += 1
                 if show:
                     snapshot = engine.status(session_id)
@@ -173,10 +145,16 @@ def drive(engine: Engine, outcome: Outcome, responder: Responder, spec: str) -> 
                     display.update(
                         calls=snapshot.llm_calls, rounds=rounds, progress=snapshot.progress
                     )
+
+            try:
+                return engine.drive(session_id=session_id, llm=responder, on_pause=on_pause)
+            except ResponderError as exc:
+                if exc.session_id is None:
+                    exc.session_id = session_id
+                raise
     except KeyboardInterrupt:
         raise Interrupted(session_id, spec) from None
     finally:
         close = getattr(responder, "close", None)
         if callable(close):
             close()
-    return outcome

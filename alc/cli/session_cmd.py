@@ -192,9 +192,7 @@ def continue_(
     engine = open_engine()
     outcome: Outcome
     if text is None and batch is None:
-        from alc.cli._drive import pending_outcome
-
-        outcome = pending_outcome(engine, session_id)
+        outcome = engine.pending(session_id)
     else:
         outcome = engine.feed(
             session_id, text, query_id=query_id, responses=batch, usage=usage_value

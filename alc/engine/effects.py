@@ -31,10 +31,6 @@ class Effects:
         self._replay = deque(recorded)
         self.recorded = list(recorded)
 
-    @property
-    def replaying(self) -> bool:
-        return bool(self._replay)
-
     def read(self, kind: str, compute: Callable[[], Any]) -> Any:
         if self._replay:
             recorded_kind, value = self._replay.popleft()

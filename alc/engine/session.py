@@ -443,7 +443,7 @@ class Session:
             wires.append(query.wire())
             chars = len(spec.prompt) + (len(spec.system) if spec.system else 0)
             self.prompt_chars += chars
-            self.prompt_tokens += -(-chars // 4)  # estimate: a token per 4 characters
+            self.prompt_tokens += _estimate_tokens(chars)
         self.next_query = first + len(queries)
         self.llm_calls += len(queries)
         self.pauses += 1

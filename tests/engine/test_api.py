@@ -190,3 +190,22 @@ def test_async_engine_runs_sessions_in_parallel() -> None:
 
     outs = anyio.run(main)
     assert all(isinstance(o, alc.NeedsResponse) for o in outs)
+
+
+def test_pending_and_drive_on_from_a_partial_batch(engine: alc.Engine) -> None:
+    out = engine.start(
+        code="local r = alc.llm_batch({'a', 'b', 'c'}) return alc.llm(table.concat(r))"
+    )
+    engine.feed(out.session_id, responses={"q-1": "B"})
+    pending = engine.pending(out.session_id)
+    assert [q.id for q in pending.queries] == ["q-0", "q-2"]
+    seen: list[str] = []
+    result = engine.drive(
+        session_id=out.session_id,
+        llm=lambda q: q.prompt.upper(),
+        on_pause=lambda reply: seen.append(reply.status),
+    )
+    assert isinstance(result, alc.Completed) and result.result == "ABC"
+    assert seen == ["needs_response", "completed"]
+    with pytest.raises(alc.SessionFinished):
+        engine.pending(out.session_id)
