@@ -75,7 +75,8 @@ def test_require_only_inside_package_roots(engine: alc.Engine, packages: Path) -
     assert isinstance(out, alc.Completed) and "invalid name" in out.result
     out = local.start(code="return {pcall(dofile, '../secret.lua')}")
     assert isinstance(out, alc.Completed)
-    assert out.result[0] is False and "only relative paths inside the package roots" in out.result[1]
+    assert out.result[0] is False
+    assert "only relative paths inside the package roots" in out.result[1]
 
 
 def test_require_dotted_names_and_init(engine: alc.Engine, packages: Path) -> None:
