@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeAlias, TypeVar
 
+from alc.engine._validate import is_query_id
 from alc.engine.clock import Clock
 from alc.engine.errors import InvalidInput, SessionFinished
 from alc.engine.journal import Store, open_store
@@ -71,19 +72,23 @@ def _responses(
     usage: Usage | Mapping[str, Any] | None,
 ) -> dict[str | None, Response]:
     out: dict[str | None, Response] = {}
+    for qid in (query_id, *(responses or {})):
+        if qid is not None and not is_query_id(qid):
+            raise InvalidInput(
+                f"{qid!r} is not a query id (expected 'q-' followed by digits, e.g. 'q-0', "
+                "as in the reply that asked for it)."
+            )
     if response is not None:
         parsed = _as_response(response)
         if usage is not None:
             parsed = Response(
                 text=parsed.text,
-                usage=Usage.parse(dict(usage) if isinstance(usage, Mapping) else usage),
+                usage=Usage.parse(usage),
             )
         out[query_id] = parsed
     elif query_id is not None:
         raise InvalidInput(f"query_id {query_id!r} was given without a response.")
     for qid, answer in (responses or {}).items():
-        if not isinstance(qid, str):
-            raise InvalidInput("responses must map query ids (str) to answers.")
         if qid in out:
             raise InvalidInput(f"Query {qid} is answered twice in one request.")
         out[qid] = _as_response(answer)

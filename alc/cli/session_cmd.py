@@ -248,7 +248,7 @@ def _batch(value: Any) -> dict[str, Any]:
             usage = answer.get("usage")
             batch[qid] = Response(
                 text=answer["text"],
-                usage=Usage.parse(usage) if isinstance(usage, dict) else None,
+                usage=Usage.parse(usage),
             )
         elif isinstance(answer, str):
             batch[qid] = answer

@@ -19,9 +19,13 @@ A query also carries ``"grounded": true`` / ``"underspecified": true`` when set,
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from alc.engine._validate import MAX_TOKEN_COUNT, check_token_count
+from alc.engine.errors import InvalidInput
 
 __all__ = [
     "Accepted",
@@ -112,26 +116,40 @@ class Query(_Wire):
 
 
 class Usage(_Wire):
-    """Real token counts a driver reports for one answer (replaces the engine's estimate)."""
+    """Real token counts a driver reports for one answer (replaces the engine's estimate).
 
-    prompt_tokens: int | None = None
-    response_tokens: int | None = None
+    Each count is None or a whole number from 0 to 2**31 - 1 (``invalid_input`` otherwise: a
+    negative count would let a session slip past ``ctx.budget.max_tokens``).
+    """
+
+    prompt_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKEN_COUNT, strict=True)
+    response_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKEN_COUNT, strict=True)
 
     def wire(self) -> dict[str, Any]:
         return {"prompt_tokens": self.prompt_tokens, "response_tokens": self.response_tokens}
 
     @classmethod
-    def parse(cls, value: Usage | dict[str, Any] | None) -> Usage | None:
-        """Accept a Usage, ``None``, or a dict using OpenAI or alc key names."""
+    def parse(cls, value: object) -> Usage | None:
+        """Accept a Usage, ``None``, or a dict using OpenAI or alc key names.
+
+        Raises:
+            InvalidInput: not a mapping, or a count that is not a whole number from 0 to
+                2**31 - 1 (booleans, strings, fractions, negative or huge numbers).
+        """
         if value is None or isinstance(value, Usage):
             return value
+        if not isinstance(value, Mapping):
+            raise InvalidInput(
+                f"usage must be an object with prompt_tokens and/or response_tokens, "
+                f"not {type(value).__name__}."
+            )
         prompt = value.get("prompt_tokens", value.get("input_tokens"))
         response = value.get(
             "response_tokens", value.get("completion_tokens", value.get("output_tokens"))
         )
-        return cls(
-            prompt_tokens=int(prompt) if prompt is not None else None,
-            response_tokens=int(response) if response is not None else None,
+        return cls.trusted(
+            prompt_tokens=check_token_count(prompt, "usage.prompt_tokens"),
+            response_tokens=check_token_count(response, "usage.response_tokens"),
         )
 
 
@@ -253,20 +271,31 @@ class Limits(BaseModel):
     """Per-session sandbox limits. Breaking one fails only that session.
 
     Attributes:
-        max_memory: bytes the session's Lua VM may allocate (default 256 MiB) -> ``memory_limit``.
-        max_instructions: Lua VM instructions per step, i.e. between two pauses (default 2e9,
-            enough for heavy simulations) -> ``timeout``. Checked every 10,000 instructions.
-        max_step_seconds: wall-clock seconds per step (default 120) -> ``timeout``.
+        max_memory: bytes the session's Lua VM may allocate, 1 MiB to 64 GiB (default 256 MiB)
+            -> ``memory_limit``. The children of ``alc.fork`` share it with their parent.
+        max_instructions: Lua VM instructions per step, i.e. between two pauses, 1 to 1e15
+            (default 2e9, enough for heavy simulations) -> ``timeout``. Checked every 10,000
+            instructions; ``alc.fork`` children share the step's count.
+        max_step_seconds: wall-clock seconds per step, 0.01 to 86,400 (default 120) ->
+            ``timeout``. The process executor enforces it from outside the VM too (it kills the
+            worker a grace period after it), so no single C call can outlive it there.
+        max_output_bytes: bytes one step may hand out of the VM, 1 KiB to 1 GiB (default 16 MiB):
+            the prompts of one pause, the result, or an error value -> ``memory_limit``.
         lua_version: ``"5.5"`` (default; fixed string-hash seed, so ``pairs()`` order replays
             exactly) or ``"5.4"`` (for code that needs it; ``pairs()`` order over string keys is
             then not reproducible across processes).
+
+    Raises:
+        pydantic.ValidationError: a value out of its range (the engine reports it as
+            ``invalid_input``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
-    max_memory: int = Field(default=256 * 1024 * 1024, gt=0)
-    max_instructions: int = Field(default=2_000_000_000, gt=0)
-    max_step_seconds: float = Field(default=120.0, gt=0)
+    max_memory: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024, le=64 * 1024**3)
+    max_instructions: int = Field(default=2_000_000_000, ge=1, le=10**15)
+    max_step_seconds: float = Field(default=120.0, ge=0.01, le=86_400.0, allow_inf_nan=False)
+    max_output_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=1024**3)
     lua_version: Literal["5.4", "5.5"] = "5.5"
 
 

@@ -18,7 +18,6 @@ terminal and abandoned sessions are purged from the store after ``retention`` se
 from __future__ import annotations
 
 import functools
-import json
 import re
 import sys
 import threading
@@ -27,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from alc.engine._validate import check_json, check_text
 from alc.engine.clock import Clock, SystemClock
 from alc.engine.errors import (
     InvalidInput,
@@ -51,7 +51,7 @@ from alc.engine.session import Session, new_session_id
 
 __all__ = ["RegistryStatistics", "SessionRegistry", "Transcript", "validate_session_id"]
 
-_SESSION_ID = re.compile(r"^s-[0-9a-f]{32}$")
+_SESSION_ID = re.compile(r"s-[0-9a-f]{32}")
 
 DEFAULT_IDLE_TTL = 600.0
 """Seconds a hot session may sit idle in memory before it is evicted (still restorable)."""
@@ -69,7 +69,7 @@ def validate_session_id(session_id: object) -> str:
     Raises:
         InvalidInput: anything else (checked before any lookup).
     """
-    if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
+    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
         raise InvalidInput(
             f"{session_id!r} is not a session id (expected 's-' followed by 32 hex digits, "
             "as printed by `alc run`)."
@@ -178,13 +178,11 @@ class SessionRegistry:
             ctx = {}
         if not isinstance(ctx, dict):
             raise InvalidInput(f"ctx must be a JSON object, not {type(ctx).__name__}.")
-        try:
-            json.dumps(ctx, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
-            raise InvalidInput(
-                f"ctx must be plain JSON (objects, arrays, strings, finite "
-                f"numbers, booleans, null): {exc}"
-            ) from None
+        check_json(ctx, "ctx")
+        if code is not None:
+            if not isinstance(code, str):
+                raise InvalidInput(f"code must be Lua source text, not {type(code).__name__}.")
+            check_text(code, "code")
         if strategy is not None:
             try:
                 self.resolver.strategy(strategy)
