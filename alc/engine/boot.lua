@@ -2,18 +2,31 @@
 --
 -- Run once per VM by alc/engine/lua.py with two arguments:
 --   host  a table of Python callbacks (wrapped below; never reachable by strategy code)
---   cfg   {math_seed, max_ticks, max_step_seconds, hook_every}
+--   cfg   {math_seed, hook_every, max_output_bytes, max_step_seconds}
 -- and returns the control table the engine drives the session with:
 --   control.start(fn, ...)   create the strategy coroutine
---   control.step(deadline, ...)  resume it; returns one of
+--   control.step(deadline, max_ticks, ...)  resume it; returns the ticks
+--                            (hook_every instructions) it used, then one of
 --                              "yield", <flat query fields ...>   (alc.llm / alc.llm_batch paused)
---                              "done", <result>
---                              "error", <error value>, <traceback>
+--                              "done", <result as JSON text>
+--                              "error", <message or nil>, <error object as JSON or nil>, <traceback>
 --                              "limit", "timeout"|"memory_limit", <message>
 --   control.encode(v)        JSON text of a Lua value (sorted keys, alc.NULL -> null)
 --   control.mark_array(t)    give t the array metatable (so it encodes as [] even when empty)
 --
 -- The pause rule, stated once: alc.llm and alc.llm_batch pause the session; nothing else does.
+--
+-- Isolation rules this file keeps (DESIGN.md section 8):
+--   * engine code calls only functions captured in `raw` at boot, never through the string
+--     metatable or globals a strategy can replace;
+--   * every conversion of a strategy value (results, error objects, primitive arguments) runs
+--     inside the strategy coroutine, under the limit hook, with raw table access (no __pairs,
+--     __index, __len, __eq or __tostring of the engine's own accord);
+--   * no strategy value gets a __gc finalizer (finalizers run with hooks off, even after the
+--     session ended);
+--   * Python pushes values into the VM only with the allocator cap lifted, and the cap is
+--     restored (and checked) by `settle` right after, so a full heap is memory_limit, never a
+--     PANIC.
 local host, cfg = ...
 
 local raw = {
@@ -25,7 +38,11 @@ local raw = {
   pairs = pairs, next = next, rawequal = rawequal, sort = table.sort, concat = table.concat,
   format = string.format, tonumber = tonumber, mtype = math.type, huge = math.huge, os_time = os.time,
   os_date = os.date, floor = math.floor, randomseed = math.randomseed,
+  gsub = string.gsub, byte = string.byte, find = string.find, sub = string.sub,
+  rawget = rawget, rawset = rawset, rawlen = rawlen, xpcall = xpcall, pcall = pcall,
+  collectgarbage = collectgarbage,
 }
+local settle = host.settle
 
 ---------------------------------------------------------------------------------------------
 -- values shared with Python
@@ -52,52 +69,78 @@ local escapes = {
   ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t',
 }
 local function escape_char(c)
-  return escapes[c] or raw.format("\\u%04x", c:byte())
+  return escapes[c] or raw.format("\\u%04x", raw.byte(c))
 end
 local function encode_string(s)
-  return '"' .. s:gsub('[%c"\\]', escape_char) .. '"'
+  return '"' .. (raw.gsub(s, '[%c"\\]', escape_char)) .. '"'
 end
 
+local MAX_DEPTH = 500
 local encode_value
-local function encode_table(t, stack, path)
+local path = {}  -- keys from the root to the value being encoded, for error messages
+
+local function where(depth)
+  local parts = { "$" }
+  for i = 1, depth do
+    local k = path[i]
+    if raw.mtype(k) == "integer" then
+      parts[#parts + 1] = "[" .. k .. "]"
+    else
+      parts[#parts + 1] = "." .. raw.tostring(k)
+    end
+  end
+  return raw.concat(parts)
+end
+
+local function encode_table(t, stack, depth)
+  if depth >= MAX_DEPTH then
+    raw.error("alc.json_encode: cannot encode a value nested deeper than " .. MAX_DEPTH ..
+      " levels (at " .. where(depth) .. ")", 0)
+  end
   if stack[t] then
-    raw.error("alc.json_encode: cannot encode a cyclic table (at " .. path .. ")", 0)
+    raw.error("alc.json_encode: cannot encode a cyclic table (at " .. where(depth) .. ")", 0)
   end
   stack[t] = true
-  local mt = raw.getmetatable(t)
-  local n, count, max = #t, 0, 0
-  for k in raw.pairs(t) do
+  local n, count, max = raw.rawlen(t), 0, 0
+  for k in raw.next, t do
     count = count + 1
     if raw.mtype(k) == "integer" and k > max then max = k end
   end
   local out = {}
-  if mt == ARRAY_MT or (count > 0 and count == n and max == n) then
-    for i = 1, n do out[i] = encode_value(t[i], stack, path .. "[" .. i .. "]") end
+  if raw.rawequal(raw.getmetatable(t), ARRAY_MT) or (count > 0 and count == n and max == n) then
+    for i = 1, n do
+      path[depth + 1] = i
+      out[i] = encode_value(raw.rawget(t, i), stack, depth + 1)
+    end
     stack[t] = nil
     return "[" .. raw.concat(out, ",") .. "]"
   end
-  local keys = {}
-  for k in raw.pairs(t) do
+  local keys, originals = {}, {}
+  for k in raw.next, t do
     local kt = raw.type(k)
     if kt == "string" then
       keys[#keys + 1] = k
     elseif kt == "number" then
-      keys[#keys + 1] = raw.tostring(k)
+      local ks = raw.tostring(k)
+      keys[#keys + 1] = ks
+      originals[ks] = k
     else
-      raw.error("alc.json_encode: cannot encode a " .. kt .. " key (at " .. path .. ")", 0)
+      raw.error("alc.json_encode: cannot encode a " .. kt .. " key (at " .. where(depth) .. ")", 0)
     end
   end
   raw.sort(keys)
-  for i, ks in raw.pairs(keys) do
-    local v = t[ks]
-    if v == nil then v = t[raw.tonumber(ks)] end
-    out[i] = encode_string(ks) .. ":" .. encode_value(v, stack, path .. "." .. ks)
+  for i = 1, #keys do
+    local ks = keys[i]
+    local v = raw.rawget(t, ks)
+    if v == nil and originals[ks] ~= nil then v = raw.rawget(t, originals[ks]) end
+    path[depth + 1] = ks
+    out[i] = encode_string(ks) .. ":" .. encode_value(v, stack, depth + 1)
   end
   stack[t] = nil
   return "{" .. raw.concat(out, ",") .. "}"
 end
 
-encode_value = function(v, stack, path)
+encode_value = function(v, stack, depth)
   local vt = raw.type(v)
   if vt == "string" then
     return encode_string(v)
@@ -105,35 +148,35 @@ encode_value = function(v, stack, path)
     if v ~= v or v == raw.huge or v == -raw.huge then return "null" end
     if raw.mtype(v) == "integer" then return raw.format("%d", v) end
     local s = raw.format("%.17g", v)
-    if not s:find("[%.eEn]") then s = s .. ".0" end
+    if not raw.find(s, "[%.eEn]") then s = s .. ".0" end
     return s
   elseif vt == "boolean" then
     return v and "true" or "false"
-  elseif vt == "nil" or v == NULL then
+  elseif vt == "nil" or raw.rawequal(v, NULL) then
     return "null"
   elseif vt == "table" then
-    return encode_table(v, stack, path)
+    return encode_table(v, stack, depth)
   end
-  raw.error("alc.json_encode: cannot encode a " .. vt .. " value (at " .. path .. ")", 0)
+  raw.error("alc.json_encode: cannot encode a " .. vt .. " value (at " .. where(depth) .. ")", 0)
 end
 
 local function encode(v)
-  return encode_value(v, {}, "$")
+  return encode_value(v, {}, 0)
 end
 
 ---------------------------------------------------------------------------------------------
 -- instruction and wall-time limits: a count hook on every strategy coroutine, made sticky
 ---------------------------------------------------------------------------------------------
 local monotonic = host.monotonic
-local ticks, deadline, tripped, tripped_message = 0, 0, nil, nil
+local ticks, max_ticks, deadline, tripped, tripped_message = 0, 0, 0, nil, nil
 
 local function limit_hook()
   if tripped == nil then
     ticks = ticks + 1
-    if ticks > cfg.max_ticks then
+    if ticks > max_ticks then
       tripped = "timeout"
       tripped_message = raw.format(
-        "step exceeded the instruction limit (%d instructions)", cfg.max_ticks * cfg.hook_every)
+        "step exceeded the instruction limit (%d instructions)", max_ticks * cfg.hook_every)
     elseif monotonic() > deadline then
       tripped = "timeout"
       tripped_message = raw.format(
@@ -147,9 +190,34 @@ local function limit_hook()
   raw.error(tripped_message, 0)
 end
 
+-- trip(code, message): break a limit from engine code running in the strategy coroutine
+local function trip(code, message)
+  if tripped == nil then tripped, tripped_message = code, message end
+  raw.sethook(limit_hook, "", 1)
+  raw.error(tripped_message, 0)
+end
+
 local function guard(co)
   raw.sethook(co, limit_hook, "", cfg.hook_every)
   return co
+end
+
+local MEMORY_MESSAGE = "the strategy needed more than its memory limit"
+
+-- after Python pushed values with the allocator cap lifted: restore the cap; a heap still over
+-- it after a full collection breaks the memory limit
+local function over_cap()
+  if not settle() then return false end
+  raw.collectgarbage("collect")
+  return settle()
+end
+
+local function check_output(bytes, what)
+  if bytes > cfg.max_output_bytes then
+    trip("memory_limit", raw.format(
+      "%s carries %d bytes, more than Limits.max_output_bytes (%d)", what, bytes,
+      cfg.max_output_bytes))
+  end
 end
 
 ---------------------------------------------------------------------------------------------
@@ -184,12 +252,36 @@ end
 -- host calls: Python returns (true, value) or (false, message); failures become Lua errors
 ---------------------------------------------------------------------------------------------
 local function checked(ok, ...)
+  if over_cap() then trip("memory_limit", MEMORY_MESSAGE) end
   if not ok then raw.error((...), 3) end
   return ...
 end
+
+-- arguments for Python: tables travel as JSON text (encoded here, under the limit hook, with
+-- raw access), so Python never calls back into the VM to read a strategy value
+local function pack_args(...)
+  local n = raw.select("#", ...)
+  if n == 0 then return "" end
+  local args, kinds = raw.pack(...), {}
+  for i = 1, n do
+    local v = args[i]
+    local vt = raw.type(v)
+    if vt == "table" then
+      kinds[i] = "j"
+      args[i] = encode(v)
+    elseif vt == "function" or vt == "thread" or vt == "userdata" then
+      kinds[i] = "x"
+      args[i] = vt
+    else
+      kinds[i] = "v"
+    end
+  end
+  return raw.concat(kinds), raw.unpack(args, 1, n)
+end
+
 local function host_fn(name)
   local f = host[name]
-  return function(...) return checked(f(...)) end
+  return function(...) return checked(f(pack_args(...))) end
 end
 
 ---------------------------------------------------------------------------------------------
@@ -207,12 +299,13 @@ local function llm_item(prompt, opts, where)
     if raw.type(opts) ~= "table" then
       raw.error(where .. ": opts must be a table, got " .. raw.type(opts), 3)
     end
-    for k, v in raw.pairs(opts) do
+    for k, v in raw.next, opts do
       if k == "system" then
-        if v ~= nil and v ~= NULL and raw.type(v) ~= "string" then
+        local null = raw.rawequal(v, NULL)
+        if v ~= nil and not null and raw.type(v) ~= "string" then
           raw.error(where .. ": opts.system must be a string", 3)
         end
-        if v ~= NULL then system = v end
+        if not null then system = v end
       elseif k == "max_tokens" then
         if raw.mtype(v) == nil or v <= 0 then
           raw.error(where .. ": opts.max_tokens must be a positive number", 3)
@@ -231,8 +324,13 @@ local function llm_item(prompt, opts, where)
   return prompt, system, max_tokens, flags, extra and encode(extra) or nil
 end
 
+local function item_bytes(p, s, x)
+  return #p + (s and #s or 0) + (x and #x or 0)
+end
+
 function alc.llm(prompt, opts)
   local p, s, m, f, x = llm_item(prompt, opts, "alc.llm")
+  check_output(item_bytes(p, s, x), "this alc.llm pause")
   return (raw.yield(REQUEST, p, s, m, f, x))
 end
 
@@ -242,7 +340,7 @@ function alc.llm_batch(items)
   end
   local n = #items
   if n == 0 then return mark_array({}) end
-  local flat, j = {}, 0
+  local flat, j, bytes = {}, 0, 0
   for i = 1, n do
     local item = items[i]
     local prompt, opts
@@ -251,11 +349,13 @@ function alc.llm_batch(items)
     elseif raw.type(item) == "table" then
       prompt = item.prompt
       opts = {}
-      for k, v in raw.pairs(item) do if k ~= "prompt" then opts[k] = v end end
+      for k, v in raw.next, item do if k ~= "prompt" then opts[k] = v end end
     else
       raw.error("alc.llm_batch: item " .. i .. " must be a string or a table", 2)
     end
     local p, s, m, f, x = llm_item(prompt, opts, "alc.llm_batch item " .. i)
+    bytes = bytes + item_bytes(p, s, x)
+    check_output(bytes, "this alc.llm_batch pause")
     flat[j + 1], flat[j + 2], flat[j + 3], flat[j + 4], flat[j + 5] = p, s, m, f, x
     j = j + 5
   end
@@ -408,8 +508,8 @@ local sandbox_os = {
   end,
   difftime = os.difftime,
   getenv = function(name)
-    if raw.type(name) ~= "string" or name:sub(1, 4) ~= "ALC_" then return nil end
-    return getenv(name)
+    if raw.type(name) ~= "string" then return nil end
+    return getenv(name)  -- the host decides what is visible (only ALC_* variables)
   end,
   execute = function() return nil, "exit", 1 end,
   exit = function() raw.error("os.exit is not permitted in an alc strategy; return a result", 2) end,
@@ -453,6 +553,13 @@ local keep = {
   "tostring", "type", "rawequal", "rawget", "rawset", "rawlen", "setmetatable", "getmetatable",
   "collectgarbage", "string", "table", "math", "utf8", "_VERSION",
 }
+local GC_REFUSED = "setmetatable: __gc finalizers are not permitted in an alc strategy " ..
+  "(they would run outside the step's limits); use a <close> variable or explicit cleanup"
+local function sandbox_setmetatable(t, mt)
+  if raw.type(mt) == "table" and raw.rawget(mt, "__gc") ~= nil then raw.error(GC_REFUSED, 2) end
+  return raw.setmetatable(t, mt)
+end
+
 local env = {}
 local G = _G
 for _, name in raw.pairs(keep) do env[name] = G[name] end
@@ -460,6 +567,7 @@ for k in raw.pairs(G) do G[k] = nil end
 for k, v in raw.pairs(env) do G[k] = v end
 G._G = G
 local _G = G
+_G.setmetatable = sandbox_setmetatable
 _G.coroutine = sandbox_coroutine
 _G.os = sandbox_os
 _G.io = sandbox_io
@@ -480,7 +588,7 @@ _G.dofile = function(path)
   return fn()
 end
 _G.loadfile = function(path, mode, fenv)
-  local ok, chunkname, source = host.load_source(path, "file")
+  local ok, chunkname, source = raw.pcall(load_source, path, "file")
   if not ok then return nil, chunkname end
   return text_load(source, "@" .. chunkname, mode, fenv)
 end
@@ -491,51 +599,95 @@ _G.alc = alc
 ---------------------------------------------------------------------------------------------
 local co = nil
 local control = {}
+local DONE, FAILED, ERROR_INFO = {}, {}, {}
+
+-- the message handler of the strategy's xpcall: runs in the coroutine at the point of the
+-- error (under the limit hook), turns the error value into text or JSON and takes a traceback
+local function on_error(err)
+  local text, json
+  local et = raw.type(err)
+  if et == "string" then
+    text = err
+  elseif et == "number" then
+    text = raw.tostring(err)
+  else
+    if et == "table" then
+      local ok, encoded = raw.pcall(encode, err)
+      if ok then json = encoded end
+    end
+    if json == nil then
+      local ok, shown = raw.pcall(raw.tostring, err)
+      text = (ok and raw.type(shown) == "string") and shown or ("(a " .. et .. " error value)")
+    end
+  end
+  return raw.setmetatable({ text, json, raw.traceback(nil, 2) }, ERROR_INFO)
+end
 
 function control.start(fn, ...)
   local args = raw.pack(...)
-  co = guard(raw.create(function() return fn(raw.unpack(args, 1, args.n)) end))
+  co = guard(raw.create(function()
+    local ok, value = raw.xpcall(fn, on_error, raw.unpack(args, 1, args.n))
+    if ok then
+      local encoded, text = raw.pcall(encode, value)
+      if not encoded then
+        return FAILED, "the strategy's result cannot be returned as JSON: " .. raw.tostring(text)
+      end
+      check_output(#text, "the strategy's result")
+      return DONE, text
+    end
+    if raw.type(value) == "table" and raw.rawequal(raw.getmetatable(value), ERROR_INFO) then
+      if value[2] ~= nil then check_output(#value[2], "the strategy's error value") end
+      return FAILED, value[1], value[2], value[3]
+    end
+    -- no handler ran: a memory error, or an error inside the handler
+    return FAILED, raw.type(value) == "string" and value or "the strategy failed", nil, ""
+  end))
 end
 
 local function finish_step(ok, first, ...)
   if tripped ~= nil then
-    return "limit", tripped, tripped_message
+    return ticks, "limit", tripped, tripped_message
   end
   if not ok then
-    return "error", first, raw.traceback(co)
+    local message = raw.type(first) == "string" and first or "the strategy failed"
+    return ticks, "error", message, nil, ""
   end
   if raw.status(co) == "dead" then
-    return "done", first
+    if raw.rawequal(first, DONE) then return ticks, "done", ... end
+    return ticks, "error", ...
   end
-  if first == REQUEST then
-    return "yield", ...
+  if raw.rawequal(first, REQUEST) then
+    return ticks, "yield", ...
   end
-  return "error", "coroutine.yield was called outside a coroutine created by the strategy", ""
+  return ticks, "error", "coroutine.yield was called outside a coroutine created by the strategy",
+    nil, ""
 end
 
--- step(deadline, ...): resume the strategy with the answers; deadline is the monotonic time
--- (Python's time.monotonic) at which the wall-time limit trips
-function control.step(step_deadline, ...)
+-- step(deadline, step_ticks, ...): resume the strategy with the answers; deadline is the
+-- monotonic time (Python's time.monotonic) at which the wall-time limit trips, step_ticks the
+-- instruction allowance in units of hook_every (the heap cap was set by Python, see settle)
+function control.step(step_deadline, step_ticks, ...)
   ticks = 0
   deadline = step_deadline
+  max_ticks = step_ticks
+  if over_cap() then
+    tripped, tripped_message = "memory_limit", MEMORY_MESSAGE
+    return ticks, "limit", tripped, tripped_message
+  end
   return finish_step(raw.resume(co, ...))
-end
-
-function control.fail_limit(code, message)
-  tripped, tripped_message = code, message
 end
 
 function control.install(path, fn)
   local target, name = alc, path
-  local dot = path:find(".", 1, true)
+  local dot = raw.find(path, ".", 1, true)
   while dot do
-    local part = name:sub(1, dot - 1)
+    local part = raw.sub(name, 1, dot - 1)
     target[part] = target[part] or {}
     target = target[part]
-    name = name:sub(dot + 1)
-    dot = name:find(".", 1, true)
+    name = raw.sub(name, dot + 1)
+    dot = raw.find(name, ".", 1, true)
   end
-  target[name] = function(...) return checked(fn(...)) end
+  target[name] = function(...) return checked(fn(pack_args(...))) end
 end
 
 control.encode = encode
@@ -543,4 +695,5 @@ control.mark_array = mark_array
 control.NULL = NULL
 control.alc = alc
 control.text_load = text_load
+control.over_cap = over_cap
 return control

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alc.engine.errors import StrategyNotFound
+from alc.engine.host import ENV_PREFIX
 from alc.engine.lua import LuaVM, Seeds, lua_version
 from alc.engine.packages import PackageResolver, StrategyPackage, alc_home
 from alc.engine.protocol import Limits
@@ -97,7 +98,7 @@ class _CatalogHost:
         return None
 
     def getenv(self, name: str) -> str | None:
-        return os.environ.get(name)
+        return os.environ.get(name) if name.startswith(ENV_PREFIX) else None
 
     def load_source(self, name: str, kind: str) -> tuple[str, str]:
         if kind == "file":

@@ -12,7 +12,10 @@ from alc.engine.packages import source_hash
 if TYPE_CHECKING:
     from alc.engine.session import Session
 
-__all__ = ["SessionHost"]
+__all__ = ["ENV_PREFIX", "SessionHost"]
+
+ENV_PREFIX = "ALC_"
+"""``os.getenv`` in a strategy sees only environment variables whose names start with this."""
 
 
 class SessionHost:
@@ -47,6 +50,8 @@ class SessionHost:
         return self._s.budget_remaining()
 
     def getenv(self, name: str) -> str | None:
+        if not isinstance(name, str) or not name.startswith(ENV_PREFIX):
+            return None  # decided here, host-side: nothing in the VM can widen it
         value = self._s.effects.read("env", lambda: os.environ.get(name))
         return None if value is None else str(value)
 

@@ -38,6 +38,7 @@ from alc.engine.protocol import Limits
 
 __all__ = [
     "HOOK_EVERY",
+    "Allowance",
     "ForkRequest",
     "Host",
     "LuaVM",
@@ -76,6 +77,34 @@ class Seeds:
         return cls(math_seed=secrets.randbits(63), hash_seed=secrets.randbits(32))
 
 
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """What one step may spend. A step that runs out fails with ``timeout`` or ``memory_limit``.
+
+    Attributes:
+        deadline: ``time.monotonic()`` seconds at which the step's wall-time limit trips (the
+            clock is system-wide on Linux, so a worker process reads the same one).
+        instructions: Lua instructions the step may run (checked every :data:`HOOK_EVERY`).
+        memory: bytes the VM's heap may hold during the step (its whole heap, not the growth).
+
+    A session's own step gets its :class:`~alc.engine.protocol.Limits` in full
+    (:meth:`for_limits`); the children of an ``alc.fork`` share what is left of their parent's.
+    """
+
+    deadline: float
+    instructions: int
+    memory: int
+
+    @classmethod
+    def for_limits(cls, limits: Limits) -> Allowance:
+        """A fresh allowance for one step, starting now."""
+        return cls(
+            deadline=time.monotonic() + limits.max_step_seconds,
+            instructions=limits.max_instructions,
+            memory=limits.max_memory,
+        )
+
+
 @dataclass(slots=True)
 class QuerySpec:
     """One query as the strategy asked for it (before the session gives it an id)."""
@@ -104,7 +133,11 @@ class StepResult:
     ``kind`` is ``"yield"`` (``queries`` set), ``"fork"`` (``fork`` set), ``"done"``
     (``result`` set), ``"error"`` (``message`` and ``traceback`` set; ``result`` holds a table
     error object's value, if any), or ``"limit"`` (``code`` is ``timeout`` or ``memory_limit``,
-    ``message`` set).
+    ``message`` set). ``code`` may also be ``worker_lost`` when the process executor lost the
+    worker running the step.
+
+    ``instructions`` and ``memory`` report what the step spent: instructions run (a multiple of
+    :data:`HOOK_EVERY`) and the heap size in bytes when it ended.
     """
 
     kind: Literal["yield", "done", "error", "limit", "fork"]
@@ -114,6 +147,8 @@ class StepResult:
     message: str = ""
     traceback: str = ""
     code: str = ""
+    instructions: int = 0
+    memory: int = 0
 
 
 class Host(Protocol):
@@ -180,6 +215,37 @@ def _json_decode(text: str) -> Any:
         raise ValueError(
             f"alc.json_decode: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise ValueError("alc.json_decode: the JSON is nested too deeply") from None
+
+
+def _error_text(exc: BaseException) -> bytes:
+    """The message a host exception becomes in Lua (always a string, never a Python object)."""
+    if isinstance(exc, MemoryError):
+        return b"not enough memory"
+    if isinstance(exc, RecursionError):
+        return b"the value is nested too deeply"
+    text = str(exc) or type(exc).__name__
+    return text.encode("utf-8", "replace")
+
+
+def _scalar(value: Any) -> Any:
+    """A Lua scalar as Python (strings, numbers, booleans, nil)."""
+    kind = type(value)
+    if kind is bytes:
+        return value.decode("utf-8", "replace")
+    if kind is float:
+        return value if math.isfinite(value) else None  # JSON has no NaN or infinities
+    return value
+
+
+def _argument(kind: int, value: Any) -> Any:
+    """One argument from ``pack_args`` in boot.lua: ``v`` scalar, ``j`` JSON text, ``x`` refused."""
+    if kind == 0x76:  # "v"
+        return _scalar(value)
+    if kind == 0x6A:  # "j"
+        return json.loads(value.decode("utf-8", "replace"))
+    raise TypeError(f"cannot pass a Lua {value.decode()} to an alc primitive")
 
 
 class LuaVM:
@@ -193,7 +259,10 @@ class LuaVM:
             ``"match_enum"`` or ``"math.mean"``), called with converted Python values.
         libraries: Lua sources ``(chunkname, source)`` run after boot (the prelude), each
             called with ``(alc, control)``.
-        state: the ``alc.state`` operation handler ``(op, args) -> value``.
+
+    Every value crossing into Python is converted inside the strategy coroutine (under the limit
+    hook); every value pushed into the VM is pushed with the allocator cap lifted and the cap is
+    restored right after (see boot.lua), so a full heap fails the step with ``memory_limit``.
 
     Not thread-safe: the session steps it from one thread at a time.
     """
@@ -213,41 +282,42 @@ class LuaVM:
             "register_builtins": False,
             "unpack_returned_tuples": True,
             "attribute_handlers": (_deny_attribute, _deny_attribute),
-            "max_memory": limits.max_memory,
+            "max_memory": 0,  # tracked but uncapped while the engine boots; capped per step
         }
         if limits.lua_version == "5.5":
             options["string_hash_seed"] = seeds.hash_seed
-        self._runtime = module.LuaRuntime(**options)
+        runtime = module.LuaRuntime(**options)
+        self._runtime = runtime
         self._memory_error = module.LuaMemoryError
         self._lua_error = module.LuaError
-        self._lua_type = module.lua_type
         self._limits = limits
-        self._step_seconds = float(limits.max_step_seconds)
-        self._host = host
-        self._table_from = self._runtime.table_from
+        self._cap = limits.max_memory
+        self._set_cap = runtime.set_max_memory
+        self._memory_used = runtime.get_memory_used
+        self._table_from = runtime.table_from
 
-        host_table = self._runtime.table()
+        host_table = runtime.table()
         for name in _HOST_METHODS:
             host_table[name.encode()] = self._wrap(getattr(host, name))
         host_table[b"load_source"] = self._wrap_source(host.load_source)
         host_table[b"json_decode"] = self._wrap(_json_decode)
         host_table[b"monotonic"] = time.monotonic
-        cfg = self._runtime.table_from(
+        host_table[b"settle"] = self._settle
+        cfg = runtime.table_from(
             {
                 b"math_seed": seeds.math_seed,
-                b"max_ticks": max(1, limits.max_instructions // HOOK_EVERY),
                 b"max_step_seconds": float(limits.max_step_seconds),
+                b"max_output_bytes": limits.max_output_bytes,
                 b"hook_every": HOOK_EVERY,
             }
         )
-        self._runtime.globals()[b"python"] = None
-        raw_load = self._runtime.eval("load")
+        runtime.globals()[b"python"] = None
+        raw_load = runtime.eval("load")
         version = limits.lua_version
         boot_chunk = raw_load(_bytecode(version, "alc/boot.lua", _boot_source()), b"=boot", b"b")
         boot = boot_chunk(host_table, cfg)
         self._control = boot
         self._step = boot[b"step"]
-        self._encode = boot[b"encode"]
         self._mark_array = boot[b"mark_array"]
         self._null = boot[b"NULL"]
         for path, fn in primitives.items():
@@ -256,27 +326,31 @@ class LuaVM:
             library = raw_load(_bytecode(version, chunkname, source), chunkname.encode(), b"b")
             library(boot[b"alc"], boot)
         # free the garbage of setup (about half of a fresh VM's heap) before the session starts
-        self._runtime.eval("collectgarbage")(b"collect")
+        runtime.eval("collectgarbage")(b"collect")
+
+    # ------------------------------------------------------------------ memory
+
+    def _used(self) -> int:
+        used = self._memory_used()
+        return int(used[0] if isinstance(used, tuple) else used)
+
+    def _lift(self) -> None:
+        """Lift the allocator cap before Python pushes values (a push cannot fail protected)."""
+        self._set_cap(0)
+
+    def _settle(self) -> bool:
+        """Restore the cap after a push; True when the heap is over it (boot.lua collects, then
+        asks again, then fails the step with ``memory_limit``)."""
+        self._set_cap(self._cap)
+        return self._used() > self._cap
 
     # ------------------------------------------------------------------ conversion
 
-    def to_py(self, value: Any) -> Any:
-        """Convert a Lua value to plain Python (see the module table)."""
-        kind = type(value)
-        if kind is bytes:
-            return value.decode("utf-8", "replace")
-        if kind is float:
-            return value if math.isfinite(value) else None  # JSON has no NaN or infinities
-        if value is None or kind is bool or kind is int:
-            return value
-        lua_kind = self._lua_type(value)
-        if lua_kind == "table":
-            encoded: bytes = self._encode(value)
-            return json.loads(encoded.decode("utf-8", "replace"))
-        raise TypeError(f"cannot convert a Lua {lua_kind or type(value).__name__} to a value")
-
     def to_lua(self, value: Any, *, nested: bool = False) -> Any:
-        """Convert a plain Python value to Lua (see the module table)."""
+        """Convert a plain Python value to Lua (see the module table).
+
+        Call only with the allocator cap lifted (every caller in this class does).
+        """
         if value is None:
             return self._null if nested else None
         if isinstance(value, str):
@@ -294,23 +368,33 @@ class LuaVM:
         raise TypeError(f"cannot pass a Python {type(value).__name__} to Lua")
 
     def _wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        to_py, to_lua = self.to_py, self.to_lua
+        to_lua, lift = self.to_lua, self._lift
 
-        def call(*args: Any) -> tuple[bool, Any]:
+        def call(kinds: bytes, *args: Any) -> tuple[bool, Any]:
             try:
-                return True, to_lua(fn(*[to_py(a) for a in args]))
-            except (ValueError, TypeError, LookupError, self._lua_error) as exc:
-                return False, str(exc).encode()
+                result = fn(*[_argument(k, a) for k, a in zip(kinds, args, strict=False)])
+                lift()
+                return True, to_lua(result)
+            except Exception as exc:  # every host failure reaches Lua as a message string
+                lift()
+                return False, _error_text(exc)
 
         return call
 
     def _wrap_source(self, fn: Callable[[str, str], tuple[str, str]]) -> Callable[..., Any]:
-        def call(name: bytes, kind: bytes | None = None) -> tuple[bool, bytes, bytes | None]:
+        lift = self._lift
+
+        def call(kinds: bytes, *args: Any) -> tuple[bool, bytes, bytes | None]:
             try:
-                chunkname, source = fn(self.to_py(name), self.to_py(kind) or "module")
-            except (ValueError, LookupError, OSError) as exc:
-                return False, str(exc).encode(), None
-            return True, chunkname.encode(), source.encode()
+                name, kind = (_argument(k, a) for k, a in zip(kinds, args, strict=True))
+                if not isinstance(name, str):
+                    raise ValueError("the module name must be a string")
+                chunkname, source = fn(name, kind or "module")
+                lift()
+                return True, chunkname.encode(), source.encode()
+            except Exception as exc:
+                lift()
+                return False, _error_text(exc), None
 
         return call
 
@@ -319,22 +403,25 @@ class LuaVM:
     def start_code(self, code: str, ctx: Any, chunkname: str = "=code") -> None:
         """Prepare inline code as the strategy: it sees ``ctx`` as a global and as ``...``.
 
+        A ctx too large for the memory limit fails the first step with ``memory_limit``.
+
         Raises:
             SyntaxError: the code does not compile (message from Lua).
         """
+        self._lift()
         loaded = self._control[b"text_load"](code.encode(), chunkname.encode(), b"t")
         if isinstance(loaded, tuple):  # (nil, message)
-            raise SyntaxError(self.to_py(loaded[1]))
-        fn = loaded
+            raise SyntaxError(_scalar(loaded[1]))
         lua_ctx = self.to_lua(ctx)
         self._runtime.globals()[b"ctx"] = lua_ctx
-        self._control[b"start"](fn, lua_ctx)
+        self._control[b"start"](loaded, lua_ctx)
 
     def start_strategy(self, name: str, ctx: Any) -> None:
         """Prepare ``require(name).run(ctx)`` as the strategy (``ctx`` also a global).
 
         A result equal to ``ctx`` itself is read as ``ctx.result`` (the algocline convention).
         """
+        self._lift()
         lua_ctx = self.to_lua(ctx)
         runner = self._runtime.execute(
             b"local name, ctx = ...\n"
@@ -353,43 +440,70 @@ class LuaVM:
         self._runtime.globals()[b"ctx"] = lua_ctx
         self._control[b"start"](runner)
 
-    def step(self, answers: Sequence[str] = ()) -> StepResult:
-        """Resume the strategy with the answers of its last pause (in query order)."""
-        return self._resume(*[a.encode("utf-8", "surrogatepass") for a in answers])
+    def step(self, answers: Sequence[str] = (), allowance: Allowance | None = None) -> StepResult:
+        """Resume the strategy with the answers of its last pause (in query order).
 
-    def step_value(self, value: Any) -> StepResult:
+        Args:
+            answers: one text per query of the last pause.
+            allowance: what the step may spend; default: this VM's limits, starting now.
+        """
+        return self._resume(
+            allowance or Allowance.for_limits(self._limits),
+            *[a.encode("utf-8", "surrogatepass") for a in answers],
+        )
+
+    def step_value(self, value: Any, allowance: Allowance | None = None) -> StepResult:
         """Resume the strategy with one Python value (converted to Lua), e.g. fork results."""
-        return self._resume(self.to_lua(value))
+        self._lift()
+        return self._resume(allowance or Allowance.for_limits(self._limits), self.to_lua(value))
 
-    def _resume(self, *args: Any) -> StepResult:
+    def close(self) -> None:
+        """Release the VM (also happens when it is garbage-collected)."""
+        self.__dict__.clear()
+
+    def _resume(self, allowance: Allowance, *args: Any) -> StepResult:
+        if allowance.memory <= 0:
+            return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
+        self._cap = allowance.memory
+        self._lift()
         try:
-            out = self._step(time.monotonic() + self._step_seconds, *args)
+            out = self._step(allowance.deadline, max(1, allowance.instructions // HOOK_EVERY), *args)
         except self._memory_error:
             return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
-        kind = out[0] if isinstance(out, tuple) else out
+        except self._lua_error as exc:  # the control surface itself failed: never expected
+            return StepResult(kind="error", message=f"the engine could not step the strategy: {exc}")
+        result = self._result(out[1], out[2:])
+        result.instructions = int(out[0]) * HOOK_EVERY
+        result.memory = self._used()
+        return result
+
+    def _result(self, kind: bytes, rest: tuple[Any, ...]) -> StepResult:
         if kind == b"yield":
-            if not isinstance(out[1], bytes):  # the FORK marker table
+            if not isinstance(rest[0], bytes):  # the FORK marker table
                 return StepResult(
                     kind="fork",
                     fork=ForkRequest(
-                        strategies=tuple(json.loads(out[2])),
-                        ctx=json.loads(out[3]),
-                        on_error=out[4].decode(),
+                        strategies=tuple(json.loads(rest[1])),
+                        ctx=json.loads(rest[2]),
+                        on_error=rest[3].decode(),
                     ),
                 )
-            return StepResult(kind="yield", queries=self._queries(out[1:]))
+            return StepResult(kind="yield", queries=self._queries(rest))
         if kind == b"done":
             try:
-                result = self.to_py(out[1])
-            except (TypeError, self._lua_error) as exc:
+                result = json.loads(rest[0].decode("utf-8", "replace"))
+            except (ValueError, RecursionError) as exc:
                 return StepResult(
                     kind="error",
                     message=f"the strategy's result cannot be returned as JSON: {exc}",
                 )
             return StepResult(kind="done", result=result)
         if kind == b"limit":
-            return StepResult(kind="limit", code=out[1].decode(), message=out[2].decode())
-        return self._error(out[1], out[2])
+            code, message = rest[0].decode(), rest[1].decode("utf-8", "replace")
+            if code == "memory_limit" and message == _MEMORY_MESSAGE:
+                message = self._memory_message()
+            return StepResult(kind="limit", code=code, message=message)
+        return self._error(*rest[:3])
 
     def _queries(self, flat: tuple[Any, ...]) -> tuple[QuerySpec, ...]:
         specs = []
@@ -407,34 +521,34 @@ class LuaVM:
             )
         return tuple(specs)
 
-    def _error(self, value: Any, traceback: Any) -> StepResult:
+    def _error(self, text: Any, payload_json: Any = None, traceback: Any = None) -> StepResult:
         trace = traceback.decode("utf-8", "replace") if isinstance(traceback, bytes) else ""
-        if isinstance(value, bytes):
-            message = value.decode("utf-8", "replace")
-            if message == "not enough memory":
-                return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
-            return StepResult(kind="error", message=message, traceback=trace)
-        try:
-            payload = self.to_py(value)
-        except Exception:  # an error object that cannot even be encoded
-            payload = None
-        if isinstance(payload, dict):
-            text = payload.get("message") or payload.get("error") or json.dumps(payload)
-        elif payload is None:
-            text = self.to_py(self._runtime.globals()[b"tostring"](value))
-        else:
-            text = str(payload)
-        return StepResult(kind="error", message=str(text), traceback=trace, result=payload)
-
-    @property
-    def memory_used(self) -> int:
-        """Bytes currently allocated by this VM."""
-        used = self._runtime.get_memory_used()
-        return int(used[0] if isinstance(used, tuple) else used)
+        trace = trace.split(_ENGINE_FRAMES, 1)[0]
+        if isinstance(payload_json, bytes):
+            try:
+                payload = json.loads(payload_json.decode("utf-8", "replace"))
+            except (ValueError, RecursionError):
+                payload = None
+            if isinstance(payload, dict):
+                shown = payload.get("message") or payload.get("error") or json.dumps(payload)
+            else:
+                shown = json.dumps(payload)
+            return StepResult(kind="error", message=str(shown), traceback=trace, result=payload)
+        message = text.decode("utf-8", "replace") if isinstance(text, bytes) else "the strategy failed"
+        if message == "not enough memory":
+            return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
+        return StepResult(kind="error", message=message, traceback=trace)
 
     def _memory_message(self) -> str:
-        mib = self._limits.max_memory / (1024 * 1024)
+        mib = self._cap / (1024 * 1024)
         return (
-            f"the strategy needed more than its memory limit of {mib:.0f} MiB; "
+            f"the strategy needed more than its memory limit of {mib:.1f} MiB; "
             "raise Limits.max_memory if this is expected"
         )
+
+
+_MEMORY_MESSAGE = "the strategy needed more than its memory limit"
+"""The message boot.lua gives a broken memory cap; replaced by :meth:`LuaVM._memory_message`."""
+
+_ENGINE_FRAMES = "\n\t[C]: in field 'xpcall'\n\t?: in function <?:"
+"""Where a traceback leaves the strategy's frames for boot.lua's (which are cut off)."""
