@@ -13,9 +13,10 @@ Which chain a call goes to::
                                 unknown, the chain ended, or the call has thoughtNumber == 1
     no session_id               the client's default chain, same rules as a label
 
-Bindings from (client, label) to session ids live in the store's key-value table, so they survive
-restarts too. At most ``max_chains`` thinking sessions are kept: starting a chain beyond that
-deletes the least recently updated ones.
+Bindings from (client, label) to session ids live in the store's engine-internal records
+(:meth:`~alc.engine.journal.Store.get_internal`, a key space no ``alc.state`` namespace can reach),
+so they survive restarts too. At most ``max_chains`` thinking sessions are kept: starting a chain
+beyond that deletes the least recently updated ones.
 
 The arguments are the reference schema (``thought``, ``thoughtNumber``, ``totalThoughts``,
 ``nextThoughtNeeded``, ``isRevision``, ``revisesThought``, ``branchFromThought``, ``branchId``,
@@ -55,9 +56,9 @@ DEFAULT_MAX_CHAINS = 256
 DEFAULT_MAX_THOUGHTS = 200
 """Thoughts per chain before the chain closes (``stopped: "max_thoughts"``)."""
 
-_KV_NAMESPACE = "alc.thinking.chains"
-_SESSION_ID = re.compile(r"^s-[0-9a-f]{32}$")
-_LABEL = re.compile(r"^[\w.:@/+-]{1,128}$")
+_INTERNAL_SPACE = "alc.thinking.chains"
+_SESSION_ID = re.compile(r"s-[0-9a-f]{32}")
+_LABEL = re.compile(r"[\w.:@/+-]{1,128}")
 
 # (reference camelCase name, accepted aliases, kind)
 _FIELDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -186,7 +187,7 @@ def parse_thought(arguments: Mapping[str, Any]) -> ThoughtInput:
         raw = arguments.get(key)
         if raw is None or raw == "":
             continue
-        if not isinstance(raw, str) or not (_SESSION_ID.match(raw) or _LABEL.match(raw)):
+        if not isinstance(raw, str) or not (_SESSION_ID.fullmatch(raw) or _LABEL.fullmatch(raw)):
             raise InvalidInput(
                 f"session_id {raw!r} is neither a session id ('s-' + 32 hex digits) nor a chain "
                 "label (1-128 letters, digits and . _ : @ / + -)."
@@ -258,7 +259,7 @@ class ThoughtChains:
         notes = [f"unknown argument {name!r} ignored" for name in given.ignored]
         payload = json.dumps(given.fields, ensure_ascii=False, sort_keys=True)
         outcome: Outcome | None = None
-        if given.session_id is not None and _SESSION_ID.match(given.session_id):
+        if given.session_id is not None and _SESSION_ID.fullmatch(given.session_id):
             with self._lock(given.session_id):
                 outcome = self.engine.feed(given.session_id, payload)
             return self._reply(outcome, notes)
@@ -335,14 +336,17 @@ class ThoughtChains:
             return lock
 
     def _binding(self, key: str) -> str | None:
-        raw = self.engine.store.kv("get", _KV_NAMESPACE, key)
+        raw = self.engine.store.get_internal(_INTERNAL_SPACE, key)
         if raw is None:
             return None
-        value = json.loads(raw)
-        return value if isinstance(value, str) and _SESSION_ID.match(value) else None
+        try:
+            value = json.loads(raw)
+        except ValueError:  # a damaged binding: the chain starts afresh
+            return None
+        return value if isinstance(value, str) and _SESSION_ID.fullmatch(value) else None
 
     def _bind(self, key: str, session_id: str) -> None:
-        self.engine.store.kv("set", _KV_NAMESPACE, key, json.dumps(session_id))
+        self.engine.store.set_internal(_INTERNAL_SPACE, key, json.dumps(session_id))
 
     def _start(self, given: ThoughtInput) -> Outcome:
         ctx: dict[str, Any] = {

@@ -86,7 +86,8 @@ class SessionRecord:
 
     @classmethod
     def from_json(cls, text: str) -> SessionRecord:
-        return cls(**json.loads(text))
+        """Raises ValueError or TypeError when ``text`` is not a record's JSON."""
+        return cls(**_object(text))
 
 
 class Event(NamedTuple):
@@ -211,6 +212,16 @@ class Store(ABC):
             ValueError: ``incr`` on a value that is not a number.
         """
 
+    # engine-internal records (thought-chain bindings, ...): a key space of its own that no
+    # alc.state namespace can reach, whatever name a strategy picks for ctx._ns
+    @abstractmethod
+    def get_internal(self, space: str, key: str) -> str | None:
+        """The engine-internal record ``(space, key)`` (text), or None."""
+
+    @abstractmethod
+    def set_internal(self, space: str, key: str, value: str) -> None:
+        """Write the engine-internal record ``(space, key)``."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Release resources (no-op by default)."""
 
@@ -234,6 +245,7 @@ class MemoryStore(Store):
         self._summaries: dict[str, Summary] = {}
         self._sources: dict[str, str] = {}
         self._kv: dict[tuple[str, str], str] = {}
+        self._internal: dict[tuple[str, str], str] = {}
 
     def create(
         self, record: SessionRecord, events: Sequence[tuple[str, dict[str, Any]]], summary: Summary
@@ -352,6 +364,14 @@ class MemoryStore(Store):
                 return value
         raise ValueError(f"unknown alc.state operation {op!r}")
 
+    def get_internal(self, space: str, key: str) -> str | None:
+        with self._lock:
+            return self._internal.get((space, key))
+
+    def set_internal(self, space: str, key: str, value: str) -> None:
+        with self._lock:
+            self._internal[(space, key)] = value
+
 
 _SCHEMA: tuple[tuple[str, str], ...] = (
     (
@@ -380,6 +400,19 @@ _SCHEMA: tuple[tuple[str, str], ...] = (
             ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
             PRIMARY KEY (ns, key)
         ) WITHOUT ROWID;
+        """,
+    ),
+    (
+        # engine-internal records leave alc.state's kv table (ctx._ns could address them there)
+        "0002_internal",
+        """
+        CREATE TABLE internal (
+            space TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (space, key)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO internal (space, key, value)
+            SELECT ns, key, value FROM kv WHERE ns = 'alc.thinking.chains';
+        DELETE FROM kv WHERE ns = 'alc.thinking.chains';
         """,
     ),
 )
@@ -534,17 +567,16 @@ class SQLiteStore(Store):
                 ).fetchone()
                 if row is None:
                     raise SessionNotFound(session_id)
-                events = [
-                    Event(seq, kind, json.loads(data))
-                    for seq, kind, data in self._db.execute(
-                        "SELECT seq, kind, data FROM events WHERE session_id = ? "
-                        "AND seq <= ? ORDER BY seq",
-                        (session_id, row[5]),
-                    )
-                ]
+                rows = self._db.execute(
+                    "SELECT seq, kind, data FROM events WHERE session_id = ? "
+                    "AND seq <= ? ORDER BY seq",
+                    (session_id, row[5]),
+                ).fetchall()
             finally:
                 self._db.execute("COMMIT")
-        return SessionRecord.from_json(row[6]), events, _summary(row)
+        with _decoding(self.path, session_id):
+            events = [Event(seq, kind, _object(data)) for seq, kind, data in rows]
+            return SessionRecord.from_json(row[6]), events, _summary(row)
 
     def summary(self, session_id: str) -> Summary:
         with self._lock:
@@ -555,7 +587,8 @@ class SQLiteStore(Store):
             ).fetchone()
         if row is None:
             raise SessionNotFound(session_id)
-        return _summary(row)
+        with _decoding(self.path, session_id):
+            return _summary(row)
 
     def list(
         self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
@@ -578,7 +611,11 @@ class SQLiteStore(Store):
         params.append(limit)
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
-        return [_summary(r) for r in rows]
+        summaries = []
+        for r in rows:
+            with _decoding(self.path, str(r[0])):
+                summaries.append(_summary(r))
+        return summaries
 
     def put_source(self, digest: str, text: str) -> None:
         with self._lock:
@@ -667,6 +704,21 @@ class SQLiteStore(Store):
                 return value
         raise ValueError(f"unknown alc.state operation {op!r}")
 
+    def get_internal(self, space: str, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM internal WHERE space = ? AND key = ?", (space, key)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_internal(self, space: str, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO internal (space, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (space, key) DO UPDATE SET value = excluded.value",
+                (space, key, value),
+            )
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -697,6 +749,8 @@ def _translating(cls: type[SQLiteStore]) -> type[SQLiteStore]:
         "purge",
         "delete",
         "kv",
+        "get_internal",
+        "set_internal",
     ):
         method = getattr(cls, name)
 
@@ -715,7 +769,23 @@ _translating(SQLiteStore)
 
 
 def _summary(row: tuple[Any, ...]) -> Summary:
-    extra = json.loads(row[7])
+    extra = _object(row[7])
+    pending = extra.get("pending", ())
+    answered = extra.get("answered", ())
+    llm_calls = extra.get("llm_calls", 0)
+    progress, outcome = extra.get("progress"), extra.get("outcome")
+    log = extra.get("log", ())
+    if not (
+        isinstance(pending, list | tuple)
+        and all(isinstance(q, dict) for q in pending)
+        and isinstance(answered, list | tuple)
+        and all(isinstance(a, str) for a in answered)
+        and isinstance(llm_calls, int)
+        and isinstance(log, list | tuple)
+        and isinstance(progress, dict | None)
+        and isinstance(outcome, dict | None)
+    ):
+        raise ValueError("the summary row has fields of the wrong type")
     return Summary(
         session_id=row[0],
         strategy=row[1],
@@ -723,13 +793,41 @@ def _summary(row: tuple[Any, ...]) -> Summary:
         created_at=row[3],
         updated_at=row[4],
         head=row[5],
-        pending=tuple(extra.get("pending", ())),
-        answered=tuple(extra.get("answered", ())),
-        llm_calls=extra.get("llm_calls", 0),
-        progress=extra.get("progress"),
-        log=tuple(extra.get("log", ())),
-        outcome=extra.get("outcome"),
+        pending=tuple(pending),
+        answered=tuple(answered),
+        llm_calls=llm_calls,
+        progress=progress,
+        log=tuple(log),
+        outcome=outcome,
     )
+
+
+def _object(text: Any) -> dict[str, Any]:
+    """A stored JSON object (a row's record, summary or event data).
+
+    Raises:
+        ValueError: the text is not JSON, or not an object.
+    """
+    if not isinstance(text, str | bytes):
+        raise ValueError(f"a stored value is {type(text).__name__}, not JSON text")
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError(f"a stored value is a JSON {type(value).__name__}, not an object")
+    return value
+
+
+@contextlib.contextmanager
+def _decoding(path: str, session_id: str) -> Iterator[None]:
+    """Turn a row that cannot be decoded (corrupted or hand-edited) into ``store_unavailable``."""
+    try:
+        yield
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        raise StoreUnavailable(
+            f"The session store at {path} holds a corrupted row for session {session_id} "
+            f"({type(exc).__name__}: {str(exc)[:200]}); the session cannot be read. Delete it "
+            f"with `alc delete {session_id}` or restore the store from a backup.",
+            session_id=session_id,
+        ) from exc
 
 
 def _conflict(session_id: str) -> Conflict:
