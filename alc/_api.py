@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeAlias, TypeVar
 from alc.engine._validate import is_query_id
 from alc.engine.clock import Clock
 from alc.engine.errors import InvalidInput, SessionFinished
+from alc.engine.executor import Executor, make_executor
 from alc.engine.journal import Store, open_store
 from alc.engine.packages import PackageResolver
 from alc.engine.protocol import (
@@ -55,6 +56,7 @@ AsyncLLM: TypeAlias = Callable[[Query], Awaitable[Answer]] | Callable[[Query], A
 _T = TypeVar("_T")
 
 StoreArg: TypeAlias = Store | str | os.PathLike[str] | None
+ExecutorArg: TypeAlias = Executor | str | None
 
 
 def _as_response(answer: object) -> Response:
@@ -104,6 +106,7 @@ def _make_registry(
     clock: Clock | None,
     idle_ttl: float,
     retention: float,
+    executor: ExecutorArg,
 ) -> SessionRegistry:
     resolver = None
     if packages_path is not None:
@@ -115,6 +118,7 @@ def _make_registry(
         clock=clock,
         idle_ttl=idle_ttl,
         retention=retention,
+        executor=make_executor(executor),
     )
 
 
@@ -129,6 +133,12 @@ class Engine:
         clock: time source (tests).
         idle_ttl: seconds before an idle session leaves memory (it restores on next use).
         retention: seconds before ended or abandoned sessions are purged by :meth:`purge`.
+        executor: where strategies run: ``"inline"`` (default: in this process, on the calling
+            thread; fastest, for trusted code) or ``"process"`` (a supervised pool of worker
+            processes that enforces every deadline and memory cap from outside, so no strategy
+            can freeze or crash this process), or an executor instance such as
+            ``alc.engine.executor.process.ProcessExecutor(workers=4)``. Call :meth:`close` to
+            stop a process pool early (it also stops when this process exits).
 
     Example::
 
@@ -147,8 +157,15 @@ class Engine:
         clock: Clock | None = None,
         idle_ttl: float = DEFAULT_IDLE_TTL,
         retention: float = DEFAULT_RETENTION,
+        executor: ExecutorArg = None,
     ) -> None:
-        self.registry = _make_registry(store, limits, packages_path, clock, idle_ttl, retention)
+        self.registry = _make_registry(
+            store, limits, packages_path, clock, idle_ttl, retention, executor
+        )
+
+    def close(self) -> None:
+        """Stop the executor's worker processes (if any). Sessions stay in the store."""
+        self.registry.executor.close()
 
     @property
     def store(self) -> Store:
@@ -354,6 +371,7 @@ class AsyncEngine:
         clock: Clock | None = None,
         idle_ttl: float = DEFAULT_IDLE_TTL,
         retention: float = DEFAULT_RETENTION,
+        executor: ExecutorArg = None,
     ) -> None:
         self.engine = Engine(
             store,
@@ -362,6 +380,7 @@ class AsyncEngine:
             clock=clock,
             idle_ttl=idle_ttl,
             retention=retention,
+            executor=executor,
         )
         self.registry = self.engine.registry
 

@@ -81,7 +81,9 @@ local path = {}  -- keys from the root to the value being encoded, for error mes
 
 local function where(depth)
   local parts = { "$" }
-  for i = 1, depth do
+  local first = 1
+  if depth > 8 then parts[2], first = "...", depth - 7 end
+  for i = first, depth do
     local k = path[i]
     if raw.mtype(k) == "integer" then
       parts[#parts + 1] = "[" .. k .. "]"

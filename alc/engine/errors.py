@@ -13,12 +13,14 @@ The tree::
     │   ├── StrategyNotFound      strategy_not_found   no package of that name on the search path
     │   └── Conflict              conflict             another process advanced the session first
     ├── StoreUnavailable          store_unavailable    the journal cannot be opened or written
+    ├── ExecutorUnavailable       executor_unavailable worker processes kept dying; retry
     └── SessionError              the session itself failed (a ``Failed`` outcome, CLI exit 1)
         ├── LuaError              lua_error            the strategy raised an error
         ├── BudgetExceeded        budget_exceeded      ctx.budget would be exceeded by an alc.llm
         ├── LimitExceeded         a per-step sandbox limit was broken:
         │   ├── TimeLimitExceeded     timeout          too many instructions or wall time
         │   └── MemoryLimitExceeded   memory_limit     the VM outgrew Limits.max_memory
+        ├── (worker_lost)         the process executor's worker died during the step
         ├── ReplayDiverged        replay_diverged      replay asked something else
         └── SourceChanged         source_changed       pinned source unavailable
 
@@ -40,6 +42,7 @@ __all__ = [
     "AmbiguousQuery",
     "BudgetExceeded",
     "Conflict",
+    "ExecutorUnavailable",
     "InvalidInput",
     "LimitExceeded",
     "LuaError",
@@ -151,6 +154,13 @@ class StoreUnavailable(AlcError):
     not an alc store, disk full). Nothing was applied; fix the store and retry."""
 
     error_code = "store_unavailable"
+
+
+class ExecutorUnavailable(AlcError):
+    """The process executor could not keep a worker alive long enough to serve the request
+    (workers died repeatedly). Nothing was applied; retry."""
+
+    error_code = "executor_unavailable"
 
 
 class SessionError(AlcError):

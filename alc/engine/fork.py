@@ -3,19 +3,20 @@
 The session asks the parent VM to step; when it yields a fork request, the session builds a
 :class:`Fork` and from then on steps the children instead, until all are done and the parent is
 resumed with their results. Children share the session's host (effects, log, budget), so replay
-reproduces them exactly.
+reproduces them exactly, and they share the session's limits: one deadline and one instruction
+count for the whole step, one memory limit for the parent and all children together. A child
+that breaks a limit fails the session's step, whatever ``on_error`` says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from alc.engine.host import SessionHost
-from alc.engine.lua import ForkRequest, LuaVM, QuerySpec, Seeds, StepResult
+from alc.engine.lua import Allowance, ForkRequest, QuerySpec, Seeds, StepResult
 
 if TYPE_CHECKING:
-    from alc.engine.session import Session
+    from alc.engine.executor import VM
 
 __all__ = ["Fork"]
 
@@ -27,29 +28,30 @@ class Fork:
     the parent's pause (ids continue the parent's numbering) and replay reproduces them.
     """
 
-    def __init__(self, session: Session, request: ForkRequest) -> None:
+    def __init__(
+        self,
+        request: ForkRequest,
+        new_vm: Callable[[Seeds], VM],
+        seeds: Seeds,
+        parent_memory: int,
+    ) -> None:
         self.request = request
         self.results: list[dict[str, Any] | None] = [None] * len(request.strategies)
-        self.children: list[LuaVM | None] = []
+        self.children: list[VM | None] = []
+        self.memory = [0] * len(request.strategies)  # each child's heap after its last step
+        self.parent_memory = parent_memory
         self.waiting: list[tuple[int, int]] = []  # (child index, queries it asked) this pause
-        host = SessionHost(session)
-        seeds = Seeds(session.record.math_seed, session.record.hash_seed)
         for i, name in enumerate(request.strategies):
-            vm = LuaVM(
-                host,
-                session.limits,
-                Seeds(seeds.math_seed + i + 1, seeds.hash_seed),
-                session._primitives,
-                session._libraries,
-            )
+            vm = new_vm(Seeds(seeds.math_seed + i + 1, seeds.hash_seed))
             vm.start_strategy(name, request.ctx)
             self.children.append(vm)
 
-    def step(self, answers: Sequence[str]) -> StepResult:
+    def step(self, answers: Sequence[str], allowance: Allowance) -> StepResult:
         """Feed the answers of the last pause to the children that asked; step them.
 
-        Returns a ``yield`` of every child query, ``done`` with the results in input order, or
-        an ``error`` when a child failed and ``on_error`` is ``"abort"``.
+        Returns a ``yield`` of every child query, ``done`` with the results in input order, an
+        ``error`` when a child failed and ``on_error`` is ``"abort"``, or the ``limit`` a child
+        broke (the children spend one ``allowance`` between them).
         """
         if not self.waiting:
             todo = [(i, list[str]()) for i in range(len(self.children))]
@@ -59,17 +61,38 @@ class Fork:
                 todo.append((index, list(answers[offset : offset + count])))
                 offset += count
         self.waiting = []
+        instructions = allowance.instructions
         queries: list[QuerySpec] = []
         for index, child_answers in todo:
             child = self.children[index]
             assert child is not None
-            result = child.step(child_answers)
+            others = self.parent_memory + sum(self.memory) - self.memory[index]
+            result = child.step(
+                child_answers,
+                Allowance(
+                    deadline=allowance.deadline,
+                    instructions=instructions,
+                    memory=allowance.memory - others,
+                ),
+            )
+            instructions -= result.instructions
+            self.memory[index] = result.memory
+            if result.kind == "limit":
+                return result
+            if instructions <= 0:
+                return StepResult(
+                    kind="limit",
+                    code="timeout",
+                    message="step exceeded the instruction limit (shared by the alc.fork children)",
+                )
             name = self.request.strategies[index]
             if result.kind == "yield":
                 self.waiting.append((index, len(result.queries)))
                 queries.extend(result.queries)
                 continue
+            child.close()
             self.children[index] = None
+            self.memory[index] = 0
             if result.kind == "done":
                 self.results[index] = {"strategy": name, "ok": True, "result": result.result}
                 continue

@@ -467,11 +467,15 @@ class LuaVM:
         self._cap = allowance.memory
         self._lift()
         try:
-            out = self._step(allowance.deadline, max(1, allowance.instructions // HOOK_EVERY), *args)
+            out = self._step(
+                allowance.deadline, max(1, allowance.instructions // HOOK_EVERY), *args
+            )
         except self._memory_error:
             return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
         except self._lua_error as exc:  # the control surface itself failed: never expected
-            return StepResult(kind="error", message=f"the engine could not step the strategy: {exc}")
+            return StepResult(
+                kind="error", message=f"the engine could not step the strategy: {exc}"
+            )
         result = self._result(out[1], out[2:])
         result.instructions = int(out[0]) * HOOK_EVERY
         result.memory = self._used()
@@ -534,7 +538,9 @@ class LuaVM:
             else:
                 shown = json.dumps(payload)
             return StepResult(kind="error", message=str(shown), traceback=trace, result=payload)
-        message = text.decode("utf-8", "replace") if isinstance(text, bytes) else "the strategy failed"
+        message = (
+            text.decode("utf-8", "replace") if isinstance(text, bytes) else "the strategy failed"
+        )
         if message == "not enough memory":
             return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
         return StepResult(kind="error", message=message, traceback=trace)

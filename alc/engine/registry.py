@@ -22,18 +22,20 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from alc.engine._validate import check_json, check_text
 from alc.engine.clock import Clock, SystemClock
 from alc.engine.errors import (
+    ExecutorUnavailable,
     InvalidInput,
     SessionError,
     SessionFinished,
     StrategyNotFound,
 )
+from alc.engine.executor import Executor, InlineExecutor, VMLost
 from alc.engine.journal import TERMINAL_STATES, Event, SessionRecord, Store, Summary
 from alc.engine.lua import Seeds
 from alc.engine.packages import PackageResolver
@@ -61,6 +63,8 @@ TRIM_INTERVAL = 1.0
 """Seconds between two returns of freed C heap to the OS (see ``_release_memory``)."""
 PURGE_INTERVAL = 3600.0
 """A long-lived registry purges expired sessions at most this often (on its next call)."""
+VM_RETRIES = 3
+"""Times a request is retried when the VM it needs was lost with its worker process."""
 
 
 def validate_session_id(session_id: object) -> str:
@@ -111,7 +115,9 @@ class SessionRegistry:
         clock: time source (inject a fake one in tests).
         idle_ttl: seconds before an idle hot session is evicted from memory.
         retention: seconds before ended or abandoned sessions are purged from the store.
-        primitives / libraries: the stdlib installed into every VM (default: ``alc.engine.stdlib``).
+        executor: where session VMs run (default: an :class:`InlineExecutor`); see
+            ``alc.engine.executor``. A VM lost with its worker is rebuilt by replay and the
+            request retried (up to :data:`VM_RETRIES` times).
 
     Thread-safe: calls on different sessions run in parallel; calls on one session serialise.
     """
@@ -125,14 +131,9 @@ class SessionRegistry:
         clock: Clock | None = None,
         idle_ttl: float = DEFAULT_IDLE_TTL,
         retention: float = DEFAULT_RETENTION,
-        primitives: Mapping[str, Callable[..., Any]] | None = None,
-        libraries: Sequence[tuple[str, str]] | None = None,
+        executor: Executor | None = None,
     ) -> None:
-        if primitives is None or libraries is None:
-            from alc.engine import stdlib
-
-            primitives = stdlib.PRIMITIVES if primitives is None else primitives
-            libraries = stdlib.LIBRARIES if libraries is None else libraries
+        self.executor: Executor = executor or InlineExecutor()
         self.store = store
         self.resolver = resolver or PackageResolver()
         self.limits = limits or Limits()
@@ -143,8 +144,7 @@ class SessionRegistry:
             "store": store,
             "resolver": self.resolver,
             "clock": self.clock,
-            "primitives": primitives,
-            "libraries": libraries,
+            "executor": self.executor,
         }
         self._hot: dict[str, Session] = {}
         self._locks: dict[str, threading.Lock] = {}
@@ -203,7 +203,7 @@ class SessionRegistry:
             limits=resolved.model_dump(),
         )
         self._sweep()
-        session, outcome, events = Session.create(record, **self._deps)
+        session, outcome, events = _retrying(lambda: Session.create(record, **self._deps))
         session.head = self.store.create(record, events, session.summary())
         if isinstance(outcome, NeedsResponse):
             with self._guard:
@@ -222,16 +222,23 @@ class SessionRegistry:
         validate_session_id(session_id)
         self._sweep()
         with self._lock_for(session_id):
-            session = self._checkout(session_id)
-            if isinstance(session, Failed):
-                return session
-            try:
-                outcome, events = session.feed(responses)
-            except BaseException:
-                self._drop(session_id)  # a half-applied feed must not stay hot
-                raise
-            self._commit(session, events)
-            return outcome
+            for attempt in range(VM_RETRIES + 1):
+                session = self._checkout(session_id)
+                if isinstance(session, Failed):
+                    return session
+                try:
+                    outcome, events = session.feed(responses)
+                except VMLost:  # its worker died since: nothing was applied, rebuild by replay
+                    self._drop(session_id)
+                    if attempt == VM_RETRIES:
+                        raise _unavailable() from None
+                    continue
+                except BaseException:
+                    self._drop(session_id)  # a half-applied feed must not stay hot
+                    raise
+                self._commit(session, events)
+                return outcome
+            raise AssertionError("unreachable")
 
     def cancel(self, session_id: str) -> Cancelled:
         """Cancel a paused session.
@@ -396,8 +403,10 @@ class SessionRegistry:
             return session
         record, events, summary = self.store.load(session_id)
         try:
-            session = Session.restore(
-                record, _upto(events, summary.head), summary.head, **self._deps
+            session = _retrying(
+                lambda: Session.restore(
+                    record, _upto(events, summary.head), summary.head, **self._deps
+                )
             )
         except SessionError as exc:  # replay_diverged, source_changed
             return Failed(session_id=session_id, error=exc.message, error_code=exc.error_code)
@@ -431,6 +440,27 @@ def _malloc_trim() -> Callable[[int], int] | None:
     except (OSError, AttributeError):  # musl or another libc: nothing to do
         return None
     return trim
+
+
+_T = TypeVar("_T")
+
+
+def _retrying(build: Callable[[], _T]) -> _T:
+    """Run ``build`` (which creates VMs), again when a VM was lost with its worker."""
+    for attempt in range(VM_RETRIES + 1):
+        try:
+            return build()
+        except VMLost:
+            if attempt == VM_RETRIES:
+                raise _unavailable() from None
+    raise AssertionError("unreachable")
+
+
+def _unavailable() -> ExecutorUnavailable:
+    return ExecutorUnavailable(
+        "The engine's worker processes kept dying while serving this request; nothing was "
+        "applied. Try again; if it persists, check the server's memory and logs."
+    )
 
 
 def _upto(events: list[Event], head: int) -> list[Event]:

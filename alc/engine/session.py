@@ -23,7 +23,7 @@ import math
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alc.engine.clock import Clock
@@ -37,10 +37,11 @@ from alc.engine.errors import (
     SourceChanged,
     UnknownQuery,
 )
+from alc.engine.executor import VM, Executor
 from alc.engine.fork import Fork
 from alc.engine.host import SessionHost
 from alc.engine.journal import Event, SessionRecord, Store, Summary
-from alc.engine.lua import LuaVM, QuerySpec, Seeds, StepResult
+from alc.engine.lua import Allowance, QuerySpec, Seeds, StepResult
 from alc.engine.packages import PackageResolver
 from alc.engine.protocol import (
     Accepted,
@@ -100,8 +101,7 @@ class Session:
         store: Store,
         resolver: PackageResolver,
         clock: Clock,
-        primitives: Mapping[str, Callable[..., Any]],
-        libraries: Sequence[tuple[str, str]],
+        executor: Executor,
     ) -> None:
         self.record = record
         self.session_id = record.session_id
@@ -121,8 +121,8 @@ class Session:
         self.outcome: Outcome | None = None
         self.source_error: SourceChanged | None = None
         self._fork: Fork | None = None
-        self._primitives = primitives
-        self._libraries = libraries
+        self._executor = executor
+        self._vm_memory = 0
         self.last_touch = time.monotonic()
         # stats
         self.started_at = 0.0
@@ -139,12 +139,9 @@ class Session:
         self.namespace = str(ctx.get("_ns") or "default")
         self.budget = _parse_budget(ctx.get("budget"))
         self.limits = Limits.model_construct(**record.limits)  # validated when it was created
-        self.vm = LuaVM(
-            SessionHost(self),
-            self.limits,
-            Seeds(record.math_seed, record.hash_seed),
-            primitives,
-            libraries,
+        self._host = SessionHost(self)
+        self.vm: VM = executor.create_vm(
+            self._host, self.limits, Seeds(record.math_seed, record.hash_seed)
         )
 
     # ------------------------------------------------------------------ lifecycle
@@ -372,23 +369,36 @@ class Session:
         if self.pauses == 0:
             self.started_at = self._now()
         self.state = State.RUNNING
+        allowance = Allowance.for_limits(self.limits)
         if self._fork is not None:
-            result = self._after_fork_step(self._fork.step(answers))
+            result = self._after_fork_step(self._fork.step(answers, allowance), allowance)
         else:
-            result = self.vm.step(answers)
+            result = self._parent_step(self.vm.step(answers, allowance))
         while result.kind == "fork":
             assert result.fork is not None
-            self._fork = Fork(self, result.fork)
-            result = self._after_fork_step(self._fork.step(()))
+            self._fork = Fork(
+                result.fork,
+                self._new_child_vm,
+                Seeds(self.record.math_seed, self.record.hash_seed),
+                self._vm_memory,
+            )
+            result = self._after_fork_step(self._fork.step((), allowance), allowance)
         return result
 
-    def _after_fork_step(self, result: StepResult) -> StepResult:
+    def _new_child_vm(self, seeds: Seeds) -> VM:
+        return self._executor.create_vm(self._host, self.limits, seeds, near=self.vm)
+
+    def _parent_step(self, result: StepResult) -> StepResult:
+        self._vm_memory = result.memory
+        return result
+
+    def _after_fork_step(self, result: StepResult, allowance: Allowance) -> StepResult:
         if result.kind == "yield":
             return result
         self._fork = None
         if result.kind == "done":
-            return self.vm.step_value(result.result)
-        return result  # a child failed and on_error = "abort"
+            return self._parent_step(self.vm.step_value(result.result, allowance))
+        return result  # a child broke a limit, or failed with on_error = "abort"
 
     def _advance(self, answers: Sequence[str]) -> Outcome:
         """Run one step live and turn its result into an outcome."""

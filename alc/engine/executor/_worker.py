@@ -1,0 +1,154 @@
+"""The worker process of the process executor: holds many VMs, steps one at a time.
+
+The supervisor (``process.py``) talks to it over one duplex pipe, one request at a time::
+
+    supervisor -> worker   ("new", vm_id, limits, seeds)
+                           ("start_code", vm_id, code, ctx, chunkname)
+                           ("start_strategy", vm_id, name, ctx)
+                           ("step", vm_id, answers, allowance)
+                           ("step_value", vm_id, value, allowance)
+                           ("close", [vm_id, ...])
+    worker -> supervisor   ("call", host_method, args)   a host callback, answered by
+                                                         ("ret", ok, value_or_message)
+                           ("ok", value) | ("raise", kind, message)   the end of the request
+
+``close`` gets no reply. The worker never writes to stdout (stdout may be an MCP transport).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from alc.engine.lua import LuaVM, Seeds
+from alc.engine.protocol import Limits
+
+__all__ = ["EXIT_MEMORY", "worker_main"]
+
+EXIT_MEMORY = 3
+"""Exit status of a worker that ran out of memory outside Lua (the supervisor reports
+``memory_limit`` for the step in flight)."""
+
+_HOST_METHODS = (
+    "now",
+    "clock",
+    "log",
+    "progress",
+    "stats_record",
+    "stats_get",
+    "budget_remaining",
+    "getenv",
+    "load_source",
+    "state",
+)
+
+
+class _HostProxy:
+    """A :class:`~alc.engine.lua.Host` whose methods run in the supervisor, over the pipe."""
+
+    def __init__(self, conn: Connection) -> None:
+        for name in _HOST_METHODS:
+            setattr(self, name, self._method(conn, name))
+
+    @staticmethod
+    def _method(conn: Connection, name: str) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            conn.send(("call", name, args))
+            _, ok, value = conn.recv()
+            if ok:
+                return value
+            raise ValueError(value)
+
+        return call
+
+
+def _virtual_size() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _cap_memory(growth: int) -> None:
+    """Cap this process's address space at its current size plus ``growth`` bytes."""
+    if growth <= 0:
+        return
+    try:
+        limit = _virtual_size() + growth
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError):  # not Linux, or a hard limit below: keep what the OS gives
+        pass
+
+
+def worker_main(
+    conn: Connection,
+    primitives: Any,
+    libraries: Any,
+    memory_growth: int,
+) -> None:
+    """Serve VM requests until the pipe closes (the supervisor exited or closed it)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
+    os.dup2(2, 1)  # nothing a worker does may reach stdout
+    if primitives is None or libraries is None:
+        from alc.engine.executor import default_stdlib
+
+        primitives, libraries = default_stdlib()
+    _cap_memory(memory_growth)
+    host = _HostProxy(conn)
+    vms: dict[int, LuaVM] = {}
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        op = message[0]
+        if op == "close":
+            for vm_id in message[1]:
+                vms.pop(vm_id, None)
+            continue
+        try:
+            reply: tuple[Any, ...] = ("ok", _serve(op, message, vms, host, primitives, libraries))
+        except SyntaxError as exc:
+            reply = ("raise", "SyntaxError", str(exc.msg if exc.msg else exc))
+        except MemoryError:
+            os._exit(EXIT_MEMORY)
+        except Exception as exc:  # a bug, not the strategy: report it, keep serving
+            reply = ("raise", type(exc).__name__, str(exc))
+        try:
+            conn.send(reply)
+        except MemoryError:
+            os._exit(EXIT_MEMORY)
+        except (EOFError, OSError):
+            return
+
+
+def _serve(
+    op: str,
+    message: tuple[Any, ...],
+    vms: dict[int, LuaVM],
+    host: _HostProxy,
+    primitives: Any,
+    libraries: Any,
+) -> Any:
+    vm_id = message[1]
+    if op == "new":
+        limits = Limits.model_construct(**message[2])
+        vms[vm_id] = LuaVM(host, limits, Seeds(*message[3]), primitives, libraries)  # type: ignore[arg-type]
+        return None
+    vm = vms[vm_id]
+    if op == "start_code":
+        vm.start_code(message[2], message[3], message[4])
+        return None
+    if op == "start_strategy":
+        vm.start_strategy(message[2], message[3])
+        return None
+    if op == "step":
+        return vm.step(message[2], message[3])
+    if op == "step_value":
+        return vm.step_value(message[2], message[3])
+    raise ValueError(f"unknown worker request {op!r}")
