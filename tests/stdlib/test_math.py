@@ -113,7 +113,6 @@ def test_ranks_tests_and_series() -> None:
     assert m.moving_average([1, 2, 3, 4], 2) == [1.5, 2.5, 3.5]
     assert m.ewma([1, 3], 0.5) == [1.0, 2.0]
     assert m.autocorrelation([1, 2, 1, 2], 0) == 1.0
-    assert m.permutations(3)[:2] == [[1, 2, 3], [1, 3, 2]] and len(m.permutations(4)) == 24
 
 
 def test_dispatcher_errors() -> None:

@@ -10,11 +10,14 @@ What lives where:
 - ``text.py``: ``alc.match_enum``, ``alc.match_bool``, ``alc.chunk`` (Python primitives).
 - ``mathlib.py``: the RNG-free ``alc.math`` functions (statistics, special functions, tests),
   reached through one dispatcher primitive.
+- ``_bounds.py``: the input and output bounds of every Python primitive (a Python call cannot
+  be interrupted by the session's limits, so each one refuses inputs past its bound).
 - ``prelude.lua`` (the only library run at VM creation): a lazy loader. The first read of a
   combinator compiles ``core.lua`` (map, reduce, filter, vote, parse_score, parse_number,
   json_extract, fingerprint, budget_check, tuning) or ``llm.lua`` (cache, cache_info,
   cache_clear, ground, specify, llm_safe, llm_json, parallel, pipe); the first read of an RNG
-  function compiles ``rng.lua``; the first read of another ``alc.math`` name binds it to the
+  function or of ``permutations`` (built in Lua, under the session's limits) compiles
+  ``rng.lua``; the first read of another ``alc.math`` name binds it to the
   dispatcher. A new session therefore pays for one small chunk, not the whole library.
 
 The ``_stdlib.*`` primitives are private plumbing: ``prelude.lua`` takes them into upvalues and

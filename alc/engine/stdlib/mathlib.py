@@ -14,11 +14,22 @@ name, e.g. ``alc.math.mean: data must be a non-empty array of numbers``.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
+from collections import Counter
 from collections.abc import Callable
 from statistics import NormalDist
 from typing import Any
+
+from alc.engine.stdlib._bounds import (
+    KENDALL_TAU_MAX_LEN,
+    MATH_MAX_ARRAY,
+    MATH_MAX_BINS,
+    MATH_MAX_RANKED,
+    MOVING_AVERAGE_MAX_WORK,
+    too_large,
+)
 
 __all__ = ["FUNCTIONS", "call", "has"]
 
@@ -43,14 +54,22 @@ def _opt(value: Any, default: float, what: str) -> float:
 def _array(value: Any, what: str = "data", min_len: int = 1) -> list[float]:
     if value == {}:
         value = []
-    if not isinstance(value, list) or any(
-        isinstance(v, bool) or not isinstance(v, int | float) for v in value
-    ):
+    # type() is exact here: arrays arrive decoded from JSON (int, float, bool, str, ...)
+    if not isinstance(value, list) or not set(map(type, value)) <= _NUMBER_TYPES:
         raise _Bad(f"{what} must be an array of numbers")
     if len(value) < min_len:
         plural = "s" if min_len > 1 else ""
         raise _Bad(f"{what} needs at least {min_len} number{plural}")
-    return [float(v) for v in value]
+    if len(value) > MATH_MAX_ARRAY:
+        raise _Bad(
+            too_large(
+                f"#{what}", len(value), MATH_MAX_ARRAY, "summarise or sample the data in Lua first"
+            )
+        )
+    return list(map(float, value))
+
+
+_NUMBER_TYPES = frozenset((int, float))
 
 
 def _pair(xs: Any, ys: Any, min_len: int = 1) -> tuple[list[float], list[float]]:
@@ -58,6 +77,12 @@ def _pair(xs: Any, ys: Any, min_len: int = 1) -> tuple[list[float], list[float]]
     if len(a) != len(b):
         raise _Bad(f"xs and ys must have the same length ({len(a)} vs {len(b)})")
     return a, b
+
+
+def _ranked(*arrays: tuple[str, list[float]]) -> None:
+    for what, xs in arrays:
+        if len(xs) > MATH_MAX_RANKED:
+            raise _Bad(too_large(f"#{what}", len(xs), MATH_MAX_RANKED, "rank a sample of the data"))
 
 
 def _int(value: Any, what: str, low: int = 0) -> int:
@@ -149,6 +174,8 @@ def histogram(data: Any, bins: Any) -> dict[str, list[Any]]:
     """
     xs = _array(data)
     n = _int(bins, "bins", 1)
+    if n > MATH_MAX_BINS:
+        raise _Bad(too_large("bins", n, MATH_MAX_BINS, "use fewer bins"))
     lo, hi = min(xs), max(xs)
     width = (hi - lo) / n
     edges = [lo + width * i for i in range(n)] + [hi]
@@ -526,49 +553,60 @@ def welch_t_test(xs: Any, ys: Any) -> dict[str, float]:
 
 
 def _ranks(xs: list[float]) -> list[float]:
-    order = sorted(range(len(xs)), key=lambda i: xs[i])
-    ranks = [0.0] * len(xs)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and xs[order[j + 1]] == xs[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
+    # tied values share the mean of their 0-based positions in sorted order, plus 1
+    ordered = sorted(xs)
+    first = dict(zip(reversed(ordered), range(len(ordered) - 1, -1, -1), strict=True))
+    last = dict(zip(ordered, range(len(ordered)), strict=True))
+    rank_of = {v: (first[v] + j) / 2 + 1 for v, j in last.items()}
+    return list(map(rank_of.__getitem__, xs))
 
 
 def rank(data: Any) -> list[float]:
     """1-based ranks; tied values share the average of their ranks."""
-    return _ranks(_array(data))
+    xs = _array(data)
+    _ranked(("data", xs))
+    return _ranks(xs)
 
 
 def spearman_correlation(xs: Any, ys: Any) -> float:
     """Spearman's rho: the Pearson correlation of the ranks."""
     a, b = _pair(xs, ys, 2)
+    _ranked(("xs", a))
     return _pearson(_ranks(a), _ranks(b))
 
 
 def kendall_tau(xs: Any, ys: Any) -> float:
     """Kendall's tau-b (tie-corrected) in [-1, 1]; 0 when either array is constant."""
     a, b = _pair(xs, ys, 2)
-    concordant = discordant = ties_a = ties_b = 0
-    for i, j in itertools.combinations(range(len(a)), 2):
-        da, db = a[i] - a[j], b[i] - b[j]
-        if da == 0 and db == 0:
-            continue
-        if da == 0:
-            ties_a += 1
-        elif db == 0:
-            ties_b += 1
-        elif (da > 0) == (db > 0):
-            concordant += 1
-        else:
-            discordant += 1
+    if len(a) > KENDALL_TAU_MAX_LEN:
+        raise _Bad(too_large("#xs", len(a), KENDALL_TAU_MAX_LEN, "rank a sample of the pairs"))
+    concordant, discordant, ties_a, ties_b = _pair_counts(a, b)
     n0 = concordant + discordant
     denom = math.sqrt((n0 + ties_a) * (n0 + ties_b))
     return (concordant - discordant) / denom if denom else 0.0
+
+
+def _pair_counts(a: list[float], b: list[float]) -> tuple[int, int, int, int]:
+    """Over all pairs i < j: (concordant, discordant, tied in a only, tied in b only).
+
+    Knight's method: walk the points in order of a, one group of equal a at a time, and count
+    against the sorted b values of all points with a smaller a (bisection, O(n log n) steps).
+    """
+    concordant = discordant = ties_a = ties_b = 0
+    seen: list[float] = []  # sorted b of the points with a smaller a
+    for _, group in itertools.groupby(sorted(zip(a, b, strict=True)), key=lambda p: p[0]):
+        bs = [y for _, y in group]
+        for y in bs:
+            below, upto = bisect.bisect_left(seen, y), bisect.bisect_right(seen, y)
+            concordant += below
+            ties_b += upto - below
+            discordant += len(seen) - upto
+        if len(bs) > 1:
+            pairs = len(bs) * (len(bs) - 1) // 2
+            ties_a += pairs - sum(k * (k - 1) // 2 for k in Counter(bs).values())
+        for y in bs:
+            bisect.insort(seen, y)
+    return concordant, discordant, ties_a, ties_b
 
 
 def mann_whitney_u(xs: Any, ys: Any, opts: Any = None) -> dict[str, float]:
@@ -577,6 +615,7 @@ def mann_whitney_u(xs: Any, ys: Any, opts: Any = None) -> dict[str, float]:
     ``u_stat`` is U of ``xs``; ``opts.continuity_correction`` defaults to true.
     """
     a, b = _array(xs, "xs"), _array(ys, "ys")
+    _ranked(("xs", a), ("ys", b))
     correct = True
     if isinstance(opts, dict) and opts.get("continuity_correction") is False:
         correct = False
@@ -584,9 +623,7 @@ def mann_whitney_u(xs: Any, ys: Any, opts: Any = None) -> dict[str, float]:
     ranks = _ranks(a + b)
     u1 = math.fsum(ranks[:n1]) - n1 * (n1 + 1) / 2
     n = n1 + n2
-    counts: dict[float, int] = {}
-    for v in a + b:
-        counts[v] = counts.get(v, 0) + 1
+    counts = Counter(a + b)
     tie = math.fsum(t**3 - t for t in counts.values())
     sigma2 = n1 * n2 / 12 * ((n + 1) - tie / (n * (n - 1))) if n > 1 else 0.0
     diff = u1 - n1 * n2 / 2
@@ -610,17 +647,16 @@ def chi_squared_test(observed: Any, expected: Any) -> dict[str, float]:
 
 def ks_test(xs: Any, ys: Any) -> dict[str, float]:
     """Two-sample Kolmogorov-Smirnov: ``{d_stat, p_value}`` (asymptotic p-value)."""
-    a, b = sorted(_array(xs, "xs")), sorted(_array(ys, "ys"))
+    a, b = _array(xs, "xs"), _array(ys, "ys")
+    _ranked(("xs", a), ("ys", b))
+    a.sort()
+    b.sort()
     n1, n2 = len(a), len(b)
-    i = j = 0
-    d = 0.0
-    while i < n1 and j < n2:
-        v = min(a[i], b[j])
-        while i < n1 and a[i] == v:
-            i += 1
-        while j < n2 and b[j] == v:
-            j += 1
-        d = max(d, abs(i / n1 - j / n2))
+    # the largest gap between the two empirical CDFs, taken at every distinct value
+    values = sorted(set(a) | set(b))
+    below_a = map(bisect.bisect_right, itertools.repeat(a), values)
+    below_b = map(bisect.bisect_right, itertools.repeat(b), values)
+    d = max((abs(i / n1 - j / n2) for i, j in zip(below_a, below_b, strict=True)), default=0.0)
     ne = math.sqrt(n1 * n2 / (n1 + n2))
     lam = (ne + 0.12 + 0.11 / ne) * d
     if lam < 1e-3:
@@ -654,6 +690,16 @@ def moving_average(data: Any, window: Any) -> list[float]:
     """Simple moving average; ``#result == #data - window + 1`` (empty if window > #data)."""
     xs = _array(data)
     w = _int(window, "window", 1)
+    work = max(len(xs) - w + 1, 0) * w
+    if work > MOVING_AVERAGE_MAX_WORK:
+        raise _Bad(
+            too_large(
+                "(#data - window + 1) * window",
+                work,
+                MOVING_AVERAGE_MAX_WORK,
+                "use a smaller window or fewer points",
+            )
+        )
     return [math.fsum(xs[i : i + w]) / w for i in range(len(xs) - w + 1)]
 
 
@@ -682,14 +728,6 @@ def autocorrelation(data: Any, lag: Any) -> float:
     return math.fsum((xs[i] - m) * (xs[i + k] - m) for i in range(len(xs) - k)) / denom
 
 
-def permutations(n: Any) -> list[list[int]]:
-    """Every permutation of ``{1..n}`` in lexicographic order (n at most 10)."""
-    k = _int(n, "n")
-    if k > 10:
-        raise _Bad("n must be <= 10 (n! permutations)")
-    return [list(p) for p in itertools.permutations(range(1, k + 1))]
-
-
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     f.__name__: f
     for f in (
@@ -699,7 +737,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
         expit, regularized_incomplete_beta, regularized_incomplete_gamma, normal_cdf,
         normal_inverse_cdf, normal_ppf, beta_cdf, beta_ppf, beta_mean, beta_variance, gamma_cdf,
         poisson_cdf, welch_t_test, rank, spearman_correlation, kendall_tau, mann_whitney_u,
-        chi_squared_test, ks_test, ndcg, mrr, moving_average, ewma, autocorrelation, permutations,
+        chi_squared_test, ks_test, ndcg, mrr, moving_average, ewma, autocorrelation,
     )
 }  # fmt: skip
 """The Python-side ``alc.math`` functions by Lua name."""

@@ -28,6 +28,7 @@ local RNG = {
   exp_sample = true, lognormal_sample = true, gamma_sample = true, beta_sample = true,
   chi_squared_sample = true, student_t_sample = true, poisson_sample = true,
   binomial_sample = true, categorical_sample = true, dirichlet_sample = true,
+  permutations = true, -- not random, but built in Lua (under the session limits) like these
 }
 
 local env = {

@@ -1,4 +1,6 @@
--- rng.lua: seeded RNG objects and samplers for alc.math. Loaded on first use by prelude.lua.
+-- rng.lua: seeded RNG objects and samplers for alc.math, and alc.math.permutations (here
+-- rather than in Python so that its n! results are built under the session's instruction and
+-- memory limits). Loaded on first use by prelude.lua.
 --
 -- An RNG is a plain table {seed = <integer>, state = <integer>}: it can be stored, copied,
 -- JSON-encoded (alc.state, results) and restored, and the same seed gives the same stream on
@@ -337,4 +339,29 @@ function M.dirichlet_sample(rng, alphas)
   end
   for i = 1, #out do out[i] = out[i] / total end
   return out
+end
+
+--- alc.math.permutations(n) -> every permutation of 1..n in lexicographic order (n <= 10).
+--- Built in Lua, so a result too large for the session fails with memory_limit or timeout.
+function M.permutations(n)
+  local k = type(n) == "number" and tointeger(n) or nil
+  if k == nil or k < 0 then fail("permutations", "n must be an integer >= 0") end
+  if k > 10 then fail("permutations", "n must be <= 10 (n! permutations)") end
+  local p = {}
+  for i = 1, k do p[i] = i end
+  local out = mark_array({})
+  while true do
+    out[#out + 1] = mark_array(table.move(p, 1, k, 1, {}))
+    local i = k - 1 -- the next permutation in lexicographic order (Narayana Pandita)
+    while i >= 1 and p[i] > p[i + 1] do i = i - 1 end
+    if i < 1 then return out end
+    local j = k
+    while p[j] < p[i] do j = j - 1 end
+    p[i], p[j] = p[j], p[i]
+    local lo, hi = i + 1, k
+    while lo < hi do
+      p[lo], p[hi] = p[hi], p[lo]
+      lo, hi = lo + 1, hi - 1
+    end
+  end
 end
