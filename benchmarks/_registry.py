@@ -21,6 +21,7 @@ SECTIONS: list[tuple[str, str, str, Kwargs, Kwargs]] = [
     ("durability", "benchmarks.core", "durability", {"runs": 7}, {"runs": 2, "calls": 300}),
     ("scaling", "benchmarks.core", "scaling", {"runs": 3}, {"runs": 1}),
     ("capacity", "benchmarks.core", "capacity", {"runs": 1}, {"runs": 1, "sessions": 1000}),
+    ("executors", "benchmarks.executors", "executor_overhead", {"runs": 5}, {"runs": 1}),
 ]
 """Other modules append their sections with :func:`register`."""
 

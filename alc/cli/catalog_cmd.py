@@ -27,12 +27,18 @@ def strategies(
     (name, path, builtin, description, category, paper, params, example, ...).
     """
     from alc.engine import catalog
+    from alc.engine.executor import make_executor
 
     apply_output(output)
-    if name is None:
-        emit({"strategies": [s.wire() for s in catalog.catalogue()]}, "strategies")
-    else:
-        emit(catalog.describe(name).wire(), "strategy")
+    executor = make_executor(None, default="process")  # package code never runs in the CLI
+    try:
+        if name is None:
+            infos = catalog.catalogue(executor=executor)
+            emit({"strategies": [s.wire() for s in infos]}, "strategies")
+        else:
+            emit(catalog.describe(name, executor=executor).wire(), "strategy")
+    finally:
+        executor.close()
     return EXIT_OK
 
 

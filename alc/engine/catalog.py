@@ -1,8 +1,9 @@
 """The strategy catalogue: each package's ``M.meta``, read in a throwaway sandbox VM.
 
 Used by ``alc strategies``, MCP ``alc_strategies`` and the docs generator. Loading a package
-runs its top-level code in a fresh sandbox (no session, no journal); a package whose top level
-calls ``alc.llm`` or fails is listed with an ``error`` instead of metadata.
+runs its top-level code in a fresh sandbox (no session, no journal) on the given executor, so a
+hostile package cannot freeze a server that lists it; a package whose top level calls
+``alc.llm``, fails or breaks a limit is listed with an ``error`` instead of metadata.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 from alc.engine.errors import StrategyNotFound
 from alc.engine.host import ENV_PREFIX
-from alc.engine.lua import LuaVM, Seeds, lua_version
+from alc.engine.executor import Executor, InlineExecutor, VMLost
+from alc.engine.lua import Seeds, lua_version
 from alc.engine.packages import PackageResolver, StrategyPackage, alc_home
 from alc.engine.protocol import Limits
 
@@ -111,25 +113,29 @@ class _CatalogHost:
         raise ValueError("alc.state is not available while reading strategy metadata")
 
 
-def _read_meta(resolver: PackageResolver, package: StrategyPackage) -> StrategyInfo:
-    from alc.engine import stdlib
+META_LIMITS = Limits(max_step_seconds=5, max_memory=64 * 1024 * 1024)
+"""The limits of loading one package to read its metadata."""
 
-    vm = LuaVM(
-        _CatalogHost(resolver),
-        Limits(max_step_seconds=5),
-        Seeds(0, 0),
-        stdlib.PRIMITIVES,
-        stdlib.LIBRARIES,
-    )
-    vm.start_code(
-        "local m = require(...) return type(m) == 'table' and m.meta or nil", package.name
-    )
-    result = vm.step()
+
+def _read_meta(
+    resolver: PackageResolver, package: StrategyPackage, executor: Executor | None
+) -> StrategyInfo:
     info: dict[str, Any] = {
         "name": package.name,
         "path": str(package.path),
         "builtin": package.builtin,
     }
+    try:
+        vm = (executor or InlineExecutor()).create_vm(
+            _CatalogHost(resolver), META_LIMITS, Seeds(0, 0)
+        )
+        vm.start_code(
+            "local m = require(...) return type(m) == 'table' and m.meta or nil", package.name
+        )
+        result = vm.step()
+        vm.close()
+    except VMLost:
+        return StrategyInfo(**info, error="the worker reading the package was lost; try again")
     if result.kind == "done" and isinstance(result.result, dict):
         return StrategyInfo(**info, meta=result.result)
     if result.kind == "done":
@@ -139,14 +145,21 @@ def _read_meta(resolver: PackageResolver, package: StrategyPackage) -> StrategyI
     return StrategyInfo(**info, error=result.message)
 
 
-def catalogue(resolver: PackageResolver | None = None) -> list[StrategyInfo]:
-    """Every strategy on the search path with its metadata, sorted by name."""
+def catalogue(
+    resolver: PackageResolver | None = None, executor: Executor | None = None
+) -> list[StrategyInfo]:
+    """Every strategy on the search path with its metadata, sorted by name.
+
+    ``executor`` runs the packages' top-level code (default: inline, in this process).
+    """
     resolver = resolver or PackageResolver()
-    return [_read_meta(resolver, p) for p in resolver.strategies()]
+    return [_read_meta(resolver, p, executor) for p in resolver.strategies()]
 
 
-def describe(name: str, resolver: PackageResolver | None = None) -> StrategyInfo:
-    """One strategy's metadata.
+def describe(
+    name: str, resolver: PackageResolver | None = None, executor: Executor | None = None
+) -> StrategyInfo:
+    """One strategy's metadata (``executor`` as for :func:`catalogue`).
 
     Raises:
         StrategyNotFound: no such package.
@@ -158,7 +171,7 @@ def describe(name: str, resolver: PackageResolver | None = None) -> StrategyInfo
         raise StrategyNotFound(
             f"Strategy {name!r} not found: {exc}. List them with `alc strategies`."
         ) from None
-    return _read_meta(resolver, package)
+    return _read_meta(resolver, package, executor)
 
 
 def engine_info(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
 import threading
 import time
 import weakref
@@ -102,7 +103,8 @@ class ProcessExecutor:
         primitives / libraries: the stdlib of every VM (default ``alc.engine.stdlib``); they
             must be importable by reference when workers are started by a fork server.
         start_method: ``"fork"``, ``"forkserver"`` or ``"spawn"``; default: ``fork`` while this
-            process has a single thread (cheap, a CLI call), else ``forkserver``.
+            process has a single thread, native threads included (cheap: a CLI call), else
+            ``forkserver`` (a clean server process forks the workers).
 
     Thread-safe: steps of VMs in different workers run in parallel.
     """
@@ -201,7 +203,7 @@ class ProcessExecutor:
     def _method(self) -> str:
         if self._start_method is not None:
             return self._start_method
-        return "fork" if threading.active_count() == 1 else "forkserver"
+        return "fork" if _single_threaded() else "forkserver"
 
     def _lost_worker(self, worker: _Worker, reason: str | None = None) -> str:
         """Mark a worker dead (killing it if needed); the failure code for its step in flight."""
@@ -267,6 +269,14 @@ class ProcessExecutor:
                 if tag == "ok":
                     return "ok", reply[1]
                 return "raise", (reply[1], reply[2])
+
+
+def _single_threaded() -> bool:
+    """Whether this process has one thread, native ones included (then forking is safe)."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
 
 
 def _serve_callback(host: Host, name: str, args: tuple[Any, ...]) -> tuple[bool, Any]:
