@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alc.engine.errors import StrategyNotFound
-from alc.engine.host import ENV_PREFIX
 from alc.engine.executor import Executor, InlineExecutor, VMLost
+from alc.engine.host import ENV_PREFIX
 from alc.engine.lua import Seeds, lua_version
 from alc.engine.packages import PackageResolver, StrategyPackage, alc_home
 from alc.engine.protocol import Limits
