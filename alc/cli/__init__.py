@@ -81,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Errors are converted here, once: ``AlcError`` -> JSON error object + stderr line + exit
     code (2 request, 1 session, 3 responder), usage errors -> exit 2, Ctrl-C while driving ->
-    the pause it left, a hint on stderr, exit 130. ``ALC_TRACEBACK=1`` re-raises.
+    the pause it left, a hint on stderr, exit 130, any other exception -> ``internal_error``,
+    exit 70, no traceback. ``ALC_TRACEBACK=1`` re-raises.
     """
     code = run(argv)
     sys.exit(code)
@@ -106,6 +107,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except typer.TyperException as exc:  # click's UsageError & co: bad command line
         format_message = getattr(exc, "format_message", None)
         return _output.usage_error(format_message() if callable(format_message) else str(exc))
+    except Exception as exc:  # the safety net: a bug is an internal_error, never a traceback
+        return _output.internal_error(exc)
     return result if isinstance(result, int) else 0
 
 

@@ -99,9 +99,12 @@ class _Display(AbstractContextManager["_Display"]):
             step, goal = progress.get("step"), progress.get("total")
             if isinstance(step, int | float) and isinstance(goal, int | float) and goal > 0:
                 completed, total = step, goal
-        self._progress.update(
-            self._task, description=" · ".join(parts), completed=completed, total=total
-        )
+        from rich.markup import escape
+
+        from alc.cli._output import visible
+
+        description = escape(visible(" · ".join(parts)))  # the strategy's text, shown inert
+        self._progress.update(self._task, description=description, completed=completed, total=total)
 
 
 def drive(engine: Engine, outcome: Outcome, responder: Responder, spec: str) -> Outcome:

@@ -108,7 +108,9 @@ def parse_json_arg(value: str, what: str) -> Any:
     text = read_text_arg(value, what)
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
+    except RecursionError:
+        raise InvalidInput(f"{what} nests too deeply to be read; flatten it.") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer of more than 4300 digits
         raise InvalidInput(f"{what} is not valid JSON ({exc}): {text[:80]!r}.") from None
 
 
@@ -116,8 +118,9 @@ def parse_limits(items: list[str] | None) -> dict[str, Any] | None:
     """``--limit key=value`` pairs as a dict; values are JSON when they parse, else strings.
 
     Raises:
-        InvalidInput: an item without ``=``. (Unknown keys and bad values are refused by the
-            engine, which knows the limits.)
+        InvalidInput: an item without ``=``, or a value JSON cannot hold (a number of thousands
+            of digits). (Unknown keys and bad values are refused by the engine, which knows
+            the limits.)
     """
     from alc.engine.errors import InvalidInput
 
@@ -134,4 +137,6 @@ def parse_limits(items: list[str] | None) -> dict[str, Any] | None:
             limits[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:
             limits[key.strip()] = raw
+        except (ValueError, RecursionError) as exc:  # a number of > 4300 digits, deep nesting
+            raise InvalidInput(f"--limit {key.strip()}: cannot read the value ({exc}).") from None
     return limits

@@ -12,11 +12,18 @@ The rules, stated once:
       2    bad request: usage, invalid input, unknown session or query, conflict, ...
       3    the --llm responder failed (bad spec, missing extra, the model or command failed);
            the session, if any, is left paused
+      70   internal error: a bug in alc (``internal_error``; ALC_TRACEBACK=1 shows it)
       130  interrupted (Ctrl-C); the session is left paused
 
 - **Errors.** :func:`fail` is the one place an :class:`~alc.AlcError` becomes an exit code, a
   JSON error object on stdout (JSON mode) and a readable line on stderr (always).
-  ``ALC_TRACEBACK=1`` re-raises instead, for debugging.
+  :func:`internal_error` does the same for any other exception (``error_code``
+  ``internal_error``, exit 70): a bug, reported without a traceback. ``ALC_TRACEBACK=1``
+  re-raises instead, for debugging.
+- **Terminal safety.** Strategy-controlled text never reaches a terminal raw: :func:`visible`
+  shows control characters (ESC, BEL, CR, DEL, the C1 range such as CSI ``\x9b``, bidi
+  overrides) as escapes like ``\x1b``, in pretty output and in every stderr line; JSON output
+  escapes the same characters as ``\u001b`` (the same JSON value).
 
 This module stays cheap to import (no rich, no pydantic): rendering imports :mod:`alc.cli._render`
 only in pretty mode.
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXIT_BAD_REQUEST",
     "EXIT_FAILED",
+    "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_RESPONDER",
@@ -44,15 +52,19 @@ __all__ = [
     "exit_code_for_error",
     "exit_code_for_reply",
     "fail",
+    "internal_error",
     "json_mode",
     "note",
     "settings",
+    "visible",
+    "visible_tree",
 ]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_REQUEST = 2
 EXIT_RESPONDER = 3
+EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = (
@@ -60,6 +72,7 @@ EXIT_CODES_HELP = (
     "1 the session failed (lua_error, budget_exceeded, timeout, ...); "
     "2 bad request (usage, unknown session or query, conflict, ...); "
     "3 the --llm responder failed (the session stays paused); "
+    "70 internal error (a bug; ALC_TRACEBACK=1 shows it); "
     "130 interrupted (the session stays paused)."
 )
 
@@ -89,8 +102,55 @@ def json_mode() -> bool:
 
 
 def dumps(obj: Any) -> str:
-    """The wire encoding (same as :func:`alc.engine.protocol.dumps`, without importing pydantic)."""
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """The wire encoding (as :func:`alc.engine.protocol.dumps`, without importing pydantic),
+    with terminal control characters that JSON leaves raw (DEL, C1, bidi) escaped as ``\\uXXXX``.
+    """
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text.translate(_JSON_ESCAPES)
+
+
+# control characters a terminal may act on: C0 (json.dumps escapes these itself), DEL, C1
+# (0x9b is CSI on 8-bit terminals), the bidi overrides and isolates that reorder a line; and
+# lone surrogates, which cannot be written to a UTF-8 stream at all
+_CONTROLS = (
+    [c for c in range(0x20) if c not in (0x09, 0x0A)]
+    + list(range(0x7F, 0xA0))
+    + [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+    + list(range(0xD800, 0xE000))
+)
+_VISIBLE = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _CONTROLS}
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in _CONTROLS if c >= 0x20}
+
+
+def visible(text: str) -> str:
+    """``text`` safe for a terminal: control characters other than newline and tab are shown
+    as escapes (``\\x1b``, ``\\x07``, ``\\x9b``, ``\\u202e``) instead of being acted on."""
+    return text.translate(_VISIBLE)
+
+
+def visible_tree(value: Any) -> Any:
+    """A copy of a JSON-ready value with :func:`visible` applied to every string (keys too);
+    iterative, so any depth is fine."""
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
+    while stack:
+        item, parent, slot = stack.pop()
+        if isinstance(item, str):
+            parent[slot] = visible(item)
+        elif isinstance(item, dict):
+            copy: dict[Any, Any] = {}
+            parent[slot] = copy
+            for key, child in item.items():
+                name = visible(key) if isinstance(key, str) else key
+                copy[name] = None
+                stack.append((child, copy, name))
+        elif isinstance(item, list | tuple):
+            items: list[Any] = [None] * len(item)
+            parent[slot] = items
+            stack.extend((child, items, i) for i, child in enumerate(item))
+        else:
+            parent[slot] = item
+    return root[0]
 
 
 def emit(reply: dict[str, Any], kind: str = "outcome") -> None:
@@ -113,8 +173,9 @@ def emit(reply: dict[str, Any], kind: str = "outcome") -> None:
 
 
 def note(message: str) -> None:
-    """A line for humans on stderr (hints, interruptions); never on stdout."""
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    """A line for humans on stderr (hints, interruptions); never on stdout. Control characters
+    are shown as escapes (:func:`visible`): messages carry strategy-controlled text."""
+    sys.stderr.write(visible(message.rstrip("\n")) + "\n")
     sys.stderr.flush()
 
 
@@ -142,21 +203,50 @@ def fail(exc: AlcError) -> int:
     Raises:
         AlcError: ``exc`` itself when ``ALC_TRACEBACK=1`` is set.
     """
-    if os.environ.get("ALC_TRACEBACK", "") not in ("", "0"):
+    if _traceback_wanted():
         raise exc
-    wire = exc.to_wire()
-    if json_mode():
-        sys.stdout.write(dumps(wire) + "\n")
-        sys.stdout.flush()
-    note(f"alc: error [{exc.error_code}]: {exc.message}")
+    _report(exc.to_wire())
     return exit_code_for_error(exc)
+
+
+def internal_error(exc: BaseException) -> int:
+    """Report an unexpected exception (a bug) as ``internal_error``; returns 70.
+
+    The JSON error object goes to stdout in JSON mode, one line to stderr always; no traceback.
+
+    Raises:
+        BaseException: ``exc`` itself when ``ALC_TRACEBACK=1`` is set.
+    """
+    if _traceback_wanted():
+        raise exc
+    try:
+        detail = str(exc)[:500]
+    except Exception:  # an exception whose __str__ fails: its type must do
+        detail = "(no message)"
+    message = (
+        f"alc failed unexpectedly ({type(exc).__name__}: {detail}). This is a bug; "
+        "run again with ALC_TRACEBACK=1 to see the traceback, and report it."
+    )
+    _report({"error": message, "error_code": "internal_error", "status": "error"})
+    return EXIT_INTERNAL
 
 
 def usage_error(message: str) -> int:
     """Report a command-line usage error (``error_code`` ``usage_error``); returns 2."""
+    _report(
+        {"error": message, "error_code": "usage_error", "status": "error"},
+        "\nTry 'alc --help' or 'alc COMMAND --help'.",
+    )
+    return EXIT_BAD_REQUEST
+
+
+def _traceback_wanted() -> bool:
+    return os.environ.get("ALC_TRACEBACK", "") not in ("", "0")
+
+
+def _report(wire: dict[str, Any], hint: str = "") -> None:
+    """An error object: on stdout in JSON mode, and always as one line on stderr."""
     if json_mode():
-        wire = {"error": message, "error_code": "usage_error", "status": "error"}
         sys.stdout.write(dumps(wire) + "\n")
         sys.stdout.flush()
-    note(f"alc: error [usage_error]: {message}\nTry 'alc --help' or 'alc COMMAND --help'.")
-    return EXIT_BAD_REQUEST
+    note(f"alc: error [{wire['error_code']}]: {wire['error']}{hint}")

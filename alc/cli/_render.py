@@ -18,6 +18,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from alc.cli._output import visible_tree
+
 __all__ = ["render"]
 
 _console = Console()
@@ -35,9 +37,13 @@ _STATE_STYLE = {
 
 
 def render(kind: str, reply: dict[str, Any]) -> None:
-    """Print ``reply`` with the renderer for ``kind`` (falls back to pretty JSON)."""
+    """Print ``reply`` with the renderer for ``kind`` (falls back to pretty JSON).
+
+    Every string of ``reply`` is passed through :func:`~alc.cli._output.visible` first, so a
+    strategy's text cannot move the cursor, retitle or clear the terminal.
+    """
     renderer: Callable[[dict[str, Any]], RenderableType] = _RENDERERS.get(kind, _json)
-    _console.print(renderer(reply))
+    _console.print(renderer(visible_tree(reply)))  # strategy text: no raw control characters
 
 
 def _json(value: Any) -> RenderableType:
@@ -60,7 +66,7 @@ def _query_panel(query: dict[str, Any], title: str) -> Panel:
     return Panel(
         Group(*parts),
         title=title,
-        subtitle=", ".join(extra),
+        subtitle=escape(", ".join(extra)),
         title_align="left",
         subtitle_align="right",
         border_style="yellow",
@@ -126,11 +132,11 @@ def _snapshot(reply: dict[str, Any]) -> RenderableType:
     table.add_column()
     table.add_row("session", reply.get("session_id", ""))
     table.add_row("state", _state(str(reply.get("state", ""))))
-    table.add_row("strategy", str(reply.get("strategy") or "(inline code)"))
+    table.add_row("strategy", Text(str(reply.get("strategy") or "(inline code)")))
     table.add_row("updated", _ago(reply.get("updated_at")))
     table.add_row("LLM calls", str(reply.get("llm_calls", 0)))
     if reply.get("progress"):
-        table.add_row("progress", _progress(reply["progress"]))
+        table.add_row("progress", Text(_progress(reply["progress"])))
     parts: list[RenderableType] = [table]
     answered = set(reply.get("answered") or ())
     for query in reply.get("pending") or ():
@@ -161,12 +167,12 @@ def _sessions(reply: dict[str, Any]) -> RenderableType:
         cells: list[RenderableType] = [
             row.get("session_id", ""),
             _state(str(row.get("state", ""))),
-            str(row.get("strategy") or "(code)"),
+            Text(str(row.get("strategy") or "(code)")),
             str(row.get("llm_calls", 0)),
-            ", ".join(str(q.get("id")) for q in row.get("pending") or ()),
+            Text(", ".join(str(q.get("id")) for q in row.get("pending") or ())),
         ]
         if with_progress:
-            cells.append(_progress(row.get("progress")))
+            cells.append(Text(_progress(row.get("progress"))))
         cells.append(_ago(row.get("updated_at")))
         table.add_row(*cells)
     return table
@@ -203,10 +209,10 @@ def _strategies(reply: dict[str, Any]) -> RenderableType:
     for row in rows:
         description = f"(error: {row['error']})" if row.get("error") else row.get("description", "")
         table.add_row(
-            str(row.get("name")),
-            str(row.get("category") or ""),
-            str(description or "").split("\n")[0],
-            _paper(row.get("paper")),
+            Text(str(row.get("name"))),
+            Text(str(row.get("category") or "")),
+            Text(str(description or "").split("\n")[0]),
+            Text(_paper(row.get("paper"))),
         )
     return table
 
@@ -225,9 +231,9 @@ def _strategy(reply: dict[str, Any]) -> RenderableType:
     head.add_column()
     for key in ("name", "version", "category", "description", "path"):
         if reply.get(key) is not None:
-            head.add_row(key, str(reply[key]))
+            head.add_row(key, Text(str(reply[key])))
     if reply.get("paper"):
-        head.add_row("paper", _paper(reply["paper"]))
+        head.add_row("paper", Text(_paper(reply["paper"])))
     if reply.get("error"):
         head.add_row("error", Text(str(reply["error"]), style="red"))
     parts: list[RenderableType] = [head]
@@ -242,10 +248,10 @@ def _strategy(reply: dict[str, Any]) -> RenderableType:
             spec = spec if isinstance(spec, dict) else {"description": spec}
             default = spec.get("default")
             table.add_row(
-                str(pname),
-                str(spec.get("type") or ""),
-                "" if default is None else json.dumps(default, ensure_ascii=False),
-                str(spec.get("description") or ""),
+                Text(str(pname)),
+                Text(str(spec.get("type") or "")),
+                Text("" if default is None else json.dumps(default, ensure_ascii=False)),
+                Text(str(spec.get("description") or "")),
             )
         parts.append(table)
     elif params:
@@ -264,7 +270,7 @@ def _info(reply: dict[str, Any]) -> RenderableType:
             value = "\n".join(str(v) for v in value)
         elif isinstance(value, dict):
             value = ", ".join(f"{k}: {v}" for k, v in value.items())
-        table.add_row(key, str(value))
+        table.add_row(key, Text(str(value)))
     return table
 
 

@@ -15,6 +15,16 @@ __all__ = ["mcp", "register"]
 
 
 def mcp(
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            metavar="PATH",
+            help="The session journal (SQLite); same as `alc --store PATH mcp`. Default: "
+            "ALC_STORE, else $ALC_HOME/sessions.db.",
+            show_default=False,
+        ),
+    ] = None,
     sampling: Annotated[
         bool,
         typer.Option(
@@ -40,8 +50,11 @@ def mcp(
     so a restarted server continues them. Nothing is written to stdout except MCP messages.
     """
     from alc.cli._options import store_path
+    from alc.cli._output import settings
     from alc.mcp import serve
 
+    if store is not None:
+        settings.store = store
     path = store_path()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     serve(store=path, sampling=sampling, client=client)

@@ -12,10 +12,25 @@ from alc.engine.packages import source_hash
 if TYPE_CHECKING:
     from alc.engine.session import Session
 
-__all__ = ["ENV_PREFIX", "SessionHost"]
+__all__ = [
+    "ENV_PREFIX",
+    "LOG_LINE_CHARS",
+    "PROGRESS_CHARS",
+    "STATS_KEYS",
+    "STATS_VALUE_BYTES",
+    "SessionHost",
+]
 
 ENV_PREFIX = "ALC_"
 """``os.getenv`` in a strategy sees only environment variables whose names start with this."""
+LOG_LINE_CHARS = 4096
+"""A session log line (``print``, ``alc.log``) keeps at most this many characters."""
+PROGRESS_CHARS = 1024
+"""An ``alc.progress`` message keeps at most this many characters."""
+STATS_VALUE_BYTES = 64 * 1024
+"""The JSON of one ``alc.stats.record`` value may be at most this long (it is journaled)."""
+STATS_KEYS = 1000
+"""At most this many distinct ``alc.stats`` keys per session."""
 
 
 class SessionHost:
@@ -35,13 +50,30 @@ class SessionHost:
         return float(s.effects.read("cpu", s.time_source.cpu))
 
     def log(self, level: str, message: str) -> None:
-        self._s.log_lines.append({"level": level, "message": message})
+        self._s.log_lines.append(
+            {"level": _clip(str(level), 32), "message": _clip(str(message), LOG_LINE_CHARS)}
+        )
 
     def progress(self, step: Any, total: Any, message: Any) -> None:
+        if isinstance(message, str):
+            message = _clip(message, PROGRESS_CHARS)
+        elif message is not None and not isinstance(message, int | float | bool):
+            raise ValueError("alc.progress: the message must be a string")
+        for value in (step, total):
+            if value is not None and not isinstance(value, int | float):
+                raise ValueError("alc.progress: step and total must be numbers")
         self._s.progress_info = {"step": step, "total": total, "message": message}
 
     def stats_record(self, key: str, value_json: str) -> None:
-        self._s.custom_stats[key] = json.loads(value_json)
+        stats = self._s.custom_stats
+        if len(value_json) > STATS_VALUE_BYTES:
+            raise ValueError(
+                f"alc.stats.record: the value of {_clip(key, 64)!r} is {len(value_json):,} bytes "
+                f"of JSON, over the bound of {STATS_VALUE_BYTES:,}; record a summary instead"
+            )
+        if key not in stats and len(stats) >= STATS_KEYS:
+            raise ValueError(f"alc.stats.record: a session records at most {STATS_KEYS} keys")
+        stats[key] = json.loads(value_json)
 
     def stats_get(self, key: str) -> Any:
         return self._s.custom_stats.get(key)
@@ -81,7 +113,18 @@ class SessionHost:
 
     def state(self, op: str, key: str | None = None, *args: Any) -> Any:
         s = self._s
+        if op in ("set", "set_nx") and args and isinstance(args[0], str):
+            bound = s.limits.max_output_bytes
+            if len(args[0]) > bound:
+                raise ValueError(
+                    f"alc.state.{op}: the value is {len(args[0]):,} bytes of JSON, over "
+                    f"Limits.max_output_bytes ({bound:,})"
+                )
         value = s.effects.read("state", lambda: s.store.kv(op, s.namespace, key, *args))
         if op == "get" and value is not None:
             return json.loads(value)
         return value
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -4,7 +4,10 @@
 Every tool handler parses its arguments, makes one engine call, and hands the wire object to
 :func:`_result`, which returns it as structured content and as JSON text. :func:`_tool_error`
 is the one place where an :class:`~alc.engine.errors.AlcError` becomes an MCP tool error
-(``isError``) carrying the JSON error object with its ``error_code``.
+(``isError``) carrying the JSON error object with its ``error_code``; any other exception (a bug)
+becomes the same kind of tool error with ``error_code`` ``internal_error`` (``ALC_TRACEBACK=1``
+lets it through instead). The stdio transport answers undecodable requests with a JSON-RPC error
+(:mod:`alc.mcp._stdio`).
 
 Lua steps run on worker threads (``AsyncEngine``), so the event loop keeps serving other
 sessions while one step computes. Nothing a strategy prints reaches stdout: the engine routes
@@ -22,6 +25,8 @@ tool returns ``input_required`` with one sampling request per pending query and 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import warnings
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -51,6 +56,7 @@ from alc._api import AsyncEngine
 from alc.engine.catalog import catalogue, describe, engine_info
 from alc.engine.errors import AlcError, InvalidInput
 from alc.engine.protocol import NeedsResponse, Outcome, Query, Response, SessionSnapshot, dumps
+from alc.mcp._stdio import StdioServer
 from alc.mcp._tools import (
     TOOLS,
     AdviceArgs,
@@ -68,6 +74,8 @@ from alc.thinking import ThoughtChains
 __all__ = ["SERVER_NAME", "AlcMCP", "create_server"]
 
 SERVER_NAME = "alc"
+
+_log = logging.getLogger("alc.mcp")
 
 _INSTRUCTIONS = (
     "alc runs LLM reasoning strategies written in Lua. Start one with alc_advice (a named "
@@ -102,6 +110,26 @@ def _result(wire: dict[str, Any]) -> CallToolResult:
 def _tool_error(exc: AlcError) -> CallToolResult:
     """The one place an alc error becomes an MCP tool error (``isError`` + the JSON object)."""
     wire = exc.to_wire()
+    return CallToolResult(
+        content=[TextContent(type="text", text=dumps(wire))],
+        structured_content=wire,
+        is_error=True,
+    )
+
+
+def _internal_error(tool: str, exc: Exception) -> CallToolResult:
+    """An unexpected exception in a tool (a bug) as a tool error with ``internal_error``."""
+    try:
+        detail = str(exc)[:500]
+    except Exception:  # an exception whose __str__ fails: its type must do
+        detail = "(no message)"
+    _log.error("internal error in %s: %s: %s", tool, type(exc).__name__, ascii(detail))
+    wire = {
+        "error": f"{tool} failed unexpectedly ({type(exc).__name__}: {detail}). This is a bug "
+        "in alc; the server goes on serving. Set ALC_TRACEBACK=1 to see the traceback.",
+        "error_code": "internal_error",
+        "status": "error",
+    }
     return CallToolResult(
         content=[TextContent(type="text", text=dumps(wire))],
         structured_content=wire,
@@ -164,7 +192,7 @@ class AlcMCP:
         self.chains = ThoughtChains(engine.engine)
         import alc
 
-        self.server: MCPServer[Any] = MCPServer(
+        self.server: MCPServer[Any] = StdioServer(
             SERVER_NAME,
             title="alc — pausable LLM reasoning strategies",
             instructions=_INSTRUCTIONS,
@@ -187,6 +215,10 @@ class AlcMCP:
                 return await handler(arguments, ctx)
             except AlcError as exc:
                 return _tool_error(exc)
+            except Exception as exc:  # the safety net: a bug is internal_error, not a traceback
+                if os.environ.get("ALC_TRACEBACK", "") not in ("", "0"):
+                    raise
+                return _internal_error(spec.name, exc)
 
         call.__name__ = spec.name
         tool = Tool.from_function(
