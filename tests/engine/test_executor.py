@@ -1,0 +1,147 @@
+"""The executor seam: inline and process executors behave the same for every strategy."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import alc
+from alc.engine.executor import InlineExecutor, VMLost, make_executor
+from alc.engine.executor.process import ProcessExecutor
+from alc.engine.lua import Seeds
+
+CODE = """
+alc.state.set('seen', (alc.state.get('seen') or 0) + 1)
+print('started')
+local a = alc.llm('first ' .. os.getenv('ALC_EXECUTOR_TEST'))
+local b = alc.llm_batch({'x', {prompt = 'y', system = 's'}})
+return {a = a, b = b, t = type(os.time()), seen = alc.state.get('seen')}
+"""
+
+
+@pytest.fixture(params=["inline", "process"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[alc.Engine]:
+    eng = alc.Engine(store=tmp_path / "s.db", executor=request.param)
+    yield eng
+    eng.close()
+
+
+def test_a_strategy_runs_the_same_on_both(
+    engine: alc.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALC_EXECUTOR_TEST", "env")
+    out = engine.start(code=CODE)
+    assert isinstance(out, alc.NeedsResponse) and out.prompt == "first env"
+    out = engine.feed(out.session_id, "A")
+    assert isinstance(out, alc.NeedsResponse) and [q.system for q in out.queries] == [None, "s"]
+    out = engine.feed(out.session_id, responses={"q-1": "B", "q-2": "C"})
+    assert isinstance(out, alc.Completed)
+    assert out.result == {"a": "A", "b": ["B", "C"], "t": "number", "seen": 1}
+    assert engine.status(out.session_id).log[0]["message"] == "started"
+
+
+def test_bad_code_is_invalid_input_on_both(engine: alc.Engine) -> None:
+    with pytest.raises(alc.InvalidInput, match="does not compile"):
+        engine.start(code="return (")
+
+
+def test_a_session_restores_by_replay_in_another_engine(engine: alc.Engine) -> None:
+    out = engine.start(code="return alc.llm('a') .. alc.llm('b')")
+    engine.feed(out.session_id, "1")
+    other = alc.Engine(store=engine.store, executor="process")
+    try:
+        done = other.feed(out.session_id, "2")
+    finally:
+        other.close()
+    assert isinstance(done, alc.Completed) and done.result == "12"
+
+
+def test_make_executor() -> None:
+    assert isinstance(make_executor("inline"), InlineExecutor)
+    process = make_executor("process")
+    assert isinstance(process, ProcessExecutor)
+    process.close()
+    custom = InlineExecutor()
+    assert make_executor(custom) is custom
+    with pytest.raises(ValueError, match="unknown executor"):
+        make_executor("threads")
+
+
+def test_alc_executor_env_var_picks_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALC_EXECUTOR", "process")
+    executor = make_executor(None)
+    assert executor.name == "process"
+    executor.close()
+    monkeypatch.delenv("ALC_EXECUTOR")
+    assert make_executor(None, default="inline").name == "inline"
+
+
+def _worker_pids(executor: ProcessExecutor) -> list[int]:
+    return [w.process.pid for w in executor._slots if w is not None and w.alive]
+
+
+def test_a_killed_worker_loses_no_paused_session(tmp_path: Path) -> None:
+    executor = ProcessExecutor(workers=2)
+    engine = alc.Engine(store=tmp_path / "s.db", executor=executor)
+    try:
+        ids = [engine.start(code="return alc.llm('a') .. alc.llm('b')").session_id for _ in range(6)]
+        for sid in ids:
+            engine.feed(sid, "1")
+        for pid in _worker_pids(executor):
+            os.kill(pid, signal.SIGKILL)
+        results = [engine.feed(sid, "2") for sid in ids]
+        assert all(isinstance(r, alc.Completed) and r.result == "12" for r in results)
+        assert engine.registry.statistics().restored >= 6
+        assert executor.statistics().lost >= 1
+    finally:
+        engine.close()
+
+
+def test_a_vm_of_a_dead_worker_raises_vmlost() -> None:
+    executor = ProcessExecutor(workers=1)
+    registry = alc.Engine().registry
+    try:
+        out = registry.start(code="alc.llm('x')")
+        host = registry._hot[out.session_id]._host
+        vm = executor.create_vm(host, alc.Limits(), Seeds(1, 2))
+        vm.start_code("return 1", {})
+        (worker,) = [w for w in executor._slots if w is not None]
+        os.kill(worker.process.pid, signal.SIGKILL)
+        worker.process.join(5)
+        with pytest.raises(VMLost):
+            vm.step()
+        with pytest.raises(VMLost):
+            vm.step()
+        fresh = executor.create_vm(host, alc.Limits(), Seeds(1, 2))  # a new worker takes over
+        fresh.start_code("return 1", {})
+        assert fresh.step().result == 1
+    finally:
+        executor.close()
+
+
+def test_a_timed_out_step_fails_only_its_session(tmp_path: Path) -> None:
+    executor = ProcessExecutor(workers=1, grace=0.2)
+    engine = alc.Engine(store=tmp_path / "s.db", executor=executor)
+    try:
+        paused = engine.start(code="return alc.llm('a')")
+        out = engine.start(
+            code="return ('a'):rep(360):find('.-.-.-b')", limits={"max_step_seconds": 0.2}
+        )
+        assert isinstance(out, alc.Failed) and out.error_code == "timeout"
+        done = engine.feed(paused.session_id, "still here")
+        assert isinstance(done, alc.Completed) and done.result == "still here"
+    finally:
+        engine.close()
+
+
+def test_closed_engine_workers_exit() -> None:
+    executor = ProcessExecutor(workers=1)
+    engine = alc.Engine(executor=executor)
+    engine.start(code="alc.llm('x')")
+    workers = [w.process for w in executor._slots if w is not None]
+    engine.close()
+    assert all(not p.is_alive() for p in workers)
