@@ -88,7 +88,9 @@ def test_a_killed_worker_loses_no_paused_session(tmp_path: Path) -> None:
     executor = ProcessExecutor(workers=2)
     engine = alc.Engine(store=tmp_path / "s.db", executor=executor)
     try:
-        ids = [engine.start(code="return alc.llm('a') .. alc.llm('b')").session_id for _ in range(6)]
+        ids = [
+            engine.start(code="return alc.llm('a') .. alc.llm('b')").session_id for _ in range(6)
+        ]
         for sid in ids:
             engine.feed(sid, "1")
         for pid in _worker_pids(executor):
