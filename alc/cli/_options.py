@@ -64,10 +64,15 @@ def store_path() -> str:
 
 
 def open_engine() -> Engine:
-    """The engine over the durable store every CLI call shares."""
-    from alc._api import Engine
+    """The engine over the durable store every CLI call shares.
 
-    return Engine(store=store_path())
+    Strategies run on the process executor (``ALC_EXECUTOR=inline`` to run them in the CLI's
+    own process), so every limit holds from outside the VM and a reply always comes back.
+    """
+    from alc._api import Engine
+    from alc.engine.executor import make_executor
+
+    return Engine(store=store_path(), executor=make_executor(None, default="process"))
 
 
 def read_text_arg(value: str, what: str) -> str:

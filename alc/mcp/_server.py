@@ -55,6 +55,7 @@ from pydantic import ConfigDict
 from alc._api import AsyncEngine
 from alc.engine.catalog import catalogue, describe, engine_info
 from alc.engine.errors import AlcError, InvalidInput
+from alc.engine.executor import make_executor
 from alc.engine.protocol import NeedsResponse, Outcome, Query, Response, SessionSnapshot, dumps
 from alc.mcp._stdio import StdioServer
 from alc.mcp._tools import (
@@ -159,7 +160,9 @@ class AlcMCP:
     """The alc MCP server.
 
     Args:
-        engine: the engine (default: ``AsyncEngine`` on ``store``).
+        engine: the engine (default: ``AsyncEngine`` on ``store``, on the process executor
+            unless ``ALC_EXECUTOR`` says otherwise: a long-lived server never runs strategy code
+            in its own process).
         store: the SQLite journal path when ``engine`` is not given (default:
             ``$ALC_HOME/sessions.db``).
         sampling: resolve ``alc.llm`` through the client's sampling capability (off by default).
@@ -185,7 +188,7 @@ class AlcMCP:
                 home = alc_home()
                 home.mkdir(parents=True, exist_ok=True)
                 store = home / "sessions.db"
-            engine = AsyncEngine(store)
+            engine = AsyncEngine(store, executor=make_executor(None, default="process"))
         self.engine = engine
         self.sampling = sampling
         self.client = client
@@ -322,11 +325,12 @@ class AlcMCP:
     async def _alc_strategies(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
         args = parse_args(StrategiesArgs, "alc_strategies", arguments)
         resolver = self.engine.registry.resolver
+        executor = self.engine.registry.executor
         if args.name is not None:
             name = args.name
-            info = await anyio.to_thread.run_sync(lambda: describe(name, resolver))
+            info = await anyio.to_thread.run_sync(lambda: describe(name, resolver, executor))
             return _result(info.wire())
-        infos = await anyio.to_thread.run_sync(lambda: catalogue(resolver))
+        infos = await anyio.to_thread.run_sync(lambda: catalogue(resolver, executor))
         return _result(
             {
                 "strategies": [
