@@ -271,6 +271,13 @@ local function pack_args(...)
     if vt == "table" then
       kinds[i] = "j"
       args[i] = encode(v)
+      if #args[i] > cfg.max_output_bytes then
+        raw.error(raw.format("an argument of an alc function is %d bytes of JSON, more than " ..
+          "Limits.max_output_bytes (%d)", #args[i], cfg.max_output_bytes), 3)
+      end
+    elseif vt == "string" and #v > cfg.max_output_bytes then
+      raw.error(raw.format("an argument of an alc function is a string of %d bytes, more than " ..
+        "Limits.max_output_bytes (%d)", #v, cfg.max_output_bytes), 3)
     elseif vt == "function" or vt == "thread" or vt == "userdata" then
       kinds[i] = "x"
       args[i] = vt
@@ -292,6 +299,10 @@ end
 local alc = { NULL = NULL, state = {}, stats = {}, math = {} }
 local now = host_fn("now")
 
+local MAX_TOKENS = 2147483647  -- opts.max_tokens range (a 32-bit count every host can take)
+local MAX_BATCH = 10000        -- queries in one alc.llm_batch pause
+local MAX_FORK = 64            -- child strategies in one alc.fork
+
 local function llm_item(prompt, opts, where)
   if raw.type(prompt) ~= "string" then
     raw.error(where .. ": prompt must be a string, got " .. raw.type(prompt), 3)
@@ -309,8 +320,8 @@ local function llm_item(prompt, opts, where)
         end
         if not null then system = v end
       elseif k == "max_tokens" then
-        if raw.mtype(v) == nil or v <= 0 then
-          raw.error(where .. ": opts.max_tokens must be a positive number", 3)
+        if raw.mtype(v) == nil or not (v >= 1 and v <= MAX_TOKENS) then
+          raw.error(where .. ": opts.max_tokens must be a number from 1 to " .. MAX_TOKENS, 3)
         end
         max_tokens = raw.floor(v)
       elseif k == "grounded" then
@@ -340,8 +351,11 @@ function alc.llm_batch(items)
   if raw.type(items) ~= "table" then
     raw.error("alc.llm_batch: expected a list of {prompt=..., ...} items", 2)
   end
-  local n = #items
+  local n = raw.rawlen(items)
   if n == 0 then return mark_array({}) end
+  if n > MAX_BATCH then
+    raw.error("alc.llm_batch: at most " .. MAX_BATCH .. " items per batch, got " .. n, 2)
+  end
   local flat, j, bytes = {}, 0, 0
   for i = 1, n do
     local item = items[i]
@@ -368,8 +382,11 @@ end
 -- session's pauses and resumes here with the results in input order.
 local FORK = {}
 function alc.fork(strategies, ctx, opts)
-  if raw.type(strategies) ~= "table" or #strategies == 0 then
+  if raw.type(strategies) ~= "table" or raw.rawlen(strategies) == 0 then
     raw.error("alc.fork: expected a non-empty list of strategy names", 2)
+  end
+  if raw.rawlen(strategies) > MAX_FORK then
+    raw.error("alc.fork: at most " .. MAX_FORK .. " strategies per fork", 2)
   end
   for i = 1, #strategies do
     if raw.type(strategies[i]) ~= "string" then

@@ -12,7 +12,11 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["EffectMismatch", "Effects"]
+__all__ = ["MAX_READS_PER_STEP", "EffectMismatch", "Effects"]
+
+MAX_READS_PER_STEP = 100_000
+"""Outside reads one step may make; past it the read fails with a Lua error (the journal entry of
+a step holds every read, so this bounds its size)."""
 
 
 class Effects:
@@ -40,6 +44,12 @@ class Effects:
                     f"the code made a {kind!r} read"
                 )
             return value
+        if len(self.recorded) >= MAX_READS_PER_STEP:
+            raise ValueError(
+                f"this step read the clock, the environment, sources or alc.state more than "
+                f"{MAX_READS_PER_STEP:,} times (each read is journaled); read once and reuse "
+                "the value"
+            )
         value = compute()
         self.recorded.append([kind, value])
         return value

@@ -35,6 +35,7 @@ import lupa.lua54
 import lupa.lua55
 
 from alc.engine.protocol import Limits
+from alc.engine.stdlib._bounds import JSON_DECODE_MAX_CHARS
 
 __all__ = [
     "HOOK_EVERY",
@@ -209,6 +210,11 @@ def _deny_attribute(obj: Any, name: Any, *value: Any) -> Any:
 
 
 def _json_decode(text: str) -> Any:
+    if len(text) > JSON_DECODE_MAX_CHARS:
+        raise ValueError(
+            f"alc.json_decode: the text is {len(text):,} characters, over the bound of "
+            f"{JSON_DECODE_MAX_CHARS:,}; decode it in parts"
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -476,7 +482,10 @@ class LuaVM:
             return StepResult(
                 kind="error", message=f"the engine could not step the strategy: {exc}"
             )
-        result = self._result(out[1], out[2:])
+        try:
+            result = self._result(out[1], out[2:])
+        except Exception as exc:  # a shape the engine did not expect: the step fails, coded
+            result = StepResult(kind="error", message=f"the engine cannot read the step: {exc}")
         result.instructions = int(out[0]) * HOOK_EVERY
         result.memory = self._used()
         return result

@@ -33,6 +33,7 @@ from alc.engine.errors import (
     InvalidInput,
     SessionError,
     SessionFinished,
+    StoreUnavailable,
     StrategyNotFound,
 )
 from alc.engine.executor import Executor, InlineExecutor, VMLost
@@ -410,6 +411,12 @@ class SessionRegistry:
             )
         except SessionError as exc:  # replay_diverged, source_changed
             return Failed(session_id=session_id, error=exc.message, error_code=exc.error_code)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:  # a malformed journal event
+            raise StoreUnavailable(
+                f"The journal of session {session_id} holds an event alc cannot read ({exc!r}); "
+                "the session cannot be restored. Delete it (the store is otherwise fine).",
+                session_id=session_id,
+            ) from None
         self._restored += 1
         with self._guard:
             self._hot[session_id] = session

@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from alc.engine._validate import is_query_id
 from alc.engine.clock import Clock
 from alc.engine.effects import EffectMismatch, Effects
 from alc.engine.errors import (
@@ -591,7 +592,7 @@ def _tokens(count: int, provided: int) -> dict[str, Any]:
 
 
 def _issued_before(qid: str, next_query: int) -> bool:
-    if not qid.startswith("q-") or not qid[2:].isdigit():
+    if not is_query_id(qid):
         return False
     return int(qid[2:]) < next_query
 

@@ -43,4 +43,4 @@ def test_state_values_are_bounded_by_max_output_bytes() -> None:
         limits={"max_output_bytes": 2048},
     )
     assert isinstance(out, alc.Completed)
-    assert "over Limits.max_output_bytes" in out.result
+    assert "Limits.max_output_bytes" in out.result

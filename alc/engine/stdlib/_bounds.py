@@ -16,6 +16,7 @@ from typing import Final
 __all__ = [
     "CHUNK_MAX_OUTPUT_CHARS",
     "CHUNK_MAX_WINDOWS",
+    "JSON_DECODE_MAX_CHARS",
     "KENDALL_TAU_MAX_LEN",
     "MATCH_ENUM_MAX_CANDIDATES",
     "MATCH_ENUM_MAX_CANDIDATE_CHARS",
@@ -28,6 +29,9 @@ __all__ = [
     "TEXT_MAX_CHARS",
     "too_large",
 ]
+
+JSON_DECODE_MAX_CHARS: Final = 16 * 1024 * 1024
+"""``alc.json_decode``: the longest JSON text (characters); about 1 s of decoding at the bound."""
 
 TEXT_MAX_CHARS: Final = 1_000_000
 """``alc.match_bool`` and ``alc.chunk``: the longest text (characters)."""
