@@ -266,8 +266,7 @@ class Engine:
         snapshot = self.registry.status(session_id)
         if snapshot.state != "paused":
             raise SessionFinished(
-                f"Session {session_id} is {snapshot.state}; there is nothing to answer. "
-                f"See it with `alc show {session_id}`.",
+                f"Session {session_id} is {snapshot.state}; there is nothing to answer.",
                 session_id=session_id,
             )
         todo = tuple(q for q in snapshot.pending if q.id not in snapshot.answered)

@@ -205,8 +205,27 @@ def fail(exc: AlcError) -> int:
     """
     if _traceback_wanted():
         raise exc
-    _report(exc.to_wire())
+    _report(exc.to_wire(), _next_step_hint(exc))
     return exit_code_for_error(exc)
+
+
+_CLI_NEXT_STEPS = {
+    "read_status": "alc status {sid}",
+    "list_sessions": "alc sessions",
+    "list_strategies": "alc strategies",
+    "start_new_session": "alc run ...",
+    "delete_session": "alc delete {sid}",
+    "fix_store": "alc info (shows the store path; ALC_STORE or --store picks another)",
+    "retry": "run the same command again",
+}
+"""How the CLI words each engine ``next_step`` hint (``alc.engine.errors.NEXT_STEPS``)."""
+
+
+def _next_step_hint(exc: AlcError) -> str:
+    template = _CLI_NEXT_STEPS.get(exc.next_step or "")
+    if template is None:
+        return ""
+    return " (next: " + template.format(sid=exc.session_id or "SESSION_ID") + ")"
 
 
 def internal_error(exc: BaseException) -> int:

@@ -169,7 +169,7 @@ def describe(
         package = resolver.strategy(name)
     except (ValueError, LookupError) as exc:
         raise StrategyNotFound(
-            f"Strategy {name!r} not found: {exc}. List them with `alc strategies`."
+            f"Strategy {name!r} not found: {exc}."
         ) from None
     return _read_meta(resolver, package, executor)
 

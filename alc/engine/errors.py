@@ -37,6 +37,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "NEXT_STEPS",
     "AlcError",
     "AlreadyAnswered",
     "AmbiguousQuery",
@@ -60,6 +61,21 @@ __all__ = [
 ]
 
 
+NEXT_STEPS = {
+    "fix_request": "correct the request and send it again",
+    "read_status": "read the session's status (its outcome or its pending queries)",
+    "list_sessions": "list the sessions of this store",
+    "list_strategies": "list the strategies on the package search path",
+    "start_new_session": "start a new session; this one cannot go on",
+    "delete_session": "delete the session (the rest of the store is fine)",
+    "fix_store": "fix the store (path, permissions, disk) or point alc at another one",
+    "retry": "send the same request again",
+}
+"""Every ``next_step`` hint an error may carry, with what it means. Front ends render a hint in
+their own terms (the CLI names a command, MCP a tool, the Python API a method); the engine never
+names a front end's command in a message."""
+
+
 class AlcError(Exception):
     """Root of every alc error.
 
@@ -67,17 +83,23 @@ class AlcError(Exception):
         error_code: stable machine-readable code (see the module docstring).
         message: the human sentence, also ``str(error)``.
         session_id: the session concerned, when there is one.
+        next_step: what to do about it, one of :data:`NEXT_STEPS` (or None).
     """
 
     error_code: ClassVar[str] = "alc_error"
+    default_next_step: ClassVar[str | None] = None
 
-    def __init__(self, message: str, *, session_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, session_id: str | None = None, next_step: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.session_id = session_id
+        self.next_step = next_step or self.default_next_step
 
     def to_wire(self) -> dict[str, Any]:
-        """The JSON error object: ``{"error", "error_code", "status": "error"[, "session_id"]}``."""
+        """The JSON error object: ``{"error", "error_code", "status": "error"[, "session_id"]
+        [, "next_step"]}``."""
         wire: dict[str, Any] = {
             "error": self.message,
             "error_code": self.error_code,
@@ -85,6 +107,8 @@ class AlcError(Exception):
         }
         if self.session_id is not None:
             wire["session_id"] = self.session_id
+        if self.next_step is not None:
+            wire["next_step"] = self.next_step
         return wire
 
 
@@ -92,6 +116,7 @@ class RequestError(AlcError):
     """The request was invalid for the current state; nothing was applied."""
 
     error_code = "invalid_request"
+    default_next_step = "fix_request"
 
 
 class InvalidInput(RequestError):
@@ -107,9 +132,9 @@ class SessionNotFound(RequestError):
 
     def __init__(self, session_id: str) -> None:
         super().__init__(
-            f"No session {session_id!r} in this store. List sessions with `alc sessions` "
-            "or start one with `alc run`.",
+            f"No session {session_id!r} in this store.",
             session_id=session_id,
+            next_step="list_sessions",
         )
 
 
@@ -135,18 +160,21 @@ class SessionFinished(RequestError):
     """The session is terminal (completed, failed or cancelled) and accepts nothing more."""
 
     error_code = "session_finished"
+    default_next_step = "read_status"
 
 
 class StrategyNotFound(RequestError):
     """No strategy package of this name is on the package search path."""
 
     error_code = "strategy_not_found"
+    default_next_step = "list_strategies"
 
 
 class Conflict(RequestError):
     """Another process (or task) advanced the session between our read and our write."""
 
     error_code = "conflict"
+    default_next_step = "read_status"
 
 
 class StoreUnavailable(AlcError):
@@ -154,6 +182,7 @@ class StoreUnavailable(AlcError):
     not an alc store, disk full). Nothing was applied; fix the store and retry."""
 
     error_code = "store_unavailable"
+    default_next_step = "fix_store"
 
 
 class ExecutorUnavailable(AlcError):
@@ -161,6 +190,7 @@ class ExecutorUnavailable(AlcError):
     (workers died repeatedly). Nothing was applied; retry."""
 
     error_code = "executor_unavailable"
+    default_next_step = "retry"
 
 
 class SessionError(AlcError):
@@ -203,9 +233,11 @@ class ReplayDiverged(SessionError):
     """Restoring a session re-ran its code and the code asked for something else than recorded."""
 
     error_code = "replay_diverged"
+    default_next_step = "start_new_session"
 
 
 class SourceChanged(SessionError):
     """The session's pinned source can no longer be found, so it cannot be replayed faithfully."""
 
     error_code = "source_changed"
+    default_next_step = "start_new_session"

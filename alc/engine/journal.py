@@ -825,15 +825,16 @@ def _decoding(path: str, session_id: str) -> Iterator[None]:
         raise StoreUnavailable(
             f"The session store at {path} holds a corrupted row for session {session_id} "
             f"({type(exc).__name__}: {str(exc)[:200]}); the session cannot be read. Delete it "
-            f"with `alc delete {session_id}` or restore the store from a backup.",
+            "or restore the store from a backup.",
             session_id=session_id,
+            next_step="delete_session",
         ) from exc
 
 
 def _conflict(session_id: str) -> Conflict:
     return Conflict(
         f"Session {session_id} was advanced by another process or task at the same time; "
-        "nothing was applied. Read its state with `alc status` and answer the current queries.",
+        "nothing was applied. Read its state and answer the current queries.",
         session_id=session_id,
     )
 

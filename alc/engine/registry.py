@@ -77,7 +77,7 @@ def validate_session_id(session_id: object) -> str:
     if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
         raise InvalidInput(
             f"{session_id!r} is not a session id (expected 's-' followed by 32 hex digits, "
-            "as printed by `alc run`)."
+            "as returned when the session started)."
         )
     return session_id
 
@@ -189,7 +189,7 @@ class SessionRegistry:
                 self.resolver.strategy(strategy)
             except (ValueError, LookupError) as exc:
                 raise StrategyNotFound(
-                    f"Strategy {strategy!r} not found: {exc}. List them with `alc strategies`."
+                    f"Strategy {strategy!r} not found: {exc}."
                 ) from None
         resolved = _limits(self.limits, limits)
         seeds = Seeds.new()
@@ -394,8 +394,7 @@ class SessionRegistry:
         if summary.state in TERMINAL_STATES:
             self._drop(session_id)
             raise SessionFinished(
-                f"Session {session_id} is {summary.state}; it accepts nothing more. "
-                "Its result: `alc status " + session_id + "`.",
+                f"Session {session_id} is {summary.state}; it accepts nothing more.",
                 session_id=session_id,
             )
         with self._guard:
@@ -416,6 +415,7 @@ class SessionRegistry:
                 f"The journal of session {session_id} holds an event alc cannot read ({exc!r}); "
                 "the session cannot be restored. Delete it (the store is otherwise fine).",
                 session_id=session_id,
+                next_step="delete_session",
             ) from None
         self._restored += 1
         with self._guard:
