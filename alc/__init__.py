@@ -19,6 +19,7 @@ from alc.engine.errors import (
     AmbiguousQuery,
     BudgetExceeded,
     Conflict,
+    ExecutorUnavailable,
     InvalidInput,
     LimitExceeded,
     LuaError,
@@ -46,6 +47,7 @@ from alc.engine.protocol import (
     Query,
     Response,
     SessionSnapshot,
+    SessionState,
     Usage,
 )
 
@@ -63,6 +65,7 @@ __all__ = [
     "Completed",
     "Conflict",
     "Engine",
+    "ExecutorUnavailable",
     "Failed",
     "InvalidInput",
     "LimitExceeded",
@@ -81,6 +84,7 @@ __all__ = [
     "SessionFinished",
     "SessionNotFound",
     "SessionSnapshot",
+    "SessionState",
     "SourceChanged",
     "Store",
     "StoreUnavailable",

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from alc.engine.errors import Conflict, SessionNotFound, StoreUnavailable
+from alc.engine.protocol import TERMINAL_STATES
 
 __all__ = [
     "TERMINAL_STATES",
@@ -54,8 +55,6 @@ __all__ = [
     "Summary",
     "open_store",
 ]
-
-TERMINAL_STATES = frozenset({"completed", "failed", "cancelled"})
 
 
 @dataclass(frozen=True)

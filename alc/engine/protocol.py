@@ -18,6 +18,7 @@ A query also carries ``"grounded": true`` / ``"underspecified": true`` when set,
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Mapping
 from typing import Any, Literal, Self
@@ -28,6 +29,8 @@ from alc.engine._validate import MAX_TOKEN_COUNT, check_token_count
 from alc.engine.errors import InvalidInput
 
 __all__ = [
+    "ACTIVE_STATES",
+    "TERMINAL_STATES",
     "Accepted",
     "Cancelled",
     "Completed",
@@ -38,9 +41,35 @@ __all__ = [
     "Query",
     "Response",
     "SessionSnapshot",
+    "SessionState",
     "Usage",
     "dumps",
 ]
+
+
+class SessionState(enum.StrEnum):
+    """The states of a session (DESIGN.md section 3)::
+
+        running --(alc.llm / alc.llm_batch)--> paused --(last answer)--> running --> ...
+        running --(return)--> completed     running --(error, limit, budget)--> failed
+        paused --(cancel)--> cancelled
+
+    ``TERMINAL`` and ``ACTIVE`` (class attributes set below) are the two groups every layer uses.
+    """
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATES: frozenset[SessionState] = frozenset(
+    {SessionState.COMPLETED, SessionState.FAILED, SessionState.CANCELLED}
+)
+"""States a session never leaves."""
+ACTIVE_STATES: frozenset[SessionState] = frozenset({SessionState.RUNNING, SessionState.PAUSED})
+"""States of a session that can still move (what listings show by default)."""
 
 
 def dumps(obj: Any) -> str:

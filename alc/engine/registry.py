@@ -37,10 +37,11 @@ from alc.engine.errors import (
     StrategyNotFound,
 )
 from alc.engine.executor import Executor, InlineExecutor, VMLost
-from alc.engine.journal import TERMINAL_STATES, Event, SessionRecord, Store, Summary
+from alc.engine.journal import Event, SessionRecord, Store, Summary
 from alc.engine.lua import Seeds
 from alc.engine.packages import PackageResolver
 from alc.engine.protocol import (
+    TERMINAL_STATES,
     Cancelled,
     Failed,
     Limits,
@@ -49,6 +50,7 @@ from alc.engine.protocol import (
     Query,
     Response,
     SessionSnapshot,
+    SessionState,
 )
 from alc.engine.session import Session, new_session_id
 
@@ -340,7 +342,7 @@ class SessionRegistry:
     def purge(self, now: float | None = None) -> int:
         """Delete ended sessions, and paused ones untouched for ``retention`` seconds."""
         now = self.clock.time() if now is None else now
-        return self.store.purge(now - self.retention, [*TERMINAL_STATES, "paused", "running"])
+        return self.store.purge(now - self.retention, list(SessionState))
 
     def statistics(self) -> RegistryStatistics:
         """Snapshot of what is in memory."""
@@ -348,7 +350,7 @@ class SessionRegistry:
             hot = list(self._hot.values())
         return RegistryStatistics(
             hot=len(hot),
-            hot_paused=sum(1 for s in hot if s.state.value == "paused"),
+            hot_paused=sum(1 for s in hot if s.state is SessionState.PAUSED),
             evicted=self._evicted,
             restored=self._restored,
         )
@@ -430,7 +432,7 @@ class SessionRegistry:
         except BaseException:
             self._drop(session.session_id)
             raise
-        if session.state.value in TERMINAL_STATES:
+        if session.state in TERMINAL_STATES:
             self._drop(session.session_id)
             self._release_memory()
 

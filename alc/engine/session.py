@@ -17,7 +17,6 @@ replay re-issues exactly the same prompts or reports :class:`~alc.engine.errors.
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import math
 import secrets
@@ -54,6 +53,7 @@ from alc.engine.protocol import (
     Outcome,
     Query,
     Response,
+    SessionState,
     Usage,
     dumps,
 )
@@ -66,12 +66,8 @@ LOG_LINES = 20
 JournalEvents = list[tuple[str, dict[str, Any]]]
 
 
-class State(enum.StrEnum):
-    RUNNING = "running"
-    PAUSED = "paused"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+State = SessionState
+"""The session state enum (:class:`alc.engine.protocol.SessionState`)."""
 
 
 def new_session_id() -> str:

@@ -5,12 +5,44 @@ from __future__ import annotations
 import alc
 
 EXPECTED = [
-    "Accepted", "AlcError", "AlreadyAnswered", "AmbiguousQuery", "Answer", "AsyncEngine",
-    "BudgetExceeded", "Cancelled", "Completed", "Conflict", "Engine", "Failed", "InvalidInput",
-    "LimitExceeded", "Limits", "LuaError", "MemoryLimitExceeded", "MemoryStore", "NeedsResponse",
-    "Outcome", "Query", "ReplayDiverged", "RequestError", "Response", "SQLiteStore",
-    "SessionError", "SessionFinished", "SessionNotFound", "SessionSnapshot", "SourceChanged",
-    "Store", "StoreUnavailable", "StrategyNotFound", "TimeLimitExceeded", "UnknownQuery", "Usage",
+    "Accepted",
+    "AlcError",
+    "AlreadyAnswered",
+    "AmbiguousQuery",
+    "Answer",
+    "AsyncEngine",
+    "BudgetExceeded",
+    "Cancelled",
+    "Completed",
+    "Conflict",
+    "Engine",
+    "ExecutorUnavailable",
+    "Failed",
+    "InvalidInput",
+    "LimitExceeded",
+    "Limits",
+    "LuaError",
+    "MemoryLimitExceeded",
+    "MemoryStore",
+    "NeedsResponse",
+    "Outcome",
+    "Query",
+    "ReplayDiverged",
+    "RequestError",
+    "Response",
+    "SQLiteStore",
+    "SessionError",
+    "SessionFinished",
+    "SessionNotFound",
+    "SessionSnapshot",
+    "SessionState",
+    "SourceChanged",
+    "Store",
+    "StoreUnavailable",
+    "StrategyNotFound",
+    "TimeLimitExceeded",
+    "UnknownQuery",
+    "Usage",
     "__version__",
 ]
 
@@ -28,8 +60,23 @@ def test_exported_classes_report_the_public_module() -> None:
 
 
 def test_every_error_has_a_code() -> None:
-    codes = {getattr(alc, n).error_code for n in alc.__all__
-             if isinstance(getattr(alc, n), type) and issubclass(getattr(alc, n), alc.AlcError)}
-    assert {"invalid_input", "session_not_found", "unknown_query", "already_answered",
-            "ambiguous_query", "session_finished", "conflict", "lua_error", "budget_exceeded",
-            "timeout", "memory_limit", "replay_diverged", "source_changed"} <= codes
+    codes = {
+        getattr(alc, n).error_code
+        for n in alc.__all__
+        if isinstance(getattr(alc, n), type) and issubclass(getattr(alc, n), alc.AlcError)
+    }
+    assert {
+        "invalid_input",
+        "session_not_found",
+        "unknown_query",
+        "already_answered",
+        "ambiguous_query",
+        "session_finished",
+        "conflict",
+        "lua_error",
+        "budget_exceeded",
+        "timeout",
+        "memory_limit",
+        "replay_diverged",
+        "source_changed",
+    } <= codes
