@@ -43,6 +43,10 @@ class FakeClock:
         """The current fake Unix time, in seconds."""
         return self.now
 
+    def monotonic(self) -> float:
+        """Fake monotonic seconds (idle eviction); advances with :meth:`advance`."""
+        return self.now
+
     def cpu(self) -> float:
         """Fake process CPU seconds (``os.clock``); advances with :meth:`advance`."""
         return self.cpu_seconds

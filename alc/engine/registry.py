@@ -21,7 +21,6 @@ import functools
 import re
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -154,8 +153,8 @@ class SessionRegistry:
         self._guard = threading.Lock()
         self._evicted = 0
         self._restored = 0
-        self._last_sweep = time.monotonic()
-        self._last_purge = time.monotonic()
+        self._last_sweep = self.clock.monotonic()
+        self._last_purge = self.clock.monotonic()
         self._last_trim = 0.0
 
     # ------------------------------------------------------------------ operations
@@ -208,6 +207,7 @@ class SessionRegistry:
         self._sweep()
         session, outcome, events = _retrying(lambda: Session.create(record, **self._deps))
         session.head = self.store.create(record, events, session.summary())
+        session.last_touch = self.clock.monotonic()
         if isinstance(outcome, NeedsResponse):
             with self._guard:
                 self._hot[record.session_id] = session
@@ -320,7 +320,7 @@ class SessionRegistry:
 
     def evict_idle(self, now: float | None = None) -> int:
         """Drop hot sessions idle for longer than ``idle_ttl``; returns how many."""
-        now = time.monotonic() if now is None else now
+        now = self.clock.monotonic() if now is None else now
         with self._guard:
             idle = [sid for sid, s in self._hot.items() if now - s.last_touch > self.idle_ttl]
         count = 0
@@ -358,7 +358,7 @@ class SessionRegistry:
     # ------------------------------------------------------------------ internals
 
     def _sweep(self) -> None:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if now - self._last_sweep > max(1.0, self.idle_ttl / 10):
             self._last_sweep = now
             self.evict_idle(now)
@@ -372,7 +372,7 @@ class SessionRegistry:
         Each session's Lua VM allocates through malloc; after thousands of short sessions glibc
         keeps the freed arenas, and a long-lived server's RSS creeps up although nothing is live.
         """
-        now = time.monotonic()
+        now = self.clock.monotonic()
         trim = _malloc_trim()
         if trim is None or now - self._last_trim < TRIM_INTERVAL:
             return
@@ -420,6 +420,7 @@ class SessionRegistry:
                 next_step="delete_session",
             ) from None
         self._restored += 1
+        session.last_touch = self.clock.monotonic()
         with self._guard:
             self._hot[session_id] = session
         return session
@@ -432,6 +433,7 @@ class SessionRegistry:
         except BaseException:
             self._drop(session.session_id)
             raise
+        session.last_touch = self.clock.monotonic()
         if session.state in TERMINAL_STATES:
             self._drop(session.session_id)
             self._release_memory()

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -120,7 +119,7 @@ class Session:
         self._fork: Fork | None = None
         self._executor = executor
         self._vm_memory = 0
-        self.last_touch = time.monotonic()
+        self.last_touch = 0.0  # the registry's clock.monotonic() at its last use
         # stats
         self.started_at = 0.0
         self.llm_calls = 0
@@ -271,7 +270,6 @@ class Session:
             )
         remaining = len(self.pending) - len(self.answers)
         if remaining:
-            self.last_touch = time.monotonic()
             return Accepted.trusted(
                 session_id=self.session_id, remaining=remaining, status="accepted"
             ), events
@@ -458,7 +456,6 @@ class Session:
         self._pending_wire = tuple(wires)
         self.answers = {}
         self.state = State.PAUSED
-        self.last_touch = time.monotonic()
         return NeedsResponse.trusted(
             session_id=self.session_id, queries=tuple(queries), status="needs_response"
         )
