@@ -35,7 +35,17 @@ class Effects:
         self._replay = deque(recorded)
         self.recorded = list(recorded)
 
-    def read(self, kind: str, compute: Callable[[], Any]) -> Any:
+    def read(self, kind: str, compute: Callable[[], Any], *, counted: bool = True) -> Any:
+        """The value of one outside read: recorded live, served back in order on replay.
+
+        ``counted`` reads (the strategy's own) are bounded by :data:`MAX_READS_PER_STEP`; the
+        engine's reads (the clock for stats and budgets) are not, so a strategy that used up its
+        reads still ends with a coded outcome.
+
+        Raises:
+            EffectMismatch: replaying, and the journal recorded another kind of read here.
+            ValueError: a counted read past the bound (a Lua error in the strategy).
+        """
         if self._replay:
             recorded_kind, value = self._replay.popleft()
             if recorded_kind != kind:
@@ -44,7 +54,7 @@ class Effects:
                     f"the code made a {kind!r} read"
                 )
             return value
-        if len(self.recorded) >= MAX_READS_PER_STEP:
+        if counted and len(self.recorded) >= MAX_READS_PER_STEP:
             raise ValueError(
                 f"this step read the clock, the environment, sources or alc.state more than "
                 f"{MAX_READS_PER_STEP:,} times (each read is journaled); read once and reuse "

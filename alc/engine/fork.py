@@ -46,6 +46,13 @@ class Fork:
             vm.start_strategy(name, request.ctx)
             self.children.append(vm)
 
+    def close(self) -> None:
+        """Release the children still running."""
+        for child in self.children:
+            if child is not None:
+                child.close()
+        self.children = [None] * len(self.children)
+
     def step(self, answers: Sequence[str], allowance: Allowance) -> StepResult:
         """Feed the answers of the last pause to the children that asked; step them.
 

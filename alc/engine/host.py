@@ -1,28 +1,44 @@
-"""The Lua-facing services of one session (the :class:`~alc.engine.lua.Host` it gives its VM)."""
+"""The Lua-facing services of one session (the :class:`~alc.engine.lua.Host` it gives its VM).
+
+A session hands its host one frozen :class:`SessionRuntime`: everything the strategy may read or
+leave behind (time, environment, sources, ``alc.state``, log, progress, stats), and nothing of the
+session's state machine. Every read of the outside world goes through the runtime's
+:class:`~alc.engine.effects.Effects`, so replay sees the same values.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Any
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
+from alc.engine.accounting import SessionStats
+from alc.engine.clock import Clock
+from alc.engine.effects import Effects
 from alc.engine.errors import SourceChanged
-from alc.engine.packages import source_hash
-
-if TYPE_CHECKING:
-    from alc.engine.session import Session
+from alc.engine.journal import Store
+from alc.engine.packages import PackageResolver, source_hash
+from alc.engine.protocol import Limits
 
 __all__ = [
     "ENV_PREFIX",
+    "LOG_LINES",
     "LOG_LINE_CHARS",
     "PROGRESS_CHARS",
     "STATS_KEYS",
     "STATS_VALUE_BYTES",
+    "Observations",
     "SessionHost",
+    "SessionRuntime",
 ]
 
 ENV_PREFIX = "ALC_"
 """``os.getenv`` in a strategy sees only environment variables whose names start with this."""
+LOG_LINES = 20
+"""Log lines a session keeps in memory and shows in its summary (the most recent ones)."""
 LOG_LINE_CHARS = 4096
 """A session log line (``print``, ``alc.log``) keeps at most this many characters."""
 PROGRESS_CHARS = 1024
@@ -33,24 +49,70 @@ STATS_KEYS = 1000
 """At most this many distinct ``alc.stats`` keys per session."""
 
 
-class SessionHost:
-    """The :class:`~alc.engine.lua.Host` of one session: what its Lua code may call back into.
+@dataclass
+class Observations:
+    """What a session's strategy left behind for the session to show or act on.
 
-    Every outside read goes through the session's :class:`Effects`, so replay sees the same.
+    Attributes:
+        log: the most recent log lines, ``{"level", "message"}``.
+        progress: the last ``alc.progress`` call, ``{"step", "total", "message"}``, or None.
+        source_changed: set when a pinned source was missing from the store during the step; the
+            session then fails with ``source_changed`` whatever the step's own result.
     """
 
-    def __init__(self, session: Session) -> None:
-        self._s = session
+    log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
+    progress: dict[str, Any] | None = None
+    source_changed: SourceChanged | None = None
+
+
+@dataclass(frozen=True)
+class SessionRuntime:
+    """The per-session services and sinks the host works with (frozen: the references are fixed).
+
+    Attributes:
+        session_id / namespace / limits: the session's identity, ``alc.state`` namespace
+            (``ctx._ns``, default ``"default"``) and limits.
+        effects: where outside reads are recorded (live) or served from (replay).
+        clock / store / resolver: time, the store (sources, key-value state), the package path.
+        stats: the session's counters (``alc.stats`` values live in ``stats.custom``).
+        observations: log, progress, incidents.
+        budget_remaining: what is left of ``ctx.budget`` (None without one).
+    """
+
+    session_id: str
+    namespace: str
+    limits: Limits
+    effects: Effects
+    clock: Clock
+    store: Store
+    resolver: PackageResolver
+    stats: SessionStats
+    observations: Observations
+    budget_remaining: Callable[[], dict[str, Any] | None]
+
+    def now(self, *, counted: bool = True) -> float:
+        """Unix seconds as the strategy sees them (recorded live, replayed later).
+
+        ``counted=False`` for the engine's own reads (see :meth:`Effects.read`).
+        """
+        return float(self.effects.read("time", self.clock.time, counted=counted))
+
+
+class SessionHost:
+    """The :class:`~alc.engine.lua.Host` of one session: what its Lua code may call back into."""
+
+    def __init__(self, runtime: SessionRuntime) -> None:
+        self._rt = runtime
 
     def now(self) -> float:
-        return self._s._now()
+        return self._rt.now()
 
     def clock(self) -> float:
-        s = self._s
-        return float(s.effects.read("cpu", s.time_source.cpu))
+        rt = self._rt
+        return float(rt.effects.read("cpu", rt.clock.cpu))
 
     def log(self, level: str, message: str) -> None:
-        self._s.log_lines.append(
+        self._rt.observations.log.append(
             {"level": _clip(str(level), 32), "message": _clip(str(message), LOG_LINE_CHARS)}
         )
 
@@ -62,65 +124,66 @@ class SessionHost:
         for value in (step, total):
             if value is not None and not isinstance(value, int | float):
                 raise ValueError("alc.progress: step and total must be numbers")
-        self._s.progress_info = {"step": step, "total": total, "message": message}
+        self._rt.observations.progress = {"step": step, "total": total, "message": message}
 
     def stats_record(self, key: str, value_json: str) -> None:
-        stats = self._s.custom_stats
+        custom = self._rt.stats.custom
         if len(value_json) > STATS_VALUE_BYTES:
             raise ValueError(
                 f"alc.stats.record: the value of {_clip(key, 64)!r} is {len(value_json):,} bytes "
                 f"of JSON, over the bound of {STATS_VALUE_BYTES:,}; record a summary instead"
             )
-        if key not in stats and len(stats) >= STATS_KEYS:
+        if key not in custom and len(custom) >= STATS_KEYS:
             raise ValueError(f"alc.stats.record: a session records at most {STATS_KEYS} keys")
-        stats[key] = json.loads(value_json)
+        custom[key] = json.loads(value_json)
 
     def stats_get(self, key: str) -> Any:
-        return self._s.custom_stats.get(key)
+        return self._rt.stats.custom.get(key)
 
     def budget_remaining(self) -> dict[str, Any] | None:
-        return self._s.budget_remaining()
+        return self._rt.budget_remaining()
 
     def getenv(self, name: str) -> str | None:
         if not isinstance(name, str) or not name.startswith(ENV_PREFIX):
             return None  # decided here, host-side: nothing in the VM can widen it
-        value = self._s.effects.read("env", lambda: os.environ.get(name))
+        value = self._rt.effects.read("env", lambda: os.environ.get(name))
         return None if value is None else str(value)
 
     def load_source(self, name: str, kind: str) -> tuple[str, str]:
-        s = self._s
+        rt = self._rt
 
         def live() -> list[str]:
             if kind == "file":
-                root, path = s.resolver.find_file(name)
+                root, path = rt.resolver.find_file(name)
             else:
-                root, path = s.resolver.find_module(name)
+                root, path = rt.resolver.find_module(name)
             text = path.read_text(encoding="utf-8")
             digest = source_hash(text)
-            s.store.put_source(digest, text)
+            rt.store.put_source(digest, text)
             return [str(path.relative_to(root)), digest]
 
-        chunkname, digest = s.effects.read("source:" + name, live)
-        text = s.store.get_source(digest)
+        chunkname, digest = rt.effects.read("source:" + name, live)
+        text = rt.store.get_source(digest)
         if text is None:
-            s.source_error = SourceChanged(
-                f"Session {s.session_id} pinned {name!r} (sha256 {digest[:12]}) but that "
+            error = SourceChanged(
+                f"Session {rt.session_id} pinned {name!r} (sha256 {digest[:12]}) but that "
                 "source is not in the store any more; it cannot be replayed faithfully.",
-                session_id=s.session_id,
+                session_id=rt.session_id,
             )
-            raise LookupError(s.source_error.message)
+            rt.observations.source_changed = error
+            raise LookupError(error.message)
         return chunkname, text
 
     def state(self, op: str, key: str | None = None, *args: Any) -> Any:
-        s = self._s
+        rt = self._rt
         if op in ("set", "set_nx") and args and isinstance(args[0], str):
-            bound = s.limits.max_output_bytes
+            bound = rt.limits.max_output_bytes
             if len(args[0]) > bound:
                 raise ValueError(
                     f"alc.state.{op}: the value is {len(args[0]):,} bytes of JSON, over "
                     f"Limits.max_output_bytes ({bound:,})"
                 )
-        value = s.effects.read("state", lambda: s.store.kv(op, s.namespace, key, *args))
+        value = rt.effects.read("state", lambda: rt.store.kv(op, rt.namespace, key, *args))
         if op == "get" and value is not None:
             return json.loads(value)
         return value

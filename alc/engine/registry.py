@@ -329,9 +329,12 @@ class SessionRegistry:
             if lock.acquire(blocking=False):
                 try:
                     with self._guard:
-                        if self._hot.pop(sid, None) is not None:
+                        session = self._hot.pop(sid, None)
+                        if session is not None:
                             count += 1
                             self._locks.pop(sid, None)
+                    if session is not None:
+                        session.close()
                 finally:
                     lock.release()
         self._evicted += count
@@ -387,8 +390,11 @@ class SessionRegistry:
             return lock
 
     def _drop(self, session_id: str) -> None:
+        """Forget a hot session and release its VM (call with the session's lock held)."""
         with self._guard:
-            self._hot.pop(session_id, None)
+            session = self._hot.pop(session_id, None)
+        if session is not None:
+            session.close()
 
     def _checkout(self, session_id: str) -> Session | Failed:
         """The live session at the journal's head: hot if current, else restored."""

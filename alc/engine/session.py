@@ -18,13 +18,12 @@ replay re-issues exactly the same prompts or reports :class:`~alc.engine.errors.
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
-from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alc.engine._validate import is_query_id
+from alc.engine.accounting import Budget, SessionStats
 from alc.engine.clock import Clock
 from alc.engine.effects import EffectMismatch, Effects
 from alc.engine.errors import (
@@ -33,12 +32,11 @@ from alc.engine.errors import (
     InvalidInput,
     ReplayDiverged,
     SessionFinished,
-    SourceChanged,
     UnknownQuery,
 )
 from alc.engine.executor import VM, Executor
 from alc.engine.fork import Fork
-from alc.engine.host import SessionHost
+from alc.engine.host import Observations, SessionHost, SessionRuntime
 from alc.engine.journal import Event, SessionRecord, Store, Summary
 from alc.engine.lua import Allowance, QuerySpec, Seeds, StepResult
 from alc.engine.packages import PackageResolver
@@ -59,9 +57,6 @@ from alc.engine.protocol import (
 
 __all__ = ["Effects", "Session", "State", "new_session_id", "prompt_hash"]
 
-LOG_LINES = 20
-"""Log lines a session keeps in memory and shows in its summary (the most recent ones)."""
-
 JournalEvents = list[tuple[str, dict[str, Any]]]
 
 
@@ -80,8 +75,6 @@ def prompt_hash(query: Query | QuerySpec) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _estimate_tokens(chars: int) -> int:
-    return math.ceil(chars / 4)
 
 
 class Session:
@@ -101,41 +94,37 @@ class Session:
     ) -> None:
         self.record = record
         self.session_id = record.session_id
-        self.store = store
-        self.resolver = resolver
-        self.time_source = clock
+        self.clock = clock
         self.state = State.RUNNING
         self.head = 0
         self.pending: list[Query] = []
         self._pending_wire: tuple[dict[str, Any], ...] = ()
         self.answers: dict[str, Response] = {}
         self.next_query = 0
-        self.effects = Effects()
-        self.log_lines: deque[dict[str, Any]] = deque(maxlen=LOG_LINES)
-        self.progress_info: dict[str, Any] | None = None
-        self.custom_stats: dict[str, Any] = {}
         self.outcome: Outcome | None = None
-        self.source_error: SourceChanged | None = None
-        self._fork: Fork | None = None
-        self._executor = executor
-        self._vm_memory = 0
         self.last_touch = 0.0  # the registry's clock.monotonic() at its last use
-        # stats
-        self.started_at = 0.0
-        self.llm_calls = 0
-        self.pauses = 0
-        self.rounds = 0
-        self.prompt_chars = 0
-        self.response_chars = 0
-        self.prompt_tokens = 0
-        self.response_tokens = 0
-        self.provided_prompt = 0
-        self.provided_response = 0
         ctx = record.ctx if isinstance(record.ctx, dict) else {}
-        self.namespace = str(ctx.get("_ns") or "default")
-        self.budget = _parse_budget(ctx.get("budget"))
+        self.budget = Budget.parse(ctx.get("budget"))
         self.limits = Limits.model_construct(**record.limits)  # validated when it was created
-        self._host = SessionHost(self)
+        self.counters = SessionStats()
+        self.effects = Effects()
+        self.observations = Observations()
+        self.runtime = SessionRuntime(
+            session_id=record.session_id,
+            namespace=str(ctx.get("_ns") or "default"),
+            limits=self.limits,
+            effects=self.effects,
+            clock=clock,
+            store=store,
+            resolver=resolver,
+            stats=self.counters,
+            observations=self.observations,
+            budget_remaining=self.budget_remaining,
+        )
+        self._host = SessionHost(self.runtime)
+        self._executor = executor
+        self._fork: Fork | None = None
+        self._vm_memory = 0
         self.vm: VM = executor.create_vm(
             self._host, self.limits, Seeds(record.math_seed, record.hash_seed)
         )
@@ -176,7 +165,7 @@ class Session:
             session.effects.load(event.data.get("effects", []))
             answers = [session.answers[q.id].text for q in session.pending]
             if session.pending:
-                session.rounds += 1
+                session.counters.rounds += 1
             try:
                 result = session._run(answers)
                 if result.kind == "yield":
@@ -184,13 +173,20 @@ class Session:
                 session.effects.take()
             except EffectMismatch as exc:
                 raise session._diverged(pause_no, str(exc)) from None
-            if session.source_error is not None:
-                raise session.source_error
+            if session.observations.source_changed is not None:
+                raise session.observations.source_changed
             session._check_replayed_pause(pause_no, result, event.data["queries"])
             session._pause(result.queries)
             pause_no += 1
         session.head = head
         return session
+
+    def close(self) -> None:
+        """Release the session's VMs now (not when the garbage collector gets to them)."""
+        if self._fork is not None:
+            self._fork.close()
+            self._fork = None
+        self.vm.close()
 
     def _prepare(self) -> None:
         try:
@@ -273,7 +269,7 @@ class Session:
             return Accepted.trusted(
                 session_id=self.session_id, remaining=remaining, status="accepted"
             ), events
-        self.rounds += 1
+        self.counters.rounds += 1
         outcome = self._advance([self.answers[q.id].text for q in self.pending])
         events.extend(self._take_events(outcome))
         return outcome, events
@@ -343,26 +339,14 @@ class Session:
 
     def _accept(self, qid: str, response: Response) -> None:
         self.answers[qid] = response
-        chars = len(response.text)
-        self.response_chars += chars
-        usage = response.usage
-        if usage is not None and usage.response_tokens is not None:
-            self.response_tokens += usage.response_tokens
-            self.provided_response += 1
-        else:
-            self.response_tokens += _estimate_tokens(chars)
-        if usage is not None and usage.prompt_tokens is not None:
-            query = next(q for q in self.pending if q.id == qid)
-            estimate = _estimate_tokens(len(query.prompt) + len(query.system or ""))
-            self.prompt_tokens += usage.prompt_tokens - estimate
-            self.provided_prompt += 1
+        self.counters.record_answer(response, next(q for q in self.pending if q.id == qid))
 
     # ------------------------------------------------------------------ stepping
 
     def _run(self, answers: Sequence[str]) -> StepResult:
         """One step of the strategy, answering its (or its fork children's) last pause."""
-        if self.pauses == 0:
-            self.started_at = self._now()
+        if self.counters.pauses == 0:
+            self.counters.started_at = self.runtime.now(counted=False)
         self.state = State.RUNNING
         allowance = Allowance.for_limits(self.limits)
         if self._fork is not None:
@@ -398,8 +382,9 @@ class Session:
     def _advance(self, answers: Sequence[str]) -> Outcome:
         """Run one step live and turn its result into an outcome."""
         result = self._run(answers)
-        if self.source_error is not None:
-            return self._fail(self.source_error.message, self.source_error.error_code)
+        source_changed = self.observations.source_changed
+        if source_changed is not None:
+            return self._fail(source_changed.message, source_changed.error_code)
         if result.kind == "yield":
             budget_error = self._budget_violation(result.queries)
             if budget_error:
@@ -446,12 +431,8 @@ class Session:
             )
             queries.append(query)
             wires.append(query.wire())
-            chars = len(spec.prompt) + (len(spec.system) if spec.system else 0)
-            self.prompt_chars += chars
-            self.prompt_tokens += _estimate_tokens(chars)
+        self.counters.record_pause(specs)
         self.next_query = first + len(queries)
-        self.llm_calls += len(queries)
-        self.pauses += 1
         self.pending = queries
         self._pending_wire = tuple(wires)
         self.answers = {}
@@ -479,71 +460,27 @@ class Session:
 
     # ------------------------------------------------------------------ budget and stats
 
-    def _budget_violation(self, specs: Sequence[QuerySpec]) -> str | None:
-        if not self.budget:
-            return None
-        limit = self.budget.get("max_llm_calls")
-        if limit is not None and self.llm_calls + len(specs) > limit:
-            return (
-                f"budget exceeded: max_llm_calls is {limit} and this alc.llm would make "
-                f"call {self.llm_calls + len(specs)}"
-            )
-        limit = self.budget.get("max_tokens")
-        if limit is not None:
-            new = sum(_estimate_tokens(len(s.prompt) + len(s.system or "")) for s in specs)
-            used = self.prompt_tokens + self.response_tokens
-            if used + new > limit:
-                return (
-                    f"budget exceeded: max_tokens is {limit}, {used} used and this "
-                    f"alc.llm needs about {new} more"
-                )
-        limit = self.budget.get("max_elapsed_ms")
-        if limit is not None:
-            elapsed = self._elapsed_ms()
-            if elapsed > limit:
-                return f"budget exceeded: max_elapsed_ms is {limit}, {elapsed} ms elapsed"
-        return None
+    def _budget_violation(self, specs: Sequence[QuerySpec]) -> str:
+        if self.budget is None:
+            return ""
+        return self.budget.violation(self.counters, specs, self._elapsed_ms())
 
     def _elapsed_ms(self) -> int:
-        return max(0, round((self._now() - self.started_at) * 1000))
+        return max(0, round((self.runtime.now(counted=False) - self.counters.started_at) * 1000))
 
     def stats(self) -> dict[str, Any]:
         """The DESIGN.md section 4 stats object (``auto`` + ``custom``)."""
-        answered = self.rounds or 0
-        auto: dict[str, Any] = {
-            "elapsed_ms": self._elapsed_ms(),
-            "llm_calls": self.llm_calls,
-            "pauses": self.pauses,
-            "rounds": answered,
-            "total_prompt_chars": self.prompt_chars,
-            "total_response_chars": self.response_chars,
-            "prompt_tokens": _tokens(self.prompt_tokens, self.provided_prompt),
-            "response_tokens": _tokens(self.response_tokens, self.provided_response),
-            "total_tokens": _tokens(
-                self.prompt_tokens + self.response_tokens,
-                min(self.provided_prompt, self.provided_response),
-            ),
-        }
-        if self.budget:
-            auto["budget"] = dict(self.budget, remaining=self.budget_remaining())
-        return {"auto": auto, "custom": dict(self.custom_stats)}
-
-    def _now(self) -> float:
-        return float(self.effects.read("time", self.time_source.time))
+        elapsed = self._elapsed_ms()
+        auto = self.counters.auto(elapsed)
+        if self.budget is not None:
+            auto["budget"] = self.budget.wire(self.counters, elapsed)
+        return {"auto": auto, "custom": dict(self.counters.custom)}
 
     def budget_remaining(self) -> dict[str, Any] | None:
         """What is left of ``ctx.budget``: ``{"llm_calls", "tokens", "elapsed_ms"}`` or None."""
-        if not self.budget:
+        if self.budget is None:
             return None
-        out: dict[str, Any] = {}
-        if "max_llm_calls" in self.budget:
-            out["llm_calls"] = max(0, self.budget["max_llm_calls"] - self.llm_calls)
-        if "max_tokens" in self.budget:
-            used = self.prompt_tokens + self.response_tokens
-            out["tokens"] = max(0, self.budget["max_tokens"] - used)
-        if "max_elapsed_ms" in self.budget:
-            out["elapsed_ms"] = max(0, self.budget["max_elapsed_ms"] - self._elapsed_ms())
-        return out
+        return dict(self.budget.remaining(self.counters, self._elapsed_ms()))
 
     # ------------------------------------------------------------------ views
 
@@ -553,14 +490,14 @@ class Session:
             session_id=self.session_id,
             strategy=self.record.strategy,
             created_at=self.record.created_at,
-            updated_at=self.time_source.time(),
+            updated_at=self.clock.time(),
             state=self.state.value,
             head=self.head,
             pending=self._pending_wire if self.state is State.PAUSED else (),
             answered=tuple(self.answers) if self.state is State.PAUSED else (),
-            llm_calls=self.llm_calls,
-            progress=self.progress_info,
-            log=tuple(self.log_lines),
+            llm_calls=self.counters.llm_calls,
+            progress=self.observations.progress,
+            log=tuple(self.observations.log),
             outcome=self.outcome.wire()
             if self.outcome and self.state not in (State.PAUSED, State.RUNNING)
             else None,
@@ -580,10 +517,6 @@ def _journaled_response(data: dict[str, Any]) -> Response:
     )
 
 
-def _tokens(count: int, provided: int) -> dict[str, Any]:
-    return {"source": "provided" if provided else "estimated", "tokens": count}
-
-
 def _issued_before(qid: str, next_query: int) -> bool:
     if not is_query_id(qid):
         return False
@@ -593,20 +526,3 @@ def _issued_before(qid: str, next_query: int) -> bool:
 def _excerpt(text: str, limit: int = 160) -> str:
     text = text if len(text) <= limit else text[:limit] + "…"
     return dumps(text)
-
-
-def _parse_budget(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidInput(
-            "ctx.budget must be an object with max_llm_calls, max_elapsed_ms and/or max_tokens."
-        )
-    budget: dict[str, Any] = {}
-    for key in ("max_llm_calls", "max_elapsed_ms", "max_tokens"):
-        if key in value and value[key] is not None:
-            limit = value[key]
-            if isinstance(limit, bool) or not isinstance(limit, int | float) or limit < 0:
-                raise InvalidInput(f"ctx.budget.{key} must be a non-negative number.")
-            budget[key] = int(limit)
-    return budget

@@ -69,13 +69,6 @@ def test_engine_serves_after_the_escapes(engine: alc.Engine) -> None:
     completed(engine.feed(out.session_id, "yes"), "yes")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="Effects.read raises a plain ValueError past MAX_READS_PER_STEP; Session.stats() "
-    "reads the clock after the step (Session._now), so a strategy that pcall-caught the read "
-    "error and completed makes Engine.start raise ValueError instead of a coded outcome",
-)
 def test_too_many_clock_reads_caught_by_the_strategy() -> None:
     engine = alc.Engine(executor="inline")
     try:

@@ -122,15 +122,6 @@ def test_fork_children_release_their_memory_at_once(
 ) -> None:
     """The processes running the Lua do not grow by the sum of the children (the issue saw
     +203 MiB RSS for 20 x 10 MiB under a 16 MiB limit)."""
-    if executor == "process":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="process executor: a worker drops a closed VM from its dict without "
-                "LuaVM.close(), so the LuaRuntime (a reference cycle) and its heap live until "
-                "Python's cyclic GC runs: +200 MiB worker RSS per fork of 20 x 10 MiB",
-            )
-        )
     forking.start(code="return 1")  # workers started before measuring
     before = served_rss(forking)
     grown = 0

@@ -116,13 +116,6 @@ def test_worker_killed_right_before_a_feed(pool: alc.Engine) -> None:
         assert wire(pool.feed(sid, "x"))["status"] == "needs_response"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="ProcessExecutor: RemoteVM.close() and its weakref.finalize both call _release, so "
-    "each closed VM (every alc.fork child, every evicted session) decrements _Worker.vms twice: "
-    "statistics().vms goes negative and _pick's least-loaded choice is skewed",
-)
 def test_vm_count_stays_consistent(pool: alc.Engine, tmp_path: Path) -> None:
     for i in range(3):
         (tmp_path / f"c{i}").mkdir()
@@ -159,14 +152,6 @@ if __name__ == "__main__":
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="with the fork start method (a single-threaded supervisor, e.g. the CLI) each worker "
-    "inherits the supervisor's end of its own pipe and never closes it, so it never sees EOF: "
-    "workers outlive a supervisor that was killed (orphans blocked in recv forever), and "
-    "ProcessExecutor.close() waits its full 2 s join per worker before killing it",
-)
 def test_workers_exit_when_their_supervisor_dies(tmp_path: Path) -> None:
     script = tmp_path / "supervisor.py"
     script.write_text(SUPERVISOR)

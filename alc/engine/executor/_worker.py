@@ -17,6 +17,7 @@ The supervisor (``process.py``) talks to it over one duplex pipe, one request at
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -85,6 +86,23 @@ def _cap_memory(growth: int) -> None:
         pass
 
 
+def _close_inherited_fds(keep: int) -> None:
+    """Close every descriptor but stdio and our pipe end.
+
+    A forked worker inherits the supervisor's descriptors, among them the supervisor's end of
+    this worker's pipe and of every other worker's: holding them would keep each worker from
+    ever seeing end-of-file when the supervisor exits.
+    """
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        return
+    for fd in fds:
+        if fd > 2 and fd != keep:
+            with contextlib.suppress(OSError):  # the listdir's own descriptor, already closed
+                os.close(fd)
+
+
 def worker_main(
     conn: Connection,
     primitives: Any,
@@ -94,6 +112,7 @@ def worker_main(
     """Serve VM requests until the pipe closes (the supervisor exited or closed it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
     os.dup2(2, 1)  # nothing a worker does may reach stdout
+    _close_inherited_fds(keep=conn.fileno())
     if primitives is None or libraries is None:
         from alc.engine.executor import default_stdlib
 
@@ -109,7 +128,9 @@ def worker_main(
         op = message[0]
         if op == "close":
             for vm_id in message[1]:
-                vms.pop(vm_id, None)
+                vm = vms.pop(vm_id, None)
+                if vm is not None:
+                    vm.close()  # free its Lua state now, not at the next cyclic collection
             continue
         try:
             reply: tuple[Any, ...] = ("ok", _serve(op, message, vms, host, primitives, libraries))

@@ -88,9 +88,9 @@ class _Worker:
         if self.killed_for is not None:
             return self.killed_for
         self.process.join(1)
-        if self.process.exitcode in (EXIT_MEMORY, -9):  # out of memory (or the OOM killer)
+        if self.process.exitcode == EXIT_MEMORY:  # it ran out of memory outside Lua
             return "memory_limit"
-        return "worker_lost"
+        return "worker_lost"  # crashed, or killed by something else (the OOM killer, a person)
 
 
 class ProcessExecutor:
@@ -239,6 +239,9 @@ class ProcessExecutor:
             if not worker.alive:
                 raise VMLost("the worker holding this VM is gone")
             conn = worker.conn
+            if not worker.process.is_alive():  # died while idle: its VMs are lost, not failed
+                self._lost_worker(worker)
+                raise VMLost("the worker holding this VM is gone")
             try:
                 if worker.pending_close:
                     closing, worker.pending_close = worker.pending_close, []
@@ -299,7 +302,7 @@ class RemoteVM:
         self._limits = limits
         self._failed: StepResult | None = None
         worker.vms += 1
-        weakref.finalize(self, _release, worker, vm_id)
+        self._release = weakref.finalize(self, _release, worker, vm_id)  # runs once
 
     def _request(self, message: tuple[Any, ...]) -> None:
         """A request that is not a step: a worker lost here fails the VM's first step."""
@@ -329,7 +332,7 @@ class RemoteVM:
         return self._step("step_value", value, allowance)
 
     def close(self) -> None:
-        _release(self._worker, self._id)
+        self._release()
 
     def _step(self, op: str, payload: Any, allowance: Allowance | None) -> StepResult:
         if self._failed is not None:
