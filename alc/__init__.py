@@ -13,6 +13,7 @@ Everyday API::
 """
 
 from alc._api import Answer, AsyncEngine, Engine
+from alc.engine import __version__
 from alc.engine.errors import (
     AlcError,
     AlreadyAnswered,
@@ -50,8 +51,6 @@ from alc.engine.protocol import (
     SessionState,
     Usage,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Accepted",

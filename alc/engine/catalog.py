@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from alc.engine import __version__
 from alc.engine.errors import StrategyNotFound
 from alc.engine.executor import Executor, InlineExecutor, VMLost
 from alc.engine.host import ENV_PREFIX
@@ -180,11 +181,9 @@ def engine_info(
     """Version, Lua version, store path, package search paths, type definitions path."""
     from importlib import resources
 
-    import alc
-
     resolver = resolver or PackageResolver()
     return {
-        "version": alc.__version__,
+        "version": __version__,
         "lua_version": lua_version("5.5"),
         "lua_versions": {"5.5": lua_version("5.5"), "5.4": lua_version("5.4")},
         "store": store_path,

@@ -60,13 +60,7 @@ class Fork:
         ``error`` when a child failed and ``on_error`` is ``"abort"``, or the ``limit`` a child
         broke (the children spend one ``allowance`` between them).
         """
-        if not self.waiting:
-            todo = [(i, list[str]()) for i in range(len(self.children))]
-        else:
-            todo, offset = [], 0
-            for index, count in self.waiting:
-                todo.append((index, list(answers[offset : offset + count])))
-                offset += count
+        todo = self._todo(answers)
         self.waiting = []
         instructions = allowance.instructions
         queries: list[QuerySpec] = []
@@ -76,11 +70,7 @@ class Fork:
             others = self.parent_memory + sum(self.memory) - self.memory[index]
             result = child.step(
                 child_answers,
-                Allowance(
-                    deadline=allowance.deadline,
-                    instructions=instructions,
-                    memory=allowance.memory - others,
-                ),
+                Allowance(allowance.deadline, instructions, allowance.memory - others),
             )
             instructions -= result.instructions
             self.memory[index] = result.memory
@@ -92,27 +82,46 @@ class Fork:
                     code="timeout",
                     message="step exceeded the instruction limit (shared by the alc.fork children)",
                 )
-            name = self.request.strategies[index]
             if result.kind == "yield":
                 self.waiting.append((index, len(result.queries)))
                 queries.extend(result.queries)
                 continue
-            child.close()
-            self.children[index] = None
-            self.memory[index] = 0
-            if result.kind == "done":
-                self.results[index] = {"strategy": name, "ok": True, "result": result.result}
-                continue
-            message = result.message
-            if result.kind == "fork":
-                message = "alc.fork cannot be nested inside a forked child"
-            self.results[index] = {"strategy": name, "ok": False, "error": message}
-            if self.request.on_error == "abort":
-                return StepResult(
-                    kind="error",
-                    message=f"alc.fork: child {name!r} failed: {message}",
-                    traceback=result.traceback,
-                )
+            failure = self._finish_child(index, result)
+            if failure is not None:
+                return failure
         if queries:
             return StepResult(kind="yield", queries=tuple(queries))
         return StepResult(kind="done", result=self.results)
+
+    def _todo(self, answers: Sequence[str]) -> list[tuple[int, list[str]]]:
+        """Which children to step now, each with its share of ``answers``."""
+        if not self.waiting:
+            return [(i, []) for i in range(len(self.children))]
+        todo, offset = [], 0
+        for index, count in self.waiting:
+            todo.append((index, list(answers[offset : offset + count])))
+            offset += count
+        return todo
+
+    def _finish_child(self, index: int, result: StepResult) -> StepResult | None:
+        """Record a child that ended; the parent's failure when it failed and on_error aborts."""
+        child = self.children[index]
+        assert child is not None
+        child.close()
+        self.children[index] = None
+        self.memory[index] = 0
+        name = self.request.strategies[index]
+        if result.kind == "done":
+            self.results[index] = {"strategy": name, "ok": True, "result": result.result}
+            return None
+        message = result.message
+        if result.kind == "fork":
+            message = "alc.fork cannot be nested inside a forked child"
+        self.results[index] = {"strategy": name, "ok": False, "error": message}
+        if self.request.on_error != "abort":
+            return None
+        return StepResult(
+            kind="error",
+            message=f"alc.fork: child {name!r} failed: {message}",
+            traceback=result.traceback,
+        )

@@ -39,6 +39,7 @@ from alc.engine.stdlib._bounds import JSON_DECODE_MAX_CHARS
 
 __all__ = [
     "HOOK_EVERY",
+    "HOST_METHODS",
     "Allowance",
     "ForkRequest",
     "Host",
@@ -171,7 +172,7 @@ class Host(Protocol):
     def state(self, op: str, key: str | None = None, *args: Any) -> Any: ...
 
 
-_HOST_METHODS = (
+HOST_METHODS = (
     "now",
     "clock",
     "log",
@@ -180,8 +181,10 @@ _HOST_METHODS = (
     "stats_get",
     "budget_remaining",
     "getenv",
+    "load_source",
     "state",
 )
+"""The :class:`Host` methods, by name (what a VM may call back into)."""
 
 
 @cache
@@ -303,9 +306,10 @@ class LuaVM:
         self._table_from = runtime.table_from
 
         host_table = runtime.table()
-        for name in _HOST_METHODS:
-            host_table[name.encode()] = self._wrap(getattr(host, name))
-        host_table[b"load_source"] = self._wrap_source(host.load_source)
+        for name in HOST_METHODS:
+            method = getattr(host, name)
+            wrap = self._wrap_source if name == "load_source" else self._wrap
+            host_table[name.encode()] = wrap(method)
         host_table[b"json_decode"] = self._wrap(_json_decode)
         host_table[b"monotonic"] = time.monotonic
         host_table[b"settle"] = self._settle

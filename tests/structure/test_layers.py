@@ -68,14 +68,8 @@ LUPA_OWNERS = frozenset({"alc.engine.lua"})
 # cycle and no module importing from a layer above it, in all of alc/"): delete an entry when
 # its edge is gone; the test fails on an entry that no longer names a violation.
 KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
-    # being removed by issue 14: the engine reads the version from the public face
-    ("alc.engine.catalog", "alc"): "engine_info() reads alc.__version__",
     # being removed by issue 14: the MCP server reads the version from the public face
     ("alc.mcp._server", "alc"): "AlcMCP reads alc.__version__",
-    # being removed by issue 14: executor package <-> its submodules; make_executor() imports
-    # executor.process lazily while process and _worker import the interface from __init__
-    ("alc.engine.executor.process", "alc.engine.executor"): "VM, Libraries, Primitives, VMLost",
-    ("alc.engine.executor._worker", "alc.engine.executor"): "default_stdlib()",
     # being removed by issue 14: _output renders through _render (lazily), which takes
     # visible_tree back from _output
     ("alc.cli._render", "alc.cli._output"): "visible_tree()",

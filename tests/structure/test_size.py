@@ -29,7 +29,6 @@ MIN_REPEAT_LINES = 6
 # Being removed by issue 14 ("no Python function in alc/ over 60 lines"): an entry may not grow;
 # delete it once the function is split.
 KNOWN_LONG_FUNCTIONS: dict[tuple[str, str], int] = {
-    ("alc/engine/fork.py", "Fork.step"): 62,  # being removed by issue 14
     ("alc/engine/stdlib/text.py", "match_enum"): 79,  # being removed by issue 14
 }
 
@@ -37,10 +36,7 @@ KNOWN_LONG_FUNCTIONS: dict[tuple[str, str], int] = {
 # lines of the first file inside shared blocks. Being removed by issue 14 ("no block of 6 or more
 # lines repeated across modules of alc/"): an entry may not grow; delete it once the pair shares
 # nothing.
-KNOWN_REPEATS: dict[tuple[str, str], int] = {
-    # being removed by issue 14: the worker's host-method names copy the VM factory's list
-    ("alc/engine/executor/_worker.py", "alc/engine/lua.py"): 9,
-}
+KNOWN_REPEATS: dict[tuple[str, str], int] = {}
 
 
 # -- function length -----------------------------------------------------------------------------

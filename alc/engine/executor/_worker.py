@@ -25,7 +25,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from alc.engine.lua import LuaVM, Seeds
+from alc.engine.lua import HOST_METHODS, LuaVM, Seeds
 from alc.engine.protocol import Limits
 
 __all__ = ["EXIT_MEMORY", "worker_main"]
@@ -34,25 +34,13 @@ EXIT_MEMORY = 3
 """Exit status of a worker that ran out of memory outside Lua (the supervisor reports
 ``memory_limit`` for the step in flight)."""
 
-_HOST_METHODS = (
-    "now",
-    "clock",
-    "log",
-    "progress",
-    "stats_record",
-    "stats_get",
-    "budget_remaining",
-    "getenv",
-    "load_source",
-    "state",
-)
 
 
 class _HostProxy:
     """A :class:`~alc.engine.lua.Host` whose methods run in the supervisor, over the pipe."""
 
     def __init__(self, conn: Connection) -> None:
-        for name in _HOST_METHODS:
+        for name in HOST_METHODS:
             setattr(self, name, self._method(conn, name))
 
     @staticmethod
@@ -114,7 +102,7 @@ def worker_main(
     os.dup2(2, 1)  # nothing a worker does may reach stdout
     _close_inherited_fds(keep=conn.fileno())
     if primitives is None or libraries is None:
-        from alc.engine.executor import default_stdlib
+        from alc.engine.executor._base import default_stdlib
 
         primitives, libraries = default_stdlib()
     _cap_memory(memory_growth)

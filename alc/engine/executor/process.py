@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from alc.engine.executor import VM, Libraries, Primitives, VMLost
+from alc.engine.executor._base import VM, Libraries, Primitives, VMLost
 from alc.engine.executor._worker import EXIT_MEMORY, worker_main
 from alc.engine.lua import Allowance, Host, Seeds, StepResult
 from alc.engine.protocol import Limits
