@@ -36,7 +36,6 @@ from alc.engine.errors import (
     TimeLimitExceeded,
     UnknownQuery,
 )
-from alc.engine.journal import MemoryStore, SQLiteStore, Store
 from alc.engine.protocol import (
     Accepted,
     Cancelled,
@@ -51,6 +50,7 @@ from alc.engine.protocol import (
     SessionState,
     Usage,
 )
+from alc.engine.store import MemoryStore, SQLiteStore, Store
 
 __all__ = [
     "Accepted",

@@ -16,7 +16,6 @@ from alc.engine._validate import is_query_id
 from alc.engine.clock import Clock
 from alc.engine.errors import InvalidInput, SessionFinished
 from alc.engine.executor import Executor, make_executor
-from alc.engine.journal import Store, open_store
 from alc.engine.packages import PackageResolver
 from alc.engine.protocol import (
     Cancelled,
@@ -36,6 +35,7 @@ from alc.engine.registry import (
     SessionRegistry,
     Transcript,
 )
+from alc.engine.store import Store, open_store
 
 __all__ = ["LLM", "Answer", "AsyncEngine", "AsyncLLM", "Engine"]
 

@@ -14,7 +14,7 @@ Which chain a call goes to::
     no session_id               the client's default chain, same rules as a label
 
 Bindings from (client, label) to session ids live in the store's engine-internal records
-(:meth:`~alc.engine.journal.Store.get_internal`, a key space no ``alc.state`` namespace can reach),
+(:meth:`~alc.engine.store.Store.get_internal`, a key space no ``alc.state`` namespace can reach),
 so they survive restarts too. At most ``max_chains`` thinking sessions are kept: starting a chain
 beyond that deletes the least recently updated ones.
 

@@ -19,9 +19,9 @@ from alc.engine.accounting import SessionStats
 from alc.engine.clock import Clock
 from alc.engine.effects import Effects
 from alc.engine.errors import SourceChanged
-from alc.engine.journal import Store
 from alc.engine.packages import PackageResolver, source_hash
 from alc.engine.protocol import Limits
+from alc.engine.store import Store
 
 __all__ = [
     "ENV_PREFIX",
@@ -183,10 +183,25 @@ class SessionHost:
                     f"alc.state.{op}: the value is {len(args[0]):,} bytes of JSON, over "
                     f"Limits.max_output_bytes ({bound:,})"
                 )
-        value = rt.effects.read("state", lambda: rt.store.kv(op, rt.namespace, key, *args))
+        operation = _STATE_OPERATIONS.get(op)
+        if operation is None:
+            raise ValueError(f"unknown alc.state operation {op!r}")
+        value = rt.effects.read("state", lambda: operation(rt.store, rt.namespace, key, *args))
         if op == "get" and value is not None:
             return json.loads(value)
         return value
+
+
+_STATE_OPERATIONS: dict[str, Callable[..., Any]] = {
+    "get": lambda store, ns, key: store.state_get(ns, key),
+    "set": lambda store, ns, key, value: store.state_set(ns, key, value),
+    "keys": lambda store, ns, key=None: store.state_keys(ns),
+    "delete": lambda store, ns, key: store.state_delete(ns, key),
+    "has": lambda store, ns, key: store.state_has(ns, key),
+    "set_nx": lambda store, ns, key, value: store.state_set_nx(ns, key, value),
+    "incr": lambda store, ns, key, delta, default: store.state_incr(ns, key, delta, default),
+}
+"""``alc.state`` operations as boot.lua names them, onto the store's typed methods."""
 
 
 def _clip(text: str, limit: int) -> str:

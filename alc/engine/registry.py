@@ -1,7 +1,7 @@
 """SessionRegistry: the engine's one entry point for start / feed / status / cancel.
 
 The registry keeps *hot* sessions (a live VM paused at its current pause) in memory and the
-truth in the :class:`~alc.engine.journal.Store`. Every operation follows the same path:
+truth in the :class:`~alc.engine.store.Store`. Every operation follows the same path:
 
 1. validate the request (session id shape, answers) — request errors change nothing;
 2. take the session's lock (one step at a time per session; other sessions run in parallel);
@@ -21,7 +21,7 @@ import functools
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -36,7 +36,6 @@ from alc.engine.errors import (
     StrategyNotFound,
 )
 from alc.engine.executor import Executor, InlineExecutor, VMLost
-from alc.engine.journal import Event, SessionRecord, Store, Summary
 from alc.engine.lua import Seeds
 from alc.engine.packages import PackageResolver
 from alc.engine.protocol import (
@@ -52,6 +51,16 @@ from alc.engine.protocol import (
     SessionState,
 )
 from alc.engine.session import Session, new_session_id
+from alc.engine.store import (
+    AnswerEvent,
+    CancelEvent,
+    JournalEntry,
+    JournalEvent,
+    PauseEvent,
+    SessionRecord,
+    Store,
+    Summary,
+)
 
 __all__ = ["RegistryStatistics", "SessionRegistry", "Transcript", "validate_session_id"]
 
@@ -259,7 +268,7 @@ class SessionRegistry:
                 self.store.append(
                     session_id,
                     summary.head,
-                    [("cancel", {"outcome": outcome.wire()})],
+                    [CancelEvent(outcome.wire())],
                     _terminal(summary, "cancelled", outcome, self.clock.time()),
                 )
                 return outcome
@@ -292,16 +301,16 @@ class SessionRegistry:
         validate_session_id(session_id)
         record, events, summary = self.store.load(session_id)
         entries: dict[str, dict[str, Any]] = {}
-        for event in events:
-            if event.kind == "pause":
-                for q in event.data["queries"]:
+        for event in (entry.event for entry in events):
+            if isinstance(event, PauseEvent):
+                for q in event.queries:
                     query = {k: v for k, v in q.items() if k != "hash"}
                     entries[q["id"]] = {"query": query, "answer": None, "usage": None}
-            elif event.kind == "answer":
-                entry = entries.get(event.data["query_id"])
+            elif isinstance(event, AnswerEvent):
+                entry = entries.get(event.query_id)
                 if entry is not None:
-                    entry["answer"] = event.data["text"]
-                    entry["usage"] = event.data.get("usage")
+                    entry["answer"] = event.text
+                    entry["usage"] = event.usage
         return Transcript(
             summary=_snapshot(summary),
             code=record.code,
@@ -431,7 +440,7 @@ class SessionRegistry:
             self._hot[session_id] = session
         return session
 
-    def _commit(self, session: Session, events: list[tuple[str, dict[str, Any]]]) -> None:
+    def _commit(self, session: Session, events: Sequence[JournalEvent]) -> None:
         try:
             session.head = self.store.append(
                 session.session_id, session.head, events, session.summary()
@@ -480,7 +489,7 @@ def _unavailable() -> ExecutorUnavailable:
     )
 
 
-def _upto(events: list[Event], head: int) -> list[Event]:
+def _upto(events: list[JournalEntry], head: int) -> list[JournalEntry]:
     return [e for e in events if e.seq <= head]
 
 

@@ -37,7 +37,6 @@ from alc.engine.errors import (
 from alc.engine.executor import VM, Executor
 from alc.engine.fork import Fork
 from alc.engine.host import Observations, SessionHost, SessionRuntime
-from alc.engine.journal import Event, SessionRecord, Store, Summary
 from alc.engine.lua import Allowance, QuerySpec, Seeds, StepResult
 from alc.engine.packages import PackageResolver
 from alc.engine.protocol import (
@@ -54,10 +53,21 @@ from alc.engine.protocol import (
     Usage,
     dumps,
 )
+from alc.engine.store import (
+    AnswerEvent,
+    CancelEvent,
+    EndEvent,
+    JournalEntry,
+    JournalEvent,
+    PauseEvent,
+    SessionRecord,
+    Store,
+    Summary,
+)
 
 __all__ = ["Effects", "Session", "State", "new_session_id", "prompt_hash"]
 
-JournalEvents = list[tuple[str, dict[str, Any]]]
+JournalEvents = list[JournalEvent]
 
 
 State = SessionState
@@ -141,7 +151,7 @@ class Session:
 
     @classmethod
     def restore(
-        cls, record: SessionRecord, events: Sequence[Event], head: int, **deps: Any
+        cls, record: SessionRecord, events: Sequence[JournalEntry], head: int, **deps: Any
     ) -> Session:
         """Rebuild a paused session by deterministic replay of its journal.
 
@@ -153,16 +163,14 @@ class Session:
         session = cls(record, **deps)
         session._prepare()
         pause_no = 0
-        for event in events:
-            if event.kind == "answer":
-                session._accept(
-                    event.data["query_id"],
-                    _journaled_response(event.data),
-                )
+        for entry in events:
+            event = entry.event
+            if isinstance(event, AnswerEvent):
+                session._accept(event.query_id, _journaled_response(event))
                 continue
-            if event.kind != "pause":
+            if not isinstance(event, PauseEvent):
                 break  # terminal: nothing after it to restore
-            session.effects.load(event.data.get("effects", []))
+            session.effects.load(list(event.effects))
             answers = [session.answers[q.id].text for q in session.pending]
             if session.pending:
                 session.counters.rounds += 1
@@ -175,7 +183,7 @@ class Session:
                 raise session._diverged(pause_no, str(exc)) from None
             if session.observations.source_changed is not None:
                 raise session.observations.source_changed
-            session._check_replayed_pause(pause_no, result, event.data["queries"])
+            session._check_replayed_pause(pause_no, result, list(event.queries))
             session._pause(result.queries)
             pause_no += 1
         session.head = head
@@ -254,16 +262,8 @@ class Session:
         events: JournalEvents = []
         for qid, response in resolved.items():
             self._accept(qid, response)
-            events.append(
-                (
-                    "answer",
-                    {
-                        "query_id": qid,
-                        "text": response.text,
-                        "usage": response.usage.wire() if response.usage else None,
-                    },
-                )
-            )
+            usage = response.usage.wire() if response.usage else None
+            events.append(AnswerEvent(qid, response.text, usage))
         remaining = len(self.pending) - len(self.answers)
         if remaining:
             return Accepted.trusted(
@@ -289,7 +289,7 @@ class Session:
         self.pending = []
         outcome = Cancelled(session_id=self.session_id, stats=self.stats())
         self.outcome = outcome
-        return outcome, [("cancel", {"outcome": outcome.wire()})]
+        return outcome, [CancelEvent(outcome.wire())]
 
     def _resolve_ids(self, responses: Mapping[str | None, Response]) -> dict[str, Response]:
         pending_ids = {q.id for q in self.pending}
@@ -444,19 +444,12 @@ class Session:
     def _take_events(self, outcome: Outcome) -> JournalEvents:
         effects = self.effects.take()
         if isinstance(outcome, NeedsResponse):
-            return [
-                (
-                    "pause",
-                    {
-                        "queries": [
-                            dict(w, hash=prompt_hash(q))
-                            for q, w in zip(outcome.queries, self._pending_wire, strict=True)
-                        ],
-                        "effects": effects,
-                    },
-                )
-            ]
-        return [("end", {"outcome": outcome.wire(), "effects": effects})]
+            queries = tuple(
+                dict(w, hash=prompt_hash(q))
+                for q, w in zip(outcome.queries, self._pending_wire, strict=True)
+            )
+            return [PauseEvent(queries, tuple(effects))]
+        return [EndEvent(outcome.wire(), tuple(effects))]
 
     # ------------------------------------------------------------------ budget and stats
 
@@ -504,11 +497,11 @@ class Session:
         )
 
 
-def _journaled_response(data: dict[str, Any]) -> Response:
+def _journaled_response(event: AnswerEvent) -> Response:
     """The Response an ``answer`` event recorded (already validated when it was fed)."""
-    usage = data.get("usage")
+    usage = event.usage
     return Response.trusted(
-        text=data["text"],
+        text=event.text,
         usage=Usage.trusted(
             prompt_tokens=usage.get("prompt_tokens"), response_tokens=usage.get("response_tokens")
         )

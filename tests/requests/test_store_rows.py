@@ -112,8 +112,8 @@ def test_alc_state_cannot_see_or_rebind_thought_chains(db: Path) -> None:
 def test_memory_store_keeps_internal_records_apart() -> None:
     store = alc.Engine().store
     store.set_internal("alc.thinking.chains", "k", '"v"')
-    assert store.kv("keys", "alc.thinking.chains", None) == []
-    assert store.kv("get", "alc.thinking.chains", "k") is None
+    assert store.state_keys("alc.thinking.chains") == []
+    assert store.state_get("alc.thinking.chains", "k") is None
     assert store.get_internal("alc.thinking.chains", "k") == '"v"'
 
 
@@ -131,6 +131,6 @@ def test_old_store_bindings_migrate_out_of_kv(db: Path) -> None:
         con.executemany("INSERT INTO kv (ns, key, value) VALUES (?, ?, ?)", rows)
     con.close()
     engine = alc.Engine(db)
-    assert engine.store.kv("keys", "alc.thinking.chains", None) == []
+    assert engine.store.state_keys("alc.thinking.chains") == []
     again = ThoughtChains(engine).think({"thought": "two", "thoughtNumber": 2, "totalThoughts": 3})
     assert again["session_id"] == chain

@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "alc.engine.accounting",
         "alc.engine.effects",
         "alc.engine.packages",
-        "alc.engine.journal",
+        "alc.engine.store",
         "alc.engine.host",
         "alc.engine.fork",
         "alc.engine.catalog",
@@ -320,7 +320,7 @@ def test_the_walker_sees_every_kind_of_import() -> None:
         "from typing import TYPE_CHECKING\n"
         "import alc.engine.lua\n"
         "from . import session\n"
-        "from .journal import Store\n"
+        "from .store import Store\n"
         "if TYPE_CHECKING:\n"
         "    from alc.engine.registry import SessionRegistry\n"
         "def f():\n"
@@ -331,6 +331,6 @@ def test_the_walker_sees_every_kind_of_import() -> None:
     got = {(name, where) for name, _, where in imports_of(probe, known)}
     assert ("alc.engine.lua", "") in got
     assert ("alc.engine.session", "") in got
-    assert ("alc.engine.journal", "") in got
+    assert ("alc.engine.store", "") in got
     assert ("alc.engine.registry", " (under TYPE_CHECKING)") in got
     assert ("alc", " (inside a function)") in got

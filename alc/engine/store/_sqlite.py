@@ -1,0 +1,481 @@
+"""``SQLiteStore``: the durable store on stdlib ``sqlite3`` (WAL), the default of the CLI and MCP.
+
+Several processes may share one file. Every journal write is one ``BEGIN IMMEDIATE``
+transaction that checks the session's head first (see ``_interfaces.Journal``). Schema changes
+are named migrations (``_SCHEMA``), recorded in ``schema_migrations`` and applied in order when a
+store is opened. Every ``sqlite3`` error is translated to ``store_unavailable`` in one place
+(``_translating``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import functools
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from alc.engine.errors import SessionNotFound, StoreUnavailable
+from alc.engine.store._interfaces import (
+    InternalRecords,
+    Journal,
+    SourceStore,
+    StateStore,
+    Store,
+    conflict,
+    incremented,
+)
+from alc.engine.store._records import (
+    JournalEntry,
+    JournalEvent,
+    SessionRecord,
+    Summary,
+    decode_event,
+    stored_object,
+)
+
+__all__ = ["SQLiteStore"]
+
+
+_SCHEMA: tuple[tuple[str, str], ...] = (
+    (
+        "0001_initial",
+        """
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            strategy TEXT,
+            state TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            head INTEGER NOT NULL,
+            record TEXT NOT NULL,
+            extra TEXT NOT NULL
+        );
+        CREATE INDEX sessions_state_updated ON sessions (state, updated_at);
+        CREATE TABLE events (
+            session_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (session_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE sources (hash TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE kv (
+            ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (ns, key)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    (
+        # engine-internal records leave alc.state's kv table (ctx._ns could address them there)
+        "0002_internal",
+        """
+        CREATE TABLE internal (
+            space TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (space, key)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO internal (space, key, value)
+            SELECT ns, key, value FROM kv WHERE ns = 'alc.thinking.chains';
+        DELETE FROM kv WHERE ns = 'alc.thinking.chains';
+        """,
+    ),
+)
+
+
+class SQLiteStore(Store):
+    """The durable store: one SQLite file, WAL mode, safe for several processes at once.
+
+    ``synchronous=NORMAL`` (the default here) makes every commit survive a crash of the
+    process (SIGKILL included): in WAL mode a committed transaction is in the WAL file before
+    ``commit`` returns. Only a power loss or OS crash can drop the last commits. Set
+    ``ALC_SQLITE_SYNCHRONOUS=FULL`` (or pass ``synchronous="FULL"``) to fsync every commit and
+    survive power loss too, at roughly a millisecond or more per write.
+
+    Args:
+        path: the database file (parent folders are created).
+        synchronous: ``"NORMAL"`` or ``"FULL"`` (default from ``ALC_SQLITE_SYNCHRONOUS``).
+        busy_timeout_ms: how long a writer waits for another process's transaction.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: str | None = None,
+        busy_timeout_ms: int = 10_000,
+    ) -> None:
+        self.path = str(path)
+        try:
+            self._open(synchronous, busy_timeout_ms)
+        except (OSError, sqlite3.Error) as exc:
+            raise _unavailable(self.path, exc) from exc
+
+    def _open(self, synchronous: str | None, busy_timeout_ms: int) -> None:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        sync = (synchronous or os.environ.get("ALC_SQLITE_SYNCHRONOUS") or "NORMAL").upper()
+        if sync not in {"NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(f"synchronous must be NORMAL, FULL or EXTRA, not {sync!r}")
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
+        )
+        self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        self._db.execute(f"PRAGMA synchronous = {sync}")
+        # Switching a new file to WAL needs a moment of exclusive access; when several processes
+        # open a fresh store at once, the losers retry instead of failing.
+        deadline = time.monotonic() + busy_timeout_ms / 1000
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._migrate()
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction: ``BEGIN IMMEDIATE`` takes the write lock up front (so a
+        concurrent writer waits up to the busy timeout instead of failing mid-way), then commit,
+        or roll back on any exception. Callers hold ``self._lock``."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._lock, self._transaction():
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+            )
+            done = {r[0] for r in self._db.execute("SELECT name FROM schema_migrations")}
+            for name, sql in _SCHEMA:
+                if name in done:
+                    continue
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time()))
+
+    def _write(self, session_id: str, first_seq: int, events: Sequence[JournalEvent]) -> int:
+        seq = first_seq
+        for event in events:
+            seq += 1
+            self._db.execute(
+                "INSERT INTO events (session_id, seq, kind, data) VALUES (?, ?, ?, ?)",
+                (session_id, seq, event.kind, json.dumps(event.to_data(), ensure_ascii=False)),
+            )
+        return seq
+
+    def create(
+        self, record: SessionRecord, events: Sequence[JournalEvent], summary: Summary
+    ) -> int:
+        with self._lock:
+            with self._transaction():
+                head = self._write(record.session_id, 0, events)
+                self._db.execute(
+                    "INSERT INTO sessions (id, strategy, state, created_at, updated_at, head, "
+                    "record, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.session_id,
+                        record.strategy,
+                        summary.state,
+                        record.created_at,
+                        summary.updated_at,
+                        head,
+                        record.to_json(),
+                        summary.extra_json(),
+                    ),
+                )
+            return head
+
+    def append(
+        self,
+        session_id: str,
+        expected_head: int,
+        events: Sequence[JournalEvent],
+        summary: Summary,
+    ) -> int:
+        with self._lock:
+            with self._transaction():
+                row = self._db.execute(
+                    "SELECT head FROM sessions WHERE id = ?", (session_id,)
+                ).fetchone()
+                if row is None:
+                    raise SessionNotFound(session_id)
+                if row[0] != expected_head:
+                    raise conflict(session_id)
+                head = self._write(session_id, expected_head, events)
+                self._db.execute(
+                    "UPDATE sessions SET state = ?, updated_at = ?, head = ?, extra = ? "
+                    "WHERE id = ?",
+                    (summary.state, summary.updated_at, head, summary.extra_json(), session_id),
+                )
+            return head
+
+    def load(self, session_id: str) -> tuple[SessionRecord, list[JournalEntry], Summary]:
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                row = self._db.execute(
+                    "SELECT id, strategy, state, created_at, updated_at, head, record, extra "
+                    "FROM sessions WHERE id = ?",
+                    (session_id,),
+                ).fetchone()
+                if row is None:
+                    raise SessionNotFound(session_id)
+                rows = self._db.execute(
+                    "SELECT seq, kind, data FROM events WHERE session_id = ? "
+                    "AND seq <= ? ORDER BY seq",
+                    (session_id, row[5]),
+                ).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        with _decoding(self.path, session_id):
+            events = [
+                JournalEntry(seq, decode_event(kind, stored_object(data)))
+                for seq, kind, data in rows
+            ]
+            return SessionRecord.from_json(row[6]), events, _summary(row)
+
+    def summary(self, session_id: str) -> Summary:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, strategy, state, created_at, updated_at, head, record, extra "
+                "FROM sessions WHERE id = ?",
+                (session_id,),
+            ).fetchone()
+        if row is None:
+            raise SessionNotFound(session_id)
+        with _decoding(self.path, session_id):
+            return _summary(row)
+
+    def list(
+        self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
+    ) -> list[Summary]:
+        sql = (
+            "SELECT id, strategy, state, created_at, updated_at, head, record, extra FROM sessions"
+        )
+        params: list[Any] = []
+        where = []
+        if states is not None:
+            wanted = list(states)
+            where.append(f"state IN ({','.join('?' * len(wanted))})")
+            params.extend(wanted)
+        if strategy is not None:
+            where.append("strategy = ?")
+            params.append(strategy)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY updated_at DESC LIMIT ?"
+        params.append(limit)
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        summaries = []
+        for r in rows:
+            with _decoding(self.path, str(r[0])):
+                summaries.append(_summary(r))
+        return summaries
+
+    def put_source(self, digest: str, text: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO sources (hash, text) VALUES (?, ?)", (digest, text)
+            )
+
+    def get_source(self, digest: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT text FROM sources WHERE hash = ?", (digest,)).fetchone()
+        return row[0] if row else None
+
+    def purge(self, before: float, states: Iterable[str]) -> int:
+        wanted = list(states)
+        with self._lock, self._transaction():
+            ids = [
+                r[0]
+                for r in self._db.execute(
+                    f"SELECT id FROM sessions WHERE updated_at < ? AND state IN "
+                    f"({','.join('?' * len(wanted))})",
+                    (before, *wanted),
+                )
+            ]
+            for sid in ids:
+                self._drop(sid)
+        return len(ids)
+
+    def delete(self, session_id: str) -> bool:
+        with self._lock, self._transaction():
+            existed = (
+                self._db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone()
+                is not None
+            )
+            self._drop(session_id)
+        return existed
+
+    def _drop(self, session_id: str) -> None:
+        self._db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
+        self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    # alc.state
+    _UPSERT = (
+        "INSERT INTO kv (ns, key, value) VALUES (?, ?, ?) "
+        "ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value"
+    )
+
+    def state_get(self, ns: str, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM kv WHERE ns = ? AND key = ?", (ns, key)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def state_set(self, ns: str, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute(self._UPSERT, (ns, key, value))
+
+    def state_keys(self, ns: str) -> builtins.list[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT key FROM kv WHERE ns = ? ORDER BY key", (ns,))
+            return [str(r[0]) for r in rows]
+
+    def state_delete(self, ns: str, key: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM kv WHERE ns = ? AND key = ?", (ns, key))
+            return cursor.rowcount > 0
+
+    def state_has(self, ns: str, key: str) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM kv WHERE ns = ? AND key = ?", (ns, key))
+            return row.fetchone() is not None
+
+    def state_set_nx(self, ns: str, key: str, value: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO kv (ns, key, value) VALUES (?, ?, ?)", (ns, key, value)
+            )
+            return cursor.rowcount > 0
+
+    def state_incr(self, ns: str, key: str, delta: Any, default: Any) -> int | float:
+        with self._lock, self._transaction():
+            row = self._db.execute(
+                "SELECT value FROM kv WHERE ns = ? AND key = ?", (ns, key)
+            ).fetchone()
+            value = incremented(row[0] if row else None, delta, default)
+            self._db.execute(self._UPSERT, (ns, key, json.dumps(value)))
+        return value
+
+    # engine-internal records
+    def get_internal(self, space: str, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM internal WHERE space = ? AND key = ?", (space, key)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_internal(self, space: str, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO internal (space, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (space, key) DO UPDATE SET value = excluded.value",
+                (space, key, value),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _unavailable(path: str, exc: BaseException) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"The session store at {path} cannot be used: {exc}. Check the path (--store, ALC_STORE "
+        "or ALC_HOME), its permissions and free disk space; a file that is not an alc store must "
+        "be moved away."
+    )
+
+
+def _translating(cls: type[SQLiteStore]) -> type[SQLiteStore]:
+    """Translate sqlite3 errors of every public method into StoreUnavailable, in one place.
+
+    ``database is locked`` after the busy timeout is reported the same way: another process held
+    the write lock too long.
+    """
+    public = [
+        name
+        for base in (Journal, SourceStore, StateStore, InternalRecords)
+        for name in base.__abstractmethods__
+    ]
+    for name in sorted(public):
+        method = getattr(cls, name)
+
+        def wrapper(self: SQLiteStore, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            try:
+                return _method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise _unavailable(self.path, exc) from exc
+
+        functools.update_wrapper(wrapper, method)
+        setattr(cls, name, wrapper)
+    return cls
+
+
+_translating(SQLiteStore)
+
+
+def _summary(row: tuple[Any, ...]) -> Summary:
+    extra = stored_object(row[7])
+    pending = extra.get("pending", ())
+    answered = extra.get("answered", ())
+    llm_calls = extra.get("llm_calls", 0)
+    progress, outcome = extra.get("progress"), extra.get("outcome")
+    log = extra.get("log", ())
+    if not (
+        isinstance(pending, list | tuple)
+        and all(isinstance(q, dict) for q in pending)
+        and isinstance(answered, list | tuple)
+        and all(isinstance(a, str) for a in answered)
+        and isinstance(llm_calls, int)
+        and isinstance(log, list | tuple)
+        and isinstance(progress, dict | None)
+        and isinstance(outcome, dict | None)
+    ):
+        raise ValueError("the summary row has fields of the wrong type")
+    return Summary(
+        session_id=row[0],
+        strategy=row[1],
+        state=row[2],
+        created_at=row[3],
+        updated_at=row[4],
+        head=row[5],
+        pending=tuple(pending),
+        answered=tuple(answered),
+        llm_calls=llm_calls,
+        progress=progress,
+        log=tuple(log),
+        outcome=outcome,
+    )
+
+
+@contextlib.contextmanager
+def _decoding(path: str, session_id: str) -> Iterator[None]:
+    """Turn a row that cannot be decoded (corrupted or hand-edited) into ``store_unavailable``."""
+    try:
+        yield
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        raise StoreUnavailable(
+            f"The session store at {path} holds a corrupted row for session {session_id} "
+            f"({type(exc).__name__}: {str(exc)[:200]}); the session cannot be read. Delete it "
+            "or restore the store from a backup.",
+            session_id=session_id,
+            next_step="delete_session",
+        ) from exc
