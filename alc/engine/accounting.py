@@ -31,7 +31,7 @@ def _query_chars(query: Query | QuerySpec) -> int:
 
 @dataclass
 class SessionStats:
-    """Counters of one session (the ``auto`` part of DESIGN.md section 4's ``stats``).
+    """Counters of one session (the ``auto`` part of the ``stats`` object, docs/protocol.md).
 
     Attributes:
         started_at: Unix seconds of the first step (``elapsed_ms`` counts from it).

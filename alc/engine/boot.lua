@@ -16,7 +16,7 @@
 --
 -- The pause rule, stated once: alc.llm and alc.llm_batch pause the session; nothing else does.
 --
--- Isolation rules this file keeps (DESIGN.md section 8):
+-- Isolation rules this file keeps (docs/operations.md, "Security"):
 --   * engine code calls only functions captured in `raw` at boot, never through the string
 --     metatable or globals a strategy can replace;
 --   * every conversion of a strategy value (results, error objects, primitive arguments) runs

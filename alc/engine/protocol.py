@@ -1,7 +1,7 @@
 """The wire protocol: every object alc hands to a driver, as pydantic models.
 
 Each outcome renders with :meth:`to_json` to exactly one JSON object with sorted keys, the shapes
-of DESIGN.md section 4 (algocline-compatible, plus ``session_id`` everywhere and ``error_code`` on
+of docs/protocol.md (algocline-compatible, plus ``session_id`` everywhere and ``error_code`` on
 failures)::
 
     needs_response (one query)  {"max_tokens", "prompt", "query_id", "session_id",
@@ -26,7 +26,16 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from alc.engine._validate import MAX_TOKEN_COUNT, check_token_count
-from alc.engine.errors import InvalidInput
+from alc.engine.errors import (
+    BudgetExceeded,
+    InvalidInput,
+    LuaError,
+    MemoryLimitExceeded,
+    ReplayDiverged,
+    SessionError,
+    SourceChanged,
+    TimeLimitExceeded,
+)
 
 __all__ = [
     "ACTIVE_STATES",
@@ -48,7 +57,7 @@ __all__ = [
 
 
 class SessionState(enum.StrEnum):
-    """The states of a session (DESIGN.md section 3)::
+    """The states of a session (docs/architecture.md)::
 
         running --(alc.llm / alc.llm_batch)--> paused --(last answer)--> running --> ...
         running --(return)--> completed     running --(error, limit, budget)--> failed
@@ -248,7 +257,7 @@ class Accepted(_Wire):
 
 
 class Completed(_Wire):
-    """The strategy finished. ``result`` is its JSON result; ``stats`` as in DESIGN.md section 4."""
+    """The strategy finished. ``result`` is its JSON result; ``stats`` as in docs/protocol.md."""
 
     status: Literal["completed"] = "completed"
     session_id: str
@@ -280,6 +289,20 @@ class Failed(_Wire):
             "status": self.status,
         }
 
+    def exception(self) -> SessionError:
+        """This failure as the typed :class:`~alc.engine.errors.SessionError` of its code.
+
+        For drivers that prefer exceptions: ``raise outcome.exception()``. A code without a
+        class of its own (``worker_lost``, for instance) gives a plain ``SessionError`` that
+        keeps the code.
+        """
+        cls = _SESSION_ERRORS.get(self.error_code)
+        if cls is None:
+            error = SessionError(self.error, session_id=self.session_id)
+            error.error_code = self.error_code  # type: ignore[misc]  # keep the real code
+            return error
+        return cls(self.error, session_id=self.session_id)
+
 
 class Cancelled(_Wire):
     """The session was cancelled by a driver; ``stats`` covers what ran until then."""
@@ -291,6 +314,18 @@ class Cancelled(_Wire):
     def wire(self) -> dict[str, Any]:
         return {"session_id": self.session_id, "stats": self.stats, "status": self.status}
 
+
+_SESSION_ERRORS: dict[str, type[SessionError]] = {
+    cls.error_code: cls
+    for cls in (
+        LuaError,
+        BudgetExceeded,
+        TimeLimitExceeded,
+        MemoryLimitExceeded,
+        ReplayDiverged,
+        SourceChanged,
+    )
+}
 
 Outcome = NeedsResponse | Accepted | Completed | Failed | Cancelled
 """Any reply of ``start`` / ``feed`` / ``cancel``."""

@@ -462,7 +462,7 @@ class Session:
         return max(0, round((self.runtime.now(counted=False) - self.counters.started_at) * 1000))
 
     def stats(self) -> dict[str, Any]:
-        """The DESIGN.md section 4 stats object (``auto`` + ``custom``)."""
+        """The stats object of docs/protocol.md (``auto`` + ``custom``)."""
         elapsed = self._elapsed_ms()
         auto = self.counters.auto(elapsed)
         if self.budget is not None:

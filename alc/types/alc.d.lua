@@ -1,5 +1,5 @@
 ---@meta alc
--- LuaCATS definitions of the alc.* API (DESIGN.md section 5, docs/lua-api.md), for
+-- LuaCATS definitions of the alc.* API (docs/lua-api.md), for
 -- lua-language-server: add this folder to `Lua.workspace.library` (`alc info` prints its path)
 -- and strategies get completion and type checks. Declarations only; never executed.
 

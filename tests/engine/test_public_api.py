@@ -80,3 +80,16 @@ def test_every_error_has_a_code() -> None:
         "replay_diverged",
         "source_changed",
     } <= codes
+
+
+def test_a_failure_becomes_its_typed_exception() -> None:
+    engine = alc.Engine()
+    lua = engine.start(code="error('x')")
+    limit = engine.start(code="while true do end", limits={"max_instructions": 1000})
+    budget = engine.start(code="alc.llm('a')", ctx={"budget": {"max_llm_calls": 0}})
+    assert isinstance(lua, alc.Failed) and isinstance(lua.exception(), alc.LuaError)
+    assert isinstance(limit, alc.Failed) and isinstance(limit.exception(), alc.TimeLimitExceeded)
+    assert isinstance(budget, alc.Failed) and isinstance(budget.exception(), alc.BudgetExceeded)
+    other = alc.Failed(session_id="s-" + "0" * 32, error="gone", error_code="worker_lost")
+    error = other.exception()
+    assert type(error) is alc.SessionError and error.error_code == "worker_lost"

@@ -1,4 +1,4 @@
-"""The executor seam: the one place where a session step runs (DESIGN.md section 8).
+"""The executor seam: the one place where a session step runs (docs/operations.md, "Security").
 
 A *step* resumes a strategy's coroutine with the answers of its last pause and runs it to the
 next pause or the end. The session decides what a step means; the executor decides where its Lua

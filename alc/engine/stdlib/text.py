@@ -188,6 +188,25 @@ def match_enum(text: Any, candidates: Any, opts: Any = None) -> str | None:
             )
         )
     body = body.lower()
+    names = _candidates(candidates)
+    threshold = _opts("match_enum", opts).get("threshold", 0.7)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        raise TypeError("alc.match_enum: opts.threshold must be a number")
+
+    best: tuple[int, str] | None = None
+    for cand in names:
+        if not cand:
+            continue
+        pos = body.rfind(cand.lower())
+        if pos >= 0 and (best is None or pos > best[0]):
+            best = (pos, cand)
+    if best is not None:
+        return best[1]
+    return _fuzzy(body, names, threshold)
+
+
+def _candidates(candidates: Any) -> list[str]:
+    """``match_enum``'s candidates, checked against their bounds."""
     if not isinstance(candidates, list) and candidates != {}:
         raise TypeError("alc.match_enum: candidates must be an array of strings")
     names: list[str] = []
@@ -215,20 +234,7 @@ def match_enum(text: Any, candidates: Any, opts: Any = None) -> str | None:
                 "narrow the choices first",
             )
         )
-    threshold = _opts("match_enum", opts).get("threshold", 0.7)
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-        raise TypeError("alc.match_enum: opts.threshold must be a number")
-
-    best: tuple[int, str] | None = None
-    for cand in names:
-        if not cand:
-            continue
-        pos = body.rfind(cand.lower())
-        if pos >= 0 and (best is None or pos > best[0]):
-            best = (pos, cand)
-    if best is not None:
-        return best[1]
-    return _fuzzy(body, names, threshold)
+    return names
 
 
 def _fuzzy(body: str, names: list[str], threshold: float) -> str | None:
