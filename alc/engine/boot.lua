@@ -5,7 +5,7 @@
 --   cfg   {math_seed, hook_every, max_output_bytes, max_step_seconds}
 -- and returns the control table the engine drives the session with:
 --   control.start(fn, ...)   create the strategy coroutine
---   control.step(deadline, max_ticks, ...)  resume it; returns the ticks
+--   control.step(deadline, max_ticks, lifted, ...)  resume it; returns the ticks
 --                            (hook_every instructions) it used, then one of
 --                              "yield", <flat query fields ...>   (alc.llm / alc.llm_batch paused)
 --                              "done", <result as JSON text>
@@ -682,14 +682,15 @@ local function finish_step(ok, first, ...)
     nil, ""
 end
 
--- step(deadline, step_ticks, ...): resume the strategy with the answers; deadline is the
--- monotonic time (Python's time.monotonic) at which the wall-time limit trips, step_ticks the
--- instruction allowance in units of hook_every (the heap cap was set by Python, see settle)
-function control.step(step_deadline, step_ticks, ...)
+-- step(deadline, step_ticks, lifted, ...): resume the strategy with the answers; deadline is
+-- the monotonic time (Python's time.monotonic) at which the wall-time limit trips, step_ticks
+-- the instruction allowance in units of hook_every; lifted says Python pushed the arguments
+-- with the allocator cap lifted (then it is settled here first; see settle)
+function control.step(step_deadline, step_ticks, lifted, ...)
   ticks = 0
   deadline = step_deadline
   max_ticks = step_ticks
-  if over_cap() then
+  if lifted and over_cap() then
     tripped, tripped_message = "memory_limit", MEMORY_MESSAGE
     return ticks, "limit", tripped, tripped_message
   end

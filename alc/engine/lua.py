@@ -301,6 +301,7 @@ class LuaVM:
         self._lua_error = module.LuaError
         self._limits = limits
         self._cap = limits.max_memory
+        self._last_used = limits.max_memory  # unknown until the first step: lift for it
         self._set_cap = runtime.set_max_memory
         self._memory_used = runtime.get_memory_used
         self._table_from = runtime.table_from
@@ -457,10 +458,9 @@ class LuaVM:
             answers: one text per query of the last pause.
             allowance: what the step may spend; default: this VM's limits, starting now.
         """
-        return self._resume(
-            allowance or Allowance.for_limits(self._limits),
-            *[a.encode("utf-8", "surrogatepass") for a in answers],
-        )
+        encoded = [a.encode("utf-8", "surrogatepass") for a in answers]
+        push = sum(map(len, encoded)) + _PUSH_OVERHEAD * len(encoded)
+        return self._resume(allowance or Allowance.for_limits(self._limits), *encoded, push=push)
 
     def step_value(self, value: Any, allowance: Allowance | None = None) -> StepResult:
         """Resume the strategy with one Python value (converted to Lua), e.g. fork results."""
@@ -471,14 +471,20 @@ class LuaVM:
         """Release the VM (also happens when it is garbage-collected)."""
         self.__dict__.clear()
 
-    def _resume(self, allowance: Allowance, *args: Any) -> StepResult:
+    def _resume(self, allowance: Allowance, *args: Any, push: int | None = None) -> StepResult:
+        """Run one step; ``push`` is the bytes the arguments need in the VM (None: unknown)."""
         if allowance.memory <= 0:
             return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
         self._cap = allowance.memory
-        self._lift()
+        # lift the cap for the push unless it surely fits (the common case: a short answer)
+        lifted = push is None or self._last_used + push + _PUSH_SLACK > self._cap
+        if lifted:
+            self._lift()
+        else:
+            self._set_cap(self._cap)
         try:
             out = self._step(
-                allowance.deadline, max(1, allowance.instructions // HOOK_EVERY), *args
+                allowance.deadline, max(1, allowance.instructions // HOOK_EVERY), lifted, *args
             )
         except self._memory_error:
             return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
@@ -491,7 +497,7 @@ class LuaVM:
         except Exception as exc:  # a shape the engine did not expect: the step fails, coded
             result = StepResult(kind="error", message=f"the engine cannot read the step: {exc}")
         result.instructions = int(out[0]) * HOOK_EVERY
-        result.memory = self._used()
+        result.memory = self._last_used = self._used()
         return result
 
     def _result(self, kind: bytes, rest: tuple[Any, ...]) -> StepResult:
@@ -565,6 +571,11 @@ class LuaVM:
             "raise Limits.max_memory if this is expected"
         )
 
+
+_PUSH_OVERHEAD = 64
+"""Bytes a pushed string costs the Lua heap beyond its length (header, stack slot), rounded up."""
+_PUSH_SLACK = 64 * 1024
+"""Headroom that lets a step push its answers without lifting the allocator cap."""
 
 _MEMORY_MESSAGE = "the strategy needed more than its memory limit"
 """The message boot.lua gives a broken memory cap; replaced by :meth:`LuaVM._memory_message`."""
