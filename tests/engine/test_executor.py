@@ -148,3 +148,31 @@ def test_closed_engine_workers_exit() -> None:
     workers = [w.process for w in executor._slots if w is not None]
     engine.close()
     assert all(not p.is_alive() for p in workers)
+
+
+class _InterruptingHost:
+    """A host whose log callback is interrupted (as by Ctrl-C in the serving process)."""
+
+    def __getattr__(self, name: str) -> object:
+        def method(*args: object) -> object:
+            if name == "log":
+                raise KeyboardInterrupt
+            return None
+
+        return method
+
+
+def test_an_interrupted_request_retires_its_worker() -> None:
+    executor = ProcessExecutor(workers=1)
+    try:
+        vm = executor.create_vm(_InterruptingHost(), alc.Limits(), Seeds(1, 2))  # type: ignore[arg-type]
+        vm.start_code("print('hi') return 1", {})
+        with pytest.raises(KeyboardInterrupt):
+            vm.step()
+        with pytest.raises(VMLost):  # the worker was mid-step: it serves no one any more
+            vm.step()
+        fresh = executor.create_vm(_InterruptingHost(), alc.Limits(), Seeds(1, 2))  # type: ignore[arg-type]
+        fresh.start_code("return 2", {})
+        assert fresh.step().result == 2
+    finally:
+        executor.close()

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from alc.engine.errors import ExecutorUnavailable
 from alc.engine.executor._base import VM, Libraries, Primitives, VMLost
 from alc.engine.executor._worker import EXIT_MEMORY, worker_main
 from alc.engine.lua import Allowance, Host, Seeds, StepResult
@@ -73,7 +74,8 @@ class _Worker:
         self.pending_close: list[int] = []
         self.killed_for: str | None = None
 
-    def kill(self, reason: str) -> None:
+    def kill(self, reason: str | None) -> None:
+        """Kill the process (if it still runs); ``reason`` is the code of the step it ran."""
         self.alive = False
         self.killed_for = self.killed_for or reason
         try:
@@ -185,6 +187,15 @@ class ProcessExecutor:
             return min(live, key=lambda w: w.vms)
 
     def _spawn(self) -> _Worker:
+        try:
+            return self._start_worker()
+        except OSError as exc:  # fork failed: out of processes or memory
+            raise ExecutorUnavailable(
+                f"The process executor could not start a worker process ({exc}); nothing was "
+                "applied. Free some memory or processes and retry."
+            ) from exc
+
+    def _start_worker(self) -> _Worker:
         context = multiprocessing.get_context(self._method())
         if context.get_start_method() == "forkserver":
             context.set_forkserver_preload(["alc.engine.executor._worker"])
@@ -207,11 +218,7 @@ class ProcessExecutor:
 
     def _lost_worker(self, worker: _Worker, reason: str | None = None) -> str:
         """Mark a worker dead (killing it if needed); the failure code for its step in flight."""
-        if reason is not None:
-            worker.kill(reason)
-        else:
-            worker.alive = False
-            worker.conn.close()
+        worker.kill(reason)
         with self._guard:
             self._lost += 1
         return worker.death_code()
@@ -250,28 +257,38 @@ class ProcessExecutor:
             except (OSError, ValueError):
                 self._lost_worker(worker)
                 raise VMLost("the worker holding this VM is gone") from None
-            hard_deadline = deadline + self._grace
-            while True:
-                remaining = hard_deadline - time.monotonic()
-                try:
-                    ready = remaining > 0 and conn.poll(min(remaining, _POLL))
-                    if not ready:
-                        if time.monotonic() >= hard_deadline:
-                            return "lost", self._lost_worker(worker, "timeout")
-                        continue
-                    reply = conn.recv()
-                except (EOFError, OSError):
-                    return "lost", self._lost_worker(worker)
-                tag = reply[0]
-                if tag == "call":
-                    try:
-                        conn.send(("ret", *_serve_callback(host, reply[1], reply[2])))
-                    except (OSError, ValueError):
-                        return "lost", self._lost_worker(worker)
+            try:
+                return self._await_reply(worker, host, deadline + self._grace)
+            except BaseException:
+                # interrupted mid-request (Ctrl-C, a cancelled task): the worker is mid-step and
+                # out of step with the pipe, so it cannot serve anyone any more
+                self._lost_worker(worker, "interrupted")
+                raise
+
+    def _await_reply(self, worker: _Worker, host: Host, hard_deadline: float) -> tuple[str, Any]:
+        """Serve host callbacks until the request's reply; kill the worker at the deadline."""
+        conn = worker.conn
+        while True:
+            remaining = hard_deadline - time.monotonic()
+            try:
+                ready = remaining > 0 and conn.poll(min(remaining, _POLL))
+                if not ready:
+                    if time.monotonic() >= hard_deadline:
+                        return "lost", self._lost_worker(worker, "timeout")
                     continue
-                if tag == "ok":
-                    return "ok", reply[1]
-                return "raise", (reply[1], reply[2])
+                reply = conn.recv()
+            except (EOFError, OSError):
+                return "lost", self._lost_worker(worker)
+            tag = reply[0]
+            if tag == "call":
+                try:
+                    conn.send(("ret", *_serve_callback(host, reply[1], reply[2])))
+                except (OSError, ValueError):
+                    return "lost", self._lost_worker(worker)
+                continue
+            if tag == "ok":
+                return "ok", reply[1]
+            return "raise", (reply[1], reply[2])
 
 
 def _single_threaded() -> bool:
