@@ -176,3 +176,43 @@ def test_an_interrupted_request_retires_its_worker() -> None:
         assert fresh.step().result == 2
     finally:
         executor.close()
+
+
+SUPERVISOR = """
+import sys, alc
+from alc.engine.executor.process import ProcessExecutor
+executor = ProcessExecutor(workers=1)
+engine = alc.Engine(executor=executor)
+engine.start(code="alc.llm('warm')")  # the worker exists now
+(worker,) = [w for w in executor._slots if w is not None]
+print(worker.process.pid, flush=True)
+engine.start(code="return ('a'):rep(2000):find('.-.-.-.-b')")  # hours of one C call
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_dies_with_its_killed_supervisor() -> None:
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", SUPERVISOR], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        worker_pid = int(proc.stdout.readline())
+        time.sleep(0.5)  # the long step is running in the worker
+        proc.kill()
+        proc.wait(10)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker_pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(worker_pid, signal.SIGKILL)
+            pytest.fail("the worker outlived its supervisor")
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -74,6 +74,25 @@ def _cap_memory(growth: int) -> None:
         pass
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when its parent dies (``PR_SET_PDEATHSIG``).
+
+    Without it a worker whose supervisor was killed in the middle of a step would run that step
+    to its end (it only sees the closed pipe afterwards). The parent is the supervisor's process
+    (``fork``, single-threaded) or the fork server, which lives as long as the supervisor.
+    """
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the closed pipe still ends the worker
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(0)
+
+
 def _close_inherited_fds(keep: int) -> None:
     """Close every descriptor but stdio and our pipe end.
 
@@ -98,6 +117,7 @@ def worker_main(
     memory_growth: int,
 ) -> None:
     """Serve VM requests until the pipe closes (the supervisor exited or closed it)."""
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
     os.dup2(2, 1)  # nothing a worker does may reach stdout
     _close_inherited_fds(keep=conn.fileno())
