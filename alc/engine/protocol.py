@@ -343,8 +343,10 @@ class Limits(BaseModel):
         max_step_seconds: wall-clock seconds per step, 0.01 to 86,400 (default 120) ->
             ``timeout``. The process executor enforces it from outside the VM too (it kills the
             worker a grace period after it), so no single C call can outlive it there.
-        max_output_bytes: bytes one step may hand out of the VM, 1 KiB to 1 GiB (default 16 MiB):
-            the prompts of one pause, the result, or an error value -> ``memory_limit``.
+        max_output_bytes: bytes one transfer across the VM boundary may carry, 1 KiB to 1 GiB
+            (default 16 MiB): out of the VM, the prompts of one pause, the result, an error
+            value, an argument of an ``alc.*`` function -> ``memory_limit`` (a Lua error for an
+            argument); into it, one answer -> ``invalid_input`` (nothing applied).
         lua_version: ``"5.5"`` (default; fixed string-hash seed, so ``pairs()`` order replays
             exactly) or ``"5.4"`` (for code that needs it; ``pairs()`` order over string keys is
             then not reproducible across processes).

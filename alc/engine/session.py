@@ -327,13 +327,19 @@ class Session:
                     f"The answer to {qid} must be a string.", session_id=self.session_id
                 )
             try:
-                response.text.encode("utf-8")
+                size = len(response.text.encode("utf-8"))
             except UnicodeEncodeError:
                 raise InvalidInput(
                     f"The answer to {qid} is not valid Unicode (it holds a lone surrogate); "
                     "send UTF-8 text.",
                     session_id=self.session_id,
                 ) from None
+            if size > self.limits.max_output_bytes:
+                raise InvalidInput(
+                    f"The answer to {qid} is {size:,} bytes, more than the session's "
+                    f"max_output_bytes ({self.limits.max_output_bytes:,}); send a shorter one.",
+                    session_id=self.session_id,
+                )
             resolved[qid] = response
         return resolved
 

@@ -44,3 +44,16 @@ def test_state_values_are_bounded_by_max_output_bytes() -> None:
     )
     assert isinstance(out, alc.Completed)
     assert "Limits.max_output_bytes" in out.result
+
+
+def test_an_answer_larger_than_max_output_bytes_is_refused_and_changes_nothing() -> None:
+    engine = alc.Engine()
+    out = engine.start(code="return alc.llm('q')", limits={"max_output_bytes": 4096})
+    try:
+        engine.feed(out.session_id, "x" * 5000)
+    except alc.InvalidInput as exc:
+        assert "max_output_bytes" in exc.message
+    else:
+        raise AssertionError("a too-large answer was accepted")
+    done = engine.feed(out.session_id, "short")
+    assert isinstance(done, alc.Completed) and done.result == "short"
