@@ -1,23 +1,40 @@
 """The Python API: :class:`Engine` (blocking) and :class:`AsyncEngine` (anyio).
 
-Both are thin: they normalise arguments and call the :class:`SessionRegistry`, which owns every
-decision. ``AsyncEngine`` runs each step on a worker thread (``anyio.to_thread``), so a slow Lua
-step never blocks the event loop, and a paused session holds no thread at all.
+This is the one layer every front end calls, and the one layer that normalises and validates a
+request: the CLI and the MCP server only translate their own syntax (arguments, options, tool
+arguments) into these calls, so a bad request gets the same ``error_code`` and the same message
+through Python, ``alc`` and ``alc mcp``. What a request may carry is decided here:
+
+- :func:`start_request`: exactly one of code / strategy, a ctx object of plain JSON, ``task``
+  merged into ``ctx.task``;
+- :func:`feed_request`: ``response`` / ``query_id`` / ``responses`` / ``usage`` into
+  :class:`Response` objects keyed by query id ("nothing to feed", "answered twice", ...);
+- :func:`session_states`: state filters as :class:`SessionState` values.
+
+Everything else (session ids, limits, strategy lookup, the state machine) is decided by the
+:class:`SessionRegistry`. ``AsyncEngine`` mirrors every ``Engine`` method and runs it on a worker
+thread (``anyio.to_thread``), so a slow Lua step never blocks the event loop and a paused
+session holds no thread at all. Both drive sessions with one loop (:class:`_Drive`) and one
+responder adapter (:class:`alc.responders.LLMAdapter`); the MCP sampling loop is
+:meth:`AsyncEngine.drive` too.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeAlias, TypeVar
 
-from alc.engine._validate import is_query_id
+from alc.engine._validate import check_json, check_text, is_query_id
+from alc.engine.catalog import StrategyInfo, catalogue, describe, engine_info
 from alc.engine.clock import Clock
-from alc.engine.errors import InvalidInput, SessionFinished
+from alc.engine.errors import InvalidInput, SessionFinished, StrategyNotFound
 from alc.engine.executor import Executor, make_executor
-from alc.engine.packages import PackageResolver
+from alc.engine.packages import PackageResolver, alc_home
 from alc.engine.protocol import (
+    ACTIVE_STATES,
     Cancelled,
     Completed,
     Failed,
@@ -27,6 +44,7 @@ from alc.engine.protocol import (
     Query,
     Response,
     SessionSnapshot,
+    SessionState,
     Usage,
 )
 from alc.engine.registry import (
@@ -36,11 +54,29 @@ from alc.engine.registry import (
     Transcript,
 )
 from alc.engine.store import Store, open_store
+from alc.responders._base import LLMAdapter, as_response
 
-__all__ = ["LLM", "Answer", "AsyncEngine", "AsyncLLM", "Engine"]
+__all__ = [
+    "LLM",
+    "Answer",
+    "AsyncEngine",
+    "AsyncLLM",
+    "Engine",
+    "default_store_path",
+    "feed_request",
+    "session_states",
+    "start_request",
+]
 
 Answer: TypeAlias = str | Response
 """What a driver may give for one query: the text, or a :class:`Response` with usage."""
+
+AnswerArg: TypeAlias = Answer | Mapping[str, Any]
+"""An answer as a request may carry it: also ``{"text": ..., "usage": {...}}`` (JSON callers)."""
+
+ResponsesArg: TypeAlias = Mapping[str, AnswerArg] | Sequence[tuple[str, AnswerArg]]
+"""Several answers: ``{query_id: answer}``, or ``(query_id, answer)`` pairs (a list may name a
+query twice, which is refused as "answered twice")."""
 
 
 class _Responds(Protocol):
@@ -53,50 +89,187 @@ LLM: TypeAlias = Callable[[Query], Answer] | _Responds
 AsyncLLM: TypeAlias = Callable[[Query], Awaitable[Answer]] | Callable[[Query], Answer]
 """An LLM for ``AsyncEngine.drive``: an async (or plain) function of a :class:`Query`."""
 
+Terminal: TypeAlias = Completed | Failed | Cancelled
+"""How a driven session ends."""
+
 _T = TypeVar("_T")
 
 StoreArg: TypeAlias = Store | str | os.PathLike[str] | None
 ExecutorArg: TypeAlias = Executor | str | None
 
 
-def _as_response(answer: object) -> Response:
-    if isinstance(answer, Response):
-        return answer
-    if isinstance(answer, str):
-        return Response.trusted(text=answer, usage=None)
-    raise InvalidInput(f"An answer must be a str or alc.Response, not {type(answer).__name__}.")
+def default_store_path() -> str:
+    """Where a durable store lives unless told otherwise: ``$ALC_STORE``, else
+    ``$ALC_HOME/sessions.db`` (``~/.alc/sessions.db``). The CLI and ``alc mcp`` use it."""
+    return os.environ.get("ALC_STORE") or str(alc_home() / "sessions.db")
 
 
-def _responses(
-    response: Answer | None,
-    query_id: str | None,
-    responses: Mapping[str, Answer] | None,
-    usage: Usage | Mapping[str, Any] | None,
+# ---------------------------------------------------------------------- request normalisation
+
+
+def start_request(
+    code: object, strategy: object, ctx: object, task: object
+) -> tuple[str | None, str | None, dict[str, Any]]:
+    """``(code, strategy, ctx)`` of a start request, checked; ``task`` is merged as ``ctx.task``.
+
+    Raises:
+        InvalidInput: neither or both of code / strategy, code or task that is not text, a ctx
+            that is not a JSON object of plain JSON.
+    """
+    if (code is None) == (strategy is None):
+        raise InvalidInput("Give exactly one of code (Lua source) or strategy (a strategy name).")
+    if code is not None:
+        if not isinstance(code, str):
+            raise InvalidInput(f"code must be Lua source text, not {type(code).__name__}.")
+        check_text(code, "code")
+    if strategy is not None and not isinstance(strategy, str):
+        raise InvalidInput(f"strategy must be a strategy name, not {type(strategy).__name__}.")
+    if ctx is not None and not isinstance(ctx, Mapping):
+        raise InvalidInput(f"ctx must be a JSON object, not {type(ctx).__name__}.")
+    context = dict(ctx or {})
+    if task is not None:
+        if not isinstance(task, str):
+            raise InvalidInput(f"task must be text, not {type(task).__name__}.")
+        context["task"] = check_text(task, "task")
+    check_json(context, "ctx")
+    return code, strategy, context
+
+
+def feed_request(
+    response: object = None,
+    query_id: object = None,
+    responses: object = None,
+    usage: object = None,
 ) -> dict[str | None, Response]:
-    out: dict[str | None, Response] = {}
-    for qid in (query_id, *(responses or {})):
-        if qid is not None and not is_query_id(qid):
+    """The answers of a feed request by query id (``None``: "the one pending query").
+
+    Raises:
+        InvalidInput: a malformed query id, a query id or usage without a response, a query
+            answered twice, an answer that is not text, bad usage counts, or nothing at all.
+    """
+    pairs = _response_pairs(responses)
+    for qid in (query_id, *(q for q, _ in pairs)):
+        if qid is not None and not (isinstance(qid, str) and is_query_id(qid)):
             raise InvalidInput(
                 f"{qid!r} is not a query id (expected 'q-' followed by digits, e.g. 'q-0', "
                 "as in the reply that asked for it)."
             )
+    out: dict[str | None, Response] = {}
     if response is not None:
-        parsed = _as_response(response)
+        parsed = _answer(response, query_id)
         if usage is not None:
-            parsed = Response(
-                text=parsed.text,
-                usage=Usage.parse(usage),
-            )
-        out[query_id] = parsed
+            parsed = Response(text=parsed.text, usage=Usage.parse(usage))
+        out[query_id] = parsed  # type: ignore[index]
     elif query_id is not None:
         raise InvalidInput(f"query_id {query_id!r} was given without a response.")
-    for qid, answer in (responses or {}).items():
+    elif usage is not None:
+        raise InvalidInput(
+            "usage describes one answer: give it with a response (each answer of responses "
+            'may carry its own: {"text": ..., "usage": {...}}).'
+        )
+    for qid, answer in pairs:
         if qid in out:
             raise InvalidInput(f"Query {qid} is answered twice in one request.")
-        out[qid] = _as_response(answer)
+        out[qid] = _answer(answer, qid)
     if not out:
-        raise InvalidInput("Nothing to feed: pass response= or responses={query_id: answer}.")
+        raise InvalidInput(
+            "Nothing to feed: give a response (one answer) or responses (answers by query id)."
+        )
     return out
+
+
+def _response_pairs(responses: object) -> list[tuple[Any, Any]]:
+    if responses is None:
+        return []
+    if isinstance(responses, Mapping):
+        return list(responses.items())
+    if isinstance(responses, list | tuple) and all(
+        isinstance(p, list | tuple) and len(p) == 2 for p in responses
+    ):
+        return [(q, a) for q, a in responses]
+    raise InvalidInput(f"responses must map query ids to answers, not {type(responses).__name__}.")
+
+
+def _answer(value: object, query_id: object) -> Response:
+    """One answer: text, a :class:`Response`, or ``{"text": ..., "usage": {...}}``."""
+    if isinstance(value, Mapping) and isinstance(value.get("text"), str):
+        if set(value) <= {"text", "usage"}:
+            return Response(text=value["text"], usage=Usage.parse(value.get("usage")))
+    elif isinstance(value, str | Response):
+        return as_response(value)
+    which = f"The answer to {query_id}" if query_id is not None else "The answer"
+    raise InvalidInput(
+        f'{which} must be text or {{"text": ..., "usage": {{...}}}}, not {_kind(value)}.'
+    )
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, Mapping):
+        return "an object with keys " + ", ".join(sorted(map(repr, map(str, value)))[:5])
+    return type(value).__name__
+
+
+def session_states(states: Iterable[str] | None) -> list[SessionState] | None:
+    """State filters as :class:`SessionState` values (None: every state).
+
+    Raises:
+        InvalidInput: a name that is not a session state.
+    """
+    if states is None:
+        return None
+    if isinstance(states, str):
+        states = [states]
+    names = [str(s) for s in states]
+    unknown = sorted(set(names) - set(SessionState))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown state {', '.join(unknown)}; use one of {', '.join(SessionState)}."
+        )
+    return [SessionState(n) for n in names]
+
+
+# ---------------------------------------------------------------------- the drive core
+
+
+class _Drive:
+    """The one drive loop, without I/O: ``Engine.drive`` and ``AsyncEngine.drive`` (and so the
+    MCP sampling loop) each run it, answering and feeding in their own way::
+
+        drive = _Drive(first, on_pause)
+        while (pause := drive.pause) is not None:
+            drive.advance(feed(pause.session_id, drive.answers(pause, <answers>)))
+        return drive.result
+    """
+
+    def __init__(self, first: Outcome, on_pause: Callable[[Outcome], None] | None) -> None:
+        self._outcome = first
+        self._on_pause = on_pause
+
+    @property
+    def pause(self) -> NeedsResponse | None:
+        """The pause to answer next, or None once the session has ended."""
+        return self._outcome if isinstance(self._outcome, NeedsResponse) else None
+
+    def answers(
+        self, pause: NeedsResponse, responses: Sequence[Response]
+    ) -> dict[str | None, Response]:
+        """The feed of one pause: one response per query, keyed by its id, in issue order."""
+        if len(responses) != len(pause.queries):
+            raise InvalidInput(
+                f"The llm gave {len(responses)} answers to {len(pause.queries)} queries."
+            )
+        return {q.id: r for q, r in zip(pause.queries, responses, strict=True)}
+
+    def advance(self, outcome: Outcome) -> None:
+        """Record the reply to the last feed (and report it to ``on_pause``)."""
+        self._outcome = outcome
+        if self._on_pause is not None:
+            self._on_pause(outcome)
+
+    @property
+    def result(self) -> Terminal:
+        assert isinstance(self._outcome, Completed | Failed | Cancelled)
+        return self._outcome
 
 
 def _make_registry(
@@ -127,7 +300,8 @@ class Engine:
 
     Args:
         store: ``None`` (in memory, this process only), a path to a SQLite journal (durable,
-            shared by processes), or a :class:`~alc.engine.journal.Store`.
+            shared by processes; :meth:`default_store_path` is where the CLI keeps one), or a
+            :class:`~alc.engine.store.Store`.
         limits: default sandbox limits for new sessions.
         packages_path: extra strategy folders, searched before the defaults.
         clock: time source (tests).
@@ -138,7 +312,8 @@ class Engine:
             processes that enforces every deadline and memory cap from outside, so no strategy
             can freeze or crash this process), or an executor instance such as
             ``alc.engine.executor.process.ProcessExecutor(workers=4)``. Call :meth:`close` to
-            stop a process pool early (it also stops when this process exits).
+            stop a process pool early (it also stops when this process exits). Reading strategy
+            metadata (:meth:`strategies`, :meth:`describe`) runs package code there too.
 
     Example::
 
@@ -163,13 +338,18 @@ class Engine:
             store, limits, packages_path, clock, idle_ttl, retention, executor
         )
 
+    default_store_path = staticmethod(default_store_path)
+
     def close(self) -> None:
         """Stop the executor's worker processes (if any). Sessions stay in the store."""
         self.registry.executor.close()
 
     @property
     def store(self) -> Store:
+        """The journal every session of this engine is kept in."""
         return self.registry.store
+
+    # ------------------------------------------------------------------ sessions
 
     def start(
         self,
@@ -177,6 +357,7 @@ class Engine:
         *,
         strategy: str | None = None,
         ctx: Mapping[str, Any] | None = None,
+        task: str | None = None,
         limits: Limits | Mapping[str, Any] | None = None,
     ) -> Outcome:
         """Start a session and run it to its first pause (or its end).
@@ -185,28 +366,27 @@ class Engine:
             code: inline Lua; it sees ``ctx`` as a global and may ``return`` its result.
             strategy: a package name; runs ``require(strategy).run(ctx)``.
             ctx: the JSON object handed to the strategy (``task``, parameters, ``budget``).
+            task: shorthand for ``ctx["task"]`` (wins over a ``task`` in ``ctx``).
             limits: per-session overrides of the sandbox limits.
 
         Returns:
             :class:`NeedsResponse`, or :class:`Completed` / :class:`Failed` if it never paused.
 
         Raises:
-            InvalidInput: bad arguments or code that does not compile.
+            InvalidInput: bad arguments (see :func:`start_request`), bad limits, or code that
+                does not compile.
             StrategyNotFound: no such strategy.
         """
-        if ctx is not None and not isinstance(ctx, Mapping):
-            raise InvalidInput(f"ctx must be a JSON object, not {type(ctx).__name__}.")
-        return self.registry.start(
-            code=code, strategy=strategy, ctx=dict(ctx) if ctx is not None else None, limits=limits
-        )
+        code, strategy, context = start_request(code, strategy, ctx, task)
+        return self.registry.start(code=code, strategy=strategy, ctx=context, limits=limits)
 
     def feed(
         self,
         session_id: str,
-        response: Answer | None = None,
+        response: AnswerArg | None = None,
         *,
         query_id: str | None = None,
-        responses: Mapping[str, Answer] | None = None,
+        responses: ResponsesArg | None = None,
         usage: Usage | Mapping[str, Any] | None = None,
     ) -> Outcome:
         """Answer pending queries. The last missing answer resumes the strategy.
@@ -214,8 +394,10 @@ class Engine:
         Args:
             session_id: from a previous reply.
             response: one answer; ``query_id`` may be omitted when exactly one query is pending.
-            responses: several answers at once, ``{query_id: answer}``.
+            responses: several answers at once, ``{query_id: answer}`` (or a list of pairs).
             usage: real token usage of ``response`` (``prompt_tokens``, ``response_tokens``).
+
+        An answer is a ``str``, a :class:`Response`, or ``{"text": ..., "usage": {...}}``.
 
         Returns:
             :class:`Accepted` (batch partly answered), :class:`NeedsResponse`,
@@ -225,20 +407,25 @@ class Engine:
             SessionNotFound, UnknownQuery, AlreadyAnswered, AmbiguousQuery, SessionFinished,
             InvalidInput, Conflict: the request was wrong; nothing was applied.
         """
-        return self.registry.feed(session_id, _responses(response, query_id, responses, usage))
+        answers = feed_request(response, query_id, responses, usage)
+        return self.registry.feed(session_id, answers)
 
     def status(self, session_id: str | None = None) -> SessionSnapshot | list[SessionSnapshot]:
         """One session's snapshot, or (no id) the active (paused or running) sessions."""
         if session_id is None:
-            return self.registry.sessions(["paused", "running"])
+            return self.registry.sessions(sorted(ACTIVE_STATES))
         return self.registry.status(session_id)
 
     def sessions(
         self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
     ) -> list[SessionSnapshot]:
         """Most recently updated sessions of the store, optionally filtered by state (``paused``,
-        ``completed``, ...) and by strategy name."""
-        return self.registry.sessions(states, limit, strategy)
+        ``completed``, ...; see :class:`SessionState`) and by strategy name.
+
+        Raises:
+            InvalidInput: an unknown state name.
+        """
+        return self.registry.sessions(session_states(states), limit, strategy)
 
     def transcript(self, session_id: str) -> Transcript:
         """Every prompt and answer of a session, and its summary."""
@@ -264,7 +451,7 @@ class Engine:
             SessionNotFound, InvalidInput.
         """
         snapshot = self.registry.status(session_id)
-        if snapshot.state != "paused":
+        if snapshot.state != SessionState.PAUSED:
             raise SessionFinished(
                 f"Session {session_id} is {snapshot.state}; there is nothing to answer.",
                 session_id=session_id,
@@ -278,11 +465,12 @@ class Engine:
         *,
         strategy: str | None = None,
         ctx: Mapping[str, Any] | None = None,
+        task: str | None = None,
         llm: LLM,
         limits: Limits | Mapping[str, Any] | None = None,
         session_id: str | None = None,
         on_pause: Callable[[Outcome], None] | None = None,
-    ) -> Completed | Failed | Cancelled:
+    ) -> Terminal:
         """Run a session to its end, answering every query with ``llm``.
 
         Args:
@@ -292,73 +480,114 @@ class Engine:
                 already given to a partial batch are kept.
             on_pause: called with the reply after every answered pause (progress displays).
 
+        The other arguments are those of :meth:`start`.
+
         Raises:
             The request errors of :meth:`start` / :meth:`feed`; whatever ``llm`` raises (the
             session then stays at its last pause and can be driven on).
         """
-        respond_many = _batch_responder(llm)
-        if session_id is not None:
-            outcome: Outcome = self.pending(session_id)
-        else:
-            outcome = self.start(code, strategy=strategy, ctx=ctx, limits=limits)
-        while isinstance(outcome, NeedsResponse):
-            queries = list(outcome.queries)
-            answers = respond_many(queries)
-            feed: dict[str | None, Response] = {
-                q.id: _as_response(a) for q, a in zip(queries, answers, strict=True)
-            }
-            outcome = self.registry.feed(outcome.session_id, feed)
-            if on_pause is not None:
-                on_pause(outcome)
-        assert isinstance(outcome, Completed | Failed | Cancelled)
-        return outcome
+        answerer = LLMAdapter(llm)
+        drive = _Drive(self._first(code, strategy, ctx, task, limits, session_id), on_pause)
+        while (pause := drive.pause) is not None:
+            answers = drive.answers(pause, answerer.answer_batch(pause.queries))
+            drive.advance(self.registry.feed(pause.session_id, answers))
+        return drive.result
+
+    def _first(
+        self,
+        code: str | None,
+        strategy: str | None,
+        ctx: Mapping[str, Any] | None,
+        task: str | None,
+        limits: Limits | Mapping[str, Any] | None,
+        session_id: str | None,
+    ) -> Outcome:
+        """Where a drive begins: the pending queries of ``session_id``, or a new session."""
+        if session_id is None:
+            return self.start(code, strategy=strategy, ctx=ctx, task=task, limits=limits)
+        if code is not None or strategy is not None:
+            raise InvalidInput(
+                "Give session_id (drive an existing session on) or code / strategy (start a "
+                "new one), not both."
+            )
+        return self.pending(session_id)
+
+    # ------------------------------------------------------------------ engine services
+
+    def strategies(self) -> list[StrategyInfo]:
+        """Every strategy on the package search path with its metadata, sorted by name.
+
+        Loading a package runs its top-level code, on this engine's executor; a package that
+        fails to load is listed with an ``error`` instead of metadata.
+        """
+        return catalogue(self.registry.resolver, self.registry.executor)
+
+    def describe(self, name: str) -> StrategyInfo:
+        """One strategy's metadata (parameters, example ctx, paper, ...), as :meth:`strategies`.
+
+        Raises:
+            StrategyNotFound: no package of that name on the search path.
+        """
+        return describe(name, self.registry.resolver, self.registry.executor)
+
+    def strategy_source(self, name: str) -> str:
+        """The Lua source (``init.lua``) of a strategy package (nothing is run).
+
+        Raises:
+            StrategyNotFound: no package of that name on the search path.
+        """
+        try:
+            package = self.registry.resolver.strategy(name)
+        except (ValueError, LookupError) as exc:
+            raise StrategyNotFound(f"Strategy {name!r} not found: {exc}.") from None
+        return package.path.read_text(encoding="utf-8")
+
+    def info(self) -> dict[str, Any]:
+        """alc's version, the Lua versions, this engine's store, ``alc_home``, the package search
+        paths and the path of the Lua type definitions (``alc.d.lua``)."""
+        return engine_info(self.registry.resolver, self.store.path)
 
 
-async def _in_thread(fn: Callable[..., _T], *args: Any) -> _T:
+async def _in_thread(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
     """Run blocking engine work on a worker thread (anyio is imported on first async use)."""
     from anyio import to_thread
 
-    return await to_thread.run_sync(fn, *args)
+    return await to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
-def _async_responder(llm: AsyncLLM | LLM) -> Callable[[Query], Any]:
-    """``llm`` as a function of a query: a responder's ``arespond``, or a worker thread for a
-    blocking responder object, or the callable itself (sync or async)."""
-    native = getattr(llm, "arespond", None)
-    if callable(native):
-        return native  # type: ignore[no-any-return]
-    respond = getattr(llm, "respond", None)
-    if callable(respond):
-        return lambda query: _in_thread(respond, query)
-    if callable(llm):
-        return llm
-    raise InvalidInput("llm must be a function of a Query or an object with respond(query).")
+async def _answer_all(
+    answerer: LLMAdapter, queries: Sequence[Query], concurrency: int
+) -> list[Response]:
+    """Answer the queries of one pause concurrently (at most ``concurrency`` in flight). When
+    one answer fails, the others are cancelled and its exception is raised as is."""
+    import anyio
 
+    limiter = anyio.CapacityLimiter(concurrency)
+    answers: dict[int, Response] = {}
 
-def _batch_responder(llm: LLM) -> Callable[[list[Query]], list[Answer]]:
-    """``llm`` as a function answering one pause's queries (concurrently if it can)."""
-    many = getattr(llm, "respond_many", None)
-    if callable(many):
-        return lambda queries: list(many(queries))
-    one = _blocking_responder(llm)
-    return lambda queries: [one(q) for q in queries]
+    async def answer(index: int, query: Query) -> None:
+        async with limiter:
+            answers[index] = await answerer.answer(query)
 
-
-def _blocking_responder(llm: LLM) -> Callable[[Query], Answer]:
-    respond = getattr(llm, "respond", None)
-    if callable(respond):
-        return respond  # type: ignore[no-any-return]
-    if callable(llm):
-        return llm
-    raise InvalidInput("llm must be a function of a Query or an object with respond(query).")
+    try:
+        async with anyio.create_task_group() as tg:
+            for index, query in enumerate(queries):
+                tg.start_soon(answer, index, query)
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+    return [answers[i] for i in range(len(queries))]
 
 
 class AsyncEngine:
     """The :class:`Engine` API for async code (anyio: asyncio or trio).
 
-    Every call runs the blocking engine work on a worker thread; a paused session holds no
-    thread. Calls on different sessions proceed concurrently; calls on one session are applied
-    one at a time. Arguments, returns and errors are those of :class:`Engine`.
+    Every method of :class:`Engine` is here with the same parameters (a test keeps it so); each
+    runs the blocking engine work on a worker thread, and a paused session holds no thread.
+    Calls on different sessions proceed concurrently; calls on one session are applied one at a
+    time. Arguments, returns and errors are those of :class:`Engine`. :meth:`drive` differs in
+    answering the queries of one pause concurrently (``concurrency``).
     """
 
     def __init__(
@@ -381,7 +610,19 @@ class AsyncEngine:
             retention=retention,
             executor=executor,
         )
+        """The blocking :class:`Engine` this one runs on worker threads."""
         self.registry = self.engine.registry
+
+    default_store_path = staticmethod(default_store_path)
+
+    async def close(self) -> None:
+        """See :meth:`Engine.close`."""
+        await _in_thread(self.engine.close)
+
+    @property
+    def store(self) -> Store:
+        """See :attr:`Engine.store`."""
+        return self.engine.store
 
     async def start(
         self,
@@ -389,38 +630,64 @@ class AsyncEngine:
         *,
         strategy: str | None = None,
         ctx: Mapping[str, Any] | None = None,
+        task: str | None = None,
         limits: Limits | Mapping[str, Any] | None = None,
     ) -> Outcome:
         """See :meth:`Engine.start`."""
         return await _in_thread(
-            lambda: self.engine.start(code, strategy=strategy, ctx=ctx, limits=limits)
+            self.engine.start, code, strategy=strategy, ctx=ctx, task=task, limits=limits
         )
 
     async def feed(
         self,
         session_id: str,
-        response: Answer | None = None,
+        response: AnswerArg | None = None,
         *,
         query_id: str | None = None,
-        responses: Mapping[str, Answer] | None = None,
+        responses: ResponsesArg | None = None,
         usage: Usage | Mapping[str, Any] | None = None,
     ) -> Outcome:
         """See :meth:`Engine.feed`."""
         return await _in_thread(
-            lambda: self.engine.feed(
-                session_id, response, query_id=query_id, responses=responses, usage=usage
-            )
+            self.engine.feed,
+            session_id,
+            response,
+            query_id=query_id,
+            responses=responses,
+            usage=usage,
         )
 
     async def status(
         self, session_id: str | None = None
     ) -> SessionSnapshot | list[SessionSnapshot]:
         """See :meth:`Engine.status`."""
-        return await _in_thread(lambda: self.engine.status(session_id))
+        return await _in_thread(self.engine.status, session_id)
+
+    async def sessions(
+        self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
+    ) -> list[SessionSnapshot]:
+        """See :meth:`Engine.sessions`."""
+        return await _in_thread(self.engine.sessions, states, limit, strategy)
+
+    async def transcript(self, session_id: str) -> Transcript:
+        """See :meth:`Engine.transcript`."""
+        return await _in_thread(self.engine.transcript, session_id)
 
     async def cancel(self, session_id: str) -> Cancelled:
         """See :meth:`Engine.cancel`."""
-        return await _in_thread(lambda: self.engine.cancel(session_id))
+        return await _in_thread(self.engine.cancel, session_id)
+
+    async def delete(self, session_id: str) -> bool:
+        """See :meth:`Engine.delete`."""
+        return await _in_thread(self.engine.delete, session_id)
+
+    async def purge(self) -> int:
+        """See :meth:`Engine.purge`."""
+        return await _in_thread(self.engine.purge)
+
+    async def pending(self, session_id: str) -> NeedsResponse:
+        """See :meth:`Engine.pending`."""
+        return await _in_thread(self.engine.pending, session_id)
 
     async def drive(
         self,
@@ -428,37 +695,44 @@ class AsyncEngine:
         *,
         strategy: str | None = None,
         ctx: Mapping[str, Any] | None = None,
+        task: str | None = None,
         llm: AsyncLLM | LLM,
         limits: Limits | Mapping[str, Any] | None = None,
+        session_id: str | None = None,
+        on_pause: Callable[[Outcome], None] | None = None,
         concurrency: int = 4,
-    ) -> Completed | Failed | Cancelled:
+    ) -> Terminal:
         """Run a session to its end; the queries of one pause are answered concurrently.
 
         Args:
-            llm: ``async def llm(query) -> str | Response`` (a plain function also works).
+            llm: ``async def llm(query) -> str | Response`` (a plain function also works), or a
+                responder (its native ``arespond``, else ``respond`` on a worker thread).
             concurrency: at most this many queries of a batch are in flight at once.
-        """
-        import anyio
 
+        The other arguments are those of :meth:`Engine.drive`.
+        """
         if concurrency < 1:
             raise InvalidInput("concurrency must be at least 1.")
-        limiter = anyio.CapacityLimiter(concurrency)
-        call = _async_responder(llm)
-        outcome = await self.start(code, strategy=strategy, ctx=ctx, limits=limits)
-        while isinstance(outcome, NeedsResponse):
-            answers: dict[str | None, Response] = {}
+        answerer = LLMAdapter(llm)
+        first = await _in_thread(self.engine._first, code, strategy, ctx, task, limits, session_id)
+        drive = _Drive(first, on_pause)
+        while (pause := drive.pause) is not None:
+            answers = drive.answers(pause, await _answer_all(answerer, pause.queries, concurrency))
+            drive.advance(await _in_thread(self.registry.feed, pause.session_id, answers))
+        return drive.result
 
-            async def answer(query: Query, answers: dict[str | None, Response] = answers) -> None:
-                async with limiter:
-                    value = call(query)
-                    if isinstance(value, Awaitable):
-                        value = await value
-                    answers[query.id] = _as_response(value)
+    async def strategies(self) -> list[StrategyInfo]:
+        """See :meth:`Engine.strategies`."""
+        return await _in_thread(self.engine.strategies)
 
-            async with anyio.create_task_group() as tg:
-                for query in outcome.queries:
-                    tg.start_soon(answer, query)
-            ordered: dict[str | None, Response] = {q.id: answers[q.id] for q in outcome.queries}
-            outcome = await _in_thread(self.registry.feed, outcome.session_id, ordered)
-        assert isinstance(outcome, Completed | Failed | Cancelled)
-        return outcome
+    async def describe(self, name: str) -> StrategyInfo:
+        """See :meth:`Engine.describe`."""
+        return await _in_thread(self.engine.describe, name)
+
+    async def strategy_source(self, name: str) -> str:
+        """See :meth:`Engine.strategy_source`."""
+        return await _in_thread(self.engine.strategy_source, name)
+
+    async def info(self) -> dict[str, Any]:
+        """See :meth:`Engine.info`."""
+        return await _in_thread(self.engine.info)

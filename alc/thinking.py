@@ -29,6 +29,7 @@ reference reply fields (``thoughtNumber``, ``totalThoughts``, ``nextThoughtNeede
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -36,7 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from alc._api import Engine
+from alc._api import AsyncEngine, Engine
 from alc.engine.errors import InvalidInput, SessionFinished, SessionNotFound
 from alc.engine.protocol import Completed, Failed, NeedsResponse, Outcome, SessionSnapshot
 
@@ -205,7 +206,9 @@ class ThoughtChains:
     """Maps ``sequentialthinking`` calls onto durable sessions of the ``thinking`` strategy.
 
     Args:
-        engine: the engine whose store holds the chains (use a SQLite store for durability).
+        engine: the engine whose store holds the chains (use a SQLite store for durability);
+            an :class:`~alc.AsyncEngine` works too (its blocking engine runs the chains, and
+            :meth:`athink` keeps the event loop free).
         max_chains: thinking sessions kept in the store; older ones are deleted when a new chain
             starts beyond this.
         max_thoughts: thoughts per chain before it closes.
@@ -217,7 +220,7 @@ class ThoughtChains:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Engine | AsyncEngine,
         *,
         max_chains: int = DEFAULT_MAX_CHAINS,
         max_thoughts: int = DEFAULT_MAX_THOUGHTS,
@@ -225,7 +228,7 @@ class ThoughtChains:
     ) -> None:
         if max_chains < 1 or max_thoughts < 1 or recent < 0:
             raise InvalidInput("max_chains and max_thoughts must be >= 1, recent >= 0.")
-        self.engine = engine
+        self.engine: Engine = engine.engine if isinstance(engine, AsyncEngine) else engine
         self.max_chains = max_chains
         self.max_thoughts = max_thoughts
         self.recent = recent
@@ -279,6 +282,15 @@ class ThoughtChains:
                 self._bind(key, outcome.session_id)
                 self._prune(keep=outcome.session_id)
         return self._reply(outcome, notes)
+
+    async def athink(
+        self, arguments: Mapping[str, Any], *, client: str = "default"
+    ) -> dict[str, Any]:
+        """:meth:`think` from async code: on a worker thread, so the event loop keeps serving."""
+        import anyio.to_thread
+
+        call = functools.partial(self.think, arguments, client=client)
+        return await anyio.to_thread.run_sync(call)
 
     # ------------------------------------------------------------------ reading back
 

@@ -101,7 +101,7 @@ class _Display(AbstractContextManager["_Display"]):
                 completed, total = step, goal
         from rich.markup import escape
 
-        from alc.cli._output import visible
+        from alc._text import visible
 
         description = escape(visible(" · ".join(parts)))  # the strategy's text, shown inert
         self._progress.update(self._task, description=description, completed=completed, total=total)

@@ -7,7 +7,6 @@ Only ``typer`` and the standard library are imported here; the engine is importe
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -52,19 +51,18 @@ def apply_output(flag: bool | None) -> None:
 
 
 def store_path() -> str:
-    """The journal path: ``--store``, else ``ALC_STORE``, else ``$ALC_HOME/sessions.db``."""
+    """The journal path: ``--store``, else the API's default (``ALC_STORE``, else
+    ``$ALC_HOME/sessions.db``: :meth:`alc.Engine.default_store_path`)."""
     if settings.store:
         return settings.store
-    env = os.environ.get("ALC_STORE")
-    if env:
-        return env
-    from alc.engine.packages import alc_home
+    from alc._api import default_store_path
 
-    return str(alc_home() / "sessions.db")
+    return default_store_path()
 
 
-def open_engine() -> Engine:
-    """The engine over the durable store every CLI call shares.
+def open_engine(*, durable: bool = True) -> Engine:
+    """The engine over the durable store every CLI call shares (``durable=False``: an engine
+    that opens no store, for the commands that touch no session: strategies, info).
 
     Strategies run on the process executor (``ALC_EXECUTOR=inline`` to run them in the CLI's
     own process), so every limit holds from outside the VM and a reply always comes back.
@@ -72,7 +70,8 @@ def open_engine() -> Engine:
     from alc._api import Engine
     from alc.engine.executor import make_executor
 
-    return Engine(store=store_path(), executor=make_executor(None, default="process"))
+    store = store_path() if durable else None
+    return Engine(store=store, executor=make_executor(None, default="process"))
 
 
 def read_text_arg(value: str, what: str) -> str:

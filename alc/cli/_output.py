@@ -21,6 +21,7 @@ The rules, stated once:
   ``internal_error``, exit 70): a bug, reported without a traceback. ``ALC_TRACEBACK=1``
   re-raises instead, for debugging.
 - **Terminal safety.** Strategy-controlled text never reaches a terminal raw: :func:`visible`
+  (from :mod:`alc._text`, shared with the ``interactive`` responder)
   shows control characters (ESC, BEL, CR, DEL, the C1 range such as CSI ``\x9b``, bidi
   overrides) as escapes like ``\x1b``, in pretty output and in every stderr line; JSON output
   escapes the same characters as ``\u001b`` (the same JSON value).
@@ -36,6 +37,8 @@ import os
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from alc._text import json_safe, visible, visible_tree
 
 if TYPE_CHECKING:
     from alc.engine.errors import AlcError
@@ -106,51 +109,7 @@ def dumps(obj: Any) -> str:
     with terminal control characters that JSON leaves raw (DEL, C1, bidi) escaped as ``\\uXXXX``.
     """
     text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return text.translate(_JSON_ESCAPES)
-
-
-# control characters a terminal may act on: C0 (json.dumps escapes these itself), DEL, C1
-# (0x9b is CSI on 8-bit terminals), the bidi overrides and isolates that reorder a line; and
-# lone surrogates, which cannot be written to a UTF-8 stream at all
-_CONTROLS = (
-    [c for c in range(0x20) if c not in (0x09, 0x0A)]
-    + list(range(0x7F, 0xA0))
-    + [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-    + list(range(0xD800, 0xE000))
-)
-_VISIBLE = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _CONTROLS}
-_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in _CONTROLS if c >= 0x20}
-
-
-def visible(text: str) -> str:
-    """``text`` safe for a terminal: control characters other than newline and tab are shown
-    as escapes (``\\x1b``, ``\\x07``, ``\\x9b``, ``\\u202e``) instead of being acted on."""
-    return text.translate(_VISIBLE)
-
-
-def visible_tree(value: Any) -> Any:
-    """A copy of a JSON-ready value with :func:`visible` applied to every string (keys too);
-    iterative, so any depth is fine."""
-    root: list[Any] = [None]
-    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
-    while stack:
-        item, parent, slot = stack.pop()
-        if isinstance(item, str):
-            parent[slot] = visible(item)
-        elif isinstance(item, dict):
-            copy: dict[Any, Any] = {}
-            parent[slot] = copy
-            for key, child in item.items():
-                name = visible(key) if isinstance(key, str) else key
-                copy[name] = None
-                stack.append((child, copy, name))
-        elif isinstance(item, list | tuple):
-            items: list[Any] = [None] * len(item)
-            parent[slot] = items
-            stack.extend((child, items, i) for i, child in enumerate(item))
-        else:
-            parent[slot] = item
-    return root[0]
+    return json_safe(text)
 
 
 def emit(reply: dict[str, Any], kind: str = "outcome") -> None:

@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from alc.cli._output import visible_tree
+from alc._text import visible_tree
 
 __all__ = ["render"]
 
@@ -39,7 +39,7 @@ _STATE_STYLE = {
 def render(kind: str, reply: dict[str, Any]) -> None:
     """Print ``reply`` with the renderer for ``kind`` (falls back to pretty JSON).
 
-    Every string of ``reply`` is passed through :func:`~alc.cli._output.visible` first, so a
+    Every string of ``reply`` is passed through :func:`~alc._text.visible` first, so a
     strategy's text cannot move the cursor, retitle or clear the terminal.
     """
     renderer: Callable[[dict[str, Any]], RenderableType] = _RENDERERS.get(kind, _json)

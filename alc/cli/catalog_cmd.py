@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from alc.cli._options import OutputOpt, apply_output, store_path
+from alc.cli._options import OutputOpt, apply_output, open_engine, store_path
 from alc.cli._output import EXIT_OK, emit
 
 __all__ = ["register"]
@@ -26,28 +26,26 @@ def strategies(
     JSON: {"strategies": [<meta>, ...]} or, with NAME, the strategy's meta object
     (name, path, builtin, description, category, paper, params, example, ...).
     """
-    from alc.engine import catalog
-    from alc.engine.executor import make_executor
-
     apply_output(output)
-    executor = make_executor(None, default="process")  # package code never runs in the CLI
+    engine = open_engine(durable=False)  # package code runs on its process executor
     try:
         if name is None:
-            infos = catalog.catalogue(executor=executor)
-            emit({"strategies": [s.wire() for s in infos]}, "strategies")
+            emit({"strategies": [s.wire() for s in engine.strategies()]}, "strategies")
         else:
-            emit(catalog.describe(name, executor=executor).wire(), "strategy")
+            emit(engine.describe(name).wire(), "strategy")
     finally:
-        executor.close()
+        engine.close()
     return EXIT_OK
 
 
 def info(output: OutputOpt = None) -> int:
     """Show the alc version, Lua version, store path and package search paths."""
-    from alc.engine.catalog import engine_info
-
     apply_output(output)
-    emit(engine_info(store_path=store_path()), "info")
+    reply = open_engine(durable=False).info()
+    # the store this CLI would use, named without opening it: `alc info` is how a user finds
+    # a store that cannot be opened (the store_unavailable hint points here)
+    reply["store"] = store_path()
+    emit(reply, "info")
     return EXIT_OK
 
 

@@ -15,9 +15,6 @@ from alc.cli._output import EXIT_OK, emit
 
 __all__ = ["register"]
 
-STATES = ("running", "paused", "completed", "failed", "cancelled")
-ACTIVE = ("paused", "running")
-
 
 def status(
     session_id: Annotated[
@@ -31,13 +28,11 @@ def status(
     Without SESSION_ID, lists the active (paused or running) sessions, like `alc sessions`.
     """
     apply_output(output)
-    engine = open_engine()
-    if session_id is None:
-        emit({"sessions": [s.wire() for s in engine.sessions(ACTIVE)]}, "sessions")
-        return EXIT_OK
-    snapshot = engine.status(session_id)
-    assert not isinstance(snapshot, list)
-    emit(snapshot.wire(), "snapshot")
+    found = open_engine().status(session_id)
+    if isinstance(found, list):
+        emit({"sessions": [s.wire() for s in found]}, "sessions")
+    else:
+        emit(found.wire(), "snapshot")
     return EXIT_OK
 
 
@@ -50,7 +45,8 @@ def sessions(
         typer.Option(
             "--state",
             "-s",
-            help=f"Only this state ({', '.join(STATES)}); repeatable.",
+            help="Only sessions in this state (running, paused, completed, failed or "
+            "cancelled: alc.SessionState); repeatable.",
             show_default=False,
         ),
     ] = None,
@@ -69,19 +65,10 @@ def sessions(
 
     JSON: {"sessions": [<snapshot>, ...]}; a table when printed to a terminal.
     """
-    from alc.engine.errors import InvalidInput
+    from alc.engine.protocol import ACTIVE_STATES
 
     apply_output(output)
-    states: tuple[str, ...] | None = ACTIVE
-    if state:
-        unknown = sorted(set(state) - set(STATES))
-        if unknown:
-            raise InvalidInput(
-                f"Unknown state {', '.join(unknown)}; use one of {', '.join(STATES)}."
-            )
-        states = tuple(state)
-    elif all_:
-        states = None
+    states = state or (None if all_ else sorted(ACTIVE_STATES))  # the engine checks the names
     found = open_engine().sessions(states, count, strategy)
     emit({"sessions": [s.wire() for s in found]}, "sessions")
     return EXIT_OK

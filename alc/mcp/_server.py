@@ -24,7 +24,6 @@ tool returns ``input_required`` with one sampling request per pending query and 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import warnings
@@ -33,8 +32,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import anyio
-import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.mcpserver.tools.base import Tool
@@ -53,10 +50,10 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ConfigDict
 
 from alc._api import AsyncEngine
-from alc.engine.catalog import catalogue, describe, engine_info
-from alc.engine.errors import AlcError, InvalidInput
+from alc.engine import __version__
+from alc.engine.errors import AlcError, InvalidInput, StrategyNotFound
 from alc.engine.executor import make_executor
-from alc.engine.protocol import NeedsResponse, Outcome, Query, Response, SessionSnapshot, dumps
+from alc.engine.protocol import NeedsResponse, Outcome, Query, SessionSnapshot, dumps
 from alc.mcp._stdio import StdioServer
 from alc.mcp._tools import (
     TOOLS,
@@ -91,6 +88,9 @@ ToolReply = CallToolResult | InputRequiredResult
 
 Handler = Callable[[dict[str, Any], Context], Awaitable[ToolReply]]
 
+_SAMPLING_CONCURRENCY = 64
+"""At most this many sampling requests of one batch are in flight at once."""
+
 
 class _RawArguments(ArgModelBase):
     """Accept any JSON object; the handler validates it against its own model."""
@@ -108,9 +108,26 @@ def _result(wire: dict[str, Any]) -> CallToolResult:
     )
 
 
+_MCP_NEXT_STEPS = {
+    "read_status": "call alc_status with session_id {sid}",
+    "list_sessions": "call alc_status without session_id (the active sessions)",
+    "list_strategies": "call alc_strategies",
+    "start_new_session": "start a new session with alc_run or alc_advice",
+    "delete_session": "delete session {sid} (alc delete {sid} on the command line)",
+    "fix_store": "the server's session store is unusable; alc_info shows its path",
+    "retry": "call the same tool again",
+}
+"""How MCP words each engine ``next_step`` hint (``alc.engine.errors.NEXT_STEPS``): the tool to
+call. The hint goes into the error object as ``hint``; ``next_step`` stays for programs."""
+
+
 def _tool_error(exc: AlcError) -> CallToolResult:
-    """The one place an alc error becomes an MCP tool error (``isError`` + the JSON object)."""
+    """The one place an alc error becomes an MCP tool error (``isError`` + the JSON object,
+    with the ``next_step`` hint worded as the tool to call)."""
     wire = exc.to_wire()
+    template = _MCP_NEXT_STEPS.get(exc.next_step or "")
+    if template is not None:
+        wire["hint"] = template.format(sid=exc.session_id or "SESSION_ID")
     return CallToolResult(
         content=[TextContent(type="text", text=dumps(wire))],
         structured_content=wire,
@@ -182,24 +199,17 @@ class AlcMCP:
         client: str = "mcp",
     ) -> None:
         if engine is None:
-            if store is None:
-                from alc.engine.packages import alc_home
-
-                home = alc_home()
-                home.mkdir(parents=True, exist_ok=True)
-                store = home / "sessions.db"
+            store = store if store is not None else AsyncEngine.default_store_path()
             engine = AsyncEngine(store, executor=make_executor(None, default="process"))
         self.engine = engine
         self.sampling = sampling
         self.client = client
-        self.chains = ThoughtChains(engine.engine)
-        import alc
-
+        self.chains = ThoughtChains(engine)
         self.server: MCPServer[Any] = StdioServer(
             SERVER_NAME,
             title="alc — pausable LLM reasoning strategies",
             instructions=_INSTRUCTIONS,
-            version=alc.__version__,
+            version=__version__,
             tools=[self._tool(spec) for spec in TOOLS],
             log_level="WARNING",
         )
@@ -238,7 +248,7 @@ class AlcMCP:
         )
 
     def _resources(self) -> None:
-        resolver = self.engine.registry.resolver
+        engine = self.engine
 
         @self.server.resource(
             "alc://strategies/{name}",
@@ -246,12 +256,11 @@ class AlcMCP:
             description="The Lua source (init.lua) of a strategy package.",
             mime_type="text/x-lua",
         )
-        def strategy_source(name: str) -> str:
+        async def strategy_source(name: str) -> str:
             try:
-                package = resolver.strategy(name)
-            except (ValueError, LookupError) as exc:
-                raise ResourceError(f"No strategy {name!r}: {exc}") from None
-            return package.path.read_text(encoding="utf-8")
+                return await engine.strategy_source(name)
+            except StrategyNotFound as exc:
+                raise ResourceError(exc.message) from None
 
         @self.server.resource(
             "alc://types/alc.d.lua",
@@ -269,12 +278,10 @@ class AlcMCP:
 
     async def _alc_run(self, arguments: dict[str, Any], ctx: Context) -> ToolReply:
         args = parse_args(RunArgs, "alc_run", arguments)
-        if (args.code is None) == (args.code_file is None):
-            raise InvalidInput(
-                "alc_run takes exactly one of code (Lua source) or code_file (a path)."
-            )
         code = args.code
         if args.code_file is not None:
+            if code is not None:
+                raise InvalidInput("Give code (Lua source) or code_file (a path), not both.")
             try:
                 code = Path(args.code_file).expanduser().read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
@@ -284,24 +291,17 @@ class AlcMCP:
 
     async def _alc_advice(self, arguments: dict[str, Any], ctx: Context) -> ToolReply:
         args = parse_args(AdviceArgs, "alc_advice", arguments)
-        task_ctx: dict[str, Any] = dict(args.opts or {})
-        if args.task is not None:
-            task_ctx["task"] = args.task
-        outcome = await self.engine.start(strategy=args.strategy, ctx=task_ctx)
+        outcome = await self.engine.start(strategy=args.strategy, ctx=args.opts, task=args.task)
         return await self._reply(outcome, ctx)
 
     async def _alc_continue(self, arguments: dict[str, Any], ctx: Context) -> ToolReply:
         args = parse_args(ContinueArgs, "alc_continue", arguments)
-        responses: dict[str, str | Response] = {}
-        for item in args.responses:
-            if item.query_id in responses:
-                raise InvalidInput(f"Query {item.query_id} is answered twice in one request.")
-            responses[item.query_id] = _response(item.response, item.usage)
-        if args.response is None and not responses:
-            raise InvalidInput(
-                "Nothing to feed: pass response (one answer) or responses "
-                "([{query_id, response}, ...])."
-            )
+        responses = [
+            (item.query_id, {"text": item.response, "usage": item.usage})
+            if item.usage is not None
+            else (item.query_id, item.response)
+            for item in args.responses
+        ]
         outcome = await self.engine.feed(
             args.session_id,
             args.response,
@@ -324,43 +324,30 @@ class AlcMCP:
 
     async def _alc_strategies(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
         args = parse_args(StrategiesArgs, "alc_strategies", arguments)
-        resolver = self.engine.registry.resolver
-        executor = self.engine.registry.executor
         if args.name is not None:
-            name = args.name
-            info = await anyio.to_thread.run_sync(lambda: describe(name, resolver, executor))
-            return _result(info.wire())
-        infos = await anyio.to_thread.run_sync(lambda: catalogue(resolver, executor))
-        return _result(
+            return _result((await self.engine.describe(args.name)).wire())
+        listing = [
             {
-                "strategies": [
-                    {
-                        "name": i.name,
-                        "description": i.description,
-                        "category": i.category,
-                        "paper": i.paper,
-                        "builtin": i.builtin,
-                        **({"error": i.error} if i.error else {}),
-                    }
-                    for i in infos
-                ]
+                "name": i.name,
+                "description": i.description,
+                "category": i.category,
+                "paper": i.paper,
+                "builtin": i.builtin,
+                **({"error": i.error} if i.error else {}),
             }
-        )
+            for i in await self.engine.strategies()
+        ]
+        return _result({"strategies": listing})
 
     async def _alc_info(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
         parse_args(InfoArgs, "alc_info", arguments)
-        resolver = self.engine.registry.resolver
-        store = self.engine.engine.store.path
-        info = await anyio.to_thread.run_sync(lambda: engine_info(resolver, store))
+        info = await self.engine.info()
         info["sampling"] = self.sampling
         info["server"] = SERVER_NAME
         return _result(info)
 
     async def _sequentialthinking(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
-        reply = await anyio.to_thread.run_sync(
-            lambda: self.chains.think(arguments, client=self.client)
-        )
-        return _result(reply)
+        return _result(await self.chains.athink(arguments, client=self.client))
 
     # ------------------------------------------------------------------ replies and sampling
 
@@ -384,31 +371,32 @@ class AlcMCP:
                 },
                 request_state=outcome.session_id,
             )
-        current: Outcome = outcome
-        while isinstance(current, NeedsResponse):
-            answers: dict[str, str] = {}
-            try:
-                async with anyio.create_task_group() as tg:
-                    for query in current.queries:
-                        tg.start_soon(self._create_message, ctx, query, answers)
-            except Exception:  # the client refused or failed: hand the pause back instead
-                return _result(current.wire())
-            current = await self.engine.feed(
-                current.session_id, responses={q.id: answers[q.id] for q in current.queries}
-            )
-        return _result(current.wire())
+        last: list[Outcome] = [outcome]
 
-    async def _create_message(self, ctx: Context, query: Query, answers: dict[str, str]) -> None:
-        params = _sampling_request(query)
-        with warnings.catch_warnings():  # deprecated in 2026-07-28, still the legacy mechanism
-            warnings.simplefilter("ignore")
-            result = await ctx.session.create_message(
-                params.messages,
-                max_tokens=params.max_tokens,
-                system_prompt=params.system_prompt,
-                temperature=params.temperature,
+        async def sample(query: Query) -> str:
+            params = _sampling_request(query)
+            with warnings.catch_warnings():  # deprecated in 2026-07-28, still the legacy way
+                warnings.simplefilter("ignore")
+                result = await ctx.session.create_message(
+                    params.messages,
+                    max_tokens=params.max_tokens,
+                    system_prompt=params.system_prompt,
+                    temperature=params.temperature,
+                )
+            return _answer_text(result)
+
+        try:
+            ended = await self.engine.drive(
+                session_id=outcome.session_id,
+                llm=sample,
+                on_pause=last.append,
+                concurrency=_SAMPLING_CONCURRENCY,
             )
-        answers[query.id] = _answer_text(result)
+        except AlcError:
+            raise
+        except Exception:  # the client refused or failed: hand the last pause back instead
+            return _result(last[-1].wire())
+        return _result(ended.wire())
 
     async def _resume_sampling(self, ctx: Context) -> ToolReply | None:
         """A multi-round-trip retry: feed the client's sampled answers, then go on sampling."""
@@ -424,17 +412,6 @@ class AlcMCP:
             raise InvalidInput("The retry carries no sampling results for the pending queries.")
         outcome = await self.engine.feed(state, responses=answers)
         return await self._reply(outcome, ctx)
-
-
-def _response(text: str, usage: dict[str, Any] | None) -> str | Response:
-    if usage is None:
-        return text
-    from alc.engine.protocol import Usage
-
-    try:
-        return Response(text=text, usage=Usage.parse(usage))
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"Invalid usage {json.dumps(usage)}: {exc}.") from None
 
 
 def create_server(

@@ -275,38 +275,43 @@ class _Args(BaseModel):
 _M = TypeVar("_M", bound=_Args)
 
 
+# Values the engine checks (session ids, code, ctx, task, answers, usage) are taken as given
+# (``Any``): the Python API refuses a bad one with the message every front end shares. These
+# models only check the shape of the call: known argument names, required ones present.
+
+
 class RunArgs(_Args):
-    code: str | None = None
+    code: Any = None
     code_file: str | None = None
-    ctx: dict[str, Any] | None = None
+    ctx: Any = None
 
 
 class AdviceArgs(_Args):
-    strategy: str
-    task: str | None = None
-    opts: dict[str, Any] | None = None
+    strategy: Any
+    task: Any = None
+    opts: Any = None
 
 
 class ResponseItem(_Args):
-    query_id: str
-    response: str
-    usage: dict[str, Any] | None = None
+    query_id: Any
+    response: Any
+    usage: Any = None
 
 
 class ContinueArgs(_Args):
-    session_id: str
-    response: str | None = None
-    query_id: str | None = None
+    session_id: Any
+    response: Any = None
+    query_id: Any = None
     responses: list[ResponseItem] = Field(default_factory=list)
-    usage: dict[str, Any] | None = None
+    usage: Any = None
 
 
 class StatusArgs(_Args):
-    session_id: str | None = None
+    session_id: Any = None
 
 
 class CancelArgs(_Args):
-    session_id: str
+    session_id: Any
 
 
 class StrategiesArgs(_Args):

@@ -6,15 +6,14 @@ A responder is anything with ``respond``. :class:`BaseResponder` adds what every
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
-import anyio.to_thread
-
+from alc.engine.errors import InvalidInput
 from alc.engine.protocol import Query, Response
 
-__all__ = ["BaseResponder", "Responder", "arespond", "respond_many"]
+__all__ = ["BaseResponder", "LLMAdapter", "Responder", "arespond", "as_response", "respond_many"]
 
 
 @runtime_checkable
@@ -80,6 +79,76 @@ class BaseResponder:
         return f"<{type(self).__name__} {self.name!r}>"
 
 
+def as_response(answer: object) -> Response:
+    """An LLM's answer as a :class:`~alc.Response`: a ``Response`` as is, a ``str`` as its text.
+
+    Raises:
+        InvalidInput: anything else.
+    """
+    if isinstance(answer, Response):
+        return answer
+    if isinstance(answer, str):
+        return Response.trusted(text=answer, usage=None)
+    raise InvalidInput(f"An answer must be a str or alc.Response, not {type(answer).__name__}.")
+
+
+def _no_blocking_respond(query: Query) -> Response:
+    raise InvalidInput("This llm only answers from async code (arespond); use AsyncEngine.")
+
+
+class LLMAdapter:
+    """The one adapter from whatever answers queries to :class:`~alc.Response` objects.
+
+    ``llm`` is a responder object (``respond``, optionally ``respond_many`` and a native async
+    ``arespond``) or a plain function of a :class:`~alc.Query` (sync or async) returning a
+    ``str`` or a ``Response``. :meth:`answer_batch` answers one pause from blocking code (the
+    responder's ``respond_many`` when it has one, else one query after another); :meth:`answer`
+    answers one query from async code (``arespond``, else ``respond`` on a worker thread, else
+    the function, awaited when it returns an awaitable). ``Engine.drive``, ``AsyncEngine.drive``,
+    the MCP sampling loop and :func:`respond_many` / :func:`arespond` all go through it.
+
+    Raises:
+        InvalidInput: ``llm`` is neither callable nor has ``respond`` (when built).
+    """
+
+    def __init__(self, llm: object) -> None:
+        respond = getattr(llm, "respond", None)
+        native = getattr(llm, "arespond", None)
+        self._object = callable(respond)
+        one = respond if self._object else llm
+        if not callable(one) and not callable(native):
+            raise InvalidInput(
+                "llm must be a function of a Query or an object with respond(query)."
+            )
+        self._one: Callable[[Query], Any] = one if callable(one) else _no_blocking_respond
+        many = getattr(llm, "respond_many", None) if self._object else None
+        self._many: Callable[[list[Query]], Any] | None = many if callable(many) else None
+        self._native: Callable[[Query], Awaitable[Any]] | None = (
+            native if callable(native) else None
+        )
+
+    def answer_batch(self, queries: Sequence[Query]) -> list[Response]:
+        """Answer the queries of one pause (blocking); one ``Response`` each, in order."""
+        if self._many is not None:
+            answers = list(self._many(list(queries)))
+        else:
+            answers = [self._one(q) for q in queries]
+        return [as_response(a) for a in answers]
+
+    async def answer(self, query: Query) -> Response:
+        """Answer one query from async code without blocking the event loop (see the class)."""
+        if self._native is not None:
+            return as_response(await self._native(query))
+        if self._object:
+            import anyio.to_thread
+
+            return as_response(await anyio.to_thread.run_sync(self._one, query))
+        value = self._one(query)
+        if isinstance(value, Awaitable):
+            value = await value
+        return as_response(value)
+
+
 def respond_many(responder: Responder, queries: Sequence[Query]) -> list[Response]:
     """Answer a batch with ``responder``: its own ``respond_many`` if it has one, else a loop.
 
@@ -88,10 +157,7 @@ def respond_many(responder: Responder, queries: Sequence[Query]) -> list[Respons
     Raises:
         ResponderError: the first query that could not be answered.
     """
-    many = getattr(responder, "respond_many", None)
-    if callable(many):
-        return list(many(list(queries)))
-    return [responder.respond(q) for q in queries]
+    return LLMAdapter(responder).answer_batch(queries)
 
 
 async def arespond(responder: Responder, query: Query) -> Response:
@@ -103,8 +169,4 @@ async def arespond(responder: Responder, query: Query) -> Response:
     Raises:
         ResponderError: no answer could be produced.
     """
-    native = getattr(responder, "arespond", None)
-    if callable(native):
-        result: Response = await native(query)
-        return result
-    return await anyio.to_thread.run_sync(responder.respond, query)
+    return await LLMAdapter(responder).answer(query)

@@ -18,9 +18,10 @@ import importlib
 from types import ModuleType
 from typing import ClassVar
 
-from alc.engine.errors import AlcError
+from alc.engine.errors import AlcError, InvalidInput
+from alc.engine.protocol import Usage
 
-__all__ = ["ResponderError", "require_extra"]
+__all__ = ["ResponderError", "provider_usage", "require_extra"]
 
 
 class ResponderError(AlcError):
@@ -66,3 +67,25 @@ def require_extra(module: str, *, extra: str, responder: str) -> ModuleType:
             f"Install it with: pip install 'alc-engine[{extra}]'",
             responder=responder,
         ) from exc
+
+
+def provider_usage(
+    prompt_tokens: object, response_tokens: object, *, responder: str, query_id: str
+) -> Usage:
+    """The token usage a provider reported, checked like a driver's (:meth:`alc.Usage.parse`).
+
+    Raises:
+        ResponderError: a count that is not a whole number from 0 to 2**31 - 1 (a provider
+            reporting negative or absurd usage is a provider failure, not a bad request).
+    """
+    try:
+        usage = Usage.parse({"prompt_tokens": prompt_tokens, "response_tokens": response_tokens})
+    except InvalidInput as exc:
+        raise ResponderError(
+            f"{responder} reported an unusable token usage for {query_id}: {exc.message} "
+            "Check the provider (or its proxy); the session stays paused.",
+            responder=responder,
+            query_id=query_id,
+        ) from exc
+    assert usage is not None
+    return usage

@@ -10,6 +10,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
+from alc._text import visible
 from alc.engine.protocol import Query, Response
 from alc.responders._base import BaseResponder
 from alc.responders._errors import ResponderError
@@ -29,7 +30,8 @@ class InteractiveResponder(BaseResponder):
     """Shows each query on the terminal and reads the answer a person types.
 
     Display (on stderr, with rich, so stdout stays free for the JSON replies): the query id and
-    ``max_tokens``, the system prompt (when set), the prompt, and any flags/options.
+    ``max_tokens``, the system prompt (when set), the prompt, and any flags/options. The text is
+    the strategy's: control characters are shown as escapes (``\\x1b``), never sent raw.
 
     Input (from stdin): any number of lines, ended by
 
@@ -100,18 +102,23 @@ class InteractiveResponder(BaseResponder):
             facts.append("underspecified")
         facts.extend(f"{k}={v}" for k, v in sorted(query.options.items()))
         parts: list[Panel | Text] = []
-        if query.system:
+        if query.system:  # strategy text: shown inert (alc._text.visible), never as markup
             parts.append(
-                Panel(Text(query.system), title="system", title_align="left", border_style="dim")
+                Panel(
+                    Text(visible(query.system)),
+                    title="system",
+                    title_align="left",
+                    border_style="dim",
+                )
             )
-        parts.append(Panel(Text(query.prompt), title="prompt", title_align="left"))
+        parts.append(Panel(Text(visible(query.prompt)), title="prompt", title_align="left"))
         parts.append(Text(_HINT, style="dim"))
         self.console.print()
         self.console.print(
             Panel(
                 Group(*parts),
                 title=f"[bold]alc[/] · {title}",
-                subtitle=" · ".join(facts),
+                subtitle=Text(visible(" · ".join(facts))),
                 border_style="cyan",
             )
         )

@@ -15,9 +15,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from alc.engine.protocol import Query, Response, Usage
+from alc.engine.protocol import Query, Response
 from alc.responders._base import BaseResponder
-from alc.responders._errors import ResponderError, require_extra
+from alc.responders._errors import ResponderError, provider_usage, require_extra
 
 __all__ = [
     "DEFAULT_MAX_TOKENS_CAP",
@@ -274,9 +274,11 @@ class LocalResponder(BaseResponder):
         usage = out.get("usage") or {}
         return Response(
             text=str(out["choices"][0]["text"]).strip(),
-            usage=Usage(
-                prompt_tokens=usage.get("prompt_tokens"),
-                response_tokens=usage.get("completion_tokens"),
+            usage=provider_usage(
+                usage.get("prompt_tokens"),
+                usage.get("completion_tokens"),
+                responder=self.name,
+                query_id=query.id,
             ),
         )
 

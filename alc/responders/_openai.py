@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from alc.engine.protocol import Query, Response, Usage
+from alc.engine.protocol import Query, Response
 from alc.responders._base import BaseResponder
-from alc.responders._errors import ResponderError, require_extra
+from alc.responders._errors import ResponderError, provider_usage, require_extra
 
 if TYPE_CHECKING:
     import openai
@@ -136,11 +136,12 @@ class OpenAIResponder(BaseResponder):
                 query_id=query.id,
             )
         usage = getattr(completion, "usage", None)
+        if usage is None:
+            return Response(text=message.content)
+        counts = (getattr(usage, "prompt_tokens", None), getattr(usage, "completion_tokens", None))
         return Response(
             text=message.content,
-            usage=Usage(prompt_tokens=usage.prompt_tokens, response_tokens=usage.completion_tokens)
-            if usage is not None
-            else None,
+            usage=provider_usage(*counts, responder=self.name, query_id=query.id),
         )
 
     def respond(self, query: Query) -> Response:
