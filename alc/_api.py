@@ -30,7 +30,7 @@ from typing import Any, Protocol, TypeAlias, TypeVar
 from alc.engine._validate import check_json, check_text, is_query_id
 from alc.engine.catalog import StrategyInfo, catalogue, describe, engine_info
 from alc.engine.clock import Clock
-from alc.engine.errors import InvalidInput, SessionFinished, StrategyNotFound
+from alc.engine.errors import InvalidInput, SessionFinished
 from alc.engine.executor import Executor, make_executor
 from alc.engine.packages import PackageResolver, alc_home
 from alc.engine.protocol import (
@@ -536,11 +536,7 @@ class Engine:
         Raises:
             StrategyNotFound: no package of that name on the search path.
         """
-        try:
-            package = self.registry.resolver.strategy(name)
-        except (ValueError, LookupError) as exc:
-            raise StrategyNotFound(f"Strategy {name!r} not found: {exc}.") from None
-        return package.path.read_text(encoding="utf-8")
+        return self.registry.resolver.strategy(name).path.read_text(encoding="utf-8")
 
     def info(self) -> dict[str, Any]:
         """alc's version, the Lua versions, this engine's store, ``alc_home``, the package search

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alc.engine import __version__
-from alc.engine.errors import StrategyNotFound
 from alc.engine.executor import Executor, InlineExecutor, VMLost
 from alc.engine.host import ENV_PREFIX
 from alc.engine.lua import Seeds, lua_version
@@ -166,13 +165,7 @@ def describe(
         StrategyNotFound: no such package.
     """
     resolver = resolver or PackageResolver()
-    try:
-        package = resolver.strategy(name)
-    except (ValueError, LookupError) as exc:
-        raise StrategyNotFound(
-            f"Strategy {name!r} not found: {exc}."
-        ) from None
-    return _read_meta(resolver, package, executor)
+    return _read_meta(resolver, resolver.strategy(name), executor)
 
 
 def engine_info(

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from alc.engine.errors import StrategyNotFound
+
 __all__ = ["PackageResolver", "StrategyPackage", "alc_home", "builtin_root", "source_hash"]
 
 _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z_][A-Za-z0-9_\-]*)*$")
@@ -103,9 +105,12 @@ class PackageResolver:
         """The package that ``require(name)`` would load.
 
         Raises:
-            ValueError, LookupError: as :meth:`find_module`.
+            StrategyNotFound: no such package (or not a valid name), the one wording of it.
         """
-        root, path = self.find_module(name)
+        try:
+            root, path = self.find_module(name)
+        except (ValueError, LookupError) as exc:
+            raise StrategyNotFound(f"Strategy {name!r} not found: {exc}.") from None
         return StrategyPackage(name=name, root=root, path=path)
 
     def strategies(self) -> list[StrategyPackage]:

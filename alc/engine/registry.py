@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from alc.engine._validate import check_json, check_text
 from alc.engine.clock import Clock, SystemClock
 from alc.engine.errors import (
     ExecutorUnavailable,
@@ -33,7 +32,6 @@ from alc.engine.errors import (
     SessionError,
     SessionFinished,
     StoreUnavailable,
-    StrategyNotFound,
 )
 from alc.engine.executor import Executor, InlineExecutor, VMLost
 from alc.engine.lua import Seeds
@@ -178,29 +176,17 @@ class SessionRegistry:
     ) -> Outcome:
         """Start a session from inline ``code`` or a ``strategy`` name; run to its first pause.
 
+        The request was normalised by the Python API (``alc._api.start_request``: exactly one of
+        code or strategy, ctx a plain JSON object, code text); the registry trusts that.
+
         Raises:
-            InvalidInput: neither or both of code/strategy, ctx not an object, bad limits,
-                code that does not compile.
+            InvalidInput: bad limits, code that does not compile.
             StrategyNotFound: no such strategy package.
         """
-        if (code is None) == (strategy is None):
-            raise InvalidInput("Pass exactly one of code= (Lua source) or strategy= (a name).")
         if ctx is None:
             ctx = {}
-        if not isinstance(ctx, dict):
-            raise InvalidInput(f"ctx must be a JSON object, not {type(ctx).__name__}.")
-        check_json(ctx, "ctx")
-        if code is not None:
-            if not isinstance(code, str):
-                raise InvalidInput(f"code must be Lua source text, not {type(code).__name__}.")
-            check_text(code, "code")
         if strategy is not None:
-            try:
-                self.resolver.strategy(strategy)
-            except (ValueError, LookupError) as exc:
-                raise StrategyNotFound(
-                    f"Strategy {strategy!r} not found: {exc}."
-                ) from None
+            self.resolver.strategy(strategy)  # StrategyNotFound before anything is made
         resolved = _limits(self.limits, limits)
         seeds = Seeds.new()
         record = SessionRecord(
