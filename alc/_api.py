@@ -27,7 +27,14 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeAlias, TypeVar
 
-from alc.engine._validate import check_json, check_text, is_query_id
+from alc.engine._validate import (
+    MAX_CODE_CHARS,
+    MAX_CTX_BYTES,
+    check_json,
+    check_size,
+    check_text,
+    is_query_id,
+)
 from alc.engine.catalog import StrategyInfo, catalogue, describe, engine_info
 from alc.engine.clock import Clock
 from alc.engine.errors import InvalidInput, SessionFinished
@@ -46,6 +53,7 @@ from alc.engine.protocol import (
     SessionSnapshot,
     SessionState,
     Usage,
+    dumps,
 )
 from alc.engine.registry import (
     DEFAULT_IDLE_TTL,
@@ -122,6 +130,7 @@ def start_request(
         if not isinstance(code, str):
             raise InvalidInput(f"code must be Lua source text, not {type(code).__name__}.")
         check_text(code, "code")
+        check_size(len(code), MAX_CODE_CHARS, "code", "characters")
     if strategy is not None and not isinstance(strategy, str):
         raise InvalidInput(f"strategy must be a strategy name, not {type(strategy).__name__}.")
     if ctx is not None and not isinstance(ctx, Mapping):
@@ -132,6 +141,7 @@ def start_request(
             raise InvalidInput(f"task must be text, not {type(task).__name__}.")
         context["task"] = check_text(task, "task")
     check_json(context, "ctx")
+    check_size(len(dumps(context).encode()), MAX_CTX_BYTES, "ctx", "bytes of JSON")
     return code, strategy, context
 
 

@@ -36,6 +36,10 @@ MAX_DEPTH = 200
 INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
 """The range of a Lua integer: integers outside it are refused (they would not survive Lua)."""
+MAX_CODE_CHARS = 16 * 1024 * 1024
+"""The longest inline strategy code a start request may carry (characters)."""
+MAX_CTX_BYTES = 64 * 1024 * 1024
+"""The largest ctx a start request may carry (bytes of its JSON); it is journaled whole."""
 MAX_TOKEN_COUNT = 2**31 - 1
 """The largest token count a driver may report for one answer."""
 
@@ -55,6 +59,16 @@ def check_text(value: str, what: str) -> str:
     if problem is not None:
         raise InvalidInput(f"{problem}; send UTF-8 text.")
     return value
+
+
+def check_size(size: int, limit: int, what: str, unit: str) -> None:
+    """Refuse an input larger than its bound.
+
+    Raises:
+        InvalidInput: ``size > limit``, naming ``what``, both numbers and ``unit``.
+    """
+    if size > limit:
+        raise InvalidInput(f"{what} is {size:,} {unit}, more than the {limit:,} alc accepts.")
 
 
 def check_json(value: Any, what: str) -> None:

@@ -156,3 +156,13 @@ def test_check_json_is_iterative_and_names_the_path() -> None:
         check_json({1: "a"}, "ctx")
     with pytest.raises(alc.InvalidInput, match="is a set"):
         check_json({"a": {1}}, "ctx")
+
+
+def test_oversized_code_and_ctx_are_invalid_input() -> None:
+    from alc.engine._validate import MAX_CODE_CHARS, MAX_CTX_BYTES
+
+    engine = alc.Engine()
+    with pytest.raises(alc.InvalidInput, match="code is"):
+        engine.start(code="--" + "x" * MAX_CODE_CHARS)
+    with pytest.raises(alc.InvalidInput, match="ctx is"):
+        engine.start(code="return 1", ctx={"blob": "x" * MAX_CTX_BYTES})

@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import select
 import threading
 import time
 import weakref
@@ -68,6 +69,9 @@ class _Worker:
     def __init__(self, process: multiprocessing.process.BaseProcess, conn: Connection) -> None:
         self.process = process
         self.conn = conn
+        # one poll object per worker: Connection.poll() builds a selector on every call
+        self.readable = select.poll()
+        self.readable.register(conn.fileno(), select.POLLIN)
         self.lock = threading.Lock()
         self.alive = True
         self.vms = 0
@@ -271,7 +275,9 @@ class ProcessExecutor:
         while True:
             remaining = hard_deadline - time.monotonic()
             try:
-                ready = remaining > 0 and conn.poll(min(remaining, _POLL))
+                ready = remaining > 0 and bool(
+                    worker.readable.poll(max(1, int(min(remaining, _POLL) * 1000)))
+                )
                 if not ready:
                     if time.monotonic() >= hard_deadline:
                         return "lost", self._lost_worker(worker, "timeout")
