@@ -37,9 +37,29 @@ for _ in range({batches}):
         sids[name] = engine.start(code=LOOP).session_id
 for engine in engines.values():
     engine.close()
+# the floor: one message there and back between two processes, over a raw OS pipe pair
+import os
+r1, w1 = os.pipe(); r2, w2 = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(w1); os.close(r2)
+    while True:
+        data = os.read(r1, 64)
+        if not data:
+            os._exit(0)
+        os.write(w2, data)
+os.close(r1); os.close(w2)
+floor = []
+for _ in range({batches}):
+    t0 = time.perf_counter()
+    for _ in range({calls}):
+        os.write(w1, b"x"); os.read(r2, 64)
+    floor.append((time.perf_counter() - t0) / {calls} * 1e6)
+os.close(w1); os.waitpid(pid, 0)
 med = lambda xs: sorted(xs)[len(xs) // 2]
-print(json.dumps({{k: {{n: med(v) for n, v in d.items()}} for k, d in
-                  (("feed", feed), ("start", start))}}))
+out = {{k: {{n: med(v) for n, v in d.items()}} for k, d in (("feed", feed), ("start", start))}}
+out["floor"] = med(floor)
+print(json.dumps(out))
 """
 
 
@@ -67,6 +87,10 @@ def executor_overhead(
     added_fig = section.add(Figure("process adds per step", "us", added, target="<= 150 us"))
     added_fig.met = added_fig.median <= 150
     process_feed.met = added_fig.met
+    floor = section.add(
+        Figure("OS floor: raw pipe round trip between two processes", "us",
+               [r["floor"] for r in results])
+    )
     inline_start = section.add(
         Figure("inline: session start", "us", [r["start"]["inline"] for r in results])
     )
@@ -75,6 +99,7 @@ def executor_overhead(
     )
     section.ratio("process / inline, step", process_feed.median / inline_feed.median)
     section.ratio("process / inline, start", process_start.median / inline_start.median)
+    section.ratio("process adds / OS round trip", added_fig.median / floor.median)
     section.notes.append(
         "each run is a fresh interpreter measuring both executors in alternating batches; "
         "the process pool has 2 workers (the default)"
