@@ -216,3 +216,44 @@ def test_a_worker_dies_with_its_killed_supervisor() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_inline_watchdog_abandons_a_step_stuck_in_one_c_call() -> None:
+    engine = alc.Engine(executor=InlineExecutor(grace=0.2))
+    out = engine.start(
+        code="return ('a'):rep(400):find('.-.-.-b')", limits={"max_step_seconds": 0.1}
+    )
+    assert isinstance(out, alc.Failed) and out.error_code == "timeout"
+    assert "inline executor stopped waiting" in out.error
+    again = engine.start(code="return alc.llm('still')")  # the engine serves on
+    assert isinstance(again, alc.NeedsResponse)
+    engine.close()
+
+
+def test_an_abandoned_step_can_no_longer_reach_its_host() -> None:
+    from alc.engine.executor._base import _RevocableHost
+
+    calls: list[str] = []
+
+    class Host:
+        def log(self, level: str, message: str) -> None:
+            calls.append(message)
+
+    guarded = _RevocableHost(Host())  # type: ignore[arg-type]
+    guarded.log("info", "before")
+    guarded.revoked = True
+    with pytest.raises(RuntimeError, match="abandoned"):
+        guarded.log("info", "after")
+    assert calls == ["before"]
+
+
+def test_inline_without_watchdog_hands_out_bare_vms() -> None:
+    from alc.engine.executor._base import _WatchedVM
+    from alc.engine.lua import LuaVM
+
+    registry = alc.Engine().registry
+    out = registry.start(code="alc.llm('x')")
+    host = registry._hot[out.session_id]._host
+    assert isinstance(InlineExecutor().create_vm(host, alc.Limits(), Seeds(1, 2)), _WatchedVM)
+    bare = InlineExecutor(watchdog=False).create_vm(host, alc.Limits(), Seeds(1, 2))
+    assert isinstance(bare, LuaVM)

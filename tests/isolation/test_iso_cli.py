@@ -82,10 +82,6 @@ def test_pattern(home: Path, cli_env: dict) -> None:
         within_contract(run.elapsed, 1)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="inline executor cannot interrupt one long C call; use the process executor",
-)
 def test_pattern_inline_meets_the_deadline(home: Path) -> None:
     run = run_cli(home, "run", "--code", PATTERN, *STEP, env={"ALC_EXECUTOR": "inline"})
     coded(run, 1, "error", "timeout")

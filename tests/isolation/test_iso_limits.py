@@ -90,10 +90,6 @@ def test_pattern_call(engine: alc.Engine, executor: str) -> None:
     completed(engine.start(code="return 'alive'"), "alive")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="inline executor cannot interrupt one long C call; use the process executor",
-)
 def test_pattern_call_meets_the_deadline_inline() -> None:
     engine = alc.Engine(executor="inline")
     start = time.monotonic()

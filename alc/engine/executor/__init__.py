@@ -4,10 +4,12 @@ A *step* resumes a strategy's coroutine with the answers of its last pause and r
 next pause or the end. The session decides what a step means; the executor decides where its Lua
 runs. Two implementations sit behind :class:`Executor`:
 
-- :class:`InlineExecutor` (``"inline"``): the session's VM lives in this process and is stepped
-  on the calling thread. Fastest; right for embedding strategies one trusts. Limits are
+- :class:`InlineExecutor` (``"inline"``): the session's VM lives in this process. Limits are
   enforced by the Lua count hook and the allocator cap, which cannot interrupt a single long C
-  call (a pathological Lua pattern, for instance): such a step ends when the call returns, late.
+  call (a pathological Lua pattern, for instance); its watchdog (on by default) steps each VM on
+  a helper thread and stops waiting at the step's deadline plus a grace second, so the caller
+  gets ``timeout`` on time while the stuck thread finishes its C call and ends. Fastest; right
+  for embedding strategies one trusts. A crash inside Lua or C still takes the process down.
 - :class:`~alc.engine.executor.process.ProcessExecutor` (``"process"``): a supervised pool of
   worker processes, each holding many hot VMs. The supervisor owns each step's deadline and each
   worker's memory cap and enforces them with OS means (it kills the worker). A lost worker fails
