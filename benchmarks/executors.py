@@ -18,7 +18,9 @@ CHILD = """
 import json, time
 import alc
 LOOP = "while true do alc.llm('x') end"
+from alc.engine.executor import InlineExecutor
 engines = {{name: alc.Engine(executor=name) for name in ("inline", "process")}}
+engines["bare"] = alc.Engine(executor=InlineExecutor(watchdog=False))
 sids = {{name: e.start(code=LOOP).session_id for name, e in engines.items()}}
 feed = {{name: [] for name in engines}}
 start = {{name: [] for name in engines}}
@@ -66,7 +68,11 @@ print(json.dumps(out))
 def executor_overhead(
     runs: int = 5, batches: int = 5, calls: int = 2000, starts: int = 200
 ) -> Section:
-    """Round trip and start: process executor vs inline executor (us, same run)."""
+    """Round trip and start: process executor vs inline executor (us, same run).
+
+    ``inline`` is the default inline executor (with its watchdog thread); ``bare`` is
+    ``InlineExecutor(watchdog=False)``, stepping on the calling thread.
+    """
     section = Section("Executors: process (supervised workers) vs inline, same interpreter")
     results = [
         json.loads(run_python(CHILD.format(batches=batches, calls=calls, starts=starts)))
@@ -91,6 +97,10 @@ def executor_overhead(
         Figure("OS floor: raw pipe round trip between two processes", "us",
                [r["floor"] for r in results])
     )
+    bare_feed = section.add(
+        Figure("inline without watchdog: alc.llm pause + feed", "us/step",
+               [r["feed"]["bare"] for r in results])
+    )
     inline_start = section.add(
         Figure("inline: session start", "us", [r["start"]["inline"] for r in results])
     )
@@ -100,6 +110,7 @@ def executor_overhead(
     section.ratio("process / inline, step", process_feed.median / inline_feed.median)
     section.ratio("process / inline, start", process_start.median / inline_start.median)
     section.ratio("process adds / OS round trip", added_fig.median / floor.median)
+    section.ratio("inline with / without watchdog, step", inline_feed.median / bare_feed.median)
     section.notes.append(
         "each run is a fresh interpreter measuring both executors in alternating batches; "
         "the process pool has 2 workers (the default)"
