@@ -333,12 +333,14 @@ class SQLiteStore(Store):
         "ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value"
     )
 
-    def state_get(self, ns: str, key: str) -> str | None:
+    def _text_value(self, sql: str, params: tuple[str, str]) -> str | None:
+        """The ``value`` column of the one row ``sql`` selects, or None."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT value FROM kv WHERE ns = ? AND key = ?", (ns, key)
-            ).fetchone()
+            row = self._db.execute(sql, params).fetchone()
         return None if row is None else str(row[0])
+
+    def state_get(self, ns: str, key: str) -> str | None:
+        return self._text_value("SELECT value FROM kv WHERE ns = ? AND key = ?", (ns, key))
 
     def state_set(self, ns: str, key: str, value: str) -> None:
         with self._lock:
@@ -377,11 +379,9 @@ class SQLiteStore(Store):
 
     # engine-internal records
     def get_internal(self, space: str, key: str) -> str | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT value FROM internal WHERE space = ? AND key = ?", (space, key)
-            ).fetchone()
-        return None if row is None else str(row[0])
+        return self._text_value(
+            "SELECT value FROM internal WHERE space = ? AND key = ?", (space, key)
+        )
 
     def set_internal(self, space: str, key: str, value: str) -> None:
         with self._lock:
