@@ -484,11 +484,13 @@ def _limits(default: Limits, given: Limits | Mapping[str, Any] | None) -> Limits
         return default
     if isinstance(given, Limits):
         return given
+    if not isinstance(given, Mapping):
+        raise InvalidInput(f"limits must be an object of limit names, not {type(given).__name__}.")
     try:
         return default.model_copy(
             update=dict(Limits.model_validate(dict(default.model_dump(), **given)).model_dump())
         )
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise InvalidInput(f"Invalid limits: {exc}") from None
 
 

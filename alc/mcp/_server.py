@@ -286,12 +286,14 @@ class AlcMCP:
                 code = Path(args.code_file).expanduser().read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise InvalidInput(f"Cannot read code_file {args.code_file!r}: {exc}.") from None
-        outcome = await self.engine.start(code, ctx=args.ctx)
+        outcome = await self.engine.start(code, ctx=args.ctx, limits=args.limits)
         return await self._reply(outcome, ctx)
 
     async def _alc_advice(self, arguments: dict[str, Any], ctx: Context) -> ToolReply:
         args = parse_args(AdviceArgs, "alc_advice", arguments)
-        outcome = await self.engine.start(strategy=args.strategy, ctx=args.opts, task=args.task)
+        outcome = await self.engine.start(
+            strategy=args.strategy, ctx=args.opts, task=args.task, limits=args.limits
+        )
         return await self._reply(outcome, ctx)
 
     async def _alc_continue(self, arguments: dict[str, Any], ctx: Context) -> ToolReply:

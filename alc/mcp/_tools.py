@@ -63,6 +63,15 @@ class ToolSpec(BaseModel):
     read_only: bool = False
 
 
+_LIMITS: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "Sandbox limits of the session, tighter or looser than the server's defaults: "
+        "max_memory (bytes), max_instructions (per step), max_step_seconds, max_output_bytes, "
+        "lua_version ('5.5' | '5.4')."
+    ),
+}
+
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         name="alc_run",
@@ -85,6 +94,7 @@ TOOLS: tuple[ToolSpec, ...] = (
                     "type": "object",
                     "description": "The JSON object handed to the code as `ctx`.",
                 },
+                "limits": _LIMITS,
             },
         },
     ),
@@ -105,6 +115,7 @@ TOOLS: tuple[ToolSpec, ...] = (
                     "type": "object",
                     "description": "Strategy parameters (see alc_strategies with `name`).",
                 },
+                "limits": _LIMITS,
             },
             "required": ["strategy"],
         },
@@ -284,12 +295,14 @@ class RunArgs(_Args):
     code: Any = None
     code_file: str | None = None
     ctx: Any = None
+    limits: Any = None
 
 
 class AdviceArgs(_Args):
     strategy: Any
     task: Any = None
     opts: Any = None
+    limits: Any = None
 
 
 class ResponseItem(_Args):

@@ -17,8 +17,8 @@ from alc.mcp import TOOLS, AlcMCP
 pytestmark = pytest.mark.anyio
 
 EXPECTED_TOOLS = {
-    "alc_run": ({"code", "code_file", "ctx"}, set()),
-    "alc_advice": ({"strategy", "task", "opts"}, {"strategy"}),
+    "alc_run": ({"code", "code_file", "ctx", "limits"}, set()),
+    "alc_advice": ({"strategy", "task", "opts", "limits"}, {"strategy"}),
     "alc_continue": (
         {"session_id", "response", "query_id", "responses", "usage"},
         {"session_id"},
@@ -326,3 +326,18 @@ async def test_a_slow_step_does_not_block_other_sessions(client: Client) -> None
             order.append(f"quick-{n}")
         await slow_done.wait()
     assert order[-1] == "slow"
+
+
+async def test_alc_run_and_alc_advice_take_limits(client: Client) -> None:
+    run = ok(
+        await call(client, "alc_run", code="while true do end", limits={"max_instructions": 1})
+    )
+    assert run["error_code"] == "timeout"
+    bad = error(
+        await call(client, "alc_advice", strategy="cot", task="x", limits="tight"), "invalid_input"
+    )
+    assert "limits must be an object" in bad["error"]
+    big = error(
+        await call(client, "alc_run", code="return 1", limits={"max_memory": 10}), "invalid_input"
+    )
+    assert "max_memory" in big["error"]
