@@ -74,18 +74,14 @@ def test_attack(
 
 def test_pattern(home: Path, cli_env: dict) -> None:
     run = run_cli(home, "run", "--code", PATTERN, *STEP, env=cli_env)
-    if cli_env:  # inline: the known limitation (completes late, or times out)
-        body = run.json
-        assert (run.code, body["status"]) in ((0, "completed"), (1, "error")), body
-    else:
-        coded(run, 1, "error", "timeout")
-        within_contract(run.elapsed, 1)
+    coded(run, 1, "error", "timeout")  # inline answers through its watchdog
+    within_contract(run.elapsed, 1)
 
 
 def test_pattern_inline_meets_the_deadline(home: Path) -> None:
     run = run_cli(home, "run", "--code", PATTERN, *STEP, env={"ALC_EXECUTOR": "inline"})
     coded(run, 1, "error", "timeout")
-    assert run.elapsed < 1 + 2
+    within_contract(run.elapsed, 1)  # includes the CLI's own start-up
 
 
 def test_full_heap_then_continue(home: Path, cli_env: dict) -> None:  # 2 abort
