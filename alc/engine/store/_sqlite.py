@@ -42,6 +42,12 @@ from alc.engine.store._records import (
 
 __all__ = ["SQLiteStore"]
 
+_SESSION_ROW = (
+    "SELECT id, strategy, state, created_at, updated_at, head, record, extra "
+    "FROM sessions WHERE id = ?"
+)
+"""One session's row, in the column order ``_summary`` reads."""
+
 
 _SCHEMA: tuple[tuple[str, str], ...] = (
     (
@@ -229,8 +235,7 @@ class SQLiteStore(Store):
             self._db.execute("BEGIN")
             try:
                 row = self._db.execute(
-                    "SELECT id, strategy, state, created_at, updated_at, head, record, extra "
-                    "FROM sessions WHERE id = ?",
+                    _SESSION_ROW,
                     (session_id,),
                 ).fetchone()
                 if row is None:
@@ -252,8 +257,7 @@ class SQLiteStore(Store):
     def summary(self, session_id: str) -> Summary:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, strategy, state, created_at, updated_at, head, record, extra "
-                "FROM sessions WHERE id = ?",
+                _SESSION_ROW,
                 (session_id,),
             ).fetchone()
         if row is None:
