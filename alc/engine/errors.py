@@ -11,6 +11,11 @@ The tree::
     │   ├── AmbiguousQuery        ambiguous_query      several queries pending and no id given
     │   ├── SessionFinished       session_finished     the session is completed, failed or cancelled
     │   ├── StrategyNotFound      strategy_not_found   no package of that name on the search path
+    │   ├── CardNotFound          card_not_found       no card (or alias) of that name (docs/cards.md)
+    │   ├── CardImmutable         card_immutable       the card, key or samples exist already
+    │   ├── CardTooLarge          card_too_large       a card or its samples over their bounds
+    │   ├── PackageNotFound       package_not_found    no installed (or linked) package of that name
+    │   ├── InstallFailed         install_failed       a package operation failed; nothing changed
     │   └── Conflict              conflict             another process advanced the session first
     ├── StoreUnavailable          store_unavailable    the journal cannot be opened or written
     ├── ExecutorUnavailable       executor_unavailable worker processes kept dying; retry
@@ -42,12 +47,17 @@ __all__ = [
     "AlreadyAnswered",
     "AmbiguousQuery",
     "BudgetExceeded",
+    "CardImmutable",
+    "CardNotFound",
+    "CardTooLarge",
     "Conflict",
     "ExecutorUnavailable",
+    "InstallFailed",
     "InvalidInput",
     "LimitExceeded",
     "LuaError",
     "MemoryLimitExceeded",
+    "PackageNotFound",
     "ReplayDiverged",
     "RequestError",
     "SessionError",
@@ -70,6 +80,7 @@ NEXT_STEPS = {
     "delete_session": "delete the session (the rest of the store is fine)",
     "fix_store": "fix the store (path, permissions, disk) or point alc at another one",
     "retry": "send the same request again",
+    "list_packages": "list the installed packages (and run the package doctor)",
 }
 """Every ``next_step`` hint an error may carry, with what it means. Front ends render a hint in
 their own terms (the CLI names a command, MCP a tool, the Python API a method); the engine never
@@ -168,6 +179,38 @@ class StrategyNotFound(RequestError):
 
     error_code = "strategy_not_found"
     default_next_step = "list_strategies"
+
+
+class PackageNotFound(RequestError):
+    """No installed or linked package of this name in the scope the request named."""
+
+    error_code = "package_not_found"
+    default_next_step = "list_packages"
+
+
+class InstallFailed(RequestError):
+    """A package operation (install, remove, link, scaffold) could not be carried out; it was
+    staged aside, so nothing on disk changed. The message names the cause and the fix."""
+
+    error_code = "install_failed"
+
+
+class CardNotFound(RequestError):
+    """No card with this id (or no alias of this name) in the store."""
+
+    error_code = "card_not_found"
+
+
+class CardImmutable(RequestError):
+    """Cards are immutable: the id, an appended key or the card's samples exist already."""
+
+    error_code = "card_immutable"
+
+
+class CardTooLarge(RequestError):
+    """A card body, a sample row or a card's samples are over their bounds (docs/cards.md)."""
+
+    error_code = "card_too_large"
 
 
 class Conflict(RequestError):
