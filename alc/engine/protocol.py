@@ -338,8 +338,12 @@ class Limits(BaseModel):
         max_memory: bytes the session's Lua VM may allocate, 1 MiB to 64 GiB (default 256 MiB)
             -> ``memory_limit``. The children of ``alc.fork`` share it with their parent.
         max_instructions: Lua VM instructions per step, i.e. between two pauses, 1 to 1e15
-            (default 2e9, enough for heavy simulations) -> ``timeout``. Checked every 10,000
-            instructions; ``alc.fork`` children share the step's count.
+            (default 5e10) -> ``timeout``. Checked every 10,000 instructions; ``alc.fork``
+            children share the step's count. The default is consistent with
+            ``max_step_seconds``: a tight Lua loop runs about 2e8 instructions a second on a
+            2026 x86 core, so 5e10 is not reached before the 120 s wall-time limit on a machine
+            up to twice as fast (heavy simulations, which run slower per instruction, meet the
+            wall-time limit first; docs/operations.md, "Limits").
         max_step_seconds: wall-clock seconds per step, 0.01 to 86,400 (default 120) ->
             ``timeout``. The process executor enforces it from outside the VM too (it kills the
             worker a grace period after it), so no single C call can outlive it there.
@@ -359,7 +363,7 @@ class Limits(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     max_memory: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024, le=64 * 1024**3)
-    max_instructions: int = Field(default=2_000_000_000, ge=1, le=10**15)
+    max_instructions: int = Field(default=50_000_000_000, ge=1, le=10**15)
     max_step_seconds: float = Field(default=120.0, ge=0.01, le=86_400.0, allow_inf_nan=False)
     max_output_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=1024**3)
     lua_version: Literal["5.4", "5.5"] = "5.5"
