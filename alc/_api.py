@@ -293,7 +293,7 @@ def _make_registry(
 ) -> SessionRegistry:
     resolver = None
     if packages_path is not None:
-        resolver = PackageResolver([*map(Path, packages_path), *PackageResolver().roots])
+        resolver = PackageResolver.with_extra([*map(Path, packages_path)])
     return SessionRegistry(
         open_store(store),
         resolver=resolver,

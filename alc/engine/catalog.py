@@ -17,7 +17,7 @@ from alc.engine import __version__
 from alc.engine.executor import Executor, InlineExecutor, VMLost
 from alc.engine.host import ENV_PREFIX
 from alc.engine.lua import Seeds, lua_version
-from alc.engine.packages import PackageResolver, StrategyPackage, alc_home
+from alc.engine.packages import PackageResolver, StrategyPackage, alc_home, find_project
 from alc.engine.protocol import Limits
 
 __all__ = ["StrategyInfo", "catalogue", "describe", "engine_info"]
@@ -171,7 +171,8 @@ def describe(
 def engine_info(
     resolver: PackageResolver | None = None, store_path: str | None = None
 ) -> dict[str, Any]:
-    """Version, Lua version, store path, package search paths, type definitions path."""
+    """Version, Lua version, store path, package search paths (``package_roots``: each with its
+    scope, in search order), the project folder (``alc.toml``) or None, type definitions path."""
     from importlib import resources
 
     resolver = resolver or PackageResolver()
@@ -182,5 +183,8 @@ def engine_info(
         "store": store_path,
         "alc_home": str(alc_home()),
         "package_paths": [str(r) for r in resolver.roots],
+        # the search order with each root's scope (docs/packages.md, "Resolution order")
+        "package_roots": [{"path": str(r.path), "scope": r.scope} for r in resolver.scoped],
+        "project": str(project) if (project := find_project()) is not None else None,
         "types": str(resources.files("alc").joinpath("types", "alc.d.lua")),
     }

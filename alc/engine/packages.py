@@ -1,14 +1,20 @@
 """Strategy resolution: where ``require("name")`` and ``start(strategy=...)`` find Lua code.
 
-Search order (first hit wins):
+Search order (first hit wins), each root tagged with its *scope*:
 
-1. every directory in ``ALC_PACKAGES_PATH`` (colon-separated), in order;
-2. ``$ALC_HOME/packages`` (``ALC_HOME`` defaults to ``~/.alc``);
-3. the built-in strategies shipped in ``alc/strategies``.
+1. ``explicit``: folders given to the Python API (``Engine(packages_path=...)``), in order;
+2. ``project``: ``<project>/.alc/packages``, where ``<project>`` is the nearest folder, from the
+   working folder up, that holds an ``alc.toml`` (packages listed there; ``alc pkg install``);
+3. ``user``: ``$ALC_HOME/packages`` (``ALC_HOME`` defaults to ``~/.alc``; ``alc pkg install``
+   without ``--project``, and ``alc pkg link``);
+4. ``builtin``: the strategies shipped in ``alc/strategies``;
+5. ``path``: every directory in ``ALC_PACKAGES_PATH`` (colon-separated), in order — last, so an
+   installed or built-in package is never shadowed by a stray environment variable.
 
 ``require("a.b")`` maps to ``a/b.lua`` or ``a/b/init.lua`` under a root. Names are validated
-before any path is built, and every resolved file must lie inside its root, so ``..`` and
-absolute paths can never reach outside the package roots.
+before any path is built, and every resolved file must lie inside its package folder (the first
+path component under the root; a linked package folder counts as its target), so ``..``,
+absolute paths and symbolic links inside a package can never reach outside it.
 """
 
 from __future__ import annotations
@@ -23,7 +29,27 @@ from pathlib import Path
 
 from alc.engine.errors import StrategyNotFound
 
-__all__ = ["PackageResolver", "StrategyPackage", "alc_home", "builtin_root", "source_hash"]
+__all__ = [
+    "PROJECT_FILE",
+    "SCOPES",
+    "PackageResolver",
+    "PackageRoot",
+    "StrategyPackage",
+    "alc_home",
+    "builtin_root",
+    "default_roots",
+    "find_project",
+    "is_module_name",
+    "project_root",
+    "source_hash",
+    "user_root",
+]
+
+PROJECT_FILE = "alc.toml"
+"""The file that makes a folder a project (its packages live in ``.alc/packages`` beside it)."""
+
+SCOPES = ("explicit", "project", "user", "builtin", "path")
+"""Every root scope, in search order."""
 
 _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z_][A-Za-z0-9_\-]*)*$")
 
@@ -33,18 +59,64 @@ def alc_home() -> Path:
     return Path(os.environ.get("ALC_HOME") or Path.home() / ".alc")
 
 
+def user_root() -> Path:
+    """``$ALC_HOME/packages``: the user scope."""
+    return alc_home() / "packages"
+
+
+def find_project(start: Path | str | None = None) -> Path | None:
+    """The nearest folder from ``start`` (default: the working folder) up holding ``alc.toml``."""
+    here = Path(start or Path.cwd()).expanduser().resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder
+    return None
+
+
+def project_root(project: Path) -> Path:
+    """Where a project's packages are installed: ``<project>/.alc/packages``."""
+    return project / ".alc" / "packages"
+
+
+def is_module_name(name: str) -> bool:
+    """True for a valid module name (letters, digits, ``_`` and ``-``, dot-separated)."""
+    return bool(_MODULE_NAME.match(name))
+
+
 def builtin_root() -> Path:
     """The folder of the built-in strategies (``alc/strategies``)."""
     return Path(str(resources.files("alc").joinpath("strategies")))
 
 
 @dataclass(frozen=True)
+class PackageRoot:
+    """One folder of the search path and its scope (one of :data:`SCOPES`)."""
+
+    path: Path
+    scope: str
+
+
+def default_roots(cwd: Path | str | None = None) -> list[PackageRoot]:
+    """The search path without explicit roots: project, user, built-in, ``ALC_PACKAGES_PATH``."""
+    roots: list[PackageRoot] = []
+    project = find_project(cwd)
+    if project is not None:
+        roots.append(PackageRoot(project_root(project), "project"))
+    roots.append(PackageRoot(user_root(), "user"))
+    roots.append(PackageRoot(builtin_root(), "builtin"))
+    env = os.environ.get("ALC_PACKAGES_PATH", "")
+    roots.extend(PackageRoot(Path(p), "path") for p in env.split(os.pathsep) if p)
+    return roots
+
+
+@dataclass(frozen=True)
 class StrategyPackage:
-    """A strategy found on the search path: its name, folder and ``init.lua``."""
+    """A strategy found on the search path: its name, root, ``init.lua`` and root scope."""
 
     name: str
     root: Path
     path: Path
+    scope: str = "explicit"
 
     @property
     def builtin(self) -> bool:
@@ -55,16 +127,33 @@ class PackageResolver:
     """Finds strategy packages and module files under the package roots.
 
     Args:
-        roots: explicit roots, highest priority first; ``None`` means the default search order
-            (read from the environment at construction).
+        roots: the roots, highest priority first (a plain path has scope ``explicit``); ``None``
+            means the default search order (:func:`default_roots`, read from the working folder
+            and the environment at construction).
+
+    Attributes:
+        scoped: every root with its scope, in search order.
+        roots: the same paths alone.
     """
 
-    def __init__(self, roots: Sequence[Path | str] | None = None) -> None:
-        if roots is None:
-            env = os.environ.get("ALC_PACKAGES_PATH", "")
-            extra = [Path(p) for p in env.split(os.pathsep) if p]
-            roots = [*extra, alc_home() / "packages", builtin_root()]
-        self.roots: tuple[Path, ...] = tuple(Path(r).expanduser().resolve() for r in roots)
+    def __init__(self, roots: Sequence[PackageRoot | Path | str] | None = None) -> None:
+        given = default_roots() if roots is None else roots
+        self.scoped: tuple[PackageRoot, ...] = tuple(
+            PackageRoot(Path(r.path).expanduser().resolve(), r.scope)
+            if isinstance(r, PackageRoot)
+            else PackageRoot(Path(r).expanduser().resolve(), "explicit")
+            for r in given
+        )
+        self.roots: tuple[Path, ...] = tuple(r.path for r in self.scoped)
+
+    @classmethod
+    def with_extra(cls, extra: Sequence[Path | str]) -> PackageResolver:
+        """The default search order with ``extra`` roots (scope ``explicit``) searched first."""
+        return cls([*(Path(p) for p in extra), *default_roots()])
+
+    def scope_of(self, root: Path) -> str:
+        """The scope of one of this resolver's roots (``explicit`` when unknown)."""
+        return next((r.scope for r in self.scoped if r.path == root), "explicit")
 
     def find_module(self, name: str) -> tuple[Path, Path]:
         """Resolve a module name to ``(root, file)``.
@@ -111,23 +200,35 @@ class PackageResolver:
             root, path = self.find_module(name)
         except (ValueError, LookupError) as exc:
             raise StrategyNotFound(f"Strategy {name!r} not found: {exc}.") from None
-        return StrategyPackage(name=name, root=root, path=path)
+        return StrategyPackage(name=name, root=root, path=path, scope=self.scope_of(root))
 
     def strategies(self) -> list[StrategyPackage]:
         """Every strategy package (a folder with ``init.lua``), first root wins, sorted by name."""
         found: dict[str, StrategyPackage] = {}
-        for root in self.roots:
-            if not root.is_dir():
-                continue
-            for init in sorted(root.glob("*/init.lua")):
-                name = init.parent.name
-                if name not in found and _MODULE_NAME.match(name):
-                    found[name] = StrategyPackage(name=name, root=root, path=init)
+        for package in self.every_package():
+            found.setdefault(package.name, package)
         return sorted(found.values(), key=lambda p: p.name)
+
+    def every_package(self) -> list[StrategyPackage]:
+        """Every package folder of every root in search order, shadowed ones included."""
+        found: list[StrategyPackage] = []
+        for entry in self.scoped:
+            if not entry.path.is_dir():
+                continue
+            for init in sorted(entry.path.glob("*/init.lua")):
+                name = init.parent.name
+                if _MODULE_NAME.match(name) and _inside(init, entry.path):
+                    found.append(StrategyPackage(name, entry.path, init, entry.scope))
+        return found
 
 
 def _inside(path: Path, root: Path) -> bool:
-    return path.resolve().is_relative_to(root)
+    """``path`` (lexically under ``root``) resolves inside its package folder: the first folder
+    under the root, followed if it is a link (``alc pkg link``); a file directly in the root
+    must resolve inside the root."""
+    parts = path.relative_to(root).parts
+    base = (root / parts[0]).resolve() if len(parts) > 1 else root
+    return path.resolve().is_relative_to(base)
 
 
 def source_hash(text: str) -> str:

@@ -87,9 +87,11 @@ def test_require_dotted_names_and_init(engine: alc.Engine, packages: Path) -> No
     assert isinstance(out, alc.Completed) and out.result == {"name": "pkg", "sub": "sub!"}
 
 
-def test_packages_path_has_priority(packages: Path) -> None:
-    (packages / "cot").mkdir()
-    (packages / "cot" / "init.lua").write_text(
+def test_user_packages_have_priority_over_builtins(packages: Path) -> None:
+    # the search order is project, user, built-in, ALC_PACKAGES_PATH (docs/packages.md)
+    user = packages.parent / "home" / "packages"
+    (user / "cot").mkdir(parents=True)
+    (user / "cot" / "init.lua").write_text(
         "return {meta = {name = 'mine'}, run = function(ctx) return 'overridden' end}"
     )
     out = alc.Engine().start(strategy="cot", ctx={"task": "x"})

@@ -37,7 +37,11 @@ class Journal(ABC):
     def create(
         self, record: SessionRecord, events: Sequence[JournalEvent], summary: Summary
     ) -> int:
-        """Insert a new session with its first events; returns the new head."""
+        """Insert a new session with its first events; returns the new head.
+
+        The session's owner is ``record.tenant``; the store keeps it with the session row and
+        returns it in every :class:`Summary` it reads (``summary.tenant`` is not consulted).
+        """
 
     @abstractmethod
     def append(
@@ -69,9 +73,14 @@ class Journal(ABC):
 
     @abstractmethod
     def list(
-        self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
+        self,
+        states: Iterable[str] | None = None,
+        limit: int = 100,
+        strategy: str | None = None,
+        tenant: str | None = None,
     ) -> list[Summary]:
-        """Summaries, most recently updated first, optionally filtered by state and strategy."""
+        """Summaries, most recently updated first, optionally filtered by state, strategy and
+        owner (``tenant``: only that tenant's sessions; None: every session)."""
 
     @abstractmethod
     def purge(self, before: float, states: Iterable[str]) -> int:

@@ -40,6 +40,7 @@ class MemoryStore(Store):
         for event in events:
             log.append(JournalEntry(len(log) + 1, event))
         summary.head = len(log)
+        summary.tenant = self._records[session_id].tenant
         self._summaries[session_id] = summary
         return len(log)
 
@@ -75,7 +76,11 @@ class MemoryStore(Store):
             raise SessionNotFound(session_id) from None
 
     def list(
-        self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
+        self,
+        states: Iterable[str] | None = None,
+        limit: int = 100,
+        strategy: str | None = None,
+        tenant: str | None = None,
     ) -> list[Summary]:
         wanted = set(states) if states is not None else None
         with self._lock:
@@ -84,6 +89,7 @@ class MemoryStore(Store):
                 for s in self._summaries.values()
                 if (wanted is None or s.state in wanted)
                 and (strategy is None or s.strategy == strategy)
+                and (tenant is None or s.tenant == tenant)
             ]
         rows.sort(key=lambda s: s.updated_at, reverse=True)
         return rows[:limit]

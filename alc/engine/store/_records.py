@@ -49,6 +49,8 @@ class SessionRecord:
         ctx: the JSON ctx the session started with.
         math_seed / hash_seed: the session's seeds.
         limits: the ``Limits`` as a dict (includes ``lua_version``).
+        tenant: who owns the session (the tenant of the request that created it), or None for
+            a session made without tenancy (embedded use, an ``alc serve`` without tokens).
     """
 
     session_id: str
@@ -59,6 +61,7 @@ class SessionRecord:
     math_seed: int
     hash_seed: int
     limits: dict[str, Any]
+    tenant: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, sort_keys=True, ensure_ascii=False)
@@ -166,6 +169,8 @@ class Summary:
         llm_calls: queries issued so far.
         progress: last ``alc.progress`` or None; log: recent log lines.
         outcome: the terminal wire object, or None.
+        tenant: the owner, as in :class:`SessionRecord` (set by the store when it reads the
+            row; a summary built by a session leaves it None and the store keeps the stored one).
     """
 
     session_id: str
@@ -180,6 +185,7 @@ class Summary:
     progress: dict[str, Any] | None = None
     log: tuple[dict[str, Any], ...] = ()
     outcome: dict[str, Any] | None = None
+    tenant: str | None = None
 
     def extra_json(self) -> str:
         return json.dumps(

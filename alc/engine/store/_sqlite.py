@@ -42,10 +42,9 @@ from alc.engine.store._records import (
 
 __all__ = ["SQLiteStore"]
 
-_SESSION_ROW = (
-    "SELECT id, strategy, state, created_at, updated_at, head, record, extra "
-    "FROM sessions WHERE id = ?"
-)
+_COLUMNS = "id, strategy, state, created_at, updated_at, head, record, extra, tenant"
+"""A session row's columns, in the order ``_summary`` reads them."""
+_SESSION_ROW = f"SELECT {_COLUMNS} FROM sessions WHERE id = ?"
 """One session's row, in the column order ``_summary`` reads."""
 
 
@@ -89,6 +88,14 @@ _SCHEMA: tuple[tuple[str, str], ...] = (
         INSERT OR IGNORE INTO internal (space, key, value)
             SELECT ns, key, value FROM kv WHERE ns = 'alc.thinking.chains';
         DELETE FROM kv WHERE ns = 'alc.thinking.chains';
+        """,
+    ),
+    (
+        # each session belongs to the tenant that created it (NULL: made without tenancy)
+        "0003_tenant",
+        """
+        ALTER TABLE sessions ADD COLUMN tenant TEXT;
+        CREATE INDEX sessions_tenant_updated ON sessions (tenant, updated_at);
         """,
     ),
 )
@@ -191,8 +198,7 @@ class SQLiteStore(Store):
             with self._transaction():
                 head = self._write(record.session_id, 0, events)
                 self._db.execute(
-                    "INSERT INTO sessions (id, strategy, state, created_at, updated_at, head, "
-                    "record, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO sessions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         record.session_id,
                         record.strategy,
@@ -202,6 +208,7 @@ class SQLiteStore(Store):
                         head,
                         record.to_json(),
                         summary.extra_json(),
+                        record.tenant,
                     ),
                 )
             return head
@@ -266,13 +273,18 @@ class SQLiteStore(Store):
             return _summary(row)
 
     def list(
-        self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
+        self,
+        states: Iterable[str] | None = None,
+        limit: int = 100,
+        strategy: str | None = None,
+        tenant: str | None = None,
     ) -> list[Summary]:
-        sql = (
-            "SELECT id, strategy, state, created_at, updated_at, head, record, extra FROM sessions"
-        )
+        sql = f"SELECT {_COLUMNS} FROM sessions"
         params: list[Any] = []
         where = []
+        if tenant is not None:
+            where.append("tenant = ?")
+            params.append(tenant)
         if states is not None:
             wanted = list(states)
             where.append(f"state IN ({','.join('?' * len(wanted))})")
@@ -467,6 +479,7 @@ def _summary(row: tuple[Any, ...]) -> Summary:
         progress=progress,
         log=tuple(log),
         outcome=outcome,
+        tenant=row[8],
     )
 
 
