@@ -1,4 +1,4 @@
-"""The store's four jobs, each a small interface a backend implements on its own.
+"""The store's five jobs, each a small interface a backend implements on its own.
 
 - :class:`Journal`: sessions (record, summary) and their append-only events, with the write rule:
   every write is one transaction that first checks the session's ``head`` (last event number);
@@ -10,7 +10,10 @@
 - :class:`InternalRecords`: engine-internal records (thought-chain bindings, ...) in a key space
   of their own that no ``alc.state`` namespace can reach, whatever a strategy sets as ``ctx._ns``.
 
-:class:`Store` is all four; ``MemoryStore`` and ``SQLiteStore`` implement it. A shared server
+- :class:`CardStore`: cards (``alc.card.*``): immutable run records, their write-once samples,
+  mutable aliases, and the parent links lineage walks. Every method is one transaction.
+
+:class:`Store` is all five; ``MemoryStore`` and ``SQLiteStore`` implement it. A shared server
 database plugs in by implementing the same methods with the same transaction rule.
 """
 
@@ -22,10 +25,20 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from alc.engine.errors import Conflict
-from alc.engine.store._records import JournalEntry, JournalEvent, SessionRecord, Summary
+from alc.engine.errors import CardImmutable, CardNotFound, CardTooLarge, Conflict
+from alc.engine.store._records import (
+    CARD_MAX_BYTES,
+    SAMPLES_MAX_BYTES,
+    SAMPLES_MAX_ROWS,
+    AliasRecord,
+    CardRecord,
+    JournalEntry,
+    JournalEvent,
+    SessionRecord,
+    Summary,
+)
 
-__all__ = ["InternalRecords", "Journal", "SourceStore", "StateStore", "Store"]
+__all__ = ["CardStore", "InternalRecords", "Journal", "SourceStore", "StateStore", "Store"]
 
 
 class Journal(ABC):
@@ -154,8 +167,147 @@ class InternalRecords(ABC):
         """Write the record."""
 
 
-class Store(Journal, SourceStore, StateStore, InternalRecords):
-    """Everything the engine keeps: the four interfaces in one object."""
+class CardStore(ABC):
+    """Cards, samples, aliases (docs/cards.md). Each method is atomic; nothing here rewrites a
+    card's existing data: ``card_append`` only adds top-level keys, samples are written once.
+
+    Listing order everywhere: ``created_at`` descending, then ``card_id`` descending.
+    """
+
+    @abstractmethod
+    def card_put(self, card: CardRecord) -> bool:
+        """Insert a new card; False (and nothing written) when its id exists already."""
+
+    @abstractmethod
+    def card_get(self, card_id: str) -> CardRecord | None:
+        """The card, or None."""
+
+    @abstractmethod
+    def card_list(
+        self, pkg: str | None = None, limit: int | None = None
+    ) -> builtins.list[CardRecord]:
+        """Cards (of one ``pkg`` when given), newest first, at most ``limit`` (None: all)."""
+
+    @abstractmethod
+    def card_children(self, card_id: str) -> builtins.list[CardRecord]:
+        """The cards whose ``prior_card_id`` is ``card_id``, newest first."""
+
+    @abstractmethod
+    def card_append(self, card_id: str, fields: dict[str, Any]) -> CardRecord:
+        """Add new top-level keys to a card (see :func:`appended`); the merged card.
+
+        Raises:
+            CardNotFound: no such card. CardImmutable: a key exists already.
+            CardTooLarge: the merged body is over :data:`CARD_MAX_BYTES`. Nothing is written.
+        """
+
+    @abstractmethod
+    def samples_put(self, card_id: str, rows: Sequence[str]) -> int:
+        """Write the card's sample rows (JSON texts), once; returns how many.
+
+        Raises:
+            CardNotFound: no such card. CardImmutable: the card has samples already.
+        """
+
+    @abstractmethod
+    def samples_read(
+        self, card_id: str, offset: int = 0, limit: int | None = None
+    ) -> builtins.list[str]:
+        """Sample rows (JSON texts) in written order from ``offset``, at most ``limit``.
+
+        Raises:
+            CardNotFound: no such card (a card without samples gives ``[]``).
+        """
+
+    @abstractmethod
+    def samples_count(self, card_id: str) -> int:
+        """How many sample rows the card has (0 for none or no such card)."""
+
+    @abstractmethod
+    def alias_set(self, alias: AliasRecord) -> None:
+        """Bind (or re-bind) ``alias.name`` to ``alias.card_id``.
+
+        Raises:
+            CardNotFound: the card does not exist; nothing is written.
+        """
+
+    @abstractmethod
+    def alias_get(self, name: str) -> AliasRecord | None:
+        """The alias, or None."""
+
+    @abstractmethod
+    def alias_list(self, pkg: str | None = None) -> builtins.list[AliasRecord]:
+        """Aliases (whose ``pkg`` is ``pkg`` when given), by name."""
+
+
+class Store(Journal, SourceStore, StateStore, InternalRecords, CardStore):
+    """Everything the engine keeps: the five interfaces in one object."""
+
+
+def appended(card: CardRecord | None, card_id: str, fields: dict[str, Any]) -> CardRecord:
+    """The card after ``card_append(card_id, fields)`` (shared by the backends): new top-level
+    keys only, JSON nulls dropped, within :data:`CARD_MAX_BYTES`.
+
+    Raises:
+        CardNotFound, CardImmutable, CardTooLarge: see :meth:`CardStore.card_append`.
+    """
+    if card is None:
+        raise CardNotFound(f"alc.card.append: no card {card_id!r} in this store.")
+    body = dict(card.body)
+    for key, value in fields.items():
+        if key in body:
+            raise CardImmutable(
+                f"alc.card.append: key {key!r} is already set on card {card_id!r}; cards are "
+                "immutable, append under a new top-level key."
+            )
+        if value is not None:
+            body[key] = value
+    merged = CardRecord.from_body(body)
+    check_card_size(merged)
+    return merged
+
+
+def check_card_size(card: CardRecord) -> None:
+    """Raises CardTooLarge when the card's JSON is over :data:`CARD_MAX_BYTES`."""
+    size = len(card.body_json().encode())
+    if size > CARD_MAX_BYTES:
+        raise CardTooLarge(
+            f"card {card.card_id!r} would be {size:,} bytes of JSON, over the bound of "
+            f"{CARD_MAX_BYTES:,}; keep per-case data in its samples (alc.card.write_samples)."
+        )
+
+
+def check_samples(card_id: str, rows: Sequence[str]) -> None:
+    """Raises CardTooLarge when ``rows`` are over :data:`SAMPLES_MAX_ROWS` or
+    :data:`SAMPLES_MAX_BYTES`."""
+    if len(rows) > SAMPLES_MAX_ROWS:
+        raise CardTooLarge(
+            f"alc.card.write_samples: {len(rows):,} rows for card {card_id!r}, over the bound of "
+            f"{SAMPLES_MAX_ROWS:,} rows per card."
+        )
+    size = sum(len(r.encode()) for r in rows)
+    if size > SAMPLES_MAX_BYTES:
+        raise CardTooLarge(
+            f"alc.card.write_samples: the rows of card {card_id!r} are {size:,} bytes of JSON, "
+            f"over the bound of {SAMPLES_MAX_BYTES:,}."
+        )
+
+
+def samples_exist(card_id: str) -> CardImmutable:
+    """The error of a second ``samples_put`` on one card."""
+    return CardImmutable(
+        f"alc.card.write_samples: card {card_id!r} has samples already (they are written once)."
+    )
+
+
+def card_missing(card_id: str) -> CardNotFound:
+    """The error of an operation on a card that does not exist."""
+    return CardNotFound(f"No card {card_id!r} in this store.")
+
+
+def newest_first(cards: Iterable[CardRecord]) -> builtins.list[CardRecord]:
+    """Cards in listing order: ``created_at`` descending, then ``card_id`` descending."""
+    return sorted(cards, key=lambda c: (c.created_at, c.card_id), reverse=True)
 
 
 def incremented(current: str | None, delta: Any, default: Any) -> int | float:

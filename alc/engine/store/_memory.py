@@ -9,8 +9,24 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from alc.engine.errors import SessionNotFound
-from alc.engine.store._interfaces import Store, conflict, incremented
-from alc.engine.store._records import JournalEntry, JournalEvent, SessionRecord, Summary
+from alc.engine.store._interfaces import (
+    Store,
+    appended,
+    card_missing,
+    check_samples,
+    conflict,
+    incremented,
+    newest_first,
+    samples_exist,
+)
+from alc.engine.store._records import (
+    AliasRecord,
+    CardRecord,
+    JournalEntry,
+    JournalEvent,
+    SessionRecord,
+    Summary,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -26,6 +42,9 @@ class MemoryStore(Store):
         self._sources: dict[str, str] = {}
         self._kv: dict[tuple[str, str], str] = {}
         self._internal: dict[tuple[str, str], str] = {}
+        self._cards: dict[str, CardRecord] = {}
+        self._samples: dict[str, tuple[str, ...]] = {}
+        self._aliases: dict[str, AliasRecord] = {}
 
     def create(
         self, record: SessionRecord, events: Sequence[JournalEvent], summary: Summary
@@ -164,3 +183,71 @@ class MemoryStore(Store):
     def set_internal(self, space: str, key: str, value: str) -> None:
         with self._lock:
             self._internal[(space, key)] = value
+
+    # cards
+    def card_put(self, card: CardRecord) -> bool:
+        with self._lock:
+            if card.card_id in self._cards:
+                return False
+            self._cards[card.card_id] = card
+            return True
+
+    def card_get(self, card_id: str) -> CardRecord | None:
+        with self._lock:
+            return self._cards.get(card_id)
+
+    def card_list(
+        self, pkg: str | None = None, limit: int | None = None
+    ) -> builtins.list[CardRecord]:
+        with self._lock:
+            rows = [c for c in self._cards.values() if pkg is None or c.pkg == pkg]
+        return newest_first(rows)[:limit]
+
+    def card_children(self, card_id: str) -> builtins.list[CardRecord]:
+        with self._lock:
+            return newest_first(c for c in self._cards.values() if c.prior_card_id == card_id)
+
+    def card_append(self, card_id: str, fields: dict[str, Any]) -> CardRecord:
+        with self._lock:
+            merged = appended(self._cards.get(card_id), card_id, fields)
+            self._cards[card_id] = merged
+            return merged
+
+    def samples_put(self, card_id: str, rows: Sequence[str]) -> int:
+        check_samples(card_id, rows)
+        with self._lock:
+            if card_id not in self._cards:
+                raise card_missing(card_id)
+            if card_id in self._samples:
+                raise samples_exist(card_id)
+            self._samples[card_id] = tuple(rows)
+            return len(rows)
+
+    def samples_read(
+        self, card_id: str, offset: int = 0, limit: int | None = None
+    ) -> builtins.list[str]:
+        with self._lock:
+            if card_id not in self._cards:
+                raise card_missing(card_id)
+            rows = self._samples.get(card_id, ())
+        end = None if limit is None else offset + limit
+        return list(rows[offset:end])
+
+    def samples_count(self, card_id: str) -> int:
+        with self._lock:
+            return len(self._samples.get(card_id, ()))
+
+    def alias_set(self, alias: AliasRecord) -> None:
+        with self._lock:
+            if alias.card_id not in self._cards:
+                raise card_missing(alias.card_id)
+            self._aliases[alias.name] = alias
+
+    def alias_get(self, name: str) -> AliasRecord | None:
+        with self._lock:
+            return self._aliases.get(name)
+
+    def alias_list(self, pkg: str | None = None) -> builtins.list[AliasRecord]:
+        with self._lock:
+            rows = [a for a in self._aliases.values() if pkg is None or a.pkg == pkg]
+        return sorted(rows, key=lambda a: a.name)

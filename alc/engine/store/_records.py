@@ -12,6 +12,10 @@ end        :class:`EndEvent`: ``{"outcome": <wire object>, "effects": [...]}``
 cancel     :class:`CancelEvent`: ``{"outcome": <wire object>}``
 =========  ==================================================================================
 
+Cards (``alc.card.*``, docs/cards.md) are kept as :class:`CardRecord` (the JSON body of one
+immutable run record plus the columns a store indexes), their samples as JSON text rows, and
+aliases as :class:`AliasRecord`.
+
 ``effects`` are the values a step read from the outside world (clock, ``os.getenv``, loaded
 sources, ``alc.state``): recorded live, served back on replay. This module owns the dict form of
 every event (:meth:`to_data` / :func:`decode_event`); nothing else builds or parses it.
@@ -24,8 +28,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 __all__ = [
+    "CARD_MAX_BYTES",
+    "SAMPLES_MAX_BYTES",
+    "SAMPLES_MAX_ROWS",
+    "AliasRecord",
     "AnswerEvent",
     "CancelEvent",
+    "CardRecord",
     "EndEvent",
     "JournalEntry",
     "JournalEvent",
@@ -213,3 +222,77 @@ def stored_object(text: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"a stored value is a JSON {type(value).__name__}, not an object")
     return value
+
+
+CARD_MAX_BYTES = 256 * 1024
+"""The JSON of one card body (after ``append``) may be at most this many bytes (Tier 1 is a
+summary of a few KB; per-case data belongs in samples)."""
+SAMPLES_MAX_ROWS = 10_000
+"""At most this many sample rows per card (samples are written once, in one call)."""
+SAMPLES_MAX_BYTES = 16 * 1024 * 1024
+"""The JSON text of one card's sample rows may total at most this many bytes."""
+
+
+@dataclass(frozen=True, slots=True)
+class CardRecord:
+    """One card: an immutable run record (see docs/cards.md).
+
+    Attributes:
+        card_id: the card's id (``{pkg}_{model}_{YYYYMMDDTHHMMSS}_{hash6}`` unless the creator
+            chose one).
+        pkg: ``body["pkg"]["name"]``.
+        created_at: RFC 3339 UTC text, ``YYYY-MM-DDTHH:MM:SSZ`` (listings sort on it).
+        body: the whole card as a JSON object (``card_id``, ``pkg``, ``created_at``, ... and
+            every section its creator wrote). Never contains JSON null.
+        prior_card_id: ``body["metadata"]["prior_card_id"]`` when it is a string (lineage).
+    """
+
+    card_id: str
+    pkg: str
+    created_at: str
+    body: dict[str, Any]
+    prior_card_id: str | None = None
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> CardRecord:
+        """The record of a card body (its columns read from the body).
+
+        Raises:
+            ValueError: the body lacks ``card_id``, ``pkg.name`` or ``created_at`` as strings.
+        """
+        pkg = body.get("pkg")
+        name = pkg.get("name") if isinstance(pkg, dict) else None
+        card_id, created_at = body.get("card_id"), body.get("created_at")
+        if not (isinstance(card_id, str) and isinstance(name, str) and isinstance(created_at, str)):
+            raise ValueError("a card body without card_id, pkg.name or created_at")
+        metadata = body.get("metadata")
+        prior = metadata.get("prior_card_id") if isinstance(metadata, dict) else None
+        return cls(card_id, name, created_at, body, prior if isinstance(prior, str) else None)
+
+    def body_json(self) -> str:
+        return json.dumps(self.body, sort_keys=True, ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRecord:
+    """A mutable name bound to a card (re-binding replaces the old binding).
+
+    Attributes:
+        name: the alias. card_id: the card it names. pkg / note: free metadata (or None).
+        set_at: RFC 3339 UTC text of the last binding.
+    """
+
+    name: str
+    card_id: str
+    pkg: str | None
+    note: str | None
+    set_at: str
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON form (algocline's): ``{name, card_id, set_at[, pkg][, note]}``."""
+        out: dict[str, Any] = {"name": self.name, "card_id": self.card_id, "set_at": self.set_at}
+        if self.pkg is not None:
+            out["pkg"] = self.pkg
+        if self.note is not None:
+            out["note"] = self.note
+        return out

@@ -23,15 +23,22 @@ from typing import Any
 
 from alc.engine.errors import SessionNotFound, StoreUnavailable
 from alc.engine.store._interfaces import (
+    CardStore,
     InternalRecords,
     Journal,
     SourceStore,
     StateStore,
     Store,
+    appended,
+    card_missing,
+    check_samples,
     conflict,
     incremented,
+    samples_exist,
 )
 from alc.engine.store._records import (
+    AliasRecord,
+    CardRecord,
     JournalEntry,
     JournalEvent,
     SessionRecord,
@@ -98,7 +105,36 @@ _SCHEMA: tuple[tuple[str, str], ...] = (
         CREATE INDEX sessions_tenant_updated ON sessions (tenant, updated_at);
         """,
     ),
+    (
+        # alc.card.*: immutable run records, their write-once samples, aliases (docs/cards.md)
+        "0004_cards",
+        """
+        CREATE TABLE cards (
+            card_id TEXT PRIMARY KEY,
+            pkg TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            prior_card_id TEXT,
+            body TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX cards_created ON cards (created_at, card_id);
+        CREATE INDEX cards_pkg_created ON cards (pkg, created_at, card_id);
+        CREATE INDEX cards_prior ON cards (prior_card_id);
+        CREATE TABLE card_samples (
+            card_id TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL,
+            PRIMARY KEY (card_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE card_aliases (
+            name TEXT PRIMARY KEY, card_id TEXT NOT NULL, pkg TEXT, note TEXT,
+            set_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 )
+
+_CARD_COLUMNS = "SELECT card_id, body FROM cards"
+"""The columns ``_card`` reads."""
+_NEWEST_FIRST = " ORDER BY created_at DESC, card_id DESC"
+_ALIAS_COLUMNS = "SELECT name, card_id, pkg, note, set_at FROM card_aliases"
 
 
 class SQLiteStore(Store):
@@ -407,6 +443,107 @@ class SQLiteStore(Store):
                 (space, key, value),
             )
 
+    # cards
+    def _cards(self, where: str, params: tuple[Any, ...]) -> builtins.list[CardRecord]:
+        with self._lock:
+            rows = self._db.execute(_CARD_COLUMNS + where, params).fetchall()
+        return [_card(self.path, row) for row in rows]
+
+    def _card_row(self, card_id: str) -> CardRecord | None:
+        row = self._db.execute(_CARD_COLUMNS + " WHERE card_id = ?", (card_id,)).fetchone()
+        return None if row is None else _card(self.path, row)
+
+    def card_put(self, card: CardRecord) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO cards (card_id, pkg, created_at, prior_card_id, body) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (card.card_id, card.pkg, card.created_at, card.prior_card_id, card.body_json()),
+            )
+            return cursor.rowcount > 0
+
+    def card_get(self, card_id: str) -> CardRecord | None:
+        with self._lock:
+            return self._card_row(card_id)
+
+    def card_list(
+        self, pkg: str | None = None, limit: int | None = None
+    ) -> builtins.list[CardRecord]:
+        where, params = ("", ()) if pkg is None else (" WHERE pkg = ?", (pkg,))
+        return self._cards(
+            where + _NEWEST_FIRST + " LIMIT ?", (*params, -1 if limit is None else limit)
+        )
+
+    def card_children(self, card_id: str) -> builtins.list[CardRecord]:
+        return self._cards(" WHERE prior_card_id = ?" + _NEWEST_FIRST, (card_id,))
+
+    def card_append(self, card_id: str, fields: dict[str, Any]) -> CardRecord:
+        with self._lock, self._transaction():
+            merged = appended(self._card_row(card_id), card_id, fields)
+            self._db.execute(
+                "UPDATE cards SET body = ? WHERE card_id = ?", (merged.body_json(), card_id)
+            )
+        return merged
+
+    def samples_put(self, card_id: str, rows: Sequence[str]) -> int:
+        check_samples(card_id, rows)
+        with self._lock, self._transaction():
+            if self._card_row(card_id) is None:
+                raise card_missing(card_id)
+            if self.samples_count(card_id):
+                raise samples_exist(card_id)
+            self._db.executemany(
+                "INSERT INTO card_samples (card_id, seq, data) VALUES (?, ?, ?)",
+                [(card_id, seq, row) for seq, row in enumerate(rows)],
+            )
+        return len(rows)
+
+    def samples_read(
+        self, card_id: str, offset: int = 0, limit: int | None = None
+    ) -> builtins.list[str]:
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                if self._card_row(card_id) is None:
+                    raise card_missing(card_id)
+                rows = self._db.execute(
+                    "SELECT data FROM card_samples WHERE card_id = ? ORDER BY seq LIMIT ? OFFSET ?",
+                    (card_id, -1 if limit is None else limit, offset),
+                ).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        return [str(r[0]) for r in rows]
+
+    def samples_count(self, card_id: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM card_samples WHERE card_id = ?", (card_id,)
+            ).fetchone()
+        return int(row[0])
+
+    def alias_set(self, alias: AliasRecord) -> None:
+        with self._lock, self._transaction():
+            if self._card_row(alias.card_id) is None:
+                raise card_missing(alias.card_id)
+            self._db.execute(
+                "INSERT INTO card_aliases (name, card_id, pkg, note, set_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "card_id = excluded.card_id, pkg = excluded.pkg, note = excluded.note, "
+                "set_at = excluded.set_at",
+                (alias.name, alias.card_id, alias.pkg, alias.note, alias.set_at),
+            )
+
+    def alias_get(self, name: str) -> AliasRecord | None:
+        with self._lock:
+            row = self._db.execute(_ALIAS_COLUMNS + " WHERE name = ?", (name,)).fetchone()
+        return None if row is None else AliasRecord(*row)
+
+    def alias_list(self, pkg: str | None = None) -> builtins.list[AliasRecord]:
+        where, params = ("", ()) if pkg is None else (" WHERE pkg = ?", (pkg,))
+        with self._lock:
+            rows = self._db.execute(_ALIAS_COLUMNS + where + " ORDER BY name", params).fetchall()
+        return [AliasRecord(*row) for row in rows]
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -428,7 +565,7 @@ def _translating(cls: type[SQLiteStore]) -> type[SQLiteStore]:
     """
     public = [
         name
-        for base in (Journal, SourceStore, StateStore, InternalRecords)
+        for base in (Journal, SourceStore, StateStore, InternalRecords, CardStore)
         for name in base.__abstractmethods__
     ]
     for name in sorted(public):
@@ -481,6 +618,18 @@ def _summary(row: tuple[Any, ...]) -> Summary:
         outcome=outcome,
         tenant=row[8],
     )
+
+
+def _card(path: str, row: tuple[Any, ...]) -> CardRecord:
+    """The card of a ``(card_id, body)`` row; a row that cannot be decoded is
+    ``store_unavailable``."""
+    try:
+        return CardRecord.from_body(stored_object(row[1]))
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise StoreUnavailable(
+            f"The store at {path} holds a corrupted row for card {row[0]!r} ({exc}); the card "
+            "cannot be read. Restore the store from a backup."
+        ) from exc
 
 
 @contextlib.contextmanager
