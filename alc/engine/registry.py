@@ -11,6 +11,9 @@ truth in the :class:`~alc.engine.store.Store`. Every operation follows the same 
 5. commit the events (write-ahead: before the caller sees the outcome). If another writer got
    there first the commit raises ``Conflict`` and the hot copy is dropped.
 
+Every call is served for the request's tenant (:func:`alc.engine.tenancy.current_tenant`): a
+new session belongs to it, and another tenant's session is ``session_not_found`` to it.
+
 Idle hot sessions are evicted after ``idle_ttl`` seconds (they restore on the next touch);
 terminal and abandoned sessions are purged from the store after ``retention`` seconds.
 """
@@ -31,6 +34,7 @@ from alc.engine.errors import (
     InvalidInput,
     SessionError,
     SessionFinished,
+    SessionNotFound,
     StoreUnavailable,
 )
 from alc.engine.executor import Executor, InlineExecutor, VMLost
@@ -59,6 +63,7 @@ from alc.engine.store import (
     Store,
     Summary,
 )
+from alc.engine.tenancy import current_tenant
 
 __all__ = ["RegistryStatistics", "SessionRegistry", "Transcript", "validate_session_id"]
 
@@ -198,6 +203,7 @@ class SessionRegistry:
             math_seed=seeds.math_seed,
             hash_seed=seeds.hash_seed,
             limits=resolved.model_dump(),
+            tenant=current_tenant(),
         )
         self._sweep()
         session, outcome, events = _retrying(lambda: Session.create(record, **self._deps))
@@ -269,14 +275,14 @@ class SessionRegistry:
             InvalidInput, SessionNotFound.
         """
         validate_session_id(session_id)
-        return _snapshot(self.store.summary(session_id))
+        return _snapshot(_owned(self.store.summary(session_id)))
 
     def sessions(
         self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
     ) -> list[SessionSnapshot]:
-        """Snapshots of the most recently updated sessions, optionally filtered by state and by
-        strategy name."""
-        return [_snapshot(s) for s in self.store.list(states, limit, strategy)]
+        """Snapshots of the most recently updated sessions (the request tenant's own only),
+        optionally filtered by state and by strategy name."""
+        return [_snapshot(s) for s in self.store.list(states, limit, strategy, current_tenant())]
 
     def transcript(self, session_id: str) -> Transcript:
         """Every prompt and answer of a session, from the journal.
@@ -286,6 +292,7 @@ class SessionRegistry:
         """
         validate_session_id(session_id)
         record, events, summary = self.store.load(session_id)
+        _owned(summary)
         entries: dict[str, dict[str, Any]] = {}
         for event in (entry.event for entry in events):
             if isinstance(event, PauseEvent):
@@ -308,6 +315,11 @@ class SessionRegistry:
         """Remove a session and its journal entirely; returns whether it existed."""
         validate_session_id(session_id)
         with self._lock_for(session_id):
+            if current_tenant() is not None:
+                try:
+                    _owned(self.store.summary(session_id))
+                except SessionNotFound:
+                    return False
             self._drop(session_id)
             return self.store.delete(session_id)
 
@@ -392,8 +404,13 @@ class SessionRegistry:
             session.close()
 
     def _checkout(self, session_id: str) -> Session | Failed:
-        """The live session at the journal's head: hot if current, else restored."""
-        summary = self.store.summary(session_id)
+        """The live session at the journal's head: hot if current, else restored.
+
+        The head is read from the store on every call, so a hot copy that another process (a
+        replica on the same database) has advanced since is never served: it is rebuilt by
+        replay at the new head.
+        """
+        summary = _owned(self.store.summary(session_id))
         if summary.state in TERMINAL_STATES:
             self._drop(session_id)
             raise SessionFinished(
@@ -492,6 +509,18 @@ def _limits(default: Limits, given: Limits | Mapping[str, Any] | None) -> Limits
         )
     except (ValueError, TypeError) as exc:
         raise InvalidInput(f"Invalid limits: {exc}") from None
+
+
+def _owned(summary: Summary) -> Summary:
+    """``summary`` if the request's tenant may see it (see :mod:`alc.engine.tenancy`).
+
+    Raises:
+        SessionNotFound: the session belongs to another tenant (worded as for a missing one).
+    """
+    tenant = current_tenant()
+    if tenant is not None and summary.tenant != tenant:
+        raise SessionNotFound(summary.session_id)
+    return summary
 
 
 def _snapshot(summary: Summary) -> SessionSnapshot:

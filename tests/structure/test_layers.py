@@ -23,8 +23,9 @@ from _alc_tree import Module, modules
 LAYERS: tuple[tuple[str, ...], ...] = (
     # the error tree, and the empty engine package (engine internals are never re-exported)
     ("alc.engine.errors", "alc.engine"),
-    # leaf utilities: the one clock, input validation, terminal-safe text (standard library only)
-    ("alc.engine.clock", "alc.engine._validate", "alc._text"),
+    # leaf utilities: the one clock, input validation, terminal-safe text (standard library
+    # only), the request-scoped tenant
+    ("alc.engine.clock", "alc.engine._validate", "alc._text", "alc.engine.tenancy"),
     # every wire object
     ("alc.engine.protocol",),
     # the Python primitives of alc.* and the Lua prelude
