@@ -54,6 +54,7 @@ from alc.engine import __version__
 from alc.engine.errors import AlcError, InvalidInput, StrategyNotFound
 from alc.engine.executor import make_executor
 from alc.engine.protocol import NeedsResponse, Outcome, Query, SessionSnapshot, dumps
+from alc.engine.tenancy import current_tenant
 from alc.mcp._stdio import StdioServer
 from alc.mcp._tools import (
     TOOLS,
@@ -183,7 +184,10 @@ class AlcMCP:
         store: the SQLite journal path when ``engine`` is not given (default:
             ``$ALC_HOME/sessions.db``).
         sampling: resolve ``alc.llm`` through the client's sampling capability (off by default).
-        client: whose default thought chain ``sequentialthinking`` continues (one per host).
+        client: whose default thought chain ``sequentialthinking`` continues (one per host;
+            under a tenant (``alc serve`` with tokens) one per host and tenant).
+        read_files: whether ``alc_run`` may read ``code_file`` from this machine (off for
+            ``alc serve``: a remote client must not read the server's files).
 
     Attributes:
         server: the :class:`MCPServer`; run it with ``server.run()`` (stdio) or connect an SDK
@@ -197,6 +201,7 @@ class AlcMCP:
         store: str | Path | None = None,
         sampling: bool = False,
         client: str = "mcp",
+        read_files: bool = True,
     ) -> None:
         if engine is None:
             store = store if store is not None else AsyncEngine.default_store_path()
@@ -204,6 +209,7 @@ class AlcMCP:
         self.engine = engine
         self.sampling = sampling
         self.client = client
+        self.read_files = read_files
         self.chains = ThoughtChains(engine)
         self.server: MCPServer[Any] = StdioServer(
             SERVER_NAME,
@@ -282,6 +288,11 @@ class AlcMCP:
         if args.code_file is not None:
             if code is not None:
                 raise InvalidInput("Give code (Lua source) or code_file (a path), not both.")
+            if not self.read_files:
+                raise InvalidInput(
+                    "code_file is refused by this server: a remote client cannot make it read "
+                    "the server's files. Send the Lua source as code instead."
+                )
             try:
                 code = Path(args.code_file).expanduser().read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
@@ -349,7 +360,9 @@ class AlcMCP:
         return _result(info)
 
     async def _sequentialthinking(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
-        return _result(await self.chains.athink(arguments, client=self.client))
+        tenant = current_tenant()  # each tenant has its own default chain and labels
+        client = self.client if tenant is None else f"{self.client}\x1e{tenant}"
+        return _result(await self.chains.athink(arguments, client=client))
 
     # ------------------------------------------------------------------ replies and sampling
 
