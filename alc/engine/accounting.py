@@ -9,7 +9,7 @@ characters and tokens (estimated at 4 characters a token unless the driver repor
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,8 @@ class SessionStats:
         prompt_tokens / response_tokens: token counts, real where the driver reported usage.
         provided_prompt / provided_response: how many answers came with real usage.
         custom: the ``alc.stats.record`` values.
+        budget_exceeded: why ``ctx.budget`` refused a pause, once it did (sticky: every later
+            pause is refused with the same reason), else ``""``.
     """
 
     started_at: float = 0.0
@@ -53,6 +55,7 @@ class SessionStats:
     provided_prompt: int = 0
     provided_response: int = 0
     custom: dict[str, Any] = field(default_factory=dict)
+    budget_exceeded: str = ""
 
     @property
     def tokens(self) -> int:
@@ -108,7 +111,8 @@ _BUDGET_KEYS = ("max_llm_calls", "max_elapsed_ms", "max_tokens")
 class Budget:
     """``ctx.budget``: the most LLM calls, elapsed milliseconds and tokens a session may use.
 
-    A limit of None is no limit. Build it with :meth:`parse`.
+    A limit of None is no limit. Build it with :meth:`parse`. Exceeding it is a catchable Lua
+    error in the strategy (:meth:`refusal`), sticky, so no strategy spends past it.
     """
 
     max_llm_calls: int | None = None
@@ -117,17 +121,17 @@ class Budget:
 
     @classmethod
     def parse(cls, value: Any) -> Budget | None:
-        """``ctx.budget`` as given (None when absent).
+        """``ctx.budget`` as given (None when absent or not an object).
+
+        A ``ctx.budget`` that is not an object belongs to the strategy (some packages use the
+        name for a parameter of their own, e.g. a number): the engine ignores it, as algocline
+        does.
 
         Raises:
-            InvalidInput: not an object, or a limit that is not a non-negative number.
+            InvalidInput: an object with a limit that is not a non-negative number.
         """
-        if value is None:
-            return None
         if not isinstance(value, dict):
-            raise InvalidInput(
-                "ctx.budget must be an object with max_llm_calls, max_elapsed_ms and/or max_tokens."
-            )
+            return None
         limits: dict[str, int] = {}
         for key in _BUDGET_KEYS:
             limit = value.get(key)
@@ -158,6 +162,19 @@ class Budget:
             )
         return ""
 
+    def refusal(
+        self, stats: SessionStats, specs: Sequence[QuerySpec], elapsed_ms: Callable[[], int]
+    ) -> str:
+        """Why the pause issuing ``specs`` is refused, or ``""``: sticky once it refused.
+
+        The first refusal is kept in ``stats.budget_exceeded`` and returned for every later
+        pause (without reading the clock again, so a strategy retrying in a ``pcall`` loop
+        adds nothing to the journal).
+        """
+        if not stats.budget_exceeded:
+            stats.budget_exceeded = self.violation(stats, specs, elapsed_ms())
+        return stats.budget_exceeded
+
     def remaining(self, stats: SessionStats, elapsed_ms: int) -> dict[str, int]:
         """What is left: ``{"llm_calls", "tokens", "elapsed_ms"}`` (the limits that are set)."""
         out: dict[str, int] = {}
@@ -170,6 +187,11 @@ class Budget:
         return out
 
     def wire(self, stats: SessionStats, elapsed_ms: int) -> dict[str, Any]:
-        """The ``stats.auto.budget`` object: the limits that are set, plus ``remaining``."""
+        """The ``stats.auto.budget`` object: the limits that are set, ``remaining`` and
+        ``exceeded`` (whether the budget refused a pause; the strategy may have caught it)."""
         limits = {k: getattr(self, k) for k in _BUDGET_KEYS if getattr(self, k) is not None}
-        return dict(limits, remaining=self.remaining(stats, elapsed_ms))
+        return dict(
+            limits,
+            remaining=self.remaining(stats, elapsed_ms),
+            exceeded=bool(stats.budget_exceeded),
+        )

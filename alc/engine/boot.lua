@@ -110,6 +110,8 @@ local function encode_table(t, stack, depth)
   end
   local out = {}
   if raw.rawequal(raw.getmetatable(t), ARRAY_MT) or (count > 0 and count == n and max == n) then
+    -- a decoded array keeps its length across null holes ([1,null,3] decodes to {1, nil, 3})
+    if max > n then n = max end
     for i = 1, n do
       path[depth + 1] = i
       out[i] = encode_value(raw.rawget(t, i), stack, depth + 1)
@@ -341,10 +343,21 @@ local function item_bytes(p, s, x)
   return #p + (s and #s or 0) + (x and #x or 0)
 end
 
+-- the engine resumes a pause it refuses (ctx.budget would be exceeded) with a table
+-- {budget_exceeded = message} instead of the answers: raise it as a catchable Lua error. The
+-- refusal is sticky host-side (every later pause is refused too), so catching it never lets a
+-- strategy spend past its budget.
+local function answered(first, ...)
+  if raw.type(first) == "table" then
+    raw.error(raw.rawget(first, "budget_exceeded") or "budget exceeded", 0)
+  end
+  return first, ...
+end
+
 function alc.llm(prompt, opts)
   local p, s, m, f, x = llm_item(prompt, opts, "alc.llm")
   check_output(item_bytes(p, s, x), "this alc.llm pause")
-  return (raw.yield(REQUEST, p, s, m, f, x))
+  return (answered(raw.yield(REQUEST, p, s, m, f, x)))
 end
 
 function alc.llm_batch(items)
@@ -375,7 +388,7 @@ function alc.llm_batch(items)
     flat[j + 1], flat[j + 2], flat[j + 3], flat[j + 4], flat[j + 5] = p, s, m, f, x
     j = j + 5
   end
-  return mark_array({ raw.yield(REQUEST, raw.unpack(flat, 1, j)) })
+  return mark_array({ answered(raw.yield(REQUEST, raw.unpack(flat, 1, j))) })
 end
 
 -- alc.fork: child strategies in their own VMs; the engine surfaces their queries as this
@@ -395,10 +408,10 @@ function alc.fork(strategies, ctx, opts)
   end
   if ctx ~= nil and raw.type(ctx) ~= "table" then raw.error("alc.fork: ctx must be a table", 2) end
   if opts ~= nil and raw.type(opts) ~= "table" then raw.error("alc.fork: opts must be a table", 2) end
-  local on_error = opts and opts.on_error or "continue"
-  if on_error ~= "continue" and on_error ~= "abort" then
-    raw.error("alc.fork: opts.on_error must be 'continue' or 'abort'", 2)
-  end
+  -- algocline: "skip" (the default; also any unknown value) reports a failed child and goes
+  -- on; "abort" / "fail" stop the parent at the first failed child
+  local on_error = opts and raw.rawget(opts, "on_error")
+  if on_error == "abort" or on_error == "fail" then on_error = "abort" else on_error = "skip" end
   return (raw.yield(REQUEST, FORK, encode(mark_array({raw.unpack(strategies)})),
                     encode(ctx or {}), on_error))
 end

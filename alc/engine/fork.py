@@ -6,6 +6,12 @@ resumed with their results. Children share the session's host (effects, log, bud
 reproduces them exactly, and they share the session's limits: one deadline and one instruction
 count for the whole step, one memory limit for the parent and all children together. A child
 that breaks a limit fails the session's step, whatever ``on_error`` says.
+
+``on_error`` (boot.lua normalises it): ``"skip"`` (the default, and any unknown value) reports a
+failed child as ``{strategy, ok = false, error}`` and goes on with the others; ``"abort"`` (also
+spelled ``"fail"``) fails the parent at the first failed child. A child's query that would
+exceed ``ctx.budget`` is refused like the parent's: the child's ``alc.llm`` raises a catchable
+Lua error (the session's ``budget`` check decides, and stays refused once it refused).
 """
 
 from __future__ import annotations
@@ -53,8 +59,17 @@ class Fork:
                 child.close()
         self.children = [None] * len(self.children)
 
-    def step(self, answers: Sequence[str], allowance: Allowance) -> StepResult:
+    def step(
+        self,
+        answers: Sequence[str],
+        allowance: Allowance,
+        budget: Callable[[Sequence[QuerySpec]], str] = lambda specs: "",
+    ) -> StepResult:
         """Feed the answers of the last pause to the children that asked; step them.
+
+        ``budget(specs)`` says why issuing ``specs`` (this pause's queries so far plus a child's
+        new ones) would break ``ctx.budget``, or ``""``; a refused child is resumed with the
+        refusal, which its ``alc.llm`` raises.
 
         Returns a ``yield`` of every child query, ``done`` with the results in input order, an
         ``error`` when a child failed and ``on_error`` is ``"abort"``, or the ``limit`` a child
@@ -65,15 +80,13 @@ class Fork:
         instructions = allowance.instructions
         queries: list[QuerySpec] = []
         for index, child_answers in todo:
-            child = self.children[index]
-            assert child is not None
-            others = self.parent_memory + sum(self.memory) - self.memory[index]
-            result = child.step(
+            result = self._step_child(
+                index,
                 child_answers,
-                Allowance(allowance.deadline, instructions, allowance.memory - others),
+                Allowance(allowance.deadline, instructions, allowance.memory),
+                lambda specs: budget([*queries, *specs]),
             )
             instructions -= result.instructions
-            self.memory[index] = result.memory
             if result.kind == "limit":
                 return result
             if instructions <= 0:
@@ -92,6 +105,33 @@ class Fork:
         if queries:
             return StepResult(kind="yield", queries=tuple(queries))
         return StepResult(kind="done", result=self.results)
+
+    def _step_child(
+        self,
+        index: int,
+        answers: Sequence[str],
+        allowance: Allowance,
+        budget: Callable[[Sequence[QuerySpec]], str],
+    ) -> StepResult:
+        """Step one child; while its pause is over budget, resume it with the refusal.
+
+        The result's ``instructions`` is what the child spent in all, ``memory`` its heap.
+        """
+        child = self.children[index]
+        assert child is not None
+        others = self.parent_memory + sum(self.memory) - self.memory[index]
+        left = allowance.instructions
+        value: Any = None
+        while True:
+            share = Allowance(allowance.deadline, left, allowance.memory - others)
+            result = child.step(answers, share) if value is None else child.step_value(value, share)
+            left -= result.instructions
+            self.memory[index] = result.memory
+            refused = budget(result.queries) if result.kind == "yield" and left > 0 else ""
+            if not refused:
+                result.instructions = allowance.instructions - left
+                return result
+            value = {"budget_exceeded": refused}
 
     def _todo(self, answers: Sequence[str]) -> list[tuple[int, list[str]]]:
         """Which children to step now, each with its share of ``answers``."""

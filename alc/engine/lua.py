@@ -13,7 +13,8 @@ Lua                Python
 string (bytes)     ``str`` (invalid UTF-8 replaced by U+FFFD, consistently)
 integer / float    ``int`` / ``float`` (``2.0`` stays a float)
 boolean            ``bool``
-nil / ``alc.NULL`` ``None`` (``None`` inside a container becomes ``alc.NULL``)
+nil / ``alc.NULL`` ``None`` (``None`` becomes ``nil`` at any depth: JSON null
+                   decodes to nil, see ``stdlib/jsonvalue.py``)
 table 1..n         ``list`` (tables from JSON arrays stay arrays, even empty)
 other table        ``dict`` with string keys (sorted when encoded)
 =================  ==========================================================
@@ -35,7 +36,7 @@ import lupa.lua54
 import lupa.lua55
 
 from alc.engine.protocol import Limits
-from alc.engine.stdlib._bounds import JSON_DECODE_MAX_CHARS
+from alc.engine.stdlib.jsonvalue import decode as _json_decode
 
 __all__ = [
     "HOOK_EVERY",
@@ -212,22 +213,6 @@ def _deny_attribute(obj: Any, name: Any, *value: Any) -> Any:
     raise AttributeError("Python objects are not accessible from alc strategies")
 
 
-def _json_decode(text: str) -> Any:
-    if len(text) > JSON_DECODE_MAX_CHARS:
-        raise ValueError(
-            f"alc.json_decode: the text is {len(text):,} characters, over the bound of "
-            f"{JSON_DECODE_MAX_CHARS:,}; decode it in parts"
-        )
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"alc.json_decode: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    except RecursionError:
-        raise ValueError("alc.json_decode: the JSON is nested too deeply") from None
-
-
 def _error_text(exc: BaseException) -> bytes:
     """The message a host exception becomes in Lua (always a string, never a Python object)."""
     if isinstance(exc, MemoryError):
@@ -330,7 +315,6 @@ class LuaVM:
         self._control = boot
         self._step = boot[b"step"]
         self._mark_array = boot[b"mark_array"]
-        self._null = boot[b"NULL"]
         for path, fn in primitives.items():
             boot[b"install"](path.encode(), self._wrap(fn))
         for chunkname, source in libraries:
@@ -357,13 +341,13 @@ class LuaVM:
 
     # ------------------------------------------------------------------ conversion
 
-    def to_lua(self, value: Any, *, nested: bool = False) -> Any:
-        """Convert a plain Python value to Lua (see the module table).
+    def to_lua(self, value: Any) -> Any:
+        """Convert a plain Python value to Lua (see the module table; ``None`` is ``nil``).
 
         Call only with the allocator cap lifted (every caller in this class does).
         """
         if value is None:
-            return self._null if nested else None
+            return None
         if isinstance(value, str):
             return value.encode("utf-8", "surrogatepass")
         if isinstance(value, bool | float):
@@ -372,10 +356,10 @@ class LuaVM:
             return value if -(2**63) <= value < 2**63 else float(value)
         if isinstance(value, Mapping):
             return self._table_from(
-                {str(k).encode(): self.to_lua(v, nested=True) for k, v in value.items()}
+                {str(k).encode(): self.to_lua(v) for k, v in value.items() if v is not None}
             )
         if isinstance(value, list | tuple):
-            return self._mark_array(self._table_from([self.to_lua(v, nested=True) for v in value]))
+            return self._mark_array(self._table_from([self.to_lua(v) for v in value]))
         raise TypeError(f"cannot pass a Python {type(value).__name__} to Lua")
 
     def _wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:

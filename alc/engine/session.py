@@ -176,8 +176,6 @@ class Session:
                 session.counters.rounds += 1
             try:
                 result = session._run(answers)
-                if result.kind == "yield":
-                    session._budget_violation(result.queries)
                 session.effects.take()
             except EffectMismatch as exc:
                 raise session._diverged(pause_no, str(exc)) from None
@@ -356,19 +354,37 @@ class Session:
         self.state = State.RUNNING
         allowance = Allowance.for_limits(self.limits)
         if self._fork is not None:
-            result = self._after_fork_step(self._fork.step(answers, allowance), allowance)
+            result = self._after_fork_step(
+                self._fork.step(answers, allowance, self._budget_violation), allowance
+            )
         else:
             result = self._parent_step(self.vm.step(answers, allowance))
-        while result.kind == "fork":
-            assert result.fork is not None
-            self._fork = Fork(
-                result.fork,
-                self._new_child_vm,
-                Seeds(self.record.math_seed, self.record.hash_seed),
-                self._vm_memory,
-            )
-            result = self._after_fork_step(self._fork.step((), allowance), allowance)
-        return result
+        while True:
+            if result.kind == "fork":
+                assert result.fork is not None
+                self._fork = Fork(
+                    result.fork,
+                    self._new_child_vm,
+                    Seeds(self.record.math_seed, self.record.hash_seed),
+                    self._vm_memory,
+                )
+                result = self._fork.step((), allowance, self._budget_violation)
+                result = self._after_fork_step(result, allowance)
+            elif result.kind == "yield" and self._fork is None:
+                # a pause over ctx.budget is refused: its alc.llm raises (catchable, sticky)
+                refused = self._budget_violation(result.queries)
+                if not refused:
+                    return result
+                allowance = Allowance(
+                    allowance.deadline,
+                    max(1, allowance.instructions - result.instructions),
+                    allowance.memory,
+                )
+                result = self._parent_step(
+                    self.vm.step_value({"budget_exceeded": refused}, allowance)
+                )
+            else:
+                return result
 
     def _new_child_vm(self, seeds: Seeds) -> VM:
         return self._executor.create_vm(self._host, self.limits, seeds, near=self.vm)
@@ -392,9 +408,6 @@ class Session:
         if source_changed is not None:
             return self._fail(source_changed.message, source_changed.error_code)
         if result.kind == "yield":
-            budget_error = self._budget_violation(result.queries)
-            if budget_error:
-                return self._fail(budget_error, "budget_exceeded")
             return self._pause(result.queries)
         if result.kind == "done":
             self.state = State.COMPLETED
@@ -410,6 +423,8 @@ class Session:
         if result.kind == "limit":
             return self._fail(result.message, result.code)
         message = result.message
+        if self.counters.budget_exceeded and "budget exceeded" in message:
+            return self._fail(message, "budget_exceeded")  # the refusal went uncaught
         if result.traceback:
             message = f"{message}\n{result.traceback}"
         return self._fail(message, "lua_error")
@@ -462,7 +477,7 @@ class Session:
     def _budget_violation(self, specs: Sequence[QuerySpec]) -> str:
         if self.budget is None:
             return ""
-        return self.budget.violation(self.counters, specs, self._elapsed_ms())
+        return self.budget.refusal(self.counters, specs, self._elapsed_ms)
 
     def _elapsed_ms(self) -> int:
         return max(0, round((self.runtime.now(counted=False) - self.counters.started_at) * 1000))

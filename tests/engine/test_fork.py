@@ -73,16 +73,25 @@ def test_on_error_abort_fails_the_parent(forks: Path) -> None:
 
 
 def test_children_share_the_parent_budget(forks: Path) -> None:
+    """beta's two queries fit the budget of 2; gamma's third is refused: gamma's alc.llm raises,
+    gamma fails in place (on_error "skip"), and the refusal shows in the stats."""
     engine = alc.Engine()
     out = engine.start(
         code="return alc.fork({'beta', 'gamma'}, {task = 'x'})",
         ctx={"budget": {"max_llm_calls": 2}},
     )
-    assert isinstance(out, alc.Failed) and out.error_code == "budget_exceeded"
+    assert isinstance(out, alc.NeedsResponse)
+    assert [q.prompt for q in out.queries] == ["beta 1", "beta 2"]
+    done = engine.feed(out.session_id, responses={"q-0": "1", "q-1": "2"})
+    assert isinstance(done, alc.Completed)
+    beta, gamma = done.result
+    assert beta == {"strategy": "beta", "ok": True, "result": "B:1,2"}
+    assert gamma["ok"] is False and gamma["error"].startswith("budget exceeded")
+    assert done.stats["auto"]["budget"]["exceeded"] is True
 
 
 def test_fork_validates_arguments(forks: Path) -> None:
     engine = alc.Engine()
-    for call in ("alc.fork({})", "alc.fork('alpha')", "alc.fork({'alpha'}, {}, {on_error='x'})"):
+    for call in ("alc.fork({})", "alc.fork('alpha')", "alc.fork({'alpha'}, {}, 'skip')"):
         out = engine.start(code=call)
         assert isinstance(out, alc.Failed) and "alc.fork" in out.error

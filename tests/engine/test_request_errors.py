@@ -78,7 +78,7 @@ def test_session_finished(engine: alc.Engine) -> None:
         {"code": "return (", "ctx": None},
         {"code": "return 1", "ctx": ["not", "an", "object"]},
         {"code": "return 1", "limits": {"max_memory": -1}},
-        {"code": "return 1", "ctx": {"budget": "lots"}},
+        {"code": "return 1", "ctx": {"budget": {"max_llm_calls": "lots"}}},
     ],
 )
 def test_invalid_input_on_start(engine: alc.Engine, kwargs: dict[str, object]) -> None:
