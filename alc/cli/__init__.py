@@ -7,6 +7,8 @@ Layout: one module per command group, each with ``register(app)``; this module o
 ``session_cmd``        run, continue, cancel (the commands that move a session)
 ``inspect_cmd``        status, sessions, show (read-only views of the store)
 ``catalog_cmd``        strategies, info
+``mcp_cmd``            mcp (stdio, or ``--transport http``)
+``serve_cmd``          serve (streamable HTTP replica; :mod:`alc.mcp._http`)
 =====================  =============================================================
 
 To add a command group (e.g. ``alc mcp``), write ``alc/cli/<name>_cmd.py`` with a
@@ -36,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "alc.cli.inspect_cmd",
     "alc.cli.catalog_cmd",
     "alc.cli.mcp_cmd",
+    "alc.cli.serve_cmd",
 )
 """Modules whose ``register(app)`` adds commands, in help order."""
 

@@ -1,0 +1,153 @@
+"""``alc serve``: the MCP tools over streamable HTTP, one stateless replica (see docs/deploy.md).
+
+Run N of them on one database behind a load balancer; each takes any request. Without tokens a
+replica serves localhost only. The HTTP side lives in :mod:`alc.mcp._http`; this module only
+turns options into its :class:`~alc.mcp._http.ServeConfig`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+__all__ = ["HostOpt", "PortOpt", "TokensOpt", "WorkersOpt", "register", "serve", "serve_http"]
+
+HostOpt = Annotated[
+    str,
+    typer.Option(
+        "--host",
+        envvar="ALC_HOST",
+        help="Address to listen on. Without tokens only a loopback address is allowed.",
+    ),
+]
+PortOpt = Annotated[
+    int,
+    typer.Option("--port", envvar="ALC_PORT", help="TCP port (0: a free one, printed on start)."),
+]
+TokensOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tokens",
+        metavar="FILE",
+        help="Bearer tokens, TOML or JSON: token -> tenant (also ALC_TOKENS: JSON or "
+        "token=tenant,...). Every request then needs one; sessions belong to its tenant.",
+        show_default=False,
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        envvar="ALC_WORKERS",
+        help="Lua worker processes of this replica (process executor; default 2).",
+        show_default=False,
+    ),
+]
+
+
+def serve(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8765,
+    tokens: TokensOpt = None,
+    workers: WorkersOpt = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            metavar="PATH|URL",
+            help="The session store shared by the replicas (same as `alc --store`). Default: "
+            "ALC_STORE, else $ALC_HOME/sessions.db.",
+            show_default=False,
+        ),
+    ] = None,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-body-bytes",
+            envvar="ALC_MAX_BODY_BYTES",
+            help="Largest request body in bytes; bigger ones get 413.",
+        ),
+    ] = 4 * 1024 * 1024,
+    shutdown_timeout: Annotated[
+        float,
+        typer.Option(
+            "--shutdown-timeout",
+            envvar="ALC_SHUTDOWN_TIMEOUT",
+            help="Seconds requests in flight may take to finish after SIGTERM.",
+        ),
+    ] = 30.0,
+    json_response: Annotated[
+        bool,
+        typer.Option(
+            "--json-response/--sse",
+            help="Answer each POST with one JSON body instead of an SSE stream.",
+        ),
+    ] = False,
+) -> int:
+    """Serve the alc MCP tools over streamable HTTP (POST /mcp; GET /healthz, /readyz).
+
+    Stateless: any replica on the same store serves any session. Logs one JSON line per
+    request on stderr. SIGTERM drains: requests in flight finish, then the replica exits.
+    """
+    if store is not None:
+        from alc.cli._output import settings
+
+        settings.store = store
+    return serve_http(
+        host=host,
+        port=port,
+        tokens=tokens,
+        workers=workers,
+        max_body_bytes=max_body_bytes,
+        shutdown_timeout=shutdown_timeout,
+        json_response=json_response,
+    )
+
+
+def serve_http(
+    *,
+    host: str,
+    port: int,
+    tokens: str | None,
+    workers: int | None,
+    max_body_bytes: int = 4 * 1024 * 1024,
+    shutdown_timeout: float = 30.0,
+    json_response: bool = False,
+) -> int:
+    """Build and run one replica (shared by ``alc serve`` and ``alc mcp --transport http``).
+
+    Raises:
+        InvalidInput: bad tokens, a non-loopback host without tokens, bad numbers.
+    """
+    from alc._api import AsyncEngine
+    from alc.cli._options import store_path
+    from alc.engine.executor import make_executor
+    from alc.engine.executor.process import ProcessExecutor
+    from alc.mcp._http import HTTPServer, ServeConfig, StaticTokens, load_tokens
+    from alc.mcp._server import AlcMCP
+
+    table = load_tokens(tokens, os.environ.get("ALC_TOKENS"))
+    config = ServeConfig(
+        host=host,
+        port=port,
+        verifier=StaticTokens(table) if table else None,
+        max_body_bytes=max_body_bytes,
+        shutdown_timeout=shutdown_timeout,
+        json_response=json_response,
+    )
+    config.check()
+    path = store_path()
+    if "://" not in path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    inline = os.environ.get("ALC_EXECUTOR") == "inline"
+    executor = make_executor(None, default="process") if workers is None or inline else None
+    engine = AsyncEngine(path, executor=executor or ProcessExecutor(workers=max(1, workers or 2)))
+    HTTPServer(AlcMCP(engine, read_files=False), config, store=path).run()
+    return 0
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to ``app``."""
+    app.command()(serve)

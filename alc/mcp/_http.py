@@ -1,0 +1,480 @@
+"""``alc serve``: the MCP tools over streamable HTTP, as a stateless replica.
+
+The tools are :class:`~alc.mcp._server.AlcMCP`'s, the same as over stdio. The transport is the
+official SDK's :class:`StreamableHTTPSessionManager` in **stateless** mode: no MCP session is
+kept between HTTP requests, so any replica can take any request, and an alc session lives only in
+the store (every replica on one database serves every session; a session hot in one replica and
+fed through another is rebuilt there by replay, see ``SessionRegistry._checkout``). Starlette
+routes and uvicorn serve it:
+
+==============  ===================================================================
+``POST /mcp``   the MCP endpoint (JSON-RPC; replies as SSE, or JSON with
+                ``json_response``); needs ``Authorization: Bearer <token>`` when tokens
+                are configured (else ``401`` with ``{"error": "invalid_token", ...}``)
+``GET /healthz``  ``200 {"status": "ok"}`` while the process serves
+``GET /readyz``   ``200 {"status": "ready"}`` when the store answers, ``503`` with
+                ``{"status": "unavailable", "error": ...}`` when it does not, or while the
+                replica drains for shutdown (``"status": "draining"``)
+==============  ===================================================================
+
+- **Auth and tenancy**: bearer tokens are checked by the SDK's auth middleware
+  (``BearerAuthBackend`` + ``RequireAuthMiddleware``) with a pluggable
+  :class:`~mcp.server.auth.provider.TokenVerifier`: :class:`StaticTokens` (token -> tenant, from
+  a file or ``ALC_TOKENS``) for self-hosting, or any OAuth verifier. The tenant of a request is
+  :func:`tenant_of` its :class:`~mcp.server.auth.provider.AccessToken` and is set as the
+  request-scoped tenant (:func:`alc.engine.tenancy.tenant_scope`) for the engine calls the
+  request makes.
+- **Limits and logs**: a request body over ``max_body_bytes`` is ``413`` with a JSON error; one
+  JSON line per request goes to stderr (``method``, ``path``, ``status``, ``duration_ms``,
+  ``tenant``).
+- **Shutdown**: on SIGTERM / SIGINT the replica stops accepting connections, reports
+  ``draining`` on ``/readyz``, lets the requests in flight finish (their steps included, up to
+  ``shutdown_timeout`` seconds), then stops its worker processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import json
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.to_thread
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
+from mcp.server.auth.middleware.bearer_auth import (
+    AuthenticatedUser,
+    BearerAuthBackend,
+    RequireAuthMiddleware,
+)
+from mcp.server.auth.provider import AccessToken, TokenVerifier
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from alc.engine.errors import AlcError, InvalidInput
+from alc.engine.tenancy import check_tenant, tenant_scope
+from alc.mcp._server import AlcMCP
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_PORT",
+    "MCP_PATH",
+    "MIN_TOKEN_CHARS",
+    "HTTPServer",
+    "ServeConfig",
+    "StaticTokens",
+    "build_app",
+    "is_loopback",
+    "load_tokens",
+    "log_event",
+    "tenant_of",
+]
+
+DEFAULT_PORT = 8765
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+"""Largest request body (bytes) by default: 4 MiB, the SDK's own default."""
+MCP_PATH = "/mcp"
+MIN_TOKEN_CHARS = 16
+"""A bearer token shorter than this is refused when tokens are loaded (too easy to guess)."""
+
+
+def log_event(event: str, **fields: Any) -> None:
+    """Write one structured log line (a JSON object with ``ts`` and ``event``) to stderr."""
+    line = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event, **fields}
+    sys.stderr.write(json.dumps(line, sort_keys=True, default=str) + "\n")
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------- tokens and tenants
+
+
+class StaticTokens(TokenVerifier):
+    """Bearer tokens from a fixed table ``{token: tenant}`` (self-hosting).
+
+    Tokens are kept only as SHA-256 digests. A verified token becomes an
+    :class:`AccessToken` whose ``client_id`` and ``claims["tenant"]`` are the tenant.
+    """
+
+    def __init__(self, tokens: Mapping[str, str]) -> None:
+        self._tenants = {_digest(token): tenant for token, tenant in tokens.items()}
+
+    def __len__(self) -> int:
+        return len(self._tenants)
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        """The access token of ``token``, or None if it is not one of the table's."""
+        tenant = self._tenants.get(_digest(token))
+        if tenant is None:
+            return None
+        return AccessToken(token=token, client_id=tenant, scopes=[], claims={"tenant": tenant})
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def tenant_of(token: AccessToken) -> str:
+    """The tenant a verified token acts for: ``claims["tenant"]`` if the verifier set it, else
+    the token's ``subject``, else its ``client_id`` (an OAuth verifier may fill any of them).
+
+    Raises:
+        InvalidInput: the value is not a tenant name (see :func:`~alc.engine.tenancy.check_tenant`).
+    """
+    claims = token.claims or {}
+    tenant = claims.get("tenant") or token.subject or token.client_id
+    return check_tenant(str(tenant))
+
+
+def load_tokens(path: str | None, env: str | None) -> dict[str, str]:
+    """The token table ``{token: tenant}`` from a file and/or the ``ALC_TOKENS`` value.
+
+    The file is TOML (``*.toml``) or JSON: either a ``tokens`` table or a top-level one, each entry
+    ``"<token>" = "<tenant>"``. ``env`` is a JSON object of the same shape, or
+    ``token=tenant,token=tenant``. Both may be given (the file wins on a duplicate token).
+
+    Raises:
+        InvalidInput: unreadable or malformed input, a token shorter than
+            :data:`MIN_TOKEN_CHARS`, a tenant that is not a tenant name.
+    """
+    table: dict[str, str] = {}
+    if env:
+        table.update(_parse_env_tokens(env))
+    if path is not None:
+        table.update(_read_token_file(path))
+    for token, tenant in table.items():
+        if len(token) < MIN_TOKEN_CHARS or not token.isprintable() or " " in token:
+            raise InvalidInput(
+                f"A bearer token for tenant {tenant!r} is shorter than {MIN_TOKEN_CHARS} "
+                "characters or holds spaces or control characters; use a long random one "
+                "(e.g. `openssl rand -hex 32`)."
+            )
+        check_tenant(tenant)
+    return table
+
+
+def _read_token_file(path: str) -> dict[str, str]:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        if path.endswith(".toml"):
+            import tomllib
+
+            data: Any = tomllib.loads(raw.decode("utf-8"))
+        else:
+            data = json.loads(raw)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput(f"--tokens: cannot read {path!r} ({exc}).") from None
+    return _token_table(data, f"--tokens {path}")
+
+
+def _parse_env_tokens(text: str) -> dict[str, str]:
+    if text.lstrip().startswith("{"):
+        try:
+            return _token_table(json.loads(text), "ALC_TOKENS")
+        except ValueError as exc:
+            raise InvalidInput(f"ALC_TOKENS is not valid JSON ({exc}).") from None
+    table: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        token, sep, tenant = item.partition("=")
+        if not sep:
+            raise InvalidInput("ALC_TOKENS: expected token=tenant pairs separated by commas.")
+        table[token.strip()] = tenant.strip()
+    return table
+
+
+def _token_table(data: Any, where: str) -> dict[str, str]:
+    if isinstance(data, dict) and isinstance(data.get("tokens"), dict):
+        data = data["tokens"]
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise InvalidInput(
+            f'{where}: expected a table of "<token>" = "<tenant>" entries (optionally under '
+            "a [tokens] table)."
+        )
+    return dict(data)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (``localhost``, ``127.0.0.0/8``, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------------- the application
+
+
+@dataclass
+class ServeConfig:
+    """How one replica serves.
+
+    Attributes:
+        host, port: where to listen (``port=0``: a free port, reported on start-up).
+        verifier: the bearer-token verifier, or None for no auth (then ``host`` must be a
+            loopback address).
+        max_body_bytes: largest request body; bigger is ``413``.
+        shutdown_timeout: seconds requests in flight may take to finish after SIGTERM.
+        json_response: answer POSTs with one JSON body instead of an SSE stream.
+        draining: set on shutdown; ``/readyz`` then answers ``503``.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    verifier: TokenVerifier | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    shutdown_timeout: float = 30.0
+    json_response: bool = False
+    draining: bool = field(default=False, compare=False)
+
+    def check(self) -> None:
+        """Refuse a configuration that would expose an unauthenticated server.
+
+        Raises:
+            InvalidInput: no verifier and a non-loopback ``host``; a bad port or size.
+        """
+        if self.verifier is None and not is_loopback(self.host):
+            raise InvalidInput(
+                f"alc serve without authentication binds to localhost only; --host "
+                f"{self.host} would let anyone who reaches it run Lua on this machine. "
+                "Configure bearer tokens (--tokens FILE or ALC_TOKENS) or use --host 127.0.0.1."
+            )
+        if not 0 <= self.port <= 65535:
+            raise InvalidInput(f"--port {self.port} is not a TCP port (0 to 65535).")
+        if self.max_body_bytes < 1024:
+            raise InvalidInput("--max-body-bytes must be at least 1024.")
+
+
+def build_app(server: AlcMCP, config: ServeConfig) -> Starlette:
+    """The ASGI application of one replica (routes and middleware as in the module docs)."""
+    manager = StreamableHTTPSessionManager(
+        app=server.server._lowlevel_server,
+        json_response=config.json_response,
+        stateless=True,
+        security_settings=_security(config.host),
+        max_request_body_size=config.max_body_bytes,
+    )
+    endpoint: ASGIApp = StreamableHTTPASGIApp(manager)
+    middleware = [
+        Middleware(_AccessLog),
+        Middleware(_BodyLimit, max_bytes=config.max_body_bytes),
+    ]
+    if config.verifier is not None:
+        endpoint = RequireAuthMiddleware(endpoint, required_scopes=[])
+        middleware += [
+            Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(config.verifier)),
+            Middleware(AuthContextMiddleware),
+            Middleware(_TenantScope),
+        ]
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        if config.draining:
+            return JSONResponse({"status": "draining"}, status_code=503)
+        try:
+            await anyio.to_thread.run_sync(lambda: server.engine.store.list(limit=1))
+        except AlcError as exc:
+            return JSONResponse({"status": "unavailable", **exc.to_wire()}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with manager.run():
+            yield
+        await server.engine.close()
+
+    routes = [
+        Route(MCP_PATH, endpoint=endpoint),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def _security(host: str) -> TransportSecuritySettings | None:
+    """DNS-rebinding protection for a loopback bind (a browser page cannot reach the server
+    through a hostile name); none for a public bind, where the load balancer sets ``Host``."""
+    if not is_loopback(host):
+        return None
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+        allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+    )
+
+
+class _TenantScope:
+    """Serve an authenticated request as its token's tenant (inside the auth middleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        user = scope.get("user")
+        if scope["type"] != "http" or not isinstance(user, AuthenticatedUser):
+            await self.app(scope, receive, send)
+            return
+        try:
+            tenant = tenant_of(user.access_token)
+        except InvalidInput as exc:
+            await JSONResponse(exc.to_wire(), status_code=403)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["alc_tenant"] = tenant
+        with tenant_scope(tenant):
+            await self.app(scope, receive, send)
+
+
+class _BodyLimit:
+    """Refuse a request body over ``max_bytes`` with ``413`` and a JSON error object (whether
+    ``Content-Length`` declares it or the body streams past the limit)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        body, more, tail = bytearray(), True, None
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                tail = message
+                break
+            body += message.get("body", b"")
+            more = bool(message.get("more_body", False))
+            if len(body) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+        queue: list[Message] = [{"type": "http.request", "body": bytes(body), "more_body": more}]
+        if tail is not None:
+            queue.append(tail)
+
+        async def replay() -> Message:
+            return queue.pop(0) if queue else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        wire = InvalidInput(
+            f"The request body is larger than this server accepts ({self.max_bytes} bytes)."
+        ).to_wire()
+        wire["error_code"] = "request_too_large"
+        await JSONResponse(wire, status_code=413)(scope, receive, send)
+
+
+class _AccessLog:
+    """One JSON line per HTTP request on stderr: method, path, status, duration_ms, tenant."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            client = scope.get("client")
+            log_event(
+                "request",
+                method=scope.get("method"),
+                path=scope.get("path"),
+                status=status[0],
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                tenant=scope.get("state", {}).get("alc_tenant"),
+                client=client[0] if client else None,
+            )
+
+
+class HTTPServer:
+    """uvicorn serving :func:`build_app`, with the start-up and drain lines of ``alc serve``."""
+
+    def __init__(self, server: AlcMCP, config: ServeConfig, *, store: str) -> None:
+        import uvicorn
+
+        self.config = config
+        self.store = store
+        app = build_app(server, config)
+        uv_config = uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=int(config.shutdown_timeout),
+            lifespan="on",
+        )
+        outer = self
+
+        class _Server(uvicorn.Server):
+            async def startup(self, sockets: Any = None) -> None:
+                await super().startup(sockets)
+                if self.started:
+                    outer.started(self)
+
+            def handle_exit(self, sig: int, frame: Any) -> None:
+                if not config.draining:
+                    config.draining = True
+                    log_event("draining", signal=sig, timeout_s=config.shutdown_timeout)
+                super().handle_exit(sig, frame)
+
+        self.uvicorn = _Server(uv_config)
+
+    def started(self, uv: Any) -> None:
+        port = self.config.port
+        for listener in getattr(uv, "servers", []):
+            for sock in listener.sockets:
+                port = sock.getsockname()[1]
+        auth = self.config.verifier is not None
+        log_event(
+            "listening",
+            url=f"http://{self.config.host}:{port}{MCP_PATH}",
+            host=self.config.host,
+            port=port,
+            store=self.store,
+            auth="bearer" if auth else "none",
+            message=(
+                "bearer tokens required; each session belongs to the tenant that created it"
+                if auth
+                else "no authentication configured: serving localhost only (pass --tokens FILE "
+                "or set ALC_TOKENS to serve other hosts)"
+            ),
+        )
+
+    def run(self) -> None:
+        """Serve until SIGTERM / SIGINT, then drain and stop (blocking)."""
+        self.uvicorn.run()
+        log_event("stopped")
