@@ -62,8 +62,9 @@ def _global_options(
         typer.Option(
             "--store",
             envvar="ALC_STORE",
-            metavar="PATH",
-            help="The session journal (SQLite). Default: $ALC_HOME/sessions.db.",
+            metavar="PATH|URL",
+            help="The session store: a SQLite file, or a postgresql:// URL (shared by processes "
+            "and machines). Default: $ALC_HOME/sessions.db.",
             show_default=False,
         ),
     ] = None,

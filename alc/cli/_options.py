@@ -51,8 +51,8 @@ def apply_output(flag: bool | None) -> None:
 
 
 def store_path() -> str:
-    """The journal path: ``--store``, else the API's default (``ALC_STORE``, else
-    ``$ALC_HOME/sessions.db``: :meth:`alc.Engine.default_store_path`)."""
+    """The store: ``--store`` (a SQLite path or a ``postgresql://`` URL), else the API's default
+    (``ALC_STORE``, else ``$ALC_HOME/sessions.db``: :meth:`alc.Engine.default_store_path`)."""
     if settings.store:
         return settings.store
     from alc._api import default_store_path

@@ -19,9 +19,9 @@ def mcp(
         str | None,
         typer.Option(
             "--store",
-            metavar="PATH",
-            help="The session journal (SQLite); same as `alc --store PATH mcp`. Default: "
-            "ALC_STORE, else $ALC_HOME/sessions.db.",
+            metavar="PATH|URL",
+            help="The session store (a SQLite file or a postgresql:// URL); same as "
+            "`alc --store PATH mcp`. Default: ALC_STORE, else $ALC_HOME/sessions.db.",
             show_default=False,
         ),
     ] = None,
@@ -51,12 +51,14 @@ def mcp(
     """
     from alc.cli._options import store_path
     from alc.cli._output import settings
+    from alc.engine.store import is_store_url
     from alc.mcp import serve
 
     if store is not None:
         settings.store = store
     path = store_path()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    if not is_store_url(path):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     serve(store=path, sampling=sampling, client=client)
     return 0
 

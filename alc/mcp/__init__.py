@@ -30,7 +30,8 @@ def serve(*, store: str | None = None, sampling: bool = False, client: str = "mc
     """Serve MCP over stdio until the client closes the connection (blocking).
 
     Args:
-        store: SQLite journal path (default ``$ALC_STORE`` or ``$ALC_HOME/sessions.db``).
+        store: SQLite journal path or ``postgresql://`` URL (default ``$ALC_STORE`` or
+            ``$ALC_HOME/sessions.db``).
         sampling: resolve ``alc.llm`` through the client's LLM when it supports sampling.
         client: the thought-chain client name (whose default chain ``sequentialthinking`` uses).
     """

@@ -11,7 +11,9 @@ from alc.mcp import serve
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m alc.mcp", description=serve.__doc__)
     parser.add_argument(
-        "--store", default=None, help="SQLite journal (default $ALC_STORE or $ALC_HOME/sessions.db)"
+        "--store",
+        default=None,
+        help="SQLite file or postgresql:// URL (default $ALC_STORE or $ALC_HOME/sessions.db)",
     )
     parser.add_argument(
         "--sampling",

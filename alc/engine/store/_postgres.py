@@ -1,0 +1,623 @@
+"""``PostgresStore``: the shared store on PostgreSQL (psycopg 3 and its connection pool).
+
+The store of a deployment that runs several alc processes or machines on one database
+(DESIGN.md section 11). It implements the same interfaces as ``SQLiteStore`` with the same write
+rule: every journal write is one transaction that locks the session's row
+(``SELECT ... FOR UPDATE``) and checks its head first, so of two writers racing for one session
+exactly one commits and the other gets ``conflict`` with nothing applied. ``alc.state.incr``
+locks the key's row, so increments from any number of processes add up.
+
+Connections come from a ``psycopg_pool.ConnectionPool`` (thread-safe; each method borrows one
+connection for one transaction). Schema changes are named migrations (``_SCHEMA``), recorded in
+``schema_migrations`` and applied in order when a store is opened, under an advisory lock so
+replicas starting together migrate once. Tables are unqualified: they live in the connection's
+``search_path`` (a URL with ``options=-csearch_path%3Dname`` keeps a deployment in its own
+schema). Every psycopg error is translated to ``store_unavailable`` in one place
+(``_connection``); the URL's password never appears in a message.
+
+Column types: JSON documents are ``text`` (kept byte for byte, as in SQLite); ``alc.state`` and
+internal keys and source texts are ``bytea`` (a Lua string may hold a NUL, which ``text``
+refuses, and ``bytea`` sorts by bytes, the order SQLite's ``state_keys`` gives).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import psycopg
+import psycopg_pool
+from psycopg import conninfo as pg_conninfo
+
+from alc.engine.errors import SessionNotFound, StoreUnavailable
+from alc.engine.store._interfaces import (
+    Store,
+    appended,
+    card_missing,
+    check_samples,
+    conflict,
+    incremented,
+    samples_exist,
+)
+from alc.engine.store._records import (
+    AliasRecord,
+    CardRecord,
+    JournalEntry,
+    JournalEvent,
+    SessionRecord,
+    Summary,
+    decode_event,
+    stored_object,
+)
+from alc.engine.store._sqlite import (
+    _ALIAS_COLUMNS,
+    _CARD_COLUMNS,
+    _NEWEST_FIRST,
+    _card,
+    _decoding,
+    _summary,
+)
+
+__all__ = ["PostgresStore", "redacted"]
+
+_COLUMNS = "id, strategy, state, created_at, updated_at, head, record, extra, tenant"
+"""A session row's columns, in the order ``_summary`` reads them."""
+
+_MIGRATION_LOCK = 0x616C635F736368
+"""The advisory lock key (``alc_sch``) held while migrations run."""
+
+
+_SCHEMA: tuple[tuple[str, str], ...] = (
+    (
+        "0001_initial",
+        """
+        CREATE TABLE sessions (
+            id text PRIMARY KEY,
+            strategy text,
+            state text NOT NULL,
+            created_at double precision NOT NULL,
+            updated_at double precision NOT NULL,
+            head bigint NOT NULL,
+            record text NOT NULL,
+            extra text NOT NULL
+        );
+        CREATE INDEX sessions_state_updated ON sessions (state, updated_at);
+        CREATE INDEX sessions_updated ON sessions (updated_at);
+        CREATE TABLE events (
+            session_id text NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            seq bigint NOT NULL,
+            kind text NOT NULL,
+            data text NOT NULL,
+            PRIMARY KEY (session_id, seq)
+        );
+        CREATE TABLE sources (hash text PRIMARY KEY, text bytea NOT NULL);
+        CREATE TABLE kv (
+            ns bytea NOT NULL, key bytea NOT NULL, value text NOT NULL,
+            PRIMARY KEY (ns, key)
+        );
+        CREATE TABLE internal (
+            space bytea NOT NULL, key bytea NOT NULL, value text NOT NULL,
+            PRIMARY KEY (space, key)
+        );
+        """,
+    ),
+    (
+        # each session belongs to the tenant that created it (NULL: made without tenancy)
+        "0002_tenant",
+        """
+        ALTER TABLE sessions ADD COLUMN tenant text;
+        CREATE INDEX sessions_tenant_updated ON sessions (tenant, updated_at);
+        """,
+    ),
+    (
+        # alc.card.*: immutable run records, their write-once samples, aliases (docs/cards.md);
+        # "C" collation: listings sort by bytes, as in SQLite, whatever the database's locale
+        "0003_cards",
+        """
+        CREATE TABLE cards (
+            card_id text COLLATE "C" PRIMARY KEY,
+            pkg text NOT NULL,
+            created_at text COLLATE "C" NOT NULL,
+            prior_card_id text,
+            body text NOT NULL
+        );
+        CREATE INDEX cards_created ON cards (created_at, card_id);
+        CREATE INDEX cards_pkg_created ON cards (pkg, created_at, card_id);
+        CREATE INDEX cards_prior ON cards (prior_card_id);
+        CREATE TABLE card_samples (
+            card_id text NOT NULL REFERENCES cards (card_id),
+            seq integer NOT NULL,
+            data text NOT NULL,
+            PRIMARY KEY (card_id, seq)
+        );
+        CREATE TABLE card_aliases (
+            name text COLLATE "C" PRIMARY KEY,
+            card_id text NOT NULL REFERENCES cards (card_id),
+            pkg text,
+            note text,
+            set_at text NOT NULL
+        );
+        """,
+    ),
+)
+"""Named migrations, applied in order once each. Append new ones; never edit an applied one."""
+
+
+class PostgresStore(Store):
+    """The shared store: one PostgreSQL database, safe for any number of processes at once.
+
+    A commit is durable when PostgreSQL acknowledges it (``synchronous_commit`` is the server's
+    setting; its default, ``on``, survives a crash of the server machine).
+
+    Args:
+        url: ``postgresql://user:password@host:port/database?options`` (libpq URL; ``postgres://``
+            too). ``connect_timeout`` defaults to 10 seconds.
+        min_size / max_size: connections the pool keeps open / may open (defaults from
+            ``ALC_POSTGRES_POOL_MIN`` and ``ALC_POSTGRES_POOL_MAX``, else 1 and 10). A request
+            holds one connection for one transaction; a thread waits for a free one.
+        timeout: seconds a request waits for a free connection before ``store_unavailable``.
+
+    Raises:
+        StoreUnavailable: the URL is malformed, the server cannot be reached, the login or the
+            database is refused, or the schema cannot be migrated. The message says what to check.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int | None = None,
+        max_size: int | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.path = redacted(url)
+        try:
+            params = pg_conninfo.conninfo_to_dict(url)
+        except psycopg.Error as exc:
+            raise self._unavailable(exc) from exc
+        params.setdefault("connect_timeout", 10)
+        params.setdefault("application_name", "alc")
+        self._conninfo = pg_conninfo.make_conninfo("", **params)
+        low = min_size if min_size is not None else _env_int("ALC_POSTGRES_POOL_MIN", 1)
+        high = max_size if max_size is not None else _env_int("ALC_POSTGRES_POOL_MAX", 10)
+        try:
+            with psycopg.connect(self._conninfo) as conn:
+                _migrate(conn)
+            self._pool = psycopg_pool.ConnectionPool(
+                self._conninfo,
+                min_size=max(0, low),
+                max_size=max(1, low, high),
+                timeout=timeout,
+                check=psycopg_pool.ConnectionPool.check_connection,
+                name="alc-store",
+                open=False,
+            )
+            self._pool.open(wait=False)
+        except psycopg.Error as exc:
+            raise self._unavailable(exc) from exc
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """One pooled connection for one transaction: committed when the block ends, rolled
+        back when it raises; psycopg errors become ``store_unavailable``."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.Error as exc:
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        reason = redacted(" ".join(str(exc).split()) or type(exc).__name__)
+        if not reason.endswith((".", "?", "!")):
+            reason += "."
+        return StoreUnavailable(
+            f"The PostgreSQL session store at {self.path} cannot be used: {reason} Check the "
+            "URL (--store or ALC_STORE), that the server is running and reachable from here, "
+            "and that its user may log in and owns the database (or schema)."
+        )
+
+    # ------------------------------------------------------------------ journal
+
+    def create(
+        self, record: SessionRecord, events: Sequence[JournalEvent], summary: Summary
+    ) -> int:
+        head = len(events)
+        row = {
+            "id": record.session_id,
+            "strategy": record.strategy,
+            "state": summary.state,
+            "created_at": record.created_at,
+            "updated_at": summary.updated_at,
+            "head": head,
+            "record": record.to_json(),
+            "extra": summary.extra_json(),
+            "tenant": record.tenant,
+        }
+        with self._connection() as conn:
+            conn.execute(
+                f"INSERT INTO sessions ({', '.join(row)}) "
+                f"VALUES ({', '.join(f'%({column})s' for column in row)})",
+                row,
+            )
+            _write(conn, record.session_id, 0, events)
+        return head
+
+    def append(
+        self,
+        session_id: str,
+        expected_head: int,
+        events: Sequence[JournalEvent],
+        summary: Summary,
+    ) -> int:
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT head FROM sessions WHERE id = %s FOR UPDATE", (session_id,)
+            ).fetchone()
+            if row is None:
+                raise SessionNotFound(session_id)
+            if row[0] != expected_head:
+                raise conflict(session_id)
+            head = _write(conn, session_id, expected_head, events)
+            conn.execute(
+                "UPDATE sessions SET state = %s, updated_at = %s, head = %s, extra = %s "
+                "WHERE id = %s",
+                (summary.state, summary.updated_at, head, summary.extra_json(), session_id),
+            )
+        return head
+
+    def load(self, session_id: str) -> tuple[SessionRecord, list[JournalEntry], Summary]:
+        with self._connection() as conn:
+            # one snapshot for the row and its events
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM sessions WHERE id = %s", (session_id,)
+            ).fetchone()
+            if row is None:
+                raise SessionNotFound(session_id)
+            rows = conn.execute(
+                "SELECT seq, kind, data FROM events WHERE session_id = %s AND seq <= %s "
+                "ORDER BY seq",
+                (session_id, row[5]),
+            ).fetchall()
+        with _decoding(self.path, session_id):
+            events = [
+                JournalEntry(seq, decode_event(kind, stored_object(data)))
+                for seq, kind, data in rows
+            ]
+            return SessionRecord.from_json(row[6]), events, _summary(row)
+
+    def summary(self, session_id: str) -> Summary:
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM sessions WHERE id = %s", (session_id,)
+            ).fetchone()
+        if row is None:
+            raise SessionNotFound(session_id)
+        with _decoding(self.path, session_id):
+            return _summary(row)
+
+    def list(
+        self,
+        states: Iterable[str] | None = None,
+        limit: int = 100,
+        strategy: str | None = None,
+        tenant: str | None = None,
+    ) -> list[Summary]:
+        where: list[str] = []
+        params: list[Any] = []
+        if tenant is not None:
+            where.append("tenant = %s")
+            params.append(tenant)
+        if states is not None:
+            where.append("state = ANY(%s)")
+            params.append(list(states))
+        if strategy is not None:
+            where.append("strategy = %s")
+            params.append(strategy)
+        sql = f"SELECT {_COLUMNS} FROM sessions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY updated_at DESC LIMIT %s"
+        with self._connection() as conn:
+            rows = conn.execute(sql, (*params, max(0, limit))).fetchall()
+        summaries = []
+        for r in rows:
+            with _decoding(self.path, str(r[0])):
+                summaries.append(_summary(r))
+        return summaries
+
+    def purge(self, before: float, states: Iterable[str]) -> int:
+        with self._connection() as conn:
+            cursor = conn.execute(
+                "DELETE FROM sessions WHERE updated_at < %s AND state = ANY(%s)",
+                (before, list(states)),
+            )
+            return cursor.rowcount
+
+    def delete(self, session_id: str) -> bool:
+        with self._connection() as conn:
+            cursor = conn.execute("DELETE FROM sessions WHERE id = %s", (session_id,))
+            return cursor.rowcount > 0
+
+    # ------------------------------------------------------------------ sources
+
+    def put_source(self, digest: str, text: str) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                "INSERT INTO sources (hash, text) VALUES (%s, %s) ON CONFLICT (hash) DO NOTHING",
+                (digest, text.encode()),
+            )
+
+    def get_source(self, digest: str) -> str | None:
+        with self._connection() as conn:
+            row = conn.execute("SELECT text FROM sources WHERE hash = %s", (digest,)).fetchone()
+        return None if row is None else bytes(row[0]).decode()
+
+    # ------------------------------------------------------------------ alc.state
+
+    def _value(self, table: str, space: str, key: str) -> str | None:
+        """The ``value`` of ``table``'s row under ``(space, key)`` (kv or internal), or None."""
+        column = "ns" if table == "kv" else "space"
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT value FROM {table} WHERE {column} = %s AND key = %s",
+                (space.encode(), key.encode()),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def state_get(self, ns: str, key: str) -> str | None:
+        return self._value("kv", ns, key)
+
+    def state_set(self, ns: str, key: str, value: str) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                "INSERT INTO kv (ns, key, value) VALUES (%s, %s, %s) "
+                "ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value",
+                (ns.encode(), key.encode(), value),
+            )
+
+    def state_keys(self, ns: str) -> builtins.list[str]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT key FROM kv WHERE ns = %s ORDER BY key", (ns.encode(),)
+            ).fetchall()
+        return [bytes(r[0]).decode() for r in rows]
+
+    def state_delete(self, ns: str, key: str) -> bool:
+        with self._connection() as conn:
+            cursor = conn.execute(
+                "DELETE FROM kv WHERE ns = %s AND key = %s", (ns.encode(), key.encode())
+            )
+            return cursor.rowcount > 0
+
+    def state_has(self, ns: str, key: str) -> bool:
+        return self._value("kv", ns, key) is not None
+
+    def state_set_nx(self, ns: str, key: str, value: str) -> bool:
+        with self._connection() as conn:
+            cursor = conn.execute(
+                "INSERT INTO kv (ns, key, value) VALUES (%s, %s, %s) "
+                "ON CONFLICT (ns, key) DO NOTHING",
+                (ns.encode(), key.encode(), value),
+            )
+            return cursor.rowcount > 0
+
+    def state_incr(self, ns: str, key: str, delta: Any, default: Any) -> int | float:
+        where = (ns.encode(), key.encode())
+        with self._connection() as conn:
+            while True:
+                row = conn.execute(
+                    "SELECT value FROM kv WHERE ns = %s AND key = %s FOR UPDATE", where
+                ).fetchone()
+                value = incremented(None if row is None else str(row[0]), delta, default)
+                if row is not None:
+                    conn.execute(
+                        "UPDATE kv SET value = %s WHERE ns = %s AND key = %s",
+                        (json.dumps(value), *where),
+                    )
+                    return value
+                inserted = conn.execute(
+                    "INSERT INTO kv (ns, key, value) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (ns, key) DO NOTHING",
+                    (*where, json.dumps(value)),
+                )
+                if inserted.rowcount > 0:
+                    return value
+                # another transaction created the key meanwhile: lock its row and add to it
+
+    # ------------------------------------------------------------------ engine-internal records
+
+    def get_internal(self, space: str, key: str) -> str | None:
+        return self._value("internal", space, key)
+
+    def set_internal(self, space: str, key: str, value: str) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                "INSERT INTO internal (space, key, value) VALUES (%s, %s, %s) "
+                "ON CONFLICT (space, key) DO UPDATE SET value = excluded.value",
+                (space.encode(), key.encode(), value),
+            )
+
+    # ------------------------------------------------------------------ cards
+
+    def _cards(self, where: str, params: tuple[Any, ...]) -> builtins.list[CardRecord]:
+        with self._connection() as conn:
+            rows = conn.execute(_CARD_COLUMNS + where, params).fetchall()
+        return [_card(self.path, row) for row in rows]
+
+    def _locked_card(self, conn: psycopg.Connection[Any], card_id: str) -> CardRecord | None:
+        """The card, its row locked until the transaction ends (writers of one card queue)."""
+        row = conn.execute(_CARD_COLUMNS + " WHERE card_id = %s FOR UPDATE", (card_id,)).fetchone()
+        return None if row is None else _card(self.path, row)
+
+    def card_put(self, card: CardRecord) -> bool:
+        with self._connection() as conn:
+            cursor = conn.execute(
+                "INSERT INTO cards (card_id, pkg, created_at, prior_card_id, body) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (card_id) DO NOTHING",
+                (card.card_id, card.pkg, card.created_at, card.prior_card_id, card.body_json()),
+            )
+            return cursor.rowcount > 0
+
+    def card_get(self, card_id: str) -> CardRecord | None:
+        cards = self._cards(" WHERE card_id = %s", (card_id,))
+        return cards[0] if cards else None
+
+    def card_list(
+        self, pkg: str | None = None, limit: int | None = None
+    ) -> builtins.list[CardRecord]:
+        where, params = ("", ()) if pkg is None else (" WHERE pkg = %s", (pkg,))
+        return self._cards(where + _NEWEST_FIRST + " LIMIT %s", (*params, limit))
+
+    def card_children(self, card_id: str) -> builtins.list[CardRecord]:
+        return self._cards(" WHERE prior_card_id = %s" + _NEWEST_FIRST, (card_id,))
+
+    def card_append(self, card_id: str, fields: dict[str, Any]) -> CardRecord:
+        with self._connection() as conn:
+            merged = appended(self._locked_card(conn, card_id), card_id, fields)
+            conn.execute(
+                "UPDATE cards SET body = %s WHERE card_id = %s", (merged.body_json(), card_id)
+            )
+        return merged
+
+    def samples_put(self, card_id: str, rows: Sequence[str]) -> int:
+        check_samples(card_id, rows)
+        with self._connection() as conn:
+            if self._locked_card(conn, card_id) is None:
+                raise card_missing(card_id)
+            if _samples_count(conn, card_id):
+                raise samples_exist(card_id)
+            with (
+                conn.cursor() as cursor,
+                cursor.copy("COPY card_samples (card_id, seq, data) FROM STDIN") as copy,
+            ):
+                for seq, row in enumerate(rows):
+                    copy.write_row((card_id, seq, row))
+        return len(rows)
+
+    def samples_read(
+        self, card_id: str, offset: int = 0, limit: int | None = None
+    ) -> builtins.list[str]:
+        with self._connection() as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            if (
+                conn.execute("SELECT 1 FROM cards WHERE card_id = %s", (card_id,)).fetchone()
+                is None
+            ):
+                raise card_missing(card_id)
+            rows = conn.execute(
+                "SELECT data FROM card_samples WHERE card_id = %s ORDER BY seq LIMIT %s OFFSET %s",
+                (card_id, limit, max(0, offset)),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def samples_count(self, card_id: str) -> int:
+        with self._connection() as conn:
+            return _samples_count(conn, card_id)
+
+    def alias_set(self, alias: AliasRecord) -> None:
+        with self._connection() as conn:
+            if (
+                conn.execute(
+                    "SELECT 1 FROM cards WHERE card_id = %s FOR SHARE", (alias.card_id,)
+                ).fetchone()
+                is None
+            ):
+                raise card_missing(alias.card_id)
+            conn.execute(
+                "INSERT INTO card_aliases (name, card_id, pkg, note, set_at) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
+                "card_id = excluded.card_id, pkg = excluded.pkg, note = excluded.note, "
+                "set_at = excluded.set_at",
+                (alias.name, alias.card_id, alias.pkg, alias.note, alias.set_at),
+            )
+
+    def alias_get(self, name: str) -> AliasRecord | None:
+        aliases = self._aliases(" WHERE name = %s", (name,))
+        return aliases[0] if aliases else None
+
+    def alias_list(self, pkg: str | None = None) -> builtins.list[AliasRecord]:
+        where, params = ("", ()) if pkg is None else (" WHERE pkg = %s", (pkg,))
+        return self._aliases(where + " ORDER BY name", params)
+
+    def _aliases(self, where: str, params: tuple[Any, ...]) -> builtins.list[AliasRecord]:
+        with self._connection() as conn:
+            rows = conn.execute(_ALIAS_COLUMNS + where, params).fetchall()
+        return [AliasRecord(*row) for row in rows]
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _samples_count(conn: psycopg.Connection[Any], card_id: str) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM card_samples WHERE card_id = %s", (card_id,)
+    ).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _write(
+    conn: psycopg.Connection[Any], session_id: str, first_seq: int, events: Sequence[JournalEvent]
+) -> int:
+    """Insert ``events`` as seqs ``first_seq + 1 ...``; returns the last seq."""
+    rows = [
+        (session_id, first_seq + n, event.kind, json.dumps(event.to_data(), ensure_ascii=False))
+        for n, event in enumerate(events, start=1)
+    ]
+    if rows:
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO events (session_id, seq, kind, data) VALUES (%s, %s, %s, %s)", rows
+            )
+    return first_seq + len(rows)
+
+
+def _migrate(conn: psycopg.Connection[Any]) -> None:
+    """Apply the migrations ``schema_migrations`` does not list yet, in one transaction, under
+    an advisory lock (a second process opening the store at the same time waits, then finds
+    nothing to do)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(name text PRIMARY KEY, applied_at double precision NOT NULL)"
+        )
+        done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+        for name, sql in _SCHEMA:
+            if name in done:
+                continue
+            conn.execute(sql.encode())
+            conn.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)",
+                (name, time.time()),
+            )
+
+
+_PASSWORD_IN_AUTHORITY = re.compile(r"(://[^/?#@:\s\"']*:)[^\s\"']*@")
+_PASSWORD_PARAMETER = re.compile(r"(\bpassword\s*=\s*)[^&#\s\"']*", re.IGNORECASE)
+
+
+def redacted(text: str) -> str:
+    """``text`` (a URL, or a message quoting one) with every password shown as ``***``: in a
+    URL's authority (``user:***@host``) and in ``password=`` parameters."""
+    text = _PASSWORD_IN_AUTHORITY.sub(r"\1***@", text)
+    return _PASSWORD_PARAMETER.sub(r"\1***", text)
+
+
+def _env_int(name: str, default: int) -> int:
+    """An integer setting from the environment; ``store_unavailable`` when it is not one."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise StoreUnavailable(
+            f"{name} must be a whole number of connections, not {raw!r}."
+        ) from None
