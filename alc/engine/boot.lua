@@ -477,6 +477,17 @@ function alc.state.update(key, fn, default)
   return value
 end
 
+-- alc.card: immutable run records in the engine's store (alc/engine/cards.py, docs/cards.md);
+-- every call is one recorded effect, so replay never writes a card twice
+local card_op = host_fn("card")
+alc.card = {}
+local CARD_OPS = { "create", "get", "list", "find", "append", "write_samples", "read_samples",
+  "alias_set", "alias_list", "get_by_alias", "lineage" }
+for i = 1, #CARD_OPS do
+  local op = CARD_OPS[i]
+  alc.card[op] = function(...) return card_op(op, ...) end
+end
+
 ---------------------------------------------------------------------------------------------
 -- sandboxed standard library
 ---------------------------------------------------------------------------------------------

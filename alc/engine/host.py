@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alc.engine.accounting import SessionStats
+from alc.engine.cards import CARD_OPERATIONS, Cards
 from alc.engine.clock import Clock
 from alc.engine.effects import Effects
-from alc.engine.errors import SourceChanged
+from alc.engine.errors import AlcError, SourceChanged
 from alc.engine.packages import PackageResolver, source_hash
 from alc.engine.protocol import Limits
 from alc.engine.store import Store
@@ -191,6 +192,28 @@ class SessionHost:
             return json.loads(value)
         return value
 
+    def card(self, op: str, *args: Any) -> Any:
+        """``alc.card.<op>(...)`` (see :mod:`alc.engine.cards`), recorded as one ``card`` effect.
+
+        The effect holds the operation's result or its error message, so replay serves both
+        back without touching the store: a card written live is never written again.
+        """
+        rt = self._rt
+        operation = CARD_OPERATIONS.get(op)
+        if operation is None:
+            raise ValueError(f"unknown alc.card operation {op!r}")
+
+        def live() -> dict[str, Any]:
+            try:
+                return {"ok": operation(Cards(rt.store, rt.clock.time), *args)}
+            except AlcError as exc:
+                return {"error": exc.message}
+
+        outcome = rt.effects.read("card", live)
+        if "error" in outcome:
+            raise ValueError(outcome["error"])
+        return _nulls_as_nil(outcome["ok"])
+
 
 _STATE_OPERATIONS: dict[str, Callable[..., Any]] = {
     "get": lambda store, ns, key: store.state_get(ns, key),
@@ -202,6 +225,15 @@ _STATE_OPERATIONS: dict[str, Callable[..., Any]] = {
     "incr": lambda store, ns, key, delta, default: store.state_incr(ns, key, delta, default),
 }
 """``alc.state`` operations as boot.lua names them, onto the store's typed methods."""
+
+
+def _nulls_as_nil(value: Any) -> Any:
+    """``value`` without the nulls of its objects: Lua reads them as nil (algocline 0.44.3+)."""
+    if isinstance(value, dict):
+        return {k: _nulls_as_nil(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_nulls_as_nil(v) for v in value]
+    return value
 
 
 def _clip(text: str, limit: int) -> str:

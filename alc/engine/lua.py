@@ -171,6 +171,7 @@ class Host(Protocol):
     def getenv(self, name: str) -> str | None: ...
     def load_source(self, name: str, kind: str) -> tuple[str, str]: ...
     def state(self, op: str, key: str | None = None, *args: Any) -> Any: ...
+    def card(self, op: str, *args: Any) -> Any: ...
 
 
 HOST_METHODS = (
@@ -184,6 +185,7 @@ HOST_METHODS = (
     "getenv",
     "load_source",
     "state",
+    "card",
 )
 """The :class:`Host` methods, by name (what a VM may call back into)."""
 
