@@ -35,6 +35,7 @@ from alc.engine._validate import (
     check_text,
     is_query_id,
 )
+from alc.engine.cards import AsyncCards, Cards
 from alc.engine.catalog import StrategyInfo, catalogue, describe, engine_info
 from alc.engine.clock import Clock
 from alc.engine.errors import InvalidInput, SessionFinished
@@ -355,6 +356,14 @@ class Engine:
         self.registry.executor.close()
 
     @property
+    def cards(self) -> Cards:
+        """The store's cards (``alc.card.*`` records, docs/cards.md): ``list``, ``get``,
+        ``find``, ``read_samples``, ``alias_list``, ``get_by_alias``, ``lineage``, and the
+        writes. Plain JSON values in and out; errors are ``card_not_found``, ``card_immutable``,
+        ``card_too_large``, ``invalid_input``."""
+        return Cards(self.registry.store, self.registry.clock.time)
+
+    @property
     def store(self) -> Store:
         """The journal every session of this engine is kept in."""
         return self.registry.store
@@ -629,6 +638,11 @@ class AsyncEngine:
     def store(self) -> Store:
         """See :attr:`Engine.store`."""
         return self.engine.store
+
+    @property
+    def cards(self) -> AsyncCards:
+        """See :attr:`Engine.cards` (each method a coroutine)."""
+        return AsyncCards(self.engine.cards)
 
     async def start(
         self,
