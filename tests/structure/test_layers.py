@@ -47,6 +47,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "alc.engine.fork",
         "alc.engine.catalog",
     ),
+    # package management (install, link, doctor, spec runs in throwaway sandboxes)
+    ("alc.engine.pkg",),
     # one session: state machine and stepping
     ("alc.engine.session",),
     # all sessions: start / feed / status / cancel, hot sessions, write-ahead commits

@@ -1,0 +1,242 @@
+"""The project files: ``alc.toml`` (what the project wants) and ``alc.lock`` (what it got).
+
+``alc.toml``::
+
+    [packages]
+    sc = "../vendor/sc"                                    # a source string: folder or git URL
+    flow = { source = "https://github.com/o/flow.git", ref = "v0.3" }
+    algocline = { source = "file:///srv/algocline.git", collection = true, only = ["sc", "cot"] }
+
+Each key names one package (``collection = true``: a collection, whose packages are installed
+under their own names; ``only`` keeps some). ``alc.lock`` is written by ``alc pkg install``: for
+each entry the source, ref, the commit it resolved to (git) or the folder's content hash, and the
+packages it installed. A locked entry installs the locked commit again; a folder whose content no
+longer matches its hash is refused until ``--update`` re-locks it.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alc.engine.errors import InstallFailed
+from alc.engine.packages import PROJECT_FILE, is_module_name
+
+__all__ = [
+    "LOCK_FILE",
+    "LockEntry",
+    "ProjectEntry",
+    "add_entry",
+    "read_lock",
+    "read_project",
+    "remove_entry",
+    "write_lock",
+]
+
+LOCK_FILE = "alc.lock"
+_LOCK_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ProjectEntry:
+    """One ``[packages]`` entry of ``alc.toml``.
+
+    Attributes:
+        name: the key (the package's name; a collection's label).
+        source: a folder (relative to the project) or a git URL.
+        ref: branch, tag or commit (git only).
+        collection: install every package of the source under its own name.
+        only: with ``collection``, the package names to keep (empty: all).
+    """
+
+    name: str
+    source: str
+    ref: str | None = None
+    collection: bool = False
+    only: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    """One locked entry: what ``name`` resolved to when it was last installed."""
+
+    name: str
+    source: str
+    ref: str | None
+    commit: str | None
+    hash: str
+    packages: tuple[str, ...] = field(default_factory=tuple)
+
+    def wire(self) -> dict[str, Any]:
+        """JSON-ready dict of every field."""
+        return {
+            "name": self.name,
+            "source": self.source,
+            "ref": self.ref,
+            "commit": self.commit,
+            "hash": self.hash,
+            "packages": list(self.packages),
+        }
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InstallFailed(f"{path} cannot be read: {exc}. Fix the file and try again.") from None
+
+
+def read_project(project: Path) -> list[ProjectEntry]:
+    """The entries of ``<project>/alc.toml``, in file order.
+
+    Raises:
+        InstallFailed: the file is not valid TOML or an entry is malformed (named in the message).
+    """
+    path = project / PROJECT_FILE
+    table = _load_toml(path).get("packages", {})
+    if not isinstance(table, dict):
+        raise InstallFailed(f"{path}: [packages] must be a table of name = source entries.")
+    return [_entry(path, name, value) for name, value in table.items()]
+
+
+def _entry(path: Path, name: str, value: Any) -> ProjectEntry:
+    where = f"{path}: packages.{name}"
+    if not is_module_name(name) or "." in name:
+        raise InstallFailed(f"{where}: not a valid package name (letters, digits, _ and -).")
+    if isinstance(value, str):
+        return ProjectEntry(name=name, source=value)
+    if not isinstance(value, dict) or not isinstance(value.get("source"), str):
+        raise InstallFailed(f'{where}: give a source string, or {{ source = "...", ref = "..." }}.')
+    unknown = set(value) - {"source", "ref", "collection", "only"}
+    if unknown:
+        raise InstallFailed(
+            f"{where}: unknown keys {sorted(unknown)} (source, ref, collection, only)."
+        )
+    ref, only = value.get("ref"), value.get("only", [])
+    if ref is not None and not isinstance(ref, str):
+        raise InstallFailed(f"{where}: ref must be a string (a branch, tag or commit).")
+    if not isinstance(only, list) or not all(isinstance(o, str) for o in only):
+        raise InstallFailed(f"{where}: only must be a list of package names.")
+    return ProjectEntry(
+        name=name,
+        source=value["source"],
+        ref=ref,
+        collection=bool(value.get("collection", False)),
+        only=tuple(only),
+    )
+
+
+def read_lock(project: Path) -> dict[str, LockEntry]:
+    """The entries of ``<project>/alc.lock`` by name (empty when there is no lock file).
+
+    Raises:
+        InstallFailed: the lock file is unreadable (delete it and install again to rewrite it).
+    """
+    path = project / LOCK_FILE
+    if not path.is_file():
+        return {}
+    data = _load_toml(path)
+    out: dict[str, LockEntry] = {}
+    for name, raw in (data.get("packages") or {}).items():
+        try:
+            out[name] = LockEntry(
+                name=name,
+                source=str(raw["source"]),
+                ref=raw.get("ref") or None,
+                commit=raw.get("commit") or None,
+                hash=str(raw["hash"]),
+                packages=tuple(raw.get("packages", [name])),
+            )
+        except (KeyError, TypeError, AttributeError):
+            raise InstallFailed(
+                f"{path}: entry {name!r} is malformed; delete alc.lock and run "
+                "`alc pkg install` to write it again."
+            ) from None
+    return out
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+
+
+def write_lock(project: Path, entries: dict[str, LockEntry]) -> Path:
+    """Write ``alc.lock`` (sorted, atomically: a temp file renamed over the old one)."""
+    lines = [
+        "# alc.lock: written by `alc pkg install`; commit it with alc.toml.",
+        f"version = {_LOCK_VERSION}",
+    ]
+    for name in sorted(entries):
+        lines.append("")
+        lines.append(f"[packages.{name}]")
+        for key, value in entries[name].wire().items():
+            if key != "name" and value is not None:
+                lines.append(f"{key} = {_toml_value(value)}")
+    path = project / LOCK_FILE
+    _replace_text(path, "\n".join(lines) + "\n")
+    return path
+
+
+def _replace_text(path: Path, text: str) -> None:
+    scratch = path.with_name(f".{path.name}.tmp")
+    scratch.write_text(text, encoding="utf-8")
+    scratch.replace(path)
+
+
+def add_entry(project: Path, entry: ProjectEntry) -> None:
+    """Add (or replace) ``entry`` in ``alc.toml``, keeping every other line of the file.
+
+    The entry is written as one inline line under ``[packages]`` (created when missing); an
+    existing line for the same name is replaced.
+    """
+    path = project / PROJECT_FILE
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    fields = [f"source = {_toml_value(entry.source)}"]
+    if entry.ref:
+        fields.append(f"ref = {_toml_value(entry.ref)}")
+    if entry.collection:
+        fields.append("collection = true")
+    if entry.only:
+        fields.append(f"only = {_toml_value(entry.only)}")
+    line = f"{entry.name} = {{ {', '.join(fields)} }}"
+    lines = _without(lines, entry.name)
+    if "[packages]" not in (s.strip() for s in lines):
+        lines += ([""] if lines else []) + ["[packages]"]
+    at = [s.strip() for s in lines].index("[packages]")
+    lines.insert(at + 1, line)
+    _replace_text(path, "\n".join(lines) + "\n")
+
+
+def remove_entry(project: Path, name: str) -> bool:
+    """Drop ``name`` from ``alc.toml`` (and from ``alc.lock``); True when it was listed."""
+    path = project / PROJECT_FILE
+    if not path.is_file():
+        return False
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = _without(lines, name)
+    if kept != lines:
+        _replace_text(path, "\n".join(kept) + "\n")
+    lock = read_lock(project)
+    if lock.pop(name, None) is not None:
+        write_lock(project, lock)
+    return kept != lines
+
+
+def _without(lines: list[str], name: str) -> list[str]:
+    """``lines`` without the one-line entry ``name = ...`` of the ``[packages]`` table."""
+    out, section = [], ""
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped
+        key = stripped.split("=", 1)[0].strip().strip('"') if "=" in stripped else None
+        if section == "[packages]" and key == name:
+            continue
+        out.append(line)
+    return out

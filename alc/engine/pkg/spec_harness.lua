@@ -1,0 +1,223 @@
+-- spec_harness.lua: runs one package spec file (`*_spec.lua`) inside an alc sandbox.
+--
+-- Spec files in algocline's collection are written for lust (bjornbytes/lust, injected as the
+-- global `lust` by their test launcher). This harness provides a lust-compatible global written
+-- for alc: describe / it / test / before / after / expect / spy, with the assertion chains
+-- to / to_not / be / a / an / truthy / exist / equal (deep, optional epsilon) / have / fail /
+-- match. Instead of printing, it records every case and returns the report as the session
+-- result:
+--   { cases = { {name, ok, error?}, ... }, passed = n, failed = n, error = <load error>? }
+-- The global `alc` is alc's own: alc.llm pauses, and `alc pkg test` answers from its script.
+-- A spec may replace `_G.alc` with its own stub, as the collection's specs do.
+--
+-- Differences from lust, on purpose: an error in a describe body, a before or an after hook
+-- fails that case (or a "(describe)" case) instead of aborting the whole file.
+local args = ...
+local source, chunkname = args.source, args.chunkname
+ctx = nil
+
+local cases = {}
+local names = {}
+local lust = { level = 0, passes = 0, errors = 0, befores = {}, afters = {} }
+
+local function message_of(err)
+  if type(err) == "string" then return err end
+  local ok, text = pcall(tostring, err)
+  return ok and text or "(an error value that cannot be shown)"
+end
+
+local function record(ok, name, err)
+  local path = {}
+  for i = 1, #names do path[i] = names[i] end
+  path[#path + 1] = name
+  local case = { name = table.concat(path, " > "), ok = ok }
+  if ok then
+    lust.passes = lust.passes + 1
+  else
+    lust.errors = lust.errors + 1
+    case.error = message_of(err)
+  end
+  cases[#cases + 1] = case
+end
+
+function lust.describe(name, fn)
+  names[#names + 1] = tostring(name)
+  lust.level = lust.level + 1
+  local ok, err = pcall(fn)
+  if not ok then record(false, "(describe)", err) end
+  lust.befores[lust.level] = {}
+  lust.afters[lust.level] = {}
+  lust.level = lust.level - 1
+  names[#names] = nil
+end
+
+local function run_hooks(hooks, name)
+  for level = 1, lust.level do
+    local list = hooks[level]
+    if list then
+      for i = 1, #list do list[i](name) end
+    end
+  end
+end
+
+function lust.it(name, fn)
+  local ok, err = pcall(run_hooks, lust.befores, name)
+  if ok then ok, err = pcall(fn) end
+  local after_ok, after_err = pcall(run_hooks, lust.afters, name)
+  if ok and not after_ok then ok, err = false, after_err end
+  record(ok, tostring(name), err)
+end
+lust.test = lust.it
+
+local function add_hook(hooks, fn)
+  local list = hooks[lust.level] or {}
+  hooks[lust.level] = list
+  list[#list + 1] = fn
+end
+function lust.before(fn) add_hook(lust.befores, fn) end
+function lust.after(fn) add_hook(lust.afters, fn) end
+function lust.nocolor() return lust end
+
+-- assertions ------------------------------------------------------------------------------
+local function deep_equal(a, b, eps, seen)
+  if type(a) ~= type(b) then return false end
+  if type(a) == "number" then return a == b or math.abs(a - b) <= (eps or 0) end
+  if type(a) ~= "table" then return a == b end
+  if rawequal(a, b) then return true end
+  seen = seen or {}
+  if seen[a] == b then return true end
+  seen[a] = b
+  for k, v in pairs(a) do
+    if not deep_equal(v, b[k], eps, seen) then return false end
+  end
+  for k, v in pairs(b) do
+    if a[k] == nil and v ~= nil then return false end
+  end
+  return true
+end
+
+local function show(v, depth)
+  depth = depth or 0
+  if type(v) == "string" then return string.format("%q", v) end
+  if type(v) ~= "table" or depth > 2 then return tostring(v) end
+  local parts, n = {}, 0
+  for k, item in pairs(v) do
+    n = n + 1
+    if n > 8 then parts[#parts + 1] = "..." break end
+    parts[#parts + 1] = "[" .. show(k, depth + 1) .. "]=" .. show(item, depth + 1)
+  end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+
+local function is_a(v, kind)
+  if type(kind) == "string" then return type(v) == kind, "a " .. kind end
+  if type(kind) ~= "table" then error("expect(...).to.be.a: expected a type name or a class", 3) end
+  local seen, class = {}, v
+  while type(class) == "table" and not seen[class] do
+    if rawequal(class, kind) then return true, "an instance of " .. tostring(kind) end
+    seen[class] = true
+    local mt = getmetatable(class)
+    class = type(mt) == "table" and rawget(mt, "__index") or nil
+  end
+  return false, "an instance of " .. tostring(kind)
+end
+
+local tests = {
+  equal = function(v, x, eps)
+    return deep_equal(v, x, eps), "expected " .. show(v) .. " and " .. show(x) .. " to %sbe equal"
+  end,
+  be = function(v, x)
+    return rawequal(v, x) or v == x, "expected " .. show(v) .. " and " .. show(x) .. " to %sbe the same"
+  end,
+  a = function(v, kind)
+    local ok, what = is_a(v, kind)
+    return ok, "expected " .. show(v) .. " to %sbe " .. what
+  end,
+  truthy = function(v) return not not v, "expected " .. show(v) .. " to %sbe truthy" end,
+  exist = function(v) return v ~= nil, "expected " .. show(v) .. " to %sexist" end,
+  have = function(v, x)
+    if type(v) ~= "table" then error("expected " .. show(v) .. " to be a table", 3) end
+    for _, item in pairs(v) do
+      if item == x then return true, "" end
+    end
+    return false, "expected " .. show(v) .. " to %scontain " .. show(x)
+  end,
+  fail = function(v, ...)
+    return not pcall(v, ...), "expected " .. tostring(v) .. " to %sfail"
+  end,
+  match = function(v, pattern)
+    local text = type(v) == "string" and v or tostring(v)
+    return string.find(text, pattern) ~= nil,
+      "expected " .. show(text) .. " to %smatch pattern [[" .. tostring(pattern) .. "]]"
+  end,
+}
+tests.an = tests.a
+
+local chains = {
+  [""] = { to = true, to_not = true },
+  to = { have = true, equal = true, be = true, exist = true, fail = true, match = true },
+  to_not = { have = true, equal = true, be = true, exist = true, fail = true, match = true },
+  be = { a = true, an = true, truthy = true },
+}
+
+function lust.expect(value)
+  local state = { word = "", negate = false }
+  local assertion = {}
+  setmetatable(assertion, {
+    __index = function(self, key)
+      local allowed = chains[state.word]
+      if allowed and allowed[key] then
+        state.word = key
+        if key == "to_not" then state.negate = not state.negate end
+        return self
+      end
+      if key == "val" then return value end
+      return nil
+    end,
+    __call = function(_, ...)
+      local test = tests[state.word]
+      if test == nil then
+        error("expect(...)." .. state.word .. " is not an assertion", 2)
+      end
+      local ok, message = test(value, ...)
+      if state.negate then ok = not ok end
+      if not ok then
+        error(string.format(message, state.negate and "not " or ""), 2)
+      end
+    end,
+  })
+  return assertion
+end
+
+function lust.spy(target, name, run)
+  local calls = {}
+  local subject
+  local function capture(...)
+    calls[#calls + 1] = table.pack(...)
+    return subject(...)
+  end
+  if type(target) == "table" then
+    subject = target[name]
+    target[name] = capture
+  else
+    run = name
+    subject = target or function() end
+  end
+  setmetatable(calls, { __call = function(_, ...) return capture(...) end })
+  if run then run() end
+  return calls
+end
+
+lust.paths = chains
+_G.lust = lust
+
+local chunk, err = load(source, "@" .. chunkname, "t")
+local report = { cases = cases }
+if chunk == nil then
+  report.error = message_of(err)
+else
+  local ok, run_err = pcall(chunk)
+  if not ok then report.error = message_of(run_err) end
+end
+report.passed, report.failed = lust.passes, lust.errors
+return report
