@@ -7,6 +7,7 @@ Layout: one module per command group, each with ``register(app)``; this module o
 ``session_cmd``        run, continue, cancel (the commands that move a session)
 ``inspect_cmd``        status, sessions, show (read-only views of the store)
 ``catalog_cmd``        strategies, info
+``cards_cmd``          cards list|show|find|samples|alias|lineage (the store's run records)
 ``mcp_cmd``            mcp (stdio, or ``--transport http``)
 ``serve_cmd``          serve (streamable HTTP replica; :mod:`alc.mcp._http`)
 =====================  =============================================================
@@ -37,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "alc.cli.session_cmd",
     "alc.cli.inspect_cmd",
     "alc.cli.catalog_cmd",
+    "alc.cli.cards_cmd",
     "alc.cli.mcp_cmd",
     "alc.cli.serve_cmd",
 )
