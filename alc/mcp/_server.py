@@ -24,6 +24,7 @@ tool returns ``input_required`` with one sampling request per pending query and 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
@@ -51,7 +52,7 @@ from pydantic import ConfigDict
 
 from alc._api import AsyncEngine
 from alc.engine import __version__
-from alc.engine.errors import AlcError, InvalidInput, StrategyNotFound
+from alc.engine.errors import AlcError, CardNotFound, InvalidInput, StrategyNotFound
 from alc.engine.executor import make_executor
 from alc.engine.protocol import NeedsResponse, Outcome, Query, SessionSnapshot, dumps
 from alc.engine.tenancy import current_tenant
@@ -60,6 +61,7 @@ from alc.mcp._tools import (
     TOOLS,
     AdviceArgs,
     CancelArgs,
+    CardsArgs,
     ContinueArgs,
     InfoArgs,
     RunArgs,
@@ -358,6 +360,56 @@ class AlcMCP:
         info["sampling"] = self.sampling
         info["server"] = SERVER_NAME
         return _result(info)
+
+    async def _alc_cards(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
+        a = parse_args(CardsArgs, "alc_cards", arguments)
+        cards = self.engine.cards
+        where = a.where
+        if isinstance(where, str):
+            try:
+                where = json.loads(where)
+            except ValueError:
+                raise InvalidInput("alc_cards: where is not valid JSON text.") from None
+        if a.action in ("list", "find"):
+            query = {"pkg": a.pkg, "where": where, "order_by": a.order_by}
+            query.update(limit=a.limit, offset=a.offset)
+            found = await (cards.list(query) if a.action == "list" else cards.find(query))
+            return _result({"cards": found})
+        if a.action in ("get", "get_by_alias"):
+            card = await (cards.get(a.card_id) if a.action == "get" else cards.get_by_alias(a.name))
+            if card is None:
+                what = f"card {a.card_id!r}" if a.action == "get" else f"alias {a.name!r}"
+                raise CardNotFound(f"No {what} in this store (alc_cards action=list shows them).")
+            return _result({"card": card, "samples": await cards.samples_count(card["card_id"])})
+        if a.action == "samples":
+            opts = {"where": where, "limit": a.limit, "offset": a.offset}
+            return _result(
+                {"card_id": a.card_id, "samples": await cards.read_samples(a.card_id, opts)}
+            )
+        if a.action == "lineage":
+            query = {
+                "card_id": a.card_id,
+                "direction": a.direction,
+                "relation_filter": a.relation_filter,
+            }
+            query.update(
+                {
+                    k: v
+                    for k, v in (("depth", a.depth), ("include_stats", a.include_stats))
+                    if v is not None
+                }
+            )
+            tree = await cards.lineage(query)
+            if tree is None:
+                raise CardNotFound(f"No card {a.card_id!r} in this store.")
+            return _result(tree)
+        if a.action == "alias_list":
+            return _result({"aliases": await cards.alias_list({"pkg": a.pkg})})
+        if a.action == "alias_set":
+            return _result(
+                {"alias": await cards.alias_set(a.name, a.card_id, {"pkg": a.pkg, "note": a.note})}
+            )
+        return _result({"card": await cards.append(a.card_id, a.fields)})
 
     async def _sequentialthinking(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
         tenant = current_tenant()  # each tenant has its own default chain and labels

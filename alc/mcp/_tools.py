@@ -7,16 +7,18 @@ and malformed arguments come back as alc's own ``invalid_input`` error object.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alc.engine.errors import InvalidInput
 
 __all__ = [
+    "CARD_ACTIONS",
     "TOOLS",
     "AdviceArgs",
     "CancelArgs",
+    "CardsArgs",
     "ContinueArgs",
     "InfoArgs",
     "RunArgs",
@@ -71,6 +73,19 @@ _LIMITS: dict[str, Any] = {
         "lua_version ('5.5' | '5.4')."
     ),
 }
+
+CARD_ACTIONS = (
+    "list",
+    "get",
+    "find",
+    "samples",
+    "lineage",
+    "alias_list",
+    "get_by_alias",
+    "alias_set",
+    "append",
+)
+"""The ``action`` values of ``alc_cards``."""
 
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
@@ -205,6 +220,66 @@ TOOLS: tuple[ToolSpec, ...] = (
         read_only=True,
     ),
     ToolSpec(
+        name="alc_cards",
+        title="Cards: stored run records",
+        description=(
+            "Read the cards in alc's store: immutable run records that strategies write with "
+            "alc.card.* (e.g. an eval or optimize run with `auto_card`: parameters, stats such "
+            "as pass_rate, per-case samples). Use it to find the best past run before choosing "
+            "parameters, compare runs, inspect per-case failures, or follow a run's lineage "
+            "(metadata.prior_card_id). One tool, one `action`:\n"
+            "- list: summaries newest first (`pkg`, `limit`);\n"
+            "- get: one whole card (`card_id`) plus its sample count;\n"
+            "- find: summaries matching `where` (algocline's filter over the whole card, e.g. "
+            '{"scenario": {"name": "gsm8k"}, "stats": {"pass_rate": {"gte": 0.8}}}; operators '
+            "eq ne lt lte gt gte in nin exists contains starts_with, _and/_or/_not), sorted by "
+            '`order_by` ("-stats.pass_rate"), paged by `limit`/`offset`;\n'
+            "- samples: a card's per-case rows (`card_id`, optional `where`, `limit`, `offset`);\n"
+            "- lineage: ancestors/descendants (`card_id`, `direction` up|down|both, `depth`, "
+            "`relation_filter`);\n"
+            "- alias_list / get_by_alias (`name`) / alias_set (`name`, `card_id`, `note`): the "
+            "mutable names of cards;\n"
+            "- append: add new top-level sections to a card (`card_id`, `fields`); existing keys "
+            "are immutable.\n"
+            "Unknown ids are a card_not_found error."
+        ),
+        input_schema={
+            "type": "object",
+            "properties": {
+                "action": {
+                    "type": "string",
+                    "enum": list(CARD_ACTIONS),
+                    "description": "What to do (see the tool description).",
+                },
+                "card_id": {"type": "string", "description": "A card id (from list or find)."},
+                "pkg": {"type": "string", "description": "Only cards (aliases) of this package."},
+                "where": {
+                    "type": ["object", "string"],
+                    "description": "The filter of find / samples, or its JSON text.",
+                },
+                "order_by": {
+                    "type": ["string", "array"],
+                    "items": {"type": "string"},
+                    "description": "find: dotted path(s), '-' first for descending.",
+                },
+                "limit": {"type": "integer", "minimum": 0, "description": "At most this many."},
+                "offset": {"type": "integer", "minimum": 0, "description": "Skip this many."},
+                "name": {"type": "string", "description": "An alias name."},
+                "note": {"type": "string", "description": "alias_set: a free note."},
+                "fields": {"type": "object", "description": "append: the new top-level keys."},
+                "direction": {"type": "string", "enum": ["up", "down", "both"]},
+                "depth": {"type": "integer", "minimum": 0, "description": "lineage: at most."},
+                "include_stats": {"type": "boolean", "description": "lineage: default true."},
+                "relation_filter": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "lineage: follow only these metadata.prior_relation values.",
+                },
+            },
+            "required": ["action"],
+        },
+    ),
+    ToolSpec(
         name="sequentialthinking",
         title="Sequential thinking",
         description=(
@@ -333,6 +408,33 @@ class StrategiesArgs(_Args):
 
 class InfoArgs(_Args):
     pass
+
+
+class CardsArgs(_Args):
+    action: Literal[
+        "list",
+        "get",
+        "find",
+        "samples",
+        "lineage",
+        "alias_list",
+        "get_by_alias",
+        "alias_set",
+        "append",
+    ]
+    card_id: Any = None
+    pkg: Any = None
+    where: Any = None
+    order_by: Any = None
+    limit: Any = None
+    offset: Any = None
+    name: Any = None
+    note: Any = None
+    fields: Any = None
+    direction: Any = None
+    depth: Any = None
+    include_stats: Any = None
+    relation_filter: Any = None
 
 
 def parse_args(model: type[_M], tool: str, arguments: dict[str, Any]) -> _M:

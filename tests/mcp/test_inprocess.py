@@ -27,6 +27,25 @@ EXPECTED_TOOLS = {
     "alc_cancel": ({"session_id"}, {"session_id"}),
     "alc_strategies": ({"name"}, set()),
     "alc_info": (set(), set()),
+    "alc_cards": (
+        {
+            "action",
+            "card_id",
+            "pkg",
+            "where",
+            "order_by",
+            "limit",
+            "offset",
+            "name",
+            "note",
+            "fields",
+            "direction",
+            "depth",
+            "include_stats",
+            "relation_filter",
+        },
+        {"action"},
+    ),
     "sequentialthinking": (
         {
             "thought",
