@@ -41,6 +41,7 @@ from alc.engine.clock import Clock
 from alc.engine.errors import InvalidInput, SessionFinished
 from alc.engine.executor import Executor, make_executor
 from alc.engine.packages import PackageResolver, alc_home
+from alc.engine.pkg import PackageManager
 from alc.engine.protocol import (
     ACTIVE_STATES,
     Cancelled,
@@ -562,6 +563,13 @@ class Engine:
         paths and the path of the Lua type definitions (``alc.d.lua``)."""
         return engine_info(self.registry.resolver, self.store.path)
 
+    def packages(self, cwd: str | os.PathLike[str] | None = None) -> PackageManager:
+        """Package management over this engine's search path: install, list, remove, link,
+        unlink, doctor, scaffold, test (:class:`alc.engine.pkg.PackageManager`; spec files run on
+        this engine's executor). ``cwd`` is the working folder whose ``alc.toml`` is the project
+        (default: the process's)."""
+        return PackageManager(self.registry.resolver, self.registry.executor, cwd)
+
 
 async def _in_thread(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
     """Run blocking engine work on a worker thread (anyio is imported on first async use)."""
@@ -756,3 +764,18 @@ class AsyncEngine:
     async def info(self) -> dict[str, Any]:
         """See :meth:`Engine.info`."""
         return await _in_thread(self.engine.info)
+
+    async def package_action(
+        self,
+        action: str,
+        arguments: Mapping[str, Any],
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> dict[str, Any]:
+        """One package operation by name (``alc.engine.pkg.ACTIONS``: install, list, remove,
+        link, unlink, doctor, scaffold, test) with JSON arguments, on a worker thread.
+
+        Raises:
+            InvalidInput: unknown action or argument; and each action's own errors
+                (``install_failed``, ``package_not_found``).
+        """
+        return await _in_thread(self.engine.packages(cwd).run, action, dict(arguments))

@@ -7,6 +7,7 @@ Layout: one module per command group, each with ``register(app)``; this module o
 ``session_cmd``        run, continue, cancel (the commands that move a session)
 ``inspect_cmd``        status, sessions, show (read-only views of the store)
 ``catalog_cmd``        strategies, info
+``pkg_cmd``            pkg install / list / remove / link / unlink / doctor / scaffold / test
 ``cards_cmd``          cards list|show|find|samples|alias|lineage (the store's run records)
 ``mcp_cmd``            mcp (stdio, or ``--transport http``)
 ``serve_cmd``          serve (streamable HTTP replica; :mod:`alc.mcp._http`)
@@ -41,6 +42,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "alc.cli.cards_cmd",
     "alc.cli.mcp_cmd",
     "alc.cli.serve_cmd",
+    "alc.cli.pkg_cmd",
 )
 """Modules whose ``register(app)`` adds commands, in help order."""
 

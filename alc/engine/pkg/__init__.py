@@ -52,10 +52,34 @@ from alc.engine.pkg._sandbox import check_syntax
 from alc.engine.pkg._scaffold import scaffold
 from alc.engine.pkg._spec import SpecResult, run_spec, spec_files
 
-__all__ = ["WRITABLE_SCOPES", "InstalledPackage", "Issue", "PackageManager", "SpecResult"]
+__all__ = [
+    "ACTIONS",
+    "WRITABLE_SCOPES",
+    "InstalledPackage",
+    "Issue",
+    "PackageManager",
+    "SpecResult",
+]
 
 WRITABLE_SCOPES = ("user", "project")
 """The scopes ``install``, ``remove``, ``link`` and ``unlink`` may change."""
+
+ACTIONS: dict[str, tuple[str, dict[str, type], tuple[str, ...]]] = {
+    "install": (
+        "install",
+        {"source": str, "ref": str, "name": str, "scope": str, "update": bool},
+        (),
+    ),
+    "list": ("list_packages", {"include_builtin": bool}, ()),
+    "remove": ("remove", {"name": str, "scope": str}, ("name",)),
+    "link": ("link", {"path": str, "name": str, "scope": str}, ("path",)),
+    "unlink": ("unlink", {"name": str, "scope": str}, ("name",)),
+    "doctor": ("doctor", {}, ()),
+    "scaffold": ("scaffold", {"name": str, "directory": str}, ("name",)),
+    "test": ("test", {"target": str, "answers": list}, ()),
+}
+"""Every operation :meth:`PackageManager.run` takes by name: (method, arguments with their
+types, required arguments). The MCP ``alc_pkg`` tool's ``action`` is one of these keys."""
 
 
 class PackageManager:
@@ -72,12 +96,39 @@ class PackageManager:
         self,
         resolver: PackageResolver | None = None,
         executor: Executor | None = None,
-        cwd: Path | str | None = None,
+        cwd: str | os.PathLike[str] | None = None,
     ) -> None:
         self.cwd = Path(cwd or os.getcwd()).resolve()
         self.resolver = resolver or PackageResolver()
         self.executor = executor
         self.project = find_project(self.cwd)
+
+    def run(self, action: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """One operation by name with JSON arguments (see :data:`ACTIONS`); the reply of the
+        method it names.
+
+        Raises:
+            InvalidInput: an unknown action, an unknown, missing or mistyped argument.
+        """
+        if action not in ACTIONS:
+            raise InvalidInput(
+                f"Unknown package action {action!r}; use one of {', '.join(ACTIONS)}."
+            )
+        method, types, required = ACTIONS[action]
+        problems = [f"unknown argument {k!r}" for k in arguments if k not in types]
+        problems += [f"{k!r} is required" for k in required if arguments.get(k) is None]
+        for key, kind in types.items():
+            value = arguments.get(key)
+            if value is not None and not isinstance(value, kind):
+                problems.append(f"{key!r} must be a {'string' if kind is str else kind.__name__}")
+        answers = arguments.get("answers")
+        if isinstance(answers, list) and not all(isinstance(a, str) for a in answers):
+            problems.append("'answers' must be a list of strings")
+        if problems:
+            raise InvalidInput(f"Package action {action!r}: {'; '.join(problems)}.")
+        given = {k: v for k, v in arguments.items() if v is not None}
+        reply: dict[str, Any] = getattr(self, method)(**given)
+        return reply
 
     # ------------------------------------------------------------------ scopes
 
