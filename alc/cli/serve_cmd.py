@@ -144,8 +144,7 @@ def serve_http(
     inline = os.environ.get("ALC_EXECUTOR") == "inline"
     executor = make_executor(None, default="process") if workers is None or inline else None
     engine = AsyncEngine(path, executor=executor or ProcessExecutor(workers=max(1, workers or 2)))
-    HTTPServer(AlcMCP(engine, read_files=False), config, store=path).run()
-    return 0
+    return HTTPServer(AlcMCP(engine, read_files=False), config, store=path).run()
 
 
 def register(app: typer.Typer) -> None:

@@ -38,6 +38,7 @@ import contextlib
 import hashlib
 import ipaddress
 import json
+import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -427,6 +428,7 @@ class HTTPServer:
 
         self.config = config
         self.store = store
+        self.signals: list[int] = []
         app = build_app(server, config)
         uv_config = uvicorn.Config(
             app,
@@ -450,6 +452,8 @@ class HTTPServer:
                     config.draining = True
                     log_event("draining", signal=sig, timeout_s=config.shutdown_timeout)
                 super().handle_exit(sig, frame)
+                outer.signals.append(sig)
+                self._captured_signals.clear()  # drained: exit with a code, not by the signal
 
         self.uvicorn = _Server(uv_config)
 
@@ -474,7 +478,12 @@ class HTTPServer:
             ),
         )
 
-    def run(self) -> None:
-        """Serve until SIGTERM / SIGINT, then drain and stop (blocking)."""
+    def run(self) -> int:
+        """Serve until SIGTERM / SIGINT, then drain and stop (blocking).
+
+        Returns:
+            The exit code: 0 after SIGTERM (or a normal stop), 130 after SIGINT.
+        """
         self.uvicorn.run()
-        log_event("stopped")
+        log_event("stopped", signals=self.signals)
+        return 130 if signal.SIGINT in self.signals else 0
