@@ -39,7 +39,7 @@ from alc.engine.cards import AsyncCards, Cards
 from alc.engine.catalog import StrategyInfo, catalogue, describe, engine_info
 from alc.engine.clock import Clock
 from alc.engine.errors import InvalidInput, SessionFinished
-from alc.engine.executor import Executor, make_executor
+from alc.engine.executor import Executor, StepControl, make_executor
 from alc.engine.packages import PackageResolver, alc_home
 from alc.engine.pkg import PackageManager
 from alc.engine.protocol import (
@@ -72,6 +72,7 @@ __all__ = [
     "AsyncEngine",
     "AsyncLLM",
     "Engine",
+    "ProgressFn",
     "default_store_path",
     "feed_request",
     "session_states",
@@ -83,6 +84,10 @@ Answer: TypeAlias = str | Response
 
 AnswerArg: TypeAlias = Answer | Mapping[str, Any]
 """An answer as a request may carry it: also ``{"text": ..., "usage": {...}}`` (JSON callers)."""
+
+ProgressFn: TypeAlias = Callable[[dict[str, Any]], None]
+"""Called with ``{"step", "total", "message"}`` for every ``alc.progress`` call of the request's
+step, on the thread that runs the step (hand it to your event loop yourself)."""
 
 ResponsesArg: TypeAlias = Mapping[str, AnswerArg] | Sequence[tuple[str, AnswerArg]]
 """Several answers: ``{query_id: answer}``, or ``(query_id, answer)`` pairs (a list may name a
@@ -379,6 +384,7 @@ class Engine:
         ctx: Mapping[str, Any] | None = None,
         task: str | None = None,
         limits: Limits | Mapping[str, Any] | None = None,
+        on_progress: ProgressFn | None = None,
     ) -> Outcome:
         """Start a session and run it to its first pause (or its end).
 
@@ -388,6 +394,8 @@ class Engine:
             ctx: the JSON object handed to the strategy (``task``, parameters, ``budget``).
             task: shorthand for ``ctx["task"]`` (wins over a ``task`` in ``ctx``).
             limits: per-session overrides of the sandbox limits.
+            on_progress: hears each ``alc.progress(step, total, msg)`` of this step
+                (:data:`ProgressFn`); the last one is also in :meth:`status`.
 
         Returns:
             :class:`NeedsResponse`, or :class:`Completed` / :class:`Failed` if it never paused.
@@ -397,8 +405,7 @@ class Engine:
                 does not compile.
             StrategyNotFound: no such strategy.
         """
-        code, strategy, context = start_request(code, strategy, ctx, task)
-        return self.registry.start(code=code, strategy=strategy, ctx=context, limits=limits)
+        return self._first(code, strategy, ctx, task, limits, None, _control(on_progress))
 
     def feed(
         self,
@@ -408,6 +415,7 @@ class Engine:
         query_id: str | None = None,
         responses: ResponsesArg | None = None,
         usage: Usage | Mapping[str, Any] | None = None,
+        on_progress: ProgressFn | None = None,
     ) -> Outcome:
         """Answer pending queries. The last missing answer resumes the strategy.
 
@@ -416,6 +424,7 @@ class Engine:
             response: one answer; ``query_id`` may be omitted when exactly one query is pending.
             responses: several answers at once, ``{query_id: answer}`` (or a list of pairs).
             usage: real token usage of ``response`` (``prompt_tokens``, ``response_tokens``).
+            on_progress: as for :meth:`start`, for the step the last answer resumes.
 
         An answer is a ``str``, a :class:`Response`, or ``{"text": ..., "usage": {...}}``.
 
@@ -428,7 +437,7 @@ class Engine:
             InvalidInput, Conflict: the request was wrong; nothing was applied.
         """
         answers = feed_request(response, query_id, responses, usage)
-        return self.registry.feed(session_id, answers)
+        return self.registry.feed(session_id, answers, _control(on_progress))
 
     def status(self, session_id: str | None = None) -> SessionSnapshot | list[SessionSnapshot]:
         """One session's snapshot, or (no id) the active (paused or running) sessions."""
@@ -521,10 +530,15 @@ class Engine:
         task: str | None,
         limits: Limits | Mapping[str, Any] | None,
         session_id: str | None,
+        control: StepControl | None = None,
     ) -> Outcome:
-        """Where a drive begins: the pending queries of ``session_id``, or a new session."""
+        """Where a run begins: a new session (its first step held by ``control``), or the
+        pending queries of ``session_id`` (a drive going on)."""
         if session_id is None:
-            return self.start(code, strategy=strategy, ctx=ctx, task=task, limits=limits)
+            code, strategy, context = start_request(code, strategy, ctx, task)
+            return self.registry.start(
+                code=code, strategy=strategy, ctx=context, limits=limits, control=control
+            )
         if code is not None or strategy is not None:
             raise InvalidInput(
                 "Give session_id (drive an existing session on) or code / strategy (start a "
@@ -569,6 +583,41 @@ class Engine:
         this engine's executor). ``cwd`` is the working folder whose ``alc.toml`` is the project
         (default: the process's)."""
         return PackageManager(self.registry.resolver, self.registry.executor, cwd)
+
+
+def _control(on_progress: ProgressFn | None) -> StepControl | None:
+    return None if on_progress is None else StepControl(on_progress)
+
+
+async def _in_thread_cancellable(fn: Callable[[StepControl], _T], control: StepControl) -> _T:
+    """Run ``fn(control)`` on a worker thread. If the awaiting task is cancelled meanwhile, the
+    control is cancelled (the step stops, the session ends ``cancelled``), the thread is waited
+    for (it ends promptly) and the cancellation goes on."""
+    import anyio
+    from anyio import to_thread
+
+    result: list[_T] = []
+    failure: list[BaseException] = []
+    finished = anyio.Event()
+
+    async def work() -> None:
+        try:  # to_thread waits shielded: a cancelled scope still lets the thread end
+            result.append(await to_thread.run_sync(fn, control))
+        except Exception as exc:
+            failure.append(exc)
+        finally:
+            finished.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(work)
+        try:
+            await finished.wait()
+        except anyio.get_cancelled_exc_class():
+            control.cancel()
+            raise
+    if failure:
+        raise failure[0]
+    return result[0]
 
 
 async def _in_thread(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
@@ -660,10 +709,13 @@ class AsyncEngine:
         ctx: Mapping[str, Any] | None = None,
         task: str | None = None,
         limits: Limits | Mapping[str, Any] | None = None,
+        on_progress: ProgressFn | None = None,
     ) -> Outcome:
-        """See :meth:`Engine.start`."""
-        return await _in_thread(
-            self.engine.start, code, strategy=strategy, ctx=ctx, task=task, limits=limits
+        """See :meth:`Engine.start`. Cancelling the awaiting task stops the step and ends the
+        session ``cancelled`` (the cancellation then goes on)."""
+        return await _in_thread_cancellable(
+            functools.partial(self.engine._first, code, strategy, ctx, task, limits, None),
+            StepControl(on_progress),
         )
 
     async def feed(
@@ -674,15 +726,14 @@ class AsyncEngine:
         query_id: str | None = None,
         responses: ResponsesArg | None = None,
         usage: Usage | Mapping[str, Any] | None = None,
+        on_progress: ProgressFn | None = None,
     ) -> Outcome:
-        """See :meth:`Engine.feed`."""
-        return await _in_thread(
-            self.engine.feed,
-            session_id,
-            response,
-            query_id=query_id,
-            responses=responses,
-            usage=usage,
+        """See :meth:`Engine.feed`. Cancelling the awaiting task stops the resumed step and ends
+        the session ``cancelled``, as for :meth:`start`."""
+        answers = feed_request(response, query_id, responses, usage)
+        return await _in_thread_cancellable(
+            functools.partial(self.registry.feed, session_id, answers),
+            StepControl(on_progress),
         )
 
     async def status(
@@ -746,7 +797,8 @@ class AsyncEngine:
         drive = _Drive(first, on_pause)
         while (pause := drive.pause) is not None:
             answers = drive.answers(pause, await _answer_all(answerer, pause.queries, concurrency))
-            drive.advance(await _in_thread(self.registry.feed, pause.session_id, answers))
+            feed = functools.partial(self.registry.feed, pause.session_id, answers)
+            drive.advance(await _in_thread_cancellable(feed, StepControl()))
         return drive.result
 
     async def strategies(self) -> list[StrategyInfo]:

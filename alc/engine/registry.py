@@ -37,7 +37,7 @@ from alc.engine.errors import (
     SessionNotFound,
     StoreUnavailable,
 )
-from alc.engine.executor import Executor, InlineExecutor, VMLost
+from alc.engine.executor import Executor, InlineExecutor, StepControl, VMLost
 from alc.engine.lua import Seeds
 from alc.engine.packages import PackageResolver
 from alc.engine.protocol import (
@@ -178,8 +178,12 @@ class SessionRegistry:
         strategy: str | None = None,
         ctx: Any = None,
         limits: Limits | Mapping[str, Any] | None = None,
+        control: StepControl | None = None,
     ) -> Outcome:
         """Start a session from inline ``code`` or a ``strategy`` name; run to its first pause.
+
+        ``control`` holds the first step (progress reports, cancellation; see
+        :class:`~alc.engine.executor.StepControl`).
 
         The request was normalised by the Python API (``alc._api.start_request``: exactly one of
         code or strategy, ctx a plain JSON object, code text); the registry trusts that.
@@ -206,7 +210,7 @@ class SessionRegistry:
             tenant=current_tenant(),
         )
         self._sweep()
-        session, outcome, events = _retrying(lambda: Session.create(record, **self._deps))
+        session, outcome, events = _retrying(lambda: Session.create(record, control, **self._deps))
         session.head = self.store.create(record, events, session.summary())
         session.last_touch = self.clock.monotonic()
         if isinstance(outcome, NeedsResponse):
@@ -214,10 +218,16 @@ class SessionRegistry:
                 self._hot[record.session_id] = session
         return outcome
 
-    def feed(self, session_id: str, responses: Mapping[str | None, Response]) -> Outcome:
+    def feed(
+        self,
+        session_id: str,
+        responses: Mapping[str | None, Response],
+        control: StepControl | None = None,
+    ) -> Outcome:
         """Apply answers to a session's pending queries; resumes it on the last one.
 
         ``responses`` maps query ids to answers; the key ``None`` means "the one pending query".
+        ``control`` holds the step the last answer resumes (as for :meth:`start`).
 
         Raises:
             InvalidInput, SessionNotFound, SessionFinished, UnknownQuery, AlreadyAnswered,
@@ -231,7 +241,7 @@ class SessionRegistry:
                 if isinstance(session, Failed):
                     return session
                 try:
-                    outcome, events = session.feed(responses)
+                    outcome, events = session.feed(responses, control)
                 except VMLost:  # its worker died since: nothing was applied, rebuild by replay
                     self._drop(session_id)
                     if attempt == VM_RETRIES:

@@ -34,7 +34,7 @@ from alc.engine.errors import (
     SessionFinished,
     UnknownQuery,
 )
-from alc.engine.executor import VM, Executor
+from alc.engine.executor import VM, Executor, StepControl, watching
 from alc.engine.fork import Fork
 from alc.engine.host import Observations, SessionHost, SessionRuntime
 from alc.engine.lua import Allowance, QuerySpec, Seeds, StepResult
@@ -142,11 +142,14 @@ class Session:
     # ------------------------------------------------------------------ lifecycle
 
     @classmethod
-    def create(cls, record: SessionRecord, **deps: Any) -> tuple[Session, Outcome, JournalEvents]:
-        """Build a session and run it to its first pause or end."""
+    def create(
+        cls, record: SessionRecord, control: StepControl | None = None, **deps: Any
+    ) -> tuple[Session, Outcome, JournalEvents]:
+        """Build a session and run it to its first pause or end (``control``: see
+        :meth:`feed`)."""
         session = cls(record, **deps)
         session._prepare()
-        outcome = session._advance(())
+        outcome = session._advance((), control)
         return session, outcome, session._take_events(outcome)
 
     @classmethod
@@ -239,8 +242,13 @@ class Session:
 
     # ------------------------------------------------------------------ driver operations
 
-    def feed(self, responses: Mapping[str | None, Response]) -> tuple[Outcome, JournalEvents]:
+    def feed(
+        self, responses: Mapping[str | None, Response], control: StepControl | None = None
+    ) -> tuple[Outcome, JournalEvents]:
         """Apply answers (``None`` key = the single pending query); resume on the last one.
+
+        ``control`` holds the step this feed runs: it hears the step's ``alc.progress`` calls,
+        and once cancelled it stops the step and the session ends ``cancelled``.
 
         Raises:
             SessionFinished, InvalidInput, AmbiguousQuery, UnknownQuery, AlreadyAnswered:
@@ -268,7 +276,7 @@ class Session:
                 session_id=self.session_id, remaining=remaining, status="accepted"
             ), events
         self.counters.rounds += 1
-        outcome = self._advance([self.answers[q.id].text for q in self.pending])
+        outcome = self._advance([self.answers[q.id].text for q in self.pending], control)
         events.extend(self._take_events(outcome))
         return outcome, events
 
@@ -283,11 +291,15 @@ class Session:
                 f"Session {self.session_id} is {self.state.value}; there is nothing to cancel.",
                 session_id=self.session_id,
             )
+        outcome = self._cancelled()
+        return outcome, [CancelEvent(outcome.wire())]
+
+    def _cancelled(self) -> Cancelled:
         self.state = State.CANCELLED
         self.pending = []
         outcome = Cancelled(session_id=self.session_id, stats=self.stats())
         self.outcome = outcome
-        return outcome, [CancelEvent(outcome.wire())]
+        return outcome
 
     def _resolve_ids(self, responses: Mapping[str | None, Response]) -> dict[str, Response]:
         pending_ids = {q.id for q in self.pending}
@@ -401,9 +413,19 @@ class Session:
             return self._parent_step(self.vm.step_value(result.result, allowance))
         return result  # a child broke a limit, or failed with on_error = "abort"
 
-    def _advance(self, answers: Sequence[str]) -> Outcome:
-        """Run one step live and turn its result into an outcome."""
-        result = self._run(answers)
+    def _advance(self, answers: Sequence[str], control: StepControl | None = None) -> Outcome:
+        """Run one step live and turn its result into an outcome.
+
+        A step stopped by a cancelled ``control`` (or one that paused after the cancel came)
+        ends the session ``cancelled``.
+        """
+        with watching(control):
+            result = self._run(answers)
+        if control is not None and control.cancelled and result.kind in ("yield", "limit"):
+            if self._fork is not None:
+                self._fork.close()
+                self._fork = None
+            return self._cancelled()
         source_changed = self.observations.source_changed
         if source_changed is not None:
             return self._fail(source_changed.message, source_changed.error_code)

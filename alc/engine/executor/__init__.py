@@ -17,6 +17,13 @@ runs. Two implementations sit behind :class:`Executor`:
   held raise :class:`VMLost` on their next use and their sessions are rebuilt by replay.
 
 Both hand out :class:`VM` objects with the same methods as :class:`~alc.engine.lua.LuaVM`.
+
+A request may hold its steps with a :class:`StepControl` (put in force by the session with
+:func:`watching`): the session host reports ``alc.progress`` to it, and a cancelled control stops
+the running step with code ``cancelled`` (the process executor kills the step's worker; the
+inline watchdog abandons the VM, whose thread then ends at the step's own limit; a bare inline
+VM stepped on the calling thread cannot be stopped, and the session is cancelled when its step
+pauses).
 """
 
 from __future__ import annotations
@@ -29,8 +36,11 @@ from alc.engine.executor._base import (
     InlineExecutor,
     Libraries,
     Primitives,
+    StepControl,
     VMLost,
+    current_control,
     default_stdlib,
+    watching,
 )
 
 __all__ = [
@@ -39,9 +49,12 @@ __all__ = [
     "InlineExecutor",
     "Libraries",
     "Primitives",
+    "StepControl",
     "VMLost",
+    "current_control",
     "default_stdlib",
     "make_executor",
+    "watching",
 ]
 
 

@@ -2,14 +2,91 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import logging
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Protocol
 
 from alc.engine.lua import Allowance, Host, LuaVM, Seeds, StepResult
 from alc.engine.protocol import Limits
+
+_log = logging.getLogger("alc.engine")
+
+CANCEL_POLL = 0.1
+"""Seconds between two looks at a step's :class:`StepControl` while the step runs."""
+
+
+class StepControl:
+    """One request's hold on the steps it runs: progress reports out, cancellation in.
+
+    The caller of a request (the Python API for one ``start`` / ``feed``) makes one and hands
+    it down; the session puts it in force around its live steps (:func:`watching`), where the
+    session host reports ``alc.progress`` calls to it and the executor looks at it while the
+    step runs. Thread-safe: :meth:`cancel` may be called from any thread.
+
+    Args:
+        on_progress: called with ``{"step", "total", "message"}`` for each ``alc.progress``
+            call of a live step, on the thread that serves the step's host calls. Whatever it
+            raises is logged and dropped (a progress display never fails a strategy).
+    """
+
+    def __init__(self, on_progress: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self._on_progress = on_progress
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask the running step (and the next one) to stop: it ends with code ``cancelled``."""
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self._cancelled.is_set()
+
+    def report(self, progress: dict[str, Any]) -> None:
+        """Hand one ``alc.progress`` report to ``on_progress`` (errors are logged, not raised)."""
+        if self._on_progress is None:
+            return
+        try:
+            self._on_progress(progress)
+        except Exception as exc:  # a display that failed must not fail the strategy
+            _log.warning("progress callback failed: %s: %s", type(exc).__name__, exc)
+
+
+_CONTROL: contextvars.ContextVar[StepControl | None] = contextvars.ContextVar(
+    "alc_step_control", default=None
+)
+
+
+@contextlib.contextmanager
+def watching(control: StepControl | None) -> Iterator[None]:
+    """Put ``control`` in force for the steps run inside the block (on this thread and on the
+    helper threads the executor steps them on); ``None`` means none. The session uses it around
+    its live steps only, so replay never reports progress and is never cancelled halfway."""
+    token = _CONTROL.set(control)
+    try:
+        yield
+    finally:
+        _CONTROL.reset(token)
+
+
+def current_control() -> StepControl | None:
+    """The :class:`StepControl` in force (see :func:`watching`), or None."""
+    return _CONTROL.get()
+
+
+def cancelled_result() -> StepResult:
+    """The result of a step stopped by :meth:`StepControl.cancel`."""
+    return StepResult(
+        kind="limit",
+        code="cancelled",
+        message="the request running this step was cancelled; the step was stopped",
+    )
 
 
 class VMLost(Exception):
@@ -166,19 +243,36 @@ class _WatchedVM:
     def _wait(self, step: Callable[..., StepResult], arg: Any, allowance: Allowance) -> StepResult:
         if self._abandoned is not None:
             return self._abandoned
-        future = self._pool.submit(step, arg, allowance)
-        try:
-            return future.result(
-                timeout=max(0.0, allowance.deadline - time.monotonic()) + self._grace
-            )
-        except FutureTimeout:
-            self._host.revoked = True
-            self._abandoned = StepResult(
-                kind="limit",
-                code="timeout",
-                message=(
-                    f"step exceeded the wall-time limit ({self._limits.max_step_seconds:g} s) "
-                    "inside one long C call; the inline executor stopped waiting for it"
-                ),
-            )
-            return self._abandoned
+        control = current_control()
+        if control is not None and control.cancelled:
+            return cancelled_result()
+        # the step's host calls see this thread's context (the control, the request's tenant)
+        future = self._pool.submit(contextvars.copy_context().run, step, arg, allowance)
+        hard_deadline = allowance.deadline + self._grace
+        while True:
+            remaining = hard_deadline - time.monotonic()
+            wait = remaining if control is None else min(remaining, CANCEL_POLL)
+            try:
+                return future.result(timeout=max(0.0, wait))
+            except FutureTimeout:
+                if control is not None and control.cancelled:
+                    return self._abandon(cancelled_result())
+                if time.monotonic() >= hard_deadline:
+                    return self._abandon(
+                        StepResult(
+                            kind="limit",
+                            code="timeout",
+                            message=(
+                                "step exceeded the wall-time limit "
+                                f"({self._limits.max_step_seconds:g} s) inside one long C call; "
+                                "the inline executor stopped waiting for it"
+                            ),
+                        )
+                    )
+
+    def _abandon(self, result: StepResult) -> StepResult:
+        """Give up on the VM: its host refuses every further call, its thread ends on its own
+        (at the step's own limit, or when its C call returns)."""
+        self._host.revoked = True
+        self._abandoned = result
+        return result

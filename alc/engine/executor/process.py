@@ -14,6 +14,9 @@ What the supervisor enforces from outside the VM, whatever the Lua or C code ins
   plus ``worker_memory`` bytes; a worker that dies of it fails the step in flight with
   ``memory_limit``.
 - **crashes**: a worker that dies any other way fails the step in flight with ``worker_lost``.
+- **cancellation**: a step whose :class:`~alc.engine.executor.StepControl` is cancelled gets its
+  worker killed within :data:`~alc.engine.executor._base.CANCEL_POLL` seconds; the step ends
+  with ``cancelled``.
 
 Every other VM of a dead worker raises :class:`~alc.engine.executor.VMLost` on its next use,
 before anything is sent, and its session is rebuilt by replay in a fresh worker. Workers are
@@ -35,7 +38,15 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from alc.engine.errors import ExecutorUnavailable
-from alc.engine.executor._base import VM, Libraries, Primitives, VMLost
+from alc.engine.executor._base import (
+    CANCEL_POLL,
+    VM,
+    Libraries,
+    Primitives,
+    VMLost,
+    cancelled_result,
+    current_control,
+)
 from alc.engine.executor._worker import EXIT_MEMORY, worker_main
 from alc.engine.lua import Allowance, Host, Seeds, StepResult
 from alc.engine.protocol import Limits
@@ -272,13 +283,17 @@ class ProcessExecutor:
     def _await_reply(self, worker: _Worker, host: Host, hard_deadline: float) -> tuple[str, Any]:
         """Serve host callbacks until the request's reply; kill the worker at the deadline."""
         conn = worker.conn
+        control = current_control()
+        poll = _POLL if control is None else CANCEL_POLL
         while True:
             remaining = hard_deadline - time.monotonic()
             try:
                 ready = remaining > 0 and bool(
-                    worker.readable.poll(max(1, int(min(remaining, _POLL) * 1000)))
+                    worker.readable.poll(max(1, int(min(remaining, poll) * 1000)))
                 )
                 if not ready:
+                    if control is not None and control.cancelled:  # retire the worker mid-step
+                        return "lost", self._lost_worker(worker, "cancelled")
                     if time.monotonic() >= hard_deadline:
                         return "lost", self._lost_worker(worker, "timeout")
                     continue
@@ -382,6 +397,8 @@ def _release(worker: _Worker, vm_id: int) -> None:
 
 
 def _lost_result(code: str, limits: Limits) -> StepResult:
+    if code == "cancelled":
+        return cancelled_result()
     if code == "timeout":
         message = (
             f"step exceeded the wall-time limit ({limits.max_step_seconds:g} s); the process "

@@ -1,0 +1,151 @@
+"""Tenancy: each session belongs to the tenant whose token created it.
+
+Through real ``alc serve`` processes (tokens from a TOML file and from ``ALC_TOKENS``) and
+through the Python API (:func:`alc.engine.tenancy.tenant_scope` on a real SQLite store).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from _replicas import Replica, client, reply
+
+import alc
+from alc.engine.errors import InvalidInput, SessionNotFound
+from alc.engine.tenancy import current_tenant, tenant_scope
+
+pytestmark = pytest.mark.anyio
+
+TOKEN_A = "tok-a-" + "1" * 32
+TOKEN_B = "tok-b-" + "2" * 32
+TOKEN_C = "tok-c-" + "3" * 32
+
+
+@pytest.fixture
+def replica(tmp_path: Path) -> Iterator[Replica]:
+    tokens = tmp_path / "tokens.toml"
+    tokens.write_text(f'[tokens]\n"{TOKEN_A}" = "acme"\n"{TOKEN_B}" = "globex"\n', "utf-8")
+    one = Replica(
+        str(tmp_path / "sessions.db"),
+        tmp_path / "home",
+        "--tokens",
+        str(tokens),
+        env={"ALC_TOKENS": json.dumps({TOKEN_C: "initech"})},
+    )
+    try:
+        yield one
+    finally:
+        one.stop()
+
+
+def _not_found(result: object, sid: str) -> None:
+    assert result.is_error  # type: ignore[attr-defined]
+    error = reply(result)  # type: ignore[arg-type]
+    assert error["error_code"] == "session_not_found", error
+    # worded exactly as for an id that was never issued: nothing tells that it exists
+    assert error["error"] == SessionNotFound(sid).message
+
+
+async def test_no_token_or_a_wrong_token_is_401(replica: Replica) -> None:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+    async with httpx2.AsyncClient(base_url=replica.base) as http:
+        for extra in ({}, {"authorization": "Bearer not-a-token-of-this-server"}):
+            response = await http.post("/mcp", json=body, headers={**headers, **extra})
+            assert response.status_code == 401
+            assert response.json()["error"] == "invalid_token"
+            assert response.headers["www-authenticate"].startswith("Bearer")
+        assert (await http.get("/healthz")).status_code == 200  # probes need no token
+        assert (await http.get("/readyz")).status_code == 200
+    assert replica.events("listening")[0]["auth"] == "bearer"
+
+
+async def test_tenant_b_cannot_read_feed_cancel_or_list_tenant_a_sessions(
+    replica: Replica,
+) -> None:
+    async with client(replica.url, TOKEN_A) as a, client(replica.url, TOKEN_B) as b:
+        started = reply(await a.call_tool("alc_run", {"code": "return alc.llm('secret of A')"}))
+        sid = started["session_id"]
+        chain = reply(
+            await a.call_tool(
+                "sequentialthinking",
+                {"thought": "A thinks", "thoughtNumber": 1, "totalThoughts": 3,
+                 "nextThoughtNeeded": True},
+            )
+        )  # fmt: skip
+        for tool, args in (
+            ("alc_status", {"session_id": sid}),
+            ("alc_continue", {"session_id": sid, "response": "B's answer"}),
+            ("alc_continue", {"session_id": sid, "query_id": "q-0", "response": "x"}),
+            ("alc_cancel", {"session_id": sid}),
+            ("alc_status", {"session_id": chain["session_id"]}),
+        ):
+            _not_found(await b.call_tool(tool, args), args["session_id"])
+        thought = await b.call_tool(
+            "sequentialthinking",
+            {"thought": "B into A's chain", "thoughtNumber": 2, "totalThoughts": 3,
+             "nextThoughtNeeded": True, "session_id": chain["session_id"]},
+        )  # fmt: skip
+        _not_found(thought, chain["session_id"])
+        listing = reply(await b.call_tool("alc_status", {}))
+        assert listing["sessions"] == []
+        # B's own default chain is B's, not A's
+        own = reply(
+            await b.call_tool(
+                "sequentialthinking",
+                {"thought": "B thinks", "thoughtNumber": 1, "totalThoughts": 1,
+                 "nextThoughtNeeded": False},
+            )
+        )  # fmt: skip
+        assert own["session_id"] != chain["session_id"]
+        # A still owns and moves its session: nothing of B's reached it
+        mine = reply(await a.call_tool("alc_status", {}))
+        assert sid in {s["session_id"] for s in mine["sessions"]}
+        assert own["session_id"] not in {s["session_id"] for s in mine["sessions"]}
+        done = reply(await a.call_tool("alc_continue", {"session_id": sid, "response": "A"}))
+        assert done["status"] == "completed" and done["result"] == "A"
+    async with client(replica.url, TOKEN_C) as c:  # the ALC_TOKENS tenant
+        assert reply(await c.call_tool("alc_status", {}))["sessions"] == []
+        r = reply(await c.call_tool("alc_run", {"code": "return 7"}))
+        assert r["status"] == "completed"
+    tenants = {e["tenant"] for e in replica.events("request") if e["path"] == "/mcp"}
+    assert tenants == {"acme", "globex", "initech"}
+
+
+def test_tenant_scope_through_the_python_api(tmp_path: Path) -> None:
+    engine = alc.Engine(tmp_path / "s.db")
+    with tenant_scope("acme"):
+        assert current_tenant() == "acme"
+        mine = engine.start(code="return alc.llm('a')").session_id
+    assert current_tenant() is None
+    with tenant_scope("globex"):
+        for call in (
+            lambda: engine.status(mine),
+            lambda: engine.feed(mine, "x"),
+            lambda: engine.cancel(mine),
+            lambda: engine.transcript(mine),
+            lambda: engine.pending(mine),
+        ):
+            with pytest.raises(SessionNotFound):
+                call()
+        assert engine.delete(mine) is False
+        assert engine.sessions() == [] and engine.status() == []
+    with tenant_scope("acme"):
+        assert [s.session_id for s in engine.sessions()] == [mine]
+        assert engine.feed(mine, "ok").result == "ok"  # type: ignore[union-attr]
+    # without a tenant (embedded, single user) every session is visible
+    assert engine.status(mine).state == "completed"  # type: ignore[union-attr]
+    assert engine.store.summary(mine).tenant == "acme"
+    reopened = alc.Engine(tmp_path / "s.db")  # the owner is durable
+    with tenant_scope("globex"), pytest.raises(SessionNotFound):
+        reopened.status(mine)
+
+
+def test_a_tenant_name_is_checked() -> None:
+    for bad in ("", " acme", "a\nb", "x" * 201):
+        with pytest.raises(InvalidInput), tenant_scope(bad):
+            pass
