@@ -64,6 +64,7 @@ from alc.mcp._tools import (
     CardsArgs,
     ContinueArgs,
     InfoArgs,
+    PkgArgs,
     RunArgs,
     StatusArgs,
     StrategiesArgs,
@@ -119,6 +120,7 @@ _MCP_NEXT_STEPS = {
     "delete_session": "delete session {sid} (alc delete {sid} on the command line)",
     "fix_store": "the server's session store is unusable; alc_info shows its path",
     "retry": "call the same tool again",
+    "list_packages": "call alc_pkg with action list (or action doctor)",
 }
 """How MCP words each engine ``next_step`` hint (``alc.engine.errors.NEXT_STEPS``): the tool to
 call. The hint goes into the error object as ``hint``; ``next_step`` stays for programs."""
@@ -410,6 +412,13 @@ class AlcMCP:
                 {"alias": await cards.alias_set(a.name, a.card_id, {"pkg": a.pkg, "note": a.note})}
             )
         return _result({"card": await cards.append(a.card_id, a.fields)})
+
+    async def _alc_pkg(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
+        args = parse_args(PkgArgs, "alc_pkg", arguments)
+        if not isinstance(args.action, str):
+            raise InvalidInput("alc_pkg: action must be a string (list, install, doctor, ...).")
+        rest = {k: v for k, v in arguments.items() if k not in ("action", "project_root")}
+        return _result(await self.engine.package_action(args.action, rest, args.project_root))
 
     async def _sequentialthinking(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
         tenant = current_tenant()  # each tenant has its own default chain and labels

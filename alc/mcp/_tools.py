@@ -12,6 +12,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alc.engine.errors import InvalidInput
+from alc.engine.pkg import ACTIONS as PKG_ACTIONS
 
 __all__ = [
     "CARD_ACTIONS",
@@ -21,6 +22,7 @@ __all__ = [
     "CardsArgs",
     "ContinueArgs",
     "InfoArgs",
+    "PkgArgs",
     "RunArgs",
     "StatusArgs",
     "StrategiesArgs",
@@ -280,6 +282,63 @@ TOOLS: tuple[ToolSpec, ...] = (
         },
     ),
     ToolSpec(
+        name="alc_pkg",
+        title="Strategy packages",
+        description=(
+            "Manage the strategy packages alc_advice can run. Use it when alc_advice reports "
+            "strategy_not_found, when the user asks to install or update a package or an "
+            "algocline collection, or to check why a package misbehaves. One tool, one "
+            "`action`:\n"
+            "- list: installed packages (name, version, source, scope, pin, shadowed_by) and "
+            "the search order;\n"
+            "- install: `source` = a package folder, a git URL (`ref` pins a branch, tag or "
+            "commit) or a collection root (every */init.lua); `scope` user (default) or project "
+            "(recorded in alc.toml / alc.lock); no `source` = install what alc.toml lists, at "
+            "alc.lock's pins (`update`: re-pin). Atomic: a failed install changes nothing;\n"
+            "- remove / unlink (`name`, optional `scope`); link (`path`: a working folder, "
+            "edits take effect at once; `name`);\n"
+            "- doctor: broken, shadowed and missing packages, each with `fix` and an `action` "
+            "object you can send back to this tool as is;\n"
+            "- scaffold (`name`, `directory`): a new package with meta, spec and a test;\n"
+            "- test (`target`: a package name or folder; `answers`: scripted alc.llm answers): "
+            "runs its *_spec.lua files in the sandbox.\n"
+            "Running sessions keep the code they started with (sources are pinned), so "
+            "installing or removing never breaks them."
+        ),
+        input_schema={
+            "type": "object",
+            "properties": {
+                "action": {
+                    "type": "string",
+                    "enum": list(PKG_ACTIONS),
+                    "description": "What to do (see the tool description).",
+                },
+                "source": {"type": "string", "description": "install: folder or git URL."},
+                "ref": {"type": "string", "description": "install: git branch, tag or commit."},
+                "name": {"type": "string", "description": "The package name."},
+                "scope": {"type": "string", "enum": ["user", "project"]},
+                "update": {"type": "boolean", "description": "install: re-pin alc.lock."},
+                "include_builtin": {"type": "boolean", "description": "list: built-ins too."},
+                "path": {"type": "string", "description": "link: the working folder."},
+                "directory": {"type": "string", "description": "scaffold: where (default: cwd)."},
+                "target": {"type": "string", "description": "test: package name or folder."},
+                "answers": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "test: alc.llm answers, used in turn.",
+                },
+                "project_root": {
+                    "type": "string",
+                    "description": (
+                        "The folder whose alc.toml is the project (default: the server's "
+                        "working folder)."
+                    ),
+                },
+            },
+            "required": ["action"],
+        },
+    ),
+    ToolSpec(
         name="sequentialthinking",
         title="Sequential thinking",
         description=(
@@ -435,6 +494,15 @@ class CardsArgs(_Args):
     depth: Any = None
     include_stats: Any = None
     relation_filter: Any = None
+
+
+class PkgArgs(_Args):
+    """``alc_pkg``: the action and its arguments (checked by the engine), and the project."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    action: Any
+    project_root: str | None = None
 
 
 def parse_args(model: type[_M], tool: str, arguments: dict[str, Any]) -> _M:

@@ -46,6 +46,23 @@ EXPECTED_TOOLS = {
         },
         {"action"},
     ),
+    "alc_pkg": (
+        {
+            "action",
+            "source",
+            "ref",
+            "name",
+            "scope",
+            "update",
+            "include_builtin",
+            "path",
+            "directory",
+            "target",
+            "answers",
+            "project_root",
+        },
+        {"action"},
+    ),
     "sequentialthinking": (
         {
             "thought",

@@ -149,11 +149,13 @@ class PackageManager:
         return project_root(self.project)
 
     def _search(self) -> PackageResolver:
-        """The search path as it is now (a project created since construction included)."""
-        if self.project is None or any(r.scope == "project" for r in self.resolver.scoped):
-            return self.resolver
-        first = PackageRoot(project_root(self.project), "project")
-        return PackageResolver([first, *self.resolver.scoped])
+        """The search path with this manager's project as its project scope (the project may
+        have been created since, or be another folder's than the resolver was built for)."""
+        scoped = [r for r in self.resolver.scoped if r.scope != "project"]
+        if self.project is not None:
+            at = sum(1 for r in scoped if r.scope == "explicit")
+            scoped.insert(at, PackageRoot(project_root(self.project), "project"))
+        return PackageResolver(scoped)
 
     # ------------------------------------------------------------------ install
 

@@ -45,6 +45,7 @@ class ToolHost:
 
     resolver: PackageResolver
     log_lines: list[str] = field(default_factory=list)
+    llm_calls: int = 0
     _state: dict[str, Any] = field(default_factory=dict)
     _stats: dict[str, Any] = field(default_factory=dict)
 
@@ -101,6 +102,10 @@ class ToolHost:
             return value
         raise ValueError(f"alc.state.{op} is not available under alc pkg test")
 
+    def session_info(self, what: str) -> Any:
+        """``alc.stats.llm_calls()`` (the pauses answered so far) or ``alc.env`` (empty)."""
+        return {} if what == "env" else self.llm_calls
+
     def card(self, op: str, *args: Any) -> Any:
         raise ValueError("alc.card is not available under alc pkg test; stub it in the spec")
 
@@ -138,6 +143,7 @@ def drive(
         result, pauses = vm.step(), 0
         while result.kind == "yield" and pauses < MAX_PAUSES:
             pauses += 1
+            host.llm_calls += len(result.queries)
             result = vm.step([answer(q) for q in result.queries])
         vm.close()
     except VMLost:
