@@ -20,6 +20,7 @@ from alc.engine.cards import CARD_OPERATIONS, Cards
 from alc.engine.clock import Clock
 from alc.engine.effects import Effects
 from alc.engine.errors import AlcError, SourceChanged
+from alc.engine.executor import current_control
 from alc.engine.packages import PackageResolver, source_hash
 from alc.engine.protocol import Limits
 from alc.engine.store import Store
@@ -125,7 +126,11 @@ class SessionHost:
         for value in (step, total):
             if value is not None and not isinstance(value, int | float):
                 raise ValueError("alc.progress: step and total must be numbers")
-        self._rt.observations.progress = {"step": step, "total": total, "message": message}
+        report = {"step": step, "total": total, "message": message}
+        self._rt.observations.progress = report
+        control = current_control()  # the live request's (never set during replay)
+        if control is not None:
+            control.report(dict(report))
 
     def stats_record(self, key: str, value_json: str) -> None:
         custom = self._rt.stats.custom
