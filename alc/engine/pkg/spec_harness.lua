@@ -11,7 +11,8 @@
 -- A spec may replace `_G.alc` with its own stub, as the collection's specs do.
 --
 -- Differences from lust, on purpose: an error in a describe body, a before or an after hook
--- fails that case (or a "(describe)" case) instead of aborting the whole file.
+-- fails that case (or a "(describe)" case) instead of aborting the whole file. `require` also
+-- honours relative `package.path` templates a spec adds (see below).
 local args = ...
 local source, chunkname = args.source, args.chunkname
 ctx = nil
@@ -210,6 +211,38 @@ end
 
 lust.paths = chains
 _G.lust = lust
+
+-- require with package.path: specs prepend templates such as "./flow/doc/?.lua" to reach
+-- modules outside a package's own folder. Relative templates are tried through loadfile (so
+-- the files still come from the package roots only) when the ordinary require finds nothing.
+local base_require = require
+local function load_by_path(name)
+  local rel = (string.gsub(name, "%.", "/"))
+  for template in string.gmatch(package.path or "", "[^;]+") do
+    local relative = string.match(template, "^%./(.+)$")
+    if relative == nil and string.sub(template, 1, 1) ~= "/" then relative = template end
+    if relative ~= nil then
+      local candidate = (string.gsub(relative, "%?", rel))
+      local fn = loadfile(candidate)
+      if fn ~= nil then return fn, candidate end
+    end
+  end
+  return nil
+end
+function require(name)
+  local ok, mod = pcall(base_require, name)
+  if ok then return mod end
+  if type(name) == "string" and type(mod) == "string" and string.find(mod, "not found", 1, true) then
+    local fn, file = load_by_path(name)
+    if fn ~= nil then
+      local result = fn(name, file)
+      if result == nil then result = true end
+      if package.loaded[name] == nil then package.loaded[name] = result end
+      return package.loaded[name]
+    end
+  end
+  error(mod, 2)
+end
 
 local chunk, err = load(source, "@" .. chunkname, "t")
 local report = { cases = cases }
