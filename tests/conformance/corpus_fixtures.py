@@ -12,9 +12,7 @@ from typing import Any
 
 TASK = "A farmer has 17 sheep and buys 25 more. How many sheep does he have?"
 
-DEFAULT__CRITERION = "Which method answers the question correctly?"
-
-CTX: dict[str, Any] = {"task": TASK}
+DEFAULT_CTX: dict[str, Any] = {"task": TASK}
 
 _CANDIDATES = [
     "Count the sheep one by one.",

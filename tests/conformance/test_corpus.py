@@ -74,6 +74,19 @@ def answer(query: Query) -> str:
     return _DEFAULT_ANSWER
 
 
+_CHECK_RESULT = """
+local S = require("alc_shapes")
+local M = require(ctx.name)
+local run = type(M.spec) == "table" and type(M.spec.entries) == "table" and M.spec.entries.run
+local schema = type(run) == "table" and run.result or nil
+if type(schema) == "string" then schema = S[schema] end
+if schema == nil then return { checked = false } end
+local ok, reason = S.check(ctx.value, schema)
+return { checked = true, ok = ok, reason = reason }
+"""
+"""Checks a package's result against the result shape its own ``M.spec`` declares."""
+
+
 def _kind(engine: alc.Engine, name: str) -> str:
     outcome = engine.start(_KIND, ctx={"name": name})
     assert outcome.status == "completed", outcome
@@ -95,6 +108,10 @@ def test_package_runs_unchanged(engine: alc.Engine, name: str) -> None:
         outcome = engine.drive(strategy=name, ctx=CTX.get(name, DEFAULT_CTX), llm=answer)
     assert outcome.status == "completed", getattr(outcome, "error", outcome)
     assert outcome.result is not None
+    check = engine.start(_CHECK_RESULT, ctx={"name": name, "value": outcome.result})
+    assert check.status == "completed", check
+    if check.result["checked"]:
+        assert check.result["ok"], check.result["reason"]
 
 
 def test_corpus_is_the_published_collection() -> None:
