@@ -72,7 +72,7 @@ def test_where(where: dict[str, Any], expected: bool) -> None:
     ],
 )
 def test_malformed_where_is_invalid_input(where: Any) -> None:
-    with pytest.raises(InvalidInput, match="^t: "):
+    with pytest.raises(InvalidInput, match=r"^t: "):
         check_where(where, "t")
 
 
