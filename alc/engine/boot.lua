@@ -330,6 +330,15 @@ local function llm_item(prompt, opts, where)
         if v then flags = flags | 1 end
       elseif k == "underspecified" then
         if v then flags = flags | 2 end
+      elseif k == "role" or k == "cache_breakpoint" then
+        -- shown to the driver as top-level fields of the query (algocline), not under options
+        if not raw.rawequal(v, NULL) then
+          if raw.type(v) ~= "string" then
+            raw.error(where .. ": opts." .. k .. " must be a string", 3)
+          end
+          extra = extra or {}
+          extra[k] = v
+        end
       else
         extra = extra or {}
         extra[k] = v
@@ -448,6 +457,10 @@ alc.stats.record = function(key, value)
   return stats_record(key, encode(value))
 end
 alc.stats.get = function(key) return stats_get(key) end
+local session_info = host_fn("session_info")
+-- alc.stats.llm_calls(): queries this session issued so far (every alc.llm counts one, every
+-- alc.llm_batch item one, fork children's included; a query refused by the budget does not)
+alc.stats.llm_calls = function() return session_info("llm_calls") end
 
 local state_op = host_fn("state")
 local function state_key(fname, key)
@@ -475,6 +488,26 @@ function alc.state.update(key, fn, default)
   local value = fn(alc.state.get(key, default))
   alc.state.set(key, value)
   return value
+end
+
+-- the namespace-addressed operations (algocline >= 0.47): ns names any namespace
+local function state_ns(fname, ns)
+  if ns == nil then return nil end  -- the session's own (ctx._ns)
+  if raw.type(ns) ~= "string" or ns == "" then
+    raw.error("alc.state." .. fname .. ": namespace must be a non-empty string, got " ..
+      raw.type(ns), 3)
+  end
+  return ns
+end
+function alc.state.list(ns) return state_op("list", state_ns("list", ns)) end
+function alc.state.show(ns, key)
+  return state_op("show", state_ns("show", ns), state_key("show", key))
+end
+function alc.state.reset(ns, key, opts)
+  if opts ~= nil and raw.type(opts) ~= "table" then
+    raw.error("alc.state.reset: opts must be a table {steps = {...}, fields = {...}}", 2)
+  end
+  return state_op("reset", state_ns("reset", ns), state_key("reset", key), opts or {})
 end
 
 -- alc.card: immutable run records in the engine's store (alc/engine/cards.py, docs/cards.md);
@@ -735,6 +768,7 @@ function control.install(path, fn)
 end
 
 control.encode = encode
+control.session_info = session_info
 control.mark_array = mark_array
 control.NULL = NULL
 control.alc = alc

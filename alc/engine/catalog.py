@@ -99,6 +99,9 @@ class _CatalogHost:
     def budget_remaining(self) -> dict[str, Any] | None:
         return None
 
+    def session_info(self, what: str) -> Any:
+        return {} if what == "env" else 0
+
     def getenv(self, name: str) -> str | None:
         return os.environ.get(name) if name.startswith(ENV_PREFIX) else None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,22 +23,30 @@ from alc.engine.errors import AlcError, SourceChanged
 from alc.engine.executor import current_control
 from alc.engine.packages import PackageResolver, source_hash
 from alc.engine.protocol import Limits
+from alc.engine.stdlib.jsonvalue import decode
 from alc.engine.store import Store
 
 __all__ = [
+    "ENV_INJECT_PREFIX",
     "ENV_PREFIX",
     "LOG_LINES",
     "LOG_LINE_CHARS",
     "PROGRESS_CHARS",
+    "STATE_BACKUP_SUFFIX",
     "STATS_KEYS",
     "STATS_VALUE_BYTES",
     "Observations",
     "SessionHost",
     "SessionRuntime",
+    "injected_env",
 ]
 
 ENV_PREFIX = "ALC_"
 """``os.getenv`` in a strategy sees only environment variables whose names start with this."""
+ENV_INJECT_PREFIX = "ALC_ENV_"
+"""A variable ``ALC_ENV_<NAME>`` of the serving process is ``alc.env.<NAME>`` (configuration)."""
+STATE_BACKUP_SUFFIX = ".bak"
+"""``alc.state.reset`` keeps the previous value under ``<key>.bak``; ``alc.state.list`` hides it."""
 LOG_LINES = 20
 """Log lines a session keeps in memory and shows in its summary (the most recent ones)."""
 LOG_LINE_CHARS = 4096
@@ -79,6 +87,8 @@ class SessionRuntime:
         stats: the session's counters (``alc.stats`` values live in ``stats.custom``).
         observations: log, progress, incidents.
         budget_remaining: what is left of ``ctx.budget`` (None without one).
+        env: the values the driver injected for ``alc.env`` (``ctx._env``, see
+            :func:`injected_env`); the configuration's ``ALC_ENV_*`` come under them.
     """
 
     session_id: str
@@ -91,6 +101,7 @@ class SessionRuntime:
     stats: SessionStats
     observations: Observations
     budget_remaining: Callable[[], dict[str, Any] | None]
+    env: Mapping[str, str] = field(default_factory=dict)
 
     def now(self, *, counted: bool = True) -> float:
         """Unix seconds as the strategy sees them (recorded live, replayed later).
@@ -149,6 +160,21 @@ class SessionHost:
     def budget_remaining(self) -> dict[str, Any] | None:
         return self._rt.budget_remaining()
 
+    def session_info(self, what: str) -> Any:
+        """``alc.stats.llm_calls()`` (``"llm_calls"``) or ``alc.env`` (``"env"``).
+
+        ``env`` is the configuration's ``ALC_ENV_<NAME>`` variables (read once, a recorded
+        effect, so replay sees the values of the first run) overridden by the driver's
+        ``ctx._env`` (part of the journaled ctx). Nothing else of the host environment.
+        """
+        rt = self._rt
+        if what == "llm_calls":
+            return rt.stats.llm_calls
+        if what == "env":
+            configured = rt.effects.read("env:alc", _configured_env)
+            return {**configured, **rt.env}
+        raise ValueError(f"unknown session information {what!r}")
+
     def getenv(self, name: str) -> str | None:
         if not isinstance(name, str) or not name.startswith(ENV_PREFIX):
             return None  # decided here, host-side: nothing in the VM can widen it
@@ -195,6 +221,10 @@ class SessionHost:
         value = rt.effects.read("state", lambda: operation(rt.store, rt.namespace, key, *args))
         if op == "get" and value is not None:
             return json.loads(value)
+        if op == "show":  # the JSON text, or the error (recorded, so replay raises it again)
+            value = _state_show(value, key or rt.namespace, args[0])
+        if op == "reset" and isinstance(value, str):
+            raise LookupError(value)
         return value
 
     def card(self, op: str, *args: Any) -> Any:
@@ -228,8 +258,89 @@ _STATE_OPERATIONS: dict[str, Callable[..., Any]] = {
     "has": lambda store, ns, key: store.state_has(ns, key),
     "set_nx": lambda store, ns, key, value: store.state_set_nx(ns, key, value),
     "incr": lambda store, ns, key, delta, default: store.state_incr(ns, key, delta, default),
+    # the namespace-addressed ones: `key` carries the namespace named by the strategy (None:
+    # the session's own), the key comes after it
+    "list": lambda store, ns, named=None: [
+        k for k in store.state_keys(named or ns) if not k.endswith(STATE_BACKUP_SUFFIX)
+    ],
+    "show": lambda store, ns, named, key: store.state_get(named or ns, key),
+    "reset": lambda store, ns, named, key, opts: _state_reset(store, named or ns, key, opts),
 }
 """``alc.state`` operations as boot.lua names them, onto the store's typed methods."""
+
+
+def injected_env(value: Any) -> dict[str, str]:
+    """The ``alc.env`` values a driver gave as ``ctx._env``: an object of names to strings
+    (numbers and booleans are written as text; other values, or a ``_env`` that is not an
+    object, are ignored)."""
+    if not isinstance(value, dict):
+        return {}
+    out: dict[str, str] = {}
+    for name, v in value.items():
+        if isinstance(v, bool):
+            out[str(name)] = "true" if v else "false"
+        elif isinstance(v, str | int | float):
+            out[str(name)] = str(v)
+    return out
+
+
+def _configured_env() -> dict[str, str]:
+    cut = len(ENV_INJECT_PREFIX)
+    return {
+        name[cut:]: value
+        for name, value in os.environ.items()
+        if name.startswith(ENV_INJECT_PREFIX) and len(name) > cut
+    }
+
+
+def _state_show(text: str | None, namespace: str, key: str) -> Any:
+    if text is None:
+        raise LookupError(f"alc.state.show: key {key!r} not found in namespace {namespace!r}")
+    return decode(text, "alc.state.show")
+
+
+def _state_reset(store: Store, namespace: str, key: str, opts: Any) -> dict[str, Any] | str:
+    """``alc.state.reset``: drop ``opts.steps`` from ``data.completed_steps`` and ``opts.fields``
+    from ``data``, keeping the previous value under ``<key>.bak``. Returns the report, or the
+    error message (the value is then untouched)."""
+    where = f"alc.state.reset: {key!r} in namespace {namespace!r}"
+    text = store.state_get(namespace, key)
+    if text is None:
+        return f"{where} not found"
+    value = json.loads(text)
+    data = value.get("data") if isinstance(value, dict) else None
+    steps, fields = _names(opts, "steps"), _names(opts, "fields")
+    done = data.get("completed_steps", []) if isinstance(data, dict) else None
+    if done == {}:  # an empty Lua table is stored as {}
+        done = []
+    if not isinstance(data, dict) or not isinstance(done, list):
+        return f"{where}: shape invalid (expected {{data = {{completed_steps = {{...}}, ...}}}})"
+    if steps is None or fields is None:
+        return "alc.state.reset: opts.steps and opts.fields must be arrays of strings"
+    kept = [s for s in done if s not in steps]
+    removed_fields = [f for f in fields if f in data and f != "completed_steps"]
+    store.state_set(namespace, key + STATE_BACKUP_SUFFIX, text)
+    for name in removed_fields:
+        del data[name]
+    if "completed_steps" in data:
+        data["completed_steps"] = kept
+    store.state_set(namespace, key, json.dumps(value, sort_keys=True, ensure_ascii=False))
+    return {
+        "ok": True,
+        "backup_key": key + STATE_BACKUP_SUFFIX,
+        "steps_removed": len(done) - len(kept),
+        "fields_removed": len(removed_fields),
+    }
+
+
+def _names(opts: Any, name: str) -> list[str] | None:
+    """``opts[name]`` as a list of strings ([] when absent; None when it is something else)."""
+    value = opts.get(name) if isinstance(opts, dict) else None
+    if value is None or value == {}:  # an empty Lua table arrives as {}
+        return []
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    return None
 
 
 def _nulls_as_nil(value: Any) -> Any:

@@ -118,6 +118,8 @@ class QuerySpec:
     grounded: bool
     underspecified: bool
     options: dict[str, Any]
+    role: str | None = None
+    cache_breakpoint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ class Host(Protocol):
     def load_source(self, name: str, kind: str) -> tuple[str, str]: ...
     def state(self, op: str, key: str | None = None, *args: Any) -> Any: ...
     def card(self, op: str, *args: Any) -> Any: ...
+    def session_info(self, what: str) -> Any: ...
 
 
 HOST_METHODS = (
@@ -186,6 +189,7 @@ HOST_METHODS = (
     "load_source",
     "state",
     "card",
+    "session_info",
 )
 """The :class:`Host` methods, by name (what a VM may call back into)."""
 
@@ -213,6 +217,13 @@ def _bytecode(lua_version: str, chunkname: str, source: str) -> bytes:
 
 def _deny_attribute(obj: Any, name: Any, *value: Any) -> Any:
     raise AttributeError("Python objects are not accessible from alc strategies")
+
+
+def _missing_host_method(name: str) -> Callable[..., Any]:
+    def missing(*args: Any) -> Any:
+        raise LookupError(f"this engine host does not provide {name!r} (alc.* unavailable here)")
+
+    return missing
 
 
 def _error_text(exc: BaseException) -> bytes:
@@ -295,7 +306,8 @@ class LuaVM:
 
         host_table = runtime.table()
         for name in HOST_METHODS:
-            method = getattr(host, name)
+            # a host without a method (a tooling host) makes that alc.* function a Lua error
+            method = getattr(host, name, None) or _missing_host_method(name)
             wrap = self._wrap_source if name == "load_source" else self._wrap
             host_table[name.encode()] = wrap(method)
         host_table[b"json_decode"] = self._wrap(_json_decode)
@@ -518,6 +530,7 @@ class LuaVM:
         specs = []
         for i in range(0, len(flat), 5):
             prompt, system, max_tokens, flags, extra = flat[i : i + 5]
+            options = json.loads(extra.decode("utf-8", "replace")) if extra else {}
             specs.append(
                 QuerySpec(
                     prompt=prompt.decode("utf-8", "replace"),
@@ -525,7 +538,10 @@ class LuaVM:
                     max_tokens=int(max_tokens),
                     grounded=bool(flags & 1),
                     underspecified=bool(flags & 2),
-                    options=json.loads(extra.decode("utf-8", "replace")) if extra else {},
+                    # boot.lua checked both are strings; the wire shows them at the top level
+                    role=options.pop("role", None),
+                    cache_breakpoint=options.pop("cache_breakpoint", None),
+                    options=options,
                 )
             )
         return tuple(specs)

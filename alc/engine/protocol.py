@@ -5,15 +5,17 @@ of docs/protocol.md (algocline-compatible, plus ``session_id`` everywhere and ``
 failures)::
 
     needs_response (one query)  {"max_tokens", "prompt", "query_id", "session_id",
-                                 "status", "system"}
+                                 "status", "system"} (+ the optional query fields)
     needs_response (several)    {"queries": [{"id", "max_tokens", "prompt", "system"}, ...], ...}
     accepted                    {"remaining", "session_id", "status"}
     completed                   {"result", "session_id", "stats", "status"}
     error                       {"error", "error_code", "session_id", "status"}
     cancelled                   {"session_id", "stats", "status"}
 
-A query also carries ``"grounded": true`` / ``"underspecified": true`` when set, and the extra
-``alc.llm`` options a strategy passed (``temperature``, ``model``, ...) under ``"options"``.
+A query also carries ``"grounded": true`` / ``"underspecified": true`` when set,
+``"role"`` / ``"cache_breakpoint"`` (strings, algocline's top-level hints) when the strategy gave
+them, and the other ``alc.llm`` options it passed (``temperature``, ``model``, ...) under
+``"options"``.
 """
 
 from __future__ import annotations
@@ -127,6 +129,9 @@ class Query(_Wire):
         grounded: the strategy asked for an answer grounded in verifiable sources.
         underspecified: the strategy flagged the prompt as missing information.
         options: other ``alc.llm`` options passed through untouched (temperature, model, ...).
+        role: ``opts.role``, an opaque routing hint for the driver (e.g. ``"nn"``), or None.
+        cache_breakpoint: ``opts.cache_breakpoint``, an opaque prompt-cache hint (e.g.
+            ``"context"``; a driver maps it to its provider's cache API or ignores it), or None.
     """
 
     id: str
@@ -136,6 +141,8 @@ class Query(_Wire):
     grounded: bool = False
     underspecified: bool = False
     options: dict[str, Any] = Field(default_factory=dict)
+    role: str | None = None
+    cache_breakpoint: str | None = None
 
     def wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -148,6 +155,10 @@ class Query(_Wire):
             out["grounded"] = True
         if self.underspecified:
             out["underspecified"] = True
+        if self.role is not None:
+            out["role"] = self.role
+        if self.cache_breakpoint is not None:
+            out["cache_breakpoint"] = self.cache_breakpoint
         if self.options:
             out["options"] = self.options
         return out

@@ -36,7 +36,7 @@ from alc.engine.errors import (
 )
 from alc.engine.executor import VM, Executor, StepControl, watching
 from alc.engine.fork import Fork
-from alc.engine.host import Observations, SessionHost, SessionRuntime
+from alc.engine.host import Observations, SessionHost, SessionRuntime, injected_env
 from alc.engine.lua import Allowance, QuerySpec, Seeds, StepResult
 from alc.engine.packages import PackageResolver
 from alc.engine.protocol import (
@@ -130,6 +130,7 @@ class Session:
             stats=self.counters,
             observations=self.observations,
             budget_remaining=self.budget_remaining,
+            env=injected_env(ctx.get("_env")),
         )
         self._host = SessionHost(self.runtime)
         self._executor = executor
@@ -471,6 +472,8 @@ class Session:
                 grounded=spec.grounded,
                 underspecified=spec.underspecified,
                 options=spec.options,
+                role=spec.role,
+                cache_breakpoint=spec.cache_breakpoint,
             )
             queries.append(query)
             wires.append(query.wire())

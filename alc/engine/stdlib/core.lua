@@ -193,3 +193,102 @@ function alc.tuning(defaults, ctx, opts)
   end
   return tuning(defaults, source)
 end
+
+-- safe formatting ----------------------------------------------------------------------------
+
+local FMT_MAX_BYTES = 16 * 1024 * 1024 -- the most alc.fmt returns
+local INTEGER_CONVERSIONS = { d = true, i = true, u = true, o = true, x = true, X = true, c = true }
+local CONVERSIONS = "^[aAcdeEfgGiopqsuxX]$"
+local floor, mtype, tointeger, huge, concat = math.floor, math.type, math.tointeger, math.huge,
+  table.concat
+
+-- what an integer conversion shows for v: an integer (a float rounded half away from zero, a
+-- numeric string converted), or "NaN" / "Inf" / "-Inf" (then shown with %s)
+local function integer_value(v, n, spec)
+  if type(v) == "string" then
+    local parsed = tonumber(v)
+    if parsed == nil then
+      error(format("alc.fmt: bad argument #%d to '%s' (a number expected, got the string %q)",
+        n, spec, sub(v, 1, 40)), 0)
+    end
+    v = parsed
+  elseif type(v) ~= "number" then
+    error(format("alc.fmt: bad argument #%d to '%s' (a number expected, got %s)", n, spec,
+      type(v)), 0)
+  end
+  if v ~= v then return "NaN" end
+  if v == huge then return "Inf" end
+  if v == -huge then return "-Inf" end
+  if mtype(v) == "integer" then return v end
+  local rounded = tointeger(v >= 0 and floor(v + 0.5) or -floor(-v + 0.5))
+  if rounded == nil then
+    error(format("alc.fmt: bad argument #%d to '%s' (%s is out of the integer range)", n, spec,
+      tostring(v)), 0)
+  end
+  return rounded
+end
+
+-- one conversion: flags, width and precision as parsed, conversion letter, its argument
+local function convert(flags, width, precision, conv, v, n)
+  local spec = "%" .. flags .. width .. precision .. conv
+  if conv == "s" and v == nil then
+    v = "<nil>"
+  elseif INTEGER_CONVERSIONS[conv] then
+    v = integer_value(v, n, spec)
+    if type(v) == "string" then -- NaN / Inf: keep the width and the '-' flag, show as text
+      spec = "%" .. (find(flags, "-", 1, true) and "-" or "") .. width .. "s"
+    end
+  end
+  local ok, out = pcall(format, spec, v)
+  if not ok then
+    local why = match(tostring(out), "%((.*)%)$") or tostring(out)
+    error(format("alc.fmt: bad argument #%d to '%s' (%s)", n, spec, why), 0)
+  end
+  return out
+end
+
+--- alc.fmt(fmt, ...) -> string: string.format that never fails on LLM-derived numbers. Integer
+--- conversions (%d %i %u %o %x %X %c) round floats half away from zero, convert numeric
+--- strings, and show NaN / Inf / -Inf as text; %s shows nil as "<nil>"; every other
+--- conversion is string.format's. A bad format or argument is an error naming both.
+function alc.fmt(fmt, ...)
+  if type(fmt) ~= "string" then
+    error("alc.fmt: the format must be a string, got " .. type(fmt), 2)
+  end
+  local n, args = select("#", ...), { ... }
+  local out, total, argi, pos = {}, 0, 0, 1
+  local function push(piece)
+    total = total + #piece
+    if total > FMT_MAX_BYTES then
+      error(format("alc.fmt: the result would be more than %d bytes", FMT_MAX_BYTES), 0)
+    end
+    out[#out + 1] = piece
+  end
+  while true do
+    local at = find(fmt, "%", pos, true)
+    push(sub(fmt, pos, at and at - 1 or #fmt))
+    if at == nil then break end
+    if sub(fmt, at + 1, at + 1) == "%" then
+      push("%")
+      pos = at + 2
+    else
+      local flags, width, precision, conv = match(fmt, "^%%([-+ #0]*)(%d*)(%.?%d*)(.?)", at)
+      if not find(conv, CONVERSIONS) then
+        error(format("alc.fmt: invalid conversion '%s' in the format",
+          sub(fmt, at, at + #flags + #width + #precision + 1)), 2)
+      end
+      argi = argi + 1
+      if argi > n and conv ~= "s" then
+        error(format("alc.fmt: bad argument #%d to '%%%s' (no value)", argi + 1, conv), 2)
+      end
+      push(convert(flags, width, precision, conv, args[argi], argi + 1))
+      pos = at + 1 + #flags + #width + #precision + #conv
+    end
+  end
+  return concat(out)
+end
+
+--- alc.log_fmt(level, fmt, ...): alc.log(level, alc.fmt(fmt, ...)).
+function alc.log_fmt(level, fmt, ...)
+  return alc.log(level, alc.fmt(fmt, ...))
+end

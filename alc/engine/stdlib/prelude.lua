@@ -13,12 +13,13 @@ local alc, control = ...
 local hidden = alc._stdlib
 alc._stdlib = nil
 local source, math_call, math_has = hidden.source, hidden.math, hidden.math_has
+local session_info = control.session_info
 local rawget, rawset, type = rawget, rawset, type
 
 local UNIT_OF = {
   map = "core", reduce = "core", filter = "core", vote = "core", parse_score = "core",
   parse_number = "core", json_extract = "core", fingerprint = "core", budget_check = "core",
-  tuning = "core",
+  tuning = "core", fmt = "core", log_fmt = "core",
   cache = "llm", cache_info = "llm", cache_clear = "llm", ground = "llm", specify = "llm",
   llm_safe = "llm", llm_json = "llm", parallel = "llm", pipe = "llm",
 }
@@ -52,6 +53,13 @@ end
 
 setmetatable(alc, {
   __index = function(t, key)
+    if key == "env" then
+      -- alc.env: what the driver (ctx._env) and the configuration (ALC_ENV_<NAME>) inject,
+      -- read once per VM (a recorded effect, so replay sees the same values)
+      local values = session_info("env")
+      rawset(t, "env", values)
+      return values
+    end
     local unit = UNIT_OF[key]
     if unit == nil then return nil end
     load_unit(unit)
