@@ -12,6 +12,8 @@
 ---@field max_tokens? integer answer length cap (default 1024)
 ---@field grounded? boolean ask the host to ground the answer in external evidence
 ---@field underspecified? boolean the prompt depends on intent the host must resolve
+---@field role? string opaque routing hint, a top-level field of the query (e.g. "nn")
+---@field cache_breakpoint? string opaque prompt-cache hint for the host (e.g. "context")
 ---@field temperature? number pass-through sampling temperature
 ---@field model? string pass-through model name
 ---@field cache_key? string explicit key for alc.cache
@@ -28,6 +30,7 @@
 ---@field budget? alc.Budget limits for the whole session
 ---@field result? any algocline convention: run may store its result here and return ctx
 ---@field _ns? string alc.state namespace (default "default")
+---@field _env? table<string, string> values for alc.env, given by the driver
 ---@field [string] any
 
 ---@class alc.Budget
@@ -146,6 +149,21 @@ function state.incr(key, delta, default) end
 ---@param default? any
 ---@return any
 function state.update(key, fn, default) end
+---Keys of namespace ns (nil: the session's), sorted, without *.bak backups.
+---@param ns? string
+---@return string[]
+function state.list(ns) end
+---The value of key in namespace ns (nil: the session's); an error ("not found") if absent.
+---@param ns string|nil
+---@param key string
+---@return any
+function state.show(ns, key) end
+---Drop opts.steps from data.completed_steps and opts.fields from data; backup in <key>.bak.
+---@param ns string|nil
+---@param key string
+---@param opts? {steps?: string[], fields?: string[]}
+---@return {ok: boolean, backup_key: string, steps_removed: integer, fields_removed: integer}
+function state.reset(ns, key, opts) end
 
 ---@class alc.StatsApi
 local stats = {}
@@ -156,6 +174,9 @@ function stats.record(key, value) end
 ---@param key string
 ---@return any
 function stats.get(key) end
+---Queries this session issued so far (fork children included).
+---@return integer
+function stats.llm_calls() end
 
 ---@class alc.MathApi
 local amath = {}
@@ -430,7 +451,8 @@ function amath.permutations(n) end
 ---The alc standard library, available as the global `alc` in every strategy.
 ---Only alc.llm and alc.llm_batch (and the combinators built on them) pause the session.
 ---@class alc
----@field NULL table JSON null: the distinguished value json_decode gives for null
+---@field NULL table encodes as JSON null (json_decode gives nil for null)
+---@field env table<string, string> values injected by the driver (ctx._env) and ALC_ENV_* configuration
 ---@field state alc.StateApi persistent key-value store (namespace ctx._ns)
 ---@field stats alc.StatsApi custom statistics of the session
 ---@field math alc.MathApi seeded sampling and statistics
@@ -457,7 +479,20 @@ function alc.log(level, ...) end
 ---@return string
 function alc.json_encode(value) end
 
----Parse JSON; null becomes alc.NULL, arrays stay arrays (also empty ones).
+---string.format made safe: integer conversions round floats half away from zero and show
+---NaN/Inf as text, %s shows nil as "<nil>"; bad formats or arguments are clear errors.
+---@param fmt string
+---@param ... any
+---@return string
+function alc.fmt(fmt, ...) end
+
+---alc.log(level, alc.fmt(fmt, ...)).
+---@param level "debug"|"info"|"warn"|"error"
+---@param fmt string
+---@param ... any
+function alc.log_fmt(level, fmt, ...) end
+
+---Parse JSON; null becomes nil, arrays stay arrays (also empty ones), integers stay integers.
 ---@param text string
 ---@return any
 function alc.json_decode(text) end

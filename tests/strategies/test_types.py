@@ -41,8 +41,10 @@ API = [
     "tuning",
     "parallel",
     "pipe",
+    "fmt",
+    "log_fmt",
 ]
-STATE = ["get", "set", "keys", "delete", "has", "set_nx", "incr", "update"]
+STATE = ["get", "set", "keys", "delete", "has", "set_nx", "incr", "update", "list", "show", "reset"]
 MATH = [
     "rng_create",
     "rng_float",
