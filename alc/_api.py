@@ -25,7 +25,7 @@ import functools
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 from alc.engine._validate import (
     MAX_CODE_CHARS,
@@ -65,6 +65,10 @@ from alc.engine.registry import (
 )
 from alc.engine.store import Store, open_store
 from alc.responders._base import LLMAdapter, as_response
+
+if TYPE_CHECKING:
+    from alc.eval import Progress as EvalProgress
+    from alc.eval import Scenario
 
 __all__ = [
     "LLM",
@@ -577,6 +581,52 @@ class Engine:
         paths and the path of the Lua type definitions (``alc.d.lua``)."""
         return engine_info(self.registry.resolver, self.store.path)
 
+    def evaluate(
+        self,
+        scenario: str | Scenario,
+        strategies: Sequence[str],
+        *,
+        llm: Any,
+        baseline: str | None = "direct",
+        n: int | None = None,
+        seed: int = 0,
+        judge: Any = None,
+        strategy_opts: Mapping[str, Mapping[str, Any]] | None = None,
+        concurrency: int = 2,
+        run_id: str | None = None,
+        on_progress: Callable[[EvalProgress], None] | None = None,
+    ) -> dict[str, Any]:
+        """Evaluate strategies against a baseline: every (strategy, case) pair is a session of
+        this engine driven by ``llm``, graded and stored (one card with samples per strategy).
+        A call with the configuration of an unfinished run continues it.
+
+        Args:
+            scenario: a built-in set (``arith``, ``logic``, ``factual``), a scenario file
+                (``.lua`` evalframe, ``.jsonl``, ``.toml``, ``.json``) or an
+                :class:`alc.eval.Scenario`.
+            strategies: strategy names; ``baseline`` (default ``direct``) is added.
+            llm: a responder spec (``"local"``, ``"openai:<model>"``, ...) or object.
+            n / seed: cases, and the generator seed of built-in sets.
+            judge: responder of model-judged graders (default ``llm``).
+            strategy_opts: ctx parameters per strategy, ``{"sc": {"n": 3}}``.
+            concurrency: pairs in flight at once. run_id: continue this run.
+            on_progress: called after each graded pair (:class:`alc.eval.Progress`).
+
+        Returns:
+            The run record (``run_id``, ``status``, ``cards``, ...); statistics:
+            ``alc.eval.run_report(engine, run_id)``. docs/evals.md.
+
+        Raises:
+            InvalidInput, StrategyNotFound, ResponderError (the run can be continued).
+        """
+        from alc.eval import evaluate
+
+        return evaluate(
+            self, scenario, strategies, llm=llm, baseline=baseline, n=n, seed=seed, judge=judge,
+            strategy_opts=strategy_opts, concurrency=concurrency, run_id=run_id,
+            on_progress=on_progress,
+        )
+
     def packages(self, cwd: str | os.PathLike[str] | None = None) -> PackageManager:
         """Package management over this engine's search path: install, list, remove, link,
         unlink, doctor, scaffold, test (:class:`alc.engine.pkg.PackageManager`; spec files run on
@@ -816,6 +866,28 @@ class AsyncEngine:
     async def info(self) -> dict[str, Any]:
         """See :meth:`Engine.info`."""
         return await _in_thread(self.engine.info)
+
+    async def evaluate(
+        self,
+        scenario: str | Scenario,
+        strategies: Sequence[str],
+        *,
+        llm: Any,
+        baseline: str | None = "direct",
+        n: int | None = None,
+        seed: int = 0,
+        judge: Any = None,
+        strategy_opts: Mapping[str, Mapping[str, Any]] | None = None,
+        concurrency: int = 2,
+        run_id: str | None = None,
+        on_progress: Callable[[EvalProgress], None] | None = None,
+    ) -> dict[str, Any]:
+        """See :meth:`Engine.evaluate` (the run is driven on a worker thread)."""
+        return await _in_thread(
+            self.engine.evaluate, scenario, strategies, llm=llm, baseline=baseline, n=n,
+            seed=seed, judge=judge, strategy_opts=strategy_opts, concurrency=concurrency,
+            run_id=run_id, on_progress=on_progress,
+        )
 
     async def package_action(
         self,

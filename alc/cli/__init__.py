@@ -8,6 +8,7 @@ Layout: one module per command group, each with ``register(app)``; this module o
 ``inspect_cmd``        status, sessions, show (read-only views of the store)
 ``catalog_cmd``        strategies, info
 ``pkg_cmd``            pkg install / list / remove / link / unlink / doctor / scaffold / test
+``eval_cmd``           eval run / compare / list / show / report / regrade
 ``cards_cmd``          cards list|show|find|samples|alias|lineage (the store's run records)
 ``mcp_cmd``            mcp (stdio, or ``--transport http``)
 ``serve_cmd``          serve (streamable HTTP replica; :mod:`alc.mcp._http`)
@@ -43,6 +44,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "alc.cli.mcp_cmd",
     "alc.cli.serve_cmd",
     "alc.cli.pkg_cmd",
+    "alc.cli.eval_cmd",
 )
 """Modules whose ``register(app)`` adds commands, in help order."""
 

@@ -55,6 +55,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("alc.engine.registry",),
     # LLM drivers: they speak protocol objects only, never the engine or a front end
     ("alc.responders",),
+    # evaluation: scenarios, graders, runs of (strategy, case) sessions, statistics (scipy);
+    # below the API so Engine.evaluate can delegate here (it names the engine by protocol)
+    ("alc.eval",),
     # the Python API (Engine, AsyncEngine): the one layer front ends call
     ("alc._api",),
     # sequential-thinking calls mapped onto sessions of the `thinking` strategy

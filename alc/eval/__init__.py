@@ -1,0 +1,126 @@
+"""Evaluation: does a strategy beat asking the model directly, on my tasks and my model?
+
+An eval run is a set of sessions, one per (strategy, case) pair, driven by a responder, graded,
+and stored in the engine's store (one card with samples per strategy), so it can be compared,
+reported and re-graded without asking the model again. docs/evals.md is the user guide.
+
+=====================  ===============================================================
+:func:`evaluate`       load a scenario, run every pair, return the run record
+:func:`load_scenario`  a built-in set (arith, logic, factual) or a .lua/.jsonl/.toml/.json file
+:func:`regrade`        grade a finished run's stored answers again, as new cards
+:func:`compare_runs`   paired statistics of strategies (within one run or across two)
+:func:`run_report`     every statistic of one run, as JSON-able data
+:data:`GRADERS`        every grader by name
+=====================  ===============================================================
+
+This package sits below the Python API (``Engine.evaluate`` delegates here) and names the
+engine by the methods it uses (:class:`EngineLike`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from alc.eval._analysis import compare_runs, list_runs, run_report, show_run
+from alc.eval._builtin import BUILTIN_SETS, builtin_scenario
+from alc.eval._graders import GRADERS, extract_answer, extract_number, grade
+from alc.eval._model import Case, EngineLike, GraderSpec, Scenario
+from alc.eval._runner import Progress, RunSpec, answer_text, regrade, run_eval
+from alc.eval._scenario import load_scenario
+
+__all__ = [
+    "BUILTIN_SETS",
+    "GRADERS",
+    "Case",
+    "EngineLike",
+    "GraderSpec",
+    "Progress",
+    "RunSpec",
+    "Scenario",
+    "answer_text",
+    "builtin_scenario",
+    "compare_runs",
+    "evaluate",
+    "extract_answer",
+    "extract_number",
+    "grade",
+    "list_runs",
+    "load_scenario",
+    "regrade",
+    "run_eval",
+    "run_report",
+    "show_run",
+]
+
+
+def _responder(llm: Any) -> Any:
+    if isinstance(llm, str):
+        from alc.responders import from_spec
+
+        return from_spec(llm)
+    return llm
+
+
+def evaluate(
+    engine: EngineLike,
+    scenario: str | Scenario,
+    strategies: Sequence[str],
+    *,
+    llm: Any,
+    baseline: str | None = "direct",
+    n: int | None = None,
+    seed: int = 0,
+    judge: Any = None,
+    strategy_opts: Mapping[str, Mapping[str, Any]] | None = None,
+    concurrency: int = 2,
+    run_id: str | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_start: Callable[[str, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run (or continue) an evaluation and return its finished run record.
+
+    Args:
+        engine: where the sessions run and the run is stored.
+        scenario: a :class:`Scenario`, a built-in set name or a scenario file path.
+        strategies: strategy names; ``baseline`` is added when missing.
+        llm: a responder spec (``"local"``, ``"openai:gpt-4o-mini"``, ``"cmd:..."``,
+            ``"scripted:file.json"``) or a responder / ``llm(query)`` callable.
+        baseline: the strategy to compare with (default ``direct``), or None.
+        n / seed: how many cases, and the generator seed of built-in sets.
+        judge: responder (spec or object) of model-judged graders; default ``llm``.
+        strategy_opts: ctx parameters per strategy, ``{"sc": {"n": 3}}``.
+        concurrency: pairs in flight at once.
+        run_id: continue this run (default: the unfinished run of the same configuration).
+        on_progress / on_start: see :func:`run_eval`.
+
+    Returns:
+        The run record: ``run_id``, ``status`` (``complete``), ``scenario``, ``strategies``,
+        ``baseline``, ``cards`` (strategy -> card id), ``llm``, timestamps.
+
+    Raises:
+        InvalidInput: a bad scenario, grader, option or run id. StrategyNotFound.
+        ResponderError: the responder failed (the run stops and can be continued).
+    """
+    if isinstance(scenario, str):
+        scenario = load_scenario(scenario, engine, n=n, seed=seed)
+    else:
+        scenario = scenario.head(n)
+    spec = RunSpec(
+        scenario=scenario,
+        strategies=tuple(strategies),
+        baseline=baseline,
+        llm=llm if isinstance(llm, str) else type(llm).__name__,
+        judge=judge if isinstance(judge, str) else None,
+        strategy_opts=dict(strategy_opts or {}),
+        concurrency=concurrency,
+    )
+    return run_eval(
+        engine,
+        spec,
+        _responder(llm),
+        judge=_responder(judge) if judge is not None else None,
+        run_id=run_id,
+        on_progress=on_progress,
+        on_start=on_start,
+    )

@@ -1,0 +1,281 @@
+"""Graders: score one response to one case in ``[0, 1]``, and combine them with weights.
+
+Deterministic graders (all take ``ignore_case``; ``extract`` grades the extracted final answer
+instead of the whole text):
+
+================  ================================================================
+``exact_match``   the (trimmed) text equals an expected answer
+``contains``      the text contains an expected answer
+``starts_with``   the (trimmed) text starts with an expected answer
+``regex``         Python ``re.search`` of ``pattern`` (param, ``case.context.pattern``, or the
+                  first expected answer)
+``json_valid``    the text (or its first ``{...}``/``[...]`` block with ``extract``) is JSON
+``not_empty``     the text is not blank
+``numeric``       the final number (``Answer:`` line, else the last number in the text) is
+                  within ``tolerance`` (absolute, default 1e-6) or ``rel_tolerance`` of an
+                  expected number
+``choice``        the final answer names exactly one of ``case.context.choices`` (whole words),
+                  and it is an expected one
+================  ================================================================
+
+Model-judged graders ask a *judge* (any responder; the run's ``judge``, default the run's own
+responder) and cache its answers in the sample, so re-grading asks nobody again:
+
+- ``llm_rubric``: the judge rates the response 1-5 against ``rubric`` (param or
+  ``case.context.rubric``); score ``(r - 1) / 4``.
+- ``llm_yes_no``: the judge answers ``question`` (default: does the response give the expected
+  answer?) with Yes (1) or No (0).
+
+:func:`grade` combines graders like evalframe: score = weighted mean, passed = score at least
+the scenario's ``pass_threshold`` (1.0 unless set).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from alc.engine.errors import InvalidInput
+from alc.engine.protocol import Query
+from alc.eval._model import Case, GraderSpec
+
+__all__ = ["GRADERS", "Judge", "extract_answer", "extract_number", "grade", "grade_one"]
+
+_ANSWER_LINE = re.compile(r"(?:final answer|answer)\s*(?:is|:|=)\s*(.+)", re.IGNORECASE)
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
+_JUDGE_TOKENS = 64
+
+
+class Judge(Protocol):
+    """What model-judged graders need: a responder's ``respond`` (see docs/responders.md)."""
+
+    def respond(self, query: Query) -> Any: ...
+
+
+@dataclass
+class _Ctx:
+    """What one grader call sees."""
+
+    text: str
+    case: Case
+    params: Mapping[str, Any]
+    judge: Judge | None
+    judged: dict[str, str]  # prompt hash -> the judge's answer (cached in the sample)
+
+
+def extract_answer(text: str) -> str:
+    """The final answer in a response: what follows the last ``Answer:`` / ``answer is``, else
+    the last non-empty line; markdown emphasis and trailing punctuation removed."""
+    found = _ANSWER_LINE.findall(text)
+    candidate = found[-1] if found else ""
+    if not candidate.strip():
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        candidate = lines[-1] if lines else ""
+    return candidate.strip().strip("*_`").strip().rstrip(".!;,").strip()
+
+
+def extract_number(text: str) -> float | None:
+    """The final number of a response (``Answer:`` line first, else the last number of the
+    text; thousands separators allowed), or None."""
+    for source in (extract_answer(text), text):
+        numbers = _NUMBER.findall(source)
+        if numbers:
+            try:
+                return float(numbers[-1].replace(",", ""))
+            except ValueError:
+                continue
+    return None
+
+
+def _prepare(ctx: _Ctx) -> tuple[str, list[str]]:
+    text = extract_answer(ctx.text) if ctx.params.get("extract") else ctx.text.strip()
+    expected = list(ctx.case.expected)
+    if ctx.params.get("ignore_case"):
+        return text.casefold(), [e.casefold() for e in expected]
+    return text, expected
+
+
+def _exact(ctx: _Ctx) -> float:
+    text, expected = _prepare(ctx)
+    return float(any(text == e.strip() for e in expected))
+
+
+def _contains(ctx: _Ctx) -> float:
+    text, expected = _prepare(ctx)
+    return float(any(e and e in text for e in expected))
+
+
+def _starts_with(ctx: _Ctx) -> float:
+    text, expected = _prepare(ctx)
+    return float(any(e and text.startswith(e) for e in expected))
+
+
+def _regex(ctx: _Ctx) -> float:
+    pattern = ctx.params.get("pattern") or ctx.case.context.get("pattern")
+    if pattern is None and ctx.case.expected:
+        pattern = ctx.case.expected[0]
+    if not isinstance(pattern, str):
+        return 0.0
+    flags = re.IGNORECASE if ctx.params.get("ignore_case") else 0
+    try:
+        return float(re.search(pattern, ctx.text, flags) is not None)
+    except re.error as exc:
+        raise InvalidInput(f"regex grader: {pattern!r} is not a valid pattern ({exc}).") from None
+
+
+def _json_valid(ctx: _Ctx) -> float:
+    text = ctx.text.strip()
+    if ctx.params.get("extract"):
+        match = re.search(r"[\[{].*[\]}]", text, re.DOTALL)
+        text = match.group(0) if match else text
+    try:
+        json.loads(text)
+    except ValueError:
+        return 0.0
+    return 1.0
+
+
+def _not_empty(ctx: _Ctx) -> float:
+    return float(bool(ctx.text.strip()))
+
+
+def _numeric(ctx: _Ctx) -> float:
+    got = extract_number(ctx.text)
+    if got is None:
+        return 0.0
+    tol = float(ctx.params.get("tolerance", ctx.case.context.get("tolerance", 1e-6)))
+    rel = float(ctx.params.get("rel_tolerance", 0.0))
+    for e in ctx.case.expected:
+        want = extract_number(e)
+        if want is not None and math.isclose(got, want, rel_tol=rel, abs_tol=tol):
+            return 1.0
+    return 0.0
+
+
+def _choice(ctx: _Ctx) -> float:
+    choices = ctx.case.context.get("choices") or list(ctx.case.expected)
+    answer = extract_answer(ctx.text).casefold()
+    named = {
+        str(c).casefold()
+        for c in choices
+        if re.search(rf"\b{re.escape(str(c).casefold())}\b", answer)
+    }
+    return float(len(named) == 1 and named <= {e.casefold() for e in ctx.case.expected})
+
+
+def _ask(ctx: _Ctx, prompt: str) -> str:
+    key = hashlib.sha256(prompt.encode()).hexdigest()[:16]
+    if key not in ctx.judged:
+        if ctx.judge is None:
+            raise InvalidInput(
+                "A model-judged grader (llm_rubric, llm_yes_no) needs a judge: give --judge "
+                "SPEC (or judge=...) or drive the run with a responder."
+            )
+        reply = ctx.judge.respond(
+            Query(id="q-0", prompt=prompt, max_tokens=_JUDGE_TOKENS, options={"temperature": 0.0})
+        )
+        ctx.judged[key] = getattr(reply, "text", str(reply))
+    return ctx.judged[key]
+
+
+def _judge_prompt(ctx: _Ctx, instruction: str) -> str:
+    expected = " | ".join(ctx.case.expected) or "(none given)"
+    return (
+        f"You grade an answer.\n\nTask: {ctx.case.input}\nReference answer: {expected}\n"
+        f"Answer to grade: {ctx.text.strip()}\n\n{instruction}"
+    )
+
+
+def _llm_rubric(ctx: _Ctx) -> float:
+    rubric = (
+        ctx.params.get("rubric")
+        or ctx.case.context.get("rubric")
+        or ("Is the answer correct and complete?")
+    )
+    reply = _ask(
+        ctx,
+        _judge_prompt(
+            ctx,
+            f"Rubric: {rubric}\nRate it from 1 (worst) to 5 (best). Reply with the number only.",
+        ),
+    )
+    match = re.search(r"[1-5]", reply)
+    return (int(match.group(0)) - 1) / 4 if match else 0.0
+
+
+def _llm_yes_no(ctx: _Ctx) -> float:
+    question = (
+        ctx.params.get("question")
+        or ctx.case.context.get("question")
+        or ("Does the answer give the reference answer (in any wording)?")
+    )
+    reply = _ask(ctx, _judge_prompt(ctx, f"Question: {question}\nReply Yes or No."))
+    return float(reply.strip().casefold().startswith("yes"))
+
+
+GRADERS: dict[str, Callable[[_Ctx], float]] = {
+    "exact_match": _exact,
+    "contains": _contains,
+    "starts_with": _starts_with,
+    "regex": _regex,
+    "json_valid": _json_valid,
+    "not_empty": _not_empty,
+    "numeric": _numeric,
+    "choice": _choice,
+    "llm_rubric": _llm_rubric,
+    "llm_yes_no": _llm_yes_no,
+}
+"""Every grader by name."""
+
+
+def check_graders(specs: tuple[GraderSpec, ...]) -> None:
+    """Raises InvalidInput naming an unknown grader (before anything runs)."""
+    for spec in specs:
+        if spec.name not in GRADERS:
+            raise InvalidInput(
+                f"Unknown grader {spec.name!r}; use one of {', '.join(sorted(GRADERS))}."
+            )
+
+
+def grade_one(
+    spec: GraderSpec, text: str, case: Case, judge: Judge | None, judged: dict[str, str]
+) -> float:
+    """One grader's score of ``text`` for ``case`` (0..1)."""
+    return GRADERS[spec.name](_Ctx(text, case, spec.params, judge, judged))
+
+
+def grade(
+    specs: tuple[GraderSpec, ...],
+    text: str,
+    case: Case,
+    *,
+    threshold: float = 1.0,
+    judge: Judge | None = None,
+    judged: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Grade one response: ``{"score", "passed", "grades": [{"grader", "weight", "score"}],
+    "judged"}`` where ``judged`` caches the judge's answers by prompt hash.
+
+    Raises:
+        InvalidInput: an unknown grader, a bad regex, a model-judged grader without a judge.
+    """
+    check_graders(specs)
+    cache = dict(judged or {})
+    scores = [grade_one(s, text, case, judge, cache) for s in specs]
+    grades = [
+        {"grader": s.name, "weight": s.weight, "score": v}
+        for s, v in zip(specs, scores, strict=True)
+    ]
+    total = sum(s.weight for s in specs)
+    score = sum(v * s.weight for s, v in zip(specs, scores, strict=True)) / total if total else 0.0
+    return {
+        "score": score,
+        "passed": score >= threshold - 1e-6,
+        "grades": grades,
+        "judged": cache,
+    }

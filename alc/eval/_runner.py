@@ -1,0 +1,454 @@
+"""Running an evaluation: every (strategy, case) pair is one alc session driven by a responder.
+
+:func:`run_eval` is the one loop (``Engine.evaluate``, ``alc eval run`` and the MCP tool call
+it). Pairs run on worker threads, at most ``concurrency`` at a time (anyio); each pair is:
+
+1. skipped when its sample is already written (a re-run continues a run);
+2. driven on from its last pause when its session exists and is paused (Ctrl-C left it there),
+   else started fresh with ``ctx = {**strategy_opts, "task": case.input}``;
+3. graded from the strategy's result text, and written at once (:mod:`alc.eval._records`).
+
+When every case of a strategy is graded its card is written; when every strategy is done the
+run is ``complete``. :func:`regrade` grades stored answers again with other graders (no model is
+asked; model-judged graders reuse cached judge answers and ask the judge only for new prompts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from alc.engine.errors import InvalidInput
+from alc.engine.protocol import Completed, Failed, NeedsResponse, SessionState
+from alc.eval._graders import Judge, check_graders, grade
+from alc.eval._model import EngineLike, GraderSpec, Scenario
+from alc.eval._records import RunRecords, new_run_id
+from alc.eval._stats import summarize
+
+LLM = Any
+"""A blocking LLM as ``Engine.drive`` takes it: ``llm(query) -> str | Response`` or a responder."""
+
+__all__ = ["Progress", "RunSpec", "answer_text", "regrade", "run_eval"]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What to evaluate.
+
+    Attributes:
+        scenario: the cases and graders.
+        strategies: strategy names (the baseline is added first when missing).
+        baseline: the strategy the others are compared with (``direct`` by default), or None.
+        llm: the responder spec (``local``, ``openai:...``) recorded with the run; the responder
+            object itself is an argument of :func:`run_eval`.
+        judge: the spec of the model-judged graders' responder (None: the run's responder).
+        strategy_opts: per-strategy ctx parameters, ``{"sc": {"n": 3}}``.
+        concurrency: pairs in flight at once (>= 1).
+        limits: per-session sandbox limits (``Limits`` fields).
+    """
+
+    scenario: Scenario
+    strategies: tuple[str, ...]
+    baseline: str | None = "direct"
+    llm: str = "unknown"
+    judge: str | None = None
+    strategy_opts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    concurrency: int = 2
+    limits: Mapping[str, Any] | None = None
+
+    @property
+    def all_strategies(self) -> tuple[str, ...]:
+        if self.baseline and self.baseline not in self.strategies:
+            return (self.baseline, *self.strategies)
+        return self.strategies
+
+    def fingerprint(self) -> str:
+        """The identity of this configuration: a re-run with the same one continues its run."""
+        data = {
+            "scenario": self.scenario.wire(),
+            "strategies": self.all_strategies,
+            "baseline": self.baseline,
+            "llm": self.llm,
+            "judge": self.judge,
+            "opts": {k: dict(v) for k, v in self.strategy_opts.items()},
+        }
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
+
+
+@dataclass
+class Progress:
+    """A snapshot for progress displays: pairs done of total, passes, tokens so far."""
+
+    run_id: str
+    total: int
+    done: int = 0
+    passed: int = 0
+    tokens: int = 0
+    resumed: int = 0
+    by_strategy: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def pass_rate(self) -> float | None:
+        return self.passed / self.done if self.done else None
+
+
+def answer_text(result: Any) -> str:
+    """The text a strategy's result is graded on: a string result as is; else ``answer``,
+    ``final``/``summary``/``output``/``text`` (the first that is a non-empty string), else the
+    result as JSON (as algocline's evalframe provider does)."""
+    if isinstance(result, str):
+        return result
+    if isinstance(result, Mapping):
+        for key in ("answer", "summary", "output", "text", "final"):
+            value = result.get(key)
+            if isinstance(value, str) and value.strip():
+                return value
+    if result is None:
+        return ""
+    return json.dumps(result, ensure_ascii=False, sort_keys=True)
+
+
+def _tokens(engine: EngineLike, session_id: str, outcome: Any) -> tuple[int, int]:
+    """``(tokens, llm_calls)`` of a session (real counts where the responder reported them)."""
+    if isinstance(outcome, Completed):
+        auto = outcome.stats.get("auto", {})
+        return int(auto.get("total_tokens", {}).get("tokens", 0)), int(auto.get("llm_calls", 0))
+    entries = engine.transcript(session_id).entries
+    tokens = 0
+    for e in entries:
+        usage = e.get("usage") or {}
+        prompt = usage.get("prompt_tokens") or len(e["query"].get("prompt", "")) // 4
+        reply = usage.get("response_tokens") or len(e.get("answer") or "") // 4
+        tokens += int(prompt) + int(reply)
+    return tokens, len(entries)
+
+
+class _Pairs:
+    """The pairs of one run and the writes they make (one lock around the shared counters)."""
+
+    def __init__(
+        self,
+        engine: EngineLike,
+        records: RunRecords,
+        spec: RunSpec,
+        run_id: str,
+        llm: LLM,
+        judge: Judge | None,
+        on_progress: Callable[[Progress], None] | None,
+    ) -> None:
+        self.engine, self.records, self.spec, self.run_id = engine, records, spec, run_id
+        self.llm, self.judge, self.on_progress = llm, judge, on_progress
+        self.lock = threading.Lock()
+        total = len(spec.all_strategies) * len(spec.scenario.cases)
+        self.progress = Progress(run_id=run_id, total=total)
+
+    def _session(self, strategy: str, case_index: int, pair: dict[str, Any]) -> tuple[Any, float]:
+        """Drive the pair's session to its end; ``(terminal outcome, seconds spent now)``."""
+        case = self.spec.scenario.cases[case_index]
+        began = time.monotonic()
+        session_id = pair.get("session_id")
+        outcome: Any = None
+        if isinstance(session_id, str):
+            snap = self.engine.status(session_id)
+            if snap.state == SessionState.PAUSED:
+                outcome = self.engine.drive(session_id=session_id, llm=self.llm)
+            elif snap.outcome is not None:
+                outcome = _terminal(snap.outcome)
+        if outcome is None:
+            ctx = {**dict(self.spec.strategy_opts.get(strategy, {})), "task": case.input}
+            first = self.engine.start(strategy=strategy, ctx=ctx, limits=self.spec.limits)
+            pair = {"session_id": first.session_id, "started": time.time()}
+            self.records.save_pair(self.run_id, strategy, case.id, pair)
+            if isinstance(first, NeedsResponse):
+                outcome = self.engine.drive(session_id=first.session_id, llm=self.llm)
+            else:
+                outcome = first
+        return outcome, time.monotonic() - began
+
+    def run_pair(self, strategy: str, case_index: int) -> None:
+        case = self.spec.scenario.cases[case_index]
+        pair = self.records.pair(self.run_id, strategy, case.id)
+        if "sample" not in pair:
+            outcome, seconds = self._session(strategy, case_index, pair)
+            sample = self._sample(strategy, case_index, outcome, seconds + pair.get("seconds", 0))
+            pair = {**self.records.pair(self.run_id, strategy, case.id), "sample": sample}
+            self.records.save_pair(self.run_id, strategy, case.id, pair)
+        else:
+            with self.lock:
+                self.progress.resumed += 1
+        self._count(strategy, pair["sample"])
+
+    def _sample(
+        self, strategy: str, case_index: int, outcome: Any, seconds: float
+    ) -> dict[str, Any]:
+        case = self.spec.scenario.cases[case_index]
+        text = answer_text(outcome.result) if isinstance(outcome, Completed) else ""
+        tokens, calls = _tokens(self.engine, outcome.session_id, outcome)
+        graded = grade(
+            self.spec.scenario.graders,
+            text,
+            case,
+            threshold=self.spec.scenario.pass_threshold,
+            judge=self.judge,
+        )
+        return {
+            "case_id": case.id,
+            "index": case_index,
+            "tags": list(case.tags),
+            "expected": list(case.expected),
+            "session_id": outcome.session_id,
+            "state": outcome.status,
+            "error_code": getattr(outcome, "error_code", None),
+            "error": getattr(outcome, "error", None),
+            "answer": text,
+            "tokens": tokens,
+            "llm_calls": calls,
+            "seconds": round(seconds, 3),
+            **graded,
+        }
+
+    def _count(self, strategy: str, sample: Mapping[str, Any]) -> None:
+        with self.lock:
+            p = self.progress
+            p.done += 1
+            p.passed += int(bool(sample["passed"]))
+            p.tokens += int(sample["tokens"])
+            s = p.by_strategy.setdefault(strategy, {"done": 0, "passed": 0})
+            s["done"] += 1
+            s["passed"] += int(bool(sample["passed"]))
+            snapshot = Progress(**{**p.__dict__, "by_strategy": dict(p.by_strategy)})
+        if self.on_progress is not None:
+            self.on_progress(snapshot)
+
+
+def _terminal(wire: Mapping[str, Any]) -> Completed | Failed:
+    if wire.get("status") == "completed":
+        return Completed(
+            session_id=wire["session_id"], result=wire.get("result"), stats=wire.get("stats", {})
+        )
+    return Failed(
+        session_id=wire["session_id"],
+        error=str(wire.get("error", wire.get("status"))),
+        error_code=str(wire.get("error_code", wire.get("status"))),
+    )
+
+
+def _start_record(records: RunRecords, spec: RunSpec, run_id: str | None) -> dict[str, Any]:
+    """The run to work on: ``run_id``'s, else the open run of this configuration, else new."""
+    fingerprint = spec.fingerprint()
+    if run_id is None:
+        run_id = records.open_run(fingerprint)
+    if run_id is not None:
+        record = records.run(run_id)
+        if record.get("fingerprint") != fingerprint:
+            raise InvalidInput(
+                f"Run {run_id} was started with another configuration (scenario, strategies, "
+                "llm or options); start a new run instead of resuming it."
+            )
+        return record
+    record = {
+        "run_id": new_run_id(),
+        "created_at": time.time(),
+        "status": "running",
+        "fingerprint": fingerprint,
+        "scenario": spec.scenario.wire(),
+        "strategies": list(spec.all_strategies),
+        "baseline": spec.baseline,
+        "llm": spec.llm,
+        "judge": spec.judge,
+        "strategy_opts": {k: dict(v) for k, v in spec.strategy_opts.items()},
+        "concurrency": spec.concurrency,
+        "cards": {},
+    }
+    records.save_run(record)
+    records.set_open(fingerprint, record["run_id"])
+    return record
+
+
+def run_eval(
+    engine: EngineLike,
+    spec: RunSpec,
+    llm: LLM,
+    *,
+    judge: Judge | None = None,
+    run_id: str | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_start: Callable[[str, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run (or continue) an evaluation; returns the finished run record (with ``cards``).
+
+    Args:
+        engine: sessions run here and the run is stored in its store.
+        spec: what to run (:class:`RunSpec`).
+        llm: the responder answering every strategy's queries.
+        judge: the responder of model-judged graders (default: ``llm``).
+        run_id: continue this run (default: the unfinished run of the same configuration, if
+            any, else a new run).
+        on_progress: called after each finished pair with a :class:`Progress` snapshot.
+        on_start: called once with ``(run_id, pairs already done)`` before any pair runs.
+
+    Raises:
+        InvalidInput: no strategies, concurrency below 1, unknown graders, an unknown run id or
+            one of another configuration. StrategyNotFound: an unknown strategy (checked
+            before anything runs). A responder's error stops the run (it can be continued).
+    """
+    import anyio
+
+    if not spec.all_strategies:
+        raise InvalidInput("Give at least one strategy to evaluate.")
+    if spec.concurrency < 1:
+        raise InvalidInput("concurrency must be at least 1.")
+    check_graders(spec.scenario.graders)
+    for name in spec.all_strategies:
+        engine.registry.resolver.strategy(name)
+    records = RunRecords(engine.store)
+    record = _start_record(records, spec, run_id)
+    pairs = _Pairs(
+        engine, records, spec, record["run_id"], llm, judge or _as_judge(llm), on_progress
+    )
+    if on_start is not None:
+        done = sum(
+            "sample" in records.pair(record["run_id"], s, c.id)
+            for s in spec.all_strategies
+            for c in spec.scenario.cases
+        )
+        on_start(record["run_id"], done)
+
+    async def main() -> None:
+        limiter = anyio.CapacityLimiter(spec.concurrency)
+
+        async def one(strategy: str, index: int) -> None:
+            async with limiter:
+                await anyio.to_thread.run_sync(
+                    pairs.run_pair, strategy, index, abandon_on_cancel=True
+                )
+
+        async with anyio.create_task_group() as tg:
+            for index in range(len(spec.scenario.cases)):
+                for strategy in spec.all_strategies:
+                    tg.start_soon(one, strategy, index)
+
+    try:
+        anyio.run(main)
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+    return _finish(records, spec, record)
+
+
+def _as_judge(llm: Any) -> Judge | None:
+    if hasattr(llm, "respond"):
+        return llm  # type: ignore[no-any-return]
+    if callable(llm):
+        from alc.responders._base import LLMAdapter
+
+        adapter = LLMAdapter(llm)
+        return _CallableJudge(adapter)
+    return None
+
+
+class _CallableJudge:
+    def __init__(self, adapter: Any) -> None:
+        self.adapter = adapter
+
+    def respond(self, query: Any) -> Any:
+        return self.adapter.answer_batch([query])[0]
+
+
+def _card_body(
+    spec_record: Mapping[str, Any], strategy: str, samples: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    scenario = spec_record["scenario"]
+    return {
+        "pkg": {"name": strategy},
+        "model": {"id": spec_record["llm"]},
+        "scenario": {
+            "name": scenario["name"],
+            "source": scenario["source"],
+            "seed": scenario["seed"],
+            "n": len(samples),
+        },
+        "params": dict(spec_record.get("strategy_opts", {}).get(strategy, {})),
+        "eval": {
+            "run_id": spec_record["run_id"],
+            "baseline": spec_record.get("baseline"),
+            "graders": scenario["graders"],
+            "judge": spec_record.get("judge"),
+        },
+        "stats": summarize(samples),
+    }
+
+
+def _finish(records: RunRecords, spec: RunSpec, record: dict[str, Any]) -> dict[str, Any]:
+    run_id = record["run_id"]
+    cards = dict(record.get("cards", {}))
+    for strategy in spec.all_strategies:
+        if strategy in cards:
+            continue
+        samples = [records.pair(run_id, strategy, c.id)["sample"] for c in spec.scenario.cases]
+        cards[strategy] = records.write_card(_card_body(record, strategy, samples), samples)
+    record = {**record, "cards": cards, "status": "complete", "finished_at": time.time()}
+    records.save_run(record)
+    records.set_open(record["fingerprint"], None)
+    return record
+
+
+def regrade(
+    engine: EngineLike,
+    run_id: str,
+    graders: Sequence[GraderSpec] | None = None,
+    *,
+    pass_threshold: float | None = None,
+    judge: Judge | None = None,
+) -> dict[str, Any]:
+    """Grade a finished run's stored answers again (no strategy model is asked) and write the
+    results as new cards, each with ``metadata.prior_card_id`` = the card it re-grades.
+
+    Returns the run record with ``cards`` replaced by the new ones and ``regraded_from``.
+
+    Raises:
+        InvalidInput: no such run, a run that is not complete, unknown graders.
+    """
+    records = RunRecords(engine.store)
+    record = records.run(run_id)
+    if record.get("status") != "complete":
+        raise InvalidInput(f"Run {run_id} is not complete; finish it with `alc eval run` first.")
+    scenario = Scenario.parse(record["scenario"])
+    specs = tuple(graders) if graders else scenario.graders
+    check_graders(specs)
+    threshold = scenario.pass_threshold if pass_threshold is None else pass_threshold
+    new_cards = {}
+    for strategy, card_id in record["cards"].items():
+        samples = []
+        for old in records.samples(card_id):
+            case = scenario.cases[int(old["index"])]
+            graded = grade(
+                specs,
+                old["answer"],
+                case,
+                threshold=threshold,
+                judge=judge,
+                judged=old.get("judged"),
+            )
+            samples.append({**old, **graded})
+        body = _card_body(record, strategy, samples)
+        body["eval"]["graders"] = [g.wire() for g in specs]
+        new_cards[strategy] = records.write_card(body, samples, prior=card_id)
+    updated = {
+        **record,
+        "cards": new_cards,
+        "regraded_from": record["cards"],
+        "scenario": {
+            **record["scenario"],
+            "graders": [g.wire() for g in specs],
+            "pass_threshold": threshold,
+        },
+    }
+    records.save_run(updated)
+    return updated
