@@ -56,6 +56,8 @@ from alc.engine.errors import AlcError, CardNotFound, InvalidInput, StrategyNotF
 from alc.engine.executor import make_executor
 from alc.engine.protocol import NeedsResponse, Outcome, Query, SessionSnapshot, dumps
 from alc.engine.tenancy import current_tenant
+from alc.mcp._hosts import host_flags, json_argument, status_v2, summary_v2
+from alc.mcp._progress import progress_relay
 from alc.mcp._stdio import StdioServer
 from alc.mcp._tools import (
     TOOLS,
@@ -288,6 +290,8 @@ class AlcMCP:
 
     async def _alc_run(self, arguments: dict[str, Any], ctx: Context) -> ToolReply:
         args = parse_args(RunArgs, "alc_run", arguments)
+        host_flags(args.project_root, args.host_mode)
+        context = json_argument(args.ctx, "ctx")
         code = args.code
         if args.code_file is not None:
             if code is not None:
@@ -301,14 +305,24 @@ class AlcMCP:
                 code = Path(args.code_file).expanduser().read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise InvalidInput(f"Cannot read code_file {args.code_file!r}: {exc}.") from None
-        outcome = await self.engine.start(code, ctx=args.ctx, limits=args.limits)
+        async with progress_relay(ctx) as on_progress:
+            outcome = await self.engine.start(
+                code, ctx=context, limits=args.limits, on_progress=on_progress
+            )
         return await self._reply(outcome, ctx)
 
     async def _alc_advice(self, arguments: dict[str, Any], ctx: Context) -> ToolReply:
         args = parse_args(AdviceArgs, "alc_advice", arguments)
-        outcome = await self.engine.start(
-            strategy=args.strategy, ctx=args.opts, task=args.task, limits=args.limits
-        )
+        host_flags(args.project_root, args.host_mode)
+        opts = json_argument(args.opts, "opts")
+        async with progress_relay(ctx) as on_progress:
+            outcome = await self.engine.start(
+                strategy=args.strategy,
+                ctx=opts,
+                task=args.task,
+                limits=args.limits,
+                on_progress=on_progress,
+            )
         return await self._reply(outcome, ctx)
 
     async def _alc_continue(self, arguments: dict[str, Any], ctx: Context) -> ToolReply:
@@ -319,21 +333,26 @@ class AlcMCP:
             else (item.query_id, item.response)
             for item in args.responses
         ]
-        outcome = await self.engine.feed(
-            args.session_id,
-            args.response,
-            query_id=args.query_id,
-            responses=responses or None,
-            usage=args.usage,
-        )
+        async with progress_relay(ctx) as on_progress:
+            outcome = await self.engine.feed(
+                args.session_id,
+                args.response,
+                query_id=args.query_id,
+                responses=responses or None,
+                usage=args.usage,
+                on_progress=on_progress,
+            )
         return await self._reply(outcome, ctx)
 
     async def _alc_status(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
         args = parse_args(StatusArgs, "alc_status", arguments)
-        found = await self.engine.status(args.session_id)
-        if isinstance(found, SessionSnapshot):
-            return _result(found.wire())
-        return _result({"sessions": [s.wire() for s in found], "status": "ok"})
+        if args.session_id is not None:
+            transcript = await self.engine.transcript(args.session_id)
+            conversation = args.include_conversation or args.include_history
+            return _result(status_v2(transcript, conversation, args.conversation_limit))
+        found = await self.engine.status()
+        assert not isinstance(found, SessionSnapshot)
+        return _result({"sessions": [summary_v2(s) for s in found], "status": "ok"})
 
     async def _alc_cancel(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
         args = parse_args(CancelArgs, "alc_cancel", arguments)

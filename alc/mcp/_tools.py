@@ -76,6 +76,21 @@ _LIMITS: dict[str, Any] = {
     ),
 }
 
+_PROJECT_ROOT = {
+    "type": "string",
+    "description": (
+        "algocline compatibility: accepted and ignored. Packages resolve from the server's "
+        "own project scope (the alc.toml nearest to its working folder; alc_info shows it)."
+    ),
+}
+_HOST_MODE = {
+    "type": "boolean",
+    "description": (
+        "algocline compatibility: accepted and ignored. Every alc session is durable and runs "
+        "outside the server already."
+    ),
+}
+
 CARD_ACTIONS = (
     "list",
     "get",
@@ -97,7 +112,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "Start a session from Lua code. The code sees `ctx` as a global and may `return` its "
             "result; every alc.llm(prompt) call pauses the session and comes back to you as a "
             "prompt to answer. Give `code` (Lua source) or `code_file` (a path to a .lua file), "
-            "and optionally `ctx` (a JSON object). " + _LOOP
+            "and optionally `ctx` (a JSON object, or its JSON text). " + _LOOP
         ),
         input_schema={
             "type": "object",
@@ -108,10 +123,12 @@ TOOLS: tuple[ToolSpec, ...] = (
                     "description": "Path to a Lua file to run instead of `code`.",
                 },
                 "ctx": {
-                    "type": "object",
-                    "description": "The JSON object handed to the code as `ctx`.",
+                    "type": ["object", "string"],
+                    "description": "The JSON object handed to the code as `ctx`, or its JSON text.",
                 },
                 "limits": _LIMITS,
+                "project_root": _PROJECT_ROOT,
+                "host_mode": _HOST_MODE,
             },
         },
     ),
@@ -129,10 +146,14 @@ TOOLS: tuple[ToolSpec, ...] = (
                 "strategy": {"type": "string", "description": "The strategy name."},
                 "task": {"type": "string", "description": "The question or task."},
                 "opts": {
-                    "type": "object",
-                    "description": "Strategy parameters (see alc_strategies with `name`).",
+                    "type": ["object", "string"],
+                    "description": (
+                        "Strategy parameters (see alc_strategies with `name`), or their JSON text."
+                    ),
                 },
                 "limits": _LIMITS,
+                "project_root": _PROJECT_ROOT,
+                "host_mode": _HOST_MODE,
             },
             "required": ["strategy"],
         },
@@ -177,13 +198,33 @@ TOOLS: tuple[ToolSpec, ...] = (
         name="alc_status",
         title="Session status",
         description=(
-            "One session's snapshot (state, pending queries, progress, recent log lines, LLM "
-            "calls, outcome once ended), or without `session_id` the list of active (paused or "
-            "running) sessions."
+            "One session's snapshot (state, phase, pending queries, progress, recent log lines, "
+            "LLM calls, token totals, last activity, outcome once ended; with "
+            "`include_conversation` also its prompts and answers), or without `session_id` the "
+            "list of active (paused or running) sessions."
         ),
         input_schema={
             "type": "object",
-            "properties": {"session_id": _SESSION_ID},
+            "properties": {
+                "session_id": _SESSION_ID,
+                "include_conversation": {
+                    "type": "boolean",
+                    "description": (
+                        "Add `conversation_history`: the session's prompts and answers, most "
+                        "recent last (default false; `include_history` is the same)."
+                    ),
+                },
+                "include_history": {
+                    "type": "boolean",
+                    "description": "The same as `include_conversation` (algocline's name).",
+                },
+                "conversation_limit": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "How many of the most recent exchanges to show (default 10; "
+                    "0: all).",
+                },
+            },
         },
         read_only=True,
     ),
@@ -430,6 +471,8 @@ class RunArgs(_Args):
     code_file: str | None = None
     ctx: Any = None
     limits: Any = None
+    project_root: Any = None
+    host_mode: Any = None
 
 
 class AdviceArgs(_Args):
@@ -437,6 +480,8 @@ class AdviceArgs(_Args):
     task: Any = None
     opts: Any = None
     limits: Any = None
+    project_root: Any = None
+    host_mode: Any = None
 
 
 class ResponseItem(_Args):
@@ -455,6 +500,9 @@ class ContinueArgs(_Args):
 
 class StatusArgs(_Args):
     session_id: Any = None
+    include_conversation: bool = False
+    include_history: bool = False
+    conversation_limit: int = Field(default=10, ge=0)
 
 
 class CancelArgs(_Args):

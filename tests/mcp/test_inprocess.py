@@ -17,13 +17,19 @@ from alc.mcp import TOOLS, AlcMCP
 pytestmark = pytest.mark.anyio
 
 EXPECTED_TOOLS = {
-    "alc_run": ({"code", "code_file", "ctx", "limits"}, set()),
-    "alc_advice": ({"strategy", "task", "opts", "limits"}, {"strategy"}),
+    "alc_run": ({"code", "code_file", "ctx", "limits", "project_root", "host_mode"}, set()),
+    "alc_advice": (
+        {"strategy", "task", "opts", "limits", "project_root", "host_mode"},
+        {"strategy"},
+    ),
     "alc_continue": (
         {"session_id", "response", "query_id", "responses", "usage"},
         {"session_id"},
     ),
-    "alc_status": ({"session_id"}, set()),
+    "alc_status": (
+        {"session_id", "include_conversation", "include_history", "conversation_limit"},
+        set(),
+    ),
     "alc_cancel": ({"session_id"}, {"session_id"}),
     "alc_strategies": ({"name"}, set()),
     "alc_info": (set(), set()),
