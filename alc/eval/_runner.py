@@ -98,16 +98,16 @@ class Progress:
 
 
 def answer_text(result: Any) -> str:
-    """The text a strategy's result is graded on: a string result as is; else ``answer``,
-    ``final``/``summary``/``output``/``text`` (the first that is a non-empty string), else the
-    result as JSON (as algocline's evalframe provider does)."""
+    """The text a strategy's result is graded on: a string result as is; else the first
+    non-empty string of ``answer``, ``summary``, ``output``, ``text``, ``final`` (an empty one
+    when all are empty), else the result as JSON (as algocline's evalframe provider does)."""
     if isinstance(result, str):
         return result
     if isinstance(result, Mapping):
-        for key in ("answer", "summary", "output", "text", "final"):
-            value = result.get(key)
-            if isinstance(value, str) and value.strip():
-                return value
+        texts = [result.get(k) for k in ("answer", "summary", "output", "text", "final")]
+        texts = [t for t in texts if isinstance(t, str)]
+        if texts:
+            return next((t for t in texts if t.strip()), texts[0])
     if result is None:
         return ""
     return json.dumps(result, ensure_ascii=False, sort_keys=True)

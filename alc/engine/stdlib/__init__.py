@@ -17,7 +17,8 @@ What lives where:
   json_extract, fingerprint, budget_check, tuning) or ``llm.lua`` (cache, cache_info,
   cache_clear, ground, specify, llm_safe, llm_json, parallel, pipe); the first read of an RNG
   function or of ``permutations`` (built in Lua, under the session's limits) compiles
-  ``rng.lua``; the first read of another ``alc.math`` name binds it to the
+  ``rng.lua``; the first read of ``alc.eval`` compiles ``eval.lua`` (a one-line bridge to the
+  ``evalframe`` module); the first read of another ``alc.math`` name binds it to the
   dispatcher. A new session therefore pays for one small chunk, not the whole library.
 
 The ``_stdlib.*`` primitives are private plumbing: ``prelude.lua`` takes them into upvalues and
@@ -37,7 +38,7 @@ from alc.engine.stdlib import mathlib, text
 
 __all__ = ["LIBRARIES", "PRIMITIVES", "UNITS"]
 
-UNITS: tuple[str, ...] = ("core", "llm", "rng")
+UNITS: tuple[str, ...] = ("core", "llm", "rng", "eval")
 """The lazily compiled Lua units (``<unit>.lua`` next to this file)."""
 
 

@@ -22,6 +22,7 @@ local UNIT_OF = {
   tuning = "core", fmt = "core", log_fmt = "core",
   cache = "llm", cache_info = "llm", cache_clear = "llm", ground = "llm", specify = "llm",
   llm_safe = "llm", llm_json = "llm", parallel = "llm", pipe = "llm",
+  eval = "eval",
 }
 local RNG = {
   rng_create = true, rng_float = true, rng_int = true, shuffle = true,
