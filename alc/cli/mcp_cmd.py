@@ -1,7 +1,8 @@
 """``alc mcp``: serve the MCP tools over stdio (for Claude Code, Cursor and other MCP hosts).
 
 Host configuration: ``{"mcpServers": {"alc": {"command": "alc", "args": ["mcp"]}}}``.
-See docs/mcp.md and :mod:`alc.mcp`.
+``alc mcp --transport http`` serves streamable HTTP instead, as ``alc serve`` does (see
+:mod:`alc.cli.serve_cmd`). See docs/mcp.md and :mod:`alc.mcp`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import os
 from typing import Annotated
 
 import typer
+
+from alc.cli.serve_cmd import HostOpt, PortOpt, TokensOpt, Transport, TransportOpt, WorkersOpt
 
 __all__ = ["mcp", "register"]
 
@@ -42,12 +45,18 @@ def mcp(
             help="Name whose default thought chain sequentialthinking continues.",
         ),
     ] = "mcp",
+    transport: TransportOpt = Transport.stdio,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8765,
+    tokens: TokensOpt = None,
+    workers: WorkersOpt = None,
 ) -> int:
     """Serve the alc tools over MCP (stdio) until the host disconnects.
 
     Tools: alc_run, alc_advice, alc_continue, alc_status, alc_cancel, alc_strategies, alc_info,
     sequentialthinking. Sessions live in the store (--store / ALC_STORE / $ALC_HOME/sessions.db),
     so a restarted server continues them. Nothing is written to stdout except MCP messages.
+    With --transport http: streamable HTTP on --host/--port, exactly as `alc serve`.
     """
     from alc.cli._options import store_path
     from alc.cli._output import settings
@@ -56,6 +65,10 @@ def mcp(
 
     if store is not None:
         settings.store = store
+    if transport is Transport.http:
+        from alc.cli.serve_cmd import serve_http
+
+        return serve_http(host=host, port=port, tokens=tokens, workers=workers)
     path = store_path()
     if not is_store_url(path):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

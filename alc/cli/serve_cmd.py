@@ -7,12 +7,23 @@ turns options into its :class:`~alc.mcp._http.ServeConfig`.
 
 from __future__ import annotations
 
+import enum
 import os
 from typing import Annotated
 
 import typer
 
-__all__ = ["HostOpt", "PortOpt", "TokensOpt", "WorkersOpt", "register", "serve", "serve_http"]
+__all__ = [
+    "HostOpt",
+    "PortOpt",
+    "TokensOpt",
+    "Transport",
+    "TransportOpt",
+    "WorkersOpt",
+    "register",
+    "serve",
+    "serve_http",
+]
 
 HostOpt = Annotated[
     str,
@@ -34,6 +45,23 @@ TokensOpt = Annotated[
         help="Bearer tokens, TOML or JSON: token -> tenant (also ALC_TOKENS: JSON or "
         "token=tenant,...). Every request then needs one; sessions belong to its tenant.",
         show_default=False,
+    ),
+]
+
+
+class Transport(enum.StrEnum):
+    """How ``alc mcp`` talks to its client."""
+
+    stdio = "stdio"
+    http = "http"
+
+
+TransportOpt = Annotated[
+    Transport,
+    typer.Option(
+        "--transport",
+        help="stdio (default: one host, over stdin/stdout) or http (streamable HTTP, as "
+        "`alc serve`; --host, --port and --tokens apply).",
     ),
 ]
 WorkersOpt = Annotated[
@@ -125,6 +153,7 @@ def serve_http(
     from alc.cli._options import store_path
     from alc.engine.executor import make_executor
     from alc.engine.executor.process import ProcessExecutor
+    from alc.engine.store import is_store_url
     from alc.mcp._http import HTTPServer, ServeConfig, StaticTokens, load_tokens
     from alc.mcp._server import AlcMCP
 
@@ -139,7 +168,7 @@ def serve_http(
     )
     config.check()
     path = store_path()
-    if "://" not in path:
+    if not is_store_url(path):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     inline = os.environ.get("ALC_EXECUTOR") == "inline"
     executor = make_executor(None, default="process") if workers is None or inline else None

@@ -41,6 +41,7 @@ class Replica:
         *extra: str,
         env: dict[str, str] | None = None,
         wait: bool = True,
+        command: tuple[str, ...] = ("serve",),
     ) -> None:
         self.store = store
         self.lines: list[str] = []
@@ -52,7 +53,7 @@ class Replica:
         )
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "alc", "--store", store, "serve", "--port", "0", *extra],
+            [sys.executable, "-m", "alc", "--store", store, *command, "--port", "0", *extra],
             env=full_env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -156,6 +157,8 @@ class Fleet:
         self.clients: dict[int, Client] = {}
         self.dead: set[int] = set()
         self.retries = 0
+        self.answered = [0] * len(replicas)
+        """Calls each replica answered."""
         self._stop = anyio.Event()
         self._stack = AsyncExitStack()
 
@@ -203,6 +206,7 @@ class Fleet:
             self.dead.add(index)
             self.retries += 1
             raise ReplicaDown(index) from None
+        self.answered[index] += 1
         return index, reply(result), bool(result.is_error)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import anyio
 import httpx2
 import pytest
-from _replicas import Replica, client, reply
+from _replicas import Replica, client, reply, wait_until
 
 from alc.mcp import TOOLS
 
@@ -58,6 +58,20 @@ async def test_same_tools_as_stdio_and_a_session_end_to_end(replica: Replica) ->
         assert thought["thoughtNumber"] == 1
 
 
+async def test_alc_mcp_transport_http_serves_the_same(tmp_path: Path) -> None:
+    replica = Replica(
+        str(tmp_path / "s.db"), tmp_path / "home", command=("mcp", "--transport", "http")
+    )
+    try:
+        async with client(replica.url) as c:
+            assert [t.name for t in (await c.list_tools()).tools] == [t.name for t in TOOLS]
+            r = reply(await c.call_tool("alc_run", {"code": "return 6 * 7"}))
+            assert r["result"] == 42
+    finally:
+        replica.stop()
+    assert replica.proc.returncode == 0
+
+
 async def test_health_readiness_and_access_log(replica: Replica) -> None:
     async with httpx2.AsyncClient(base_url=replica.base) as http:
         health = await http.get("/healthz")
@@ -66,6 +80,7 @@ async def test_health_readiness_and_access_log(replica: Replica) -> None:
         assert ready.status_code == 200 and ready.json() == {"status": "ready"}
         missing = await http.get("/nowhere")
         assert missing.status_code == 404
+    wait_until(lambda: len(replica.events("request")) >= 3)  # the log is read from a pipe
     requests = replica.events("request")
     assert [(e["method"], e["path"], e["status"]) for e in requests[-3:]] == [
         ("GET", "/healthz", 200),
@@ -99,6 +114,7 @@ async def test_a_body_over_the_limit_is_413_with_a_json_error(replica: Replica) 
         assert response.status_code == 413
         error = response.json()
         assert error["error_code"] == "request_too_large" and "65536 bytes" in error["error"]
+    wait_until(lambda: len(replica.events("request")) >= 2)
     assert [e["status"] for e in replica.events("request")[-2:]] == [413, 413]
 
 
