@@ -12,11 +12,15 @@ from alc.engine.errors import InvalidInput
 from alc.engine.store import Store
 from alc.engine.store._records import CardRecord
 
-__all__ = ["DIRECTIONS", "Walk"]
+__all__ = ["DIRECTIONS", "LINEAGE_MAX_DEPTH", "LINEAGE_MAX_NODES", "Walk"]
 
 DIRECTIONS = ("up", "down", "both")
 """``direction`` values: ancestors, descendants, both."""
 _DEFAULT_DEPTH = 10
+LINEAGE_MAX_DEPTH = 100
+"""``lineage`` walks at most this many links in each direction (``depth`` default 10)."""
+LINEAGE_MAX_NODES = 1_000
+"""``lineage`` returns at most this many nodes (then ``truncated`` is true)."""
 
 
 def _relation(card: CardRecord) -> str | None:
@@ -46,8 +50,6 @@ class Walk:
         Raises:
             InvalidInput: a bad direction, depth, include_stats or relation_filter.
         """
-        from alc.engine.cards import LINEAGE_MAX_DEPTH
-
         direction = q.get("direction") or "up"
         if direction not in DIRECTIONS:
             raise InvalidInput(f"{where}: direction must be 'up', 'down' or 'both'")
@@ -74,8 +76,6 @@ class Walk:
         return self.relations is None or _relation(child) in self.relations
 
     def _add(self, card: CardRecord, depth: int) -> bool:
-        from alc.engine.cards import LINEAGE_MAX_NODES
-
         if card.card_id in self.seen:
             return False
         if len(self.nodes) >= LINEAGE_MAX_NODES:

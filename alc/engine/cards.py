@@ -24,9 +24,11 @@ from collections.abc import Callable
 from typing import Any
 
 from alc.engine import __version__
+from alc.engine.card_lineage import LINEAGE_MAX_DEPTH, LINEAGE_MAX_NODES, Walk
 from alc.engine.card_query import check_where, matches, order_keys, ordered
 from alc.engine.errors import CardImmutable, CardNotFound, InvalidInput
 from alc.engine.store import Store
+from alc.engine.store._interfaces import check_card_size
 from alc.engine.store._records import SAMPLES_MAX_ROWS, AliasRecord, CardRecord
 
 __all__ = [
@@ -46,10 +48,6 @@ NAME_MAX_CHARS = 256
 """A card id, package name or alias name is at most this many characters."""
 LIST_MAX = 10_000
 """``list`` / ``find`` / ``alias_list`` return at most this many rows per call."""
-LINEAGE_MAX_DEPTH = 100
-"""``lineage`` walks at most this many links in each direction (``depth`` default 10)."""
-LINEAGE_MAX_NODES = 1_000
-"""``lineage`` returns at most this many nodes (then ``truncated`` is true)."""
 
 
 def _djb2_hex(text: str) -> str:
@@ -192,8 +190,6 @@ class Cards:
         return self._create_with_id(body, name)
 
     def _put(self, body: dict[str, Any]) -> bool:
-        from alc.engine.store._interfaces import check_card_size
-
         record = CardRecord.from_body(body)
         check_card_size(record)
         return self.store.card_put(record)
@@ -365,8 +361,6 @@ class Cards:
         Raises:
             InvalidInput: a malformed query.
         """
-        from alc.engine.card_lineage import Walk
-
         where = "alc.card.lineage"
         q = _table(query, "query", where, optional=False)
         root = self.store.card_get(_name(q.get("card_id"), "card_id", where))

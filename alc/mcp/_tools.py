@@ -7,9 +7,9 @@ and malformed arguments come back as alc's own ``invalid_input`` error object.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alc.engine.errors import InvalidInput
 from alc.engine.pkg import ACTIONS as PKG_ACTIONS
@@ -518,17 +518,7 @@ class InfoArgs(_Args):
 
 
 class CardsArgs(_Args):
-    action: Literal[
-        "list",
-        "get",
-        "find",
-        "samples",
-        "lineage",
-        "alias_list",
-        "get_by_alias",
-        "alias_set",
-        "append",
-    ]
+    action: str
     card_id: Any = None
     pkg: Any = None
     where: Any = None
@@ -542,6 +532,13 @@ class CardsArgs(_Args):
     depth: Any = None
     include_stats: Any = None
     relation_filter: Any = None
+
+    @field_validator("action")
+    @classmethod
+    def _known_action(cls, value: str) -> str:
+        if value not in CARD_ACTIONS:
+            raise ValueError(f"must be one of {', '.join(CARD_ACTIONS)}")
+        return value
 
 
 class PkgArgs(_Args):
