@@ -19,6 +19,7 @@ __all__ = [
     "TokensOpt",
     "Transport",
     "TransportOpt",
+    "VerifierOpt",
     "WorkersOpt",
     "register",
     "serve",
@@ -64,6 +65,17 @@ TransportOpt = Annotated[
         "`alc serve`; --host, --port and --tokens apply).",
     ),
 ]
+VerifierOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--verifier",
+        envvar="ALC_TOKEN_VERIFIER",
+        metavar="MODULE:NAME",
+        help="A bearer-token verifier of your own (e.g. OAuth introspection or JWT): an "
+        "mcp.server.auth TokenVerifier, or a class or function making one. Replaces --tokens.",
+        show_default=False,
+    ),
+]
 WorkersOpt = Annotated[
     int | None,
     typer.Option(
@@ -79,6 +91,7 @@ def serve(
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8765,
     tokens: TokensOpt = None,
+    verifier: VerifierOpt = None,
     workers: WorkersOpt = None,
     store: Annotated[
         str | None,
@@ -127,6 +140,7 @@ def serve(
         host=host,
         port=port,
         tokens=tokens,
+        verifier=verifier,
         workers=workers,
         max_body_bytes=max_body_bytes,
         shutdown_timeout=shutdown_timeout,
@@ -140,6 +154,7 @@ def serve_http(
     port: int,
     tokens: str | None,
     workers: int | None,
+    verifier: str | None = None,
     max_body_bytes: int = 4 * 1024 * 1024,
     shutdown_timeout: float = 30.0,
     json_response: bool = False,
@@ -147,21 +162,26 @@ def serve_http(
     """Build and run one replica (shared by ``alc serve`` and ``alc mcp --transport http``).
 
     Raises:
-        InvalidInput: bad tokens, a non-loopback host without tokens, bad numbers.
+        InvalidInput: bad tokens or verifier, both given, a non-loopback host without either,
+            bad numbers.
     """
     from alc._api import AsyncEngine
     from alc.cli._options import store_path
+    from alc.engine.errors import InvalidInput
     from alc.engine.executor import make_executor
     from alc.engine.executor.process import ProcessExecutor
     from alc.engine.store import is_store_url
-    from alc.mcp._http import HTTPServer, ServeConfig, StaticTokens, load_tokens
+    from alc.mcp._http import HTTPServer, ServeConfig, StaticTokens, load_tokens, load_verifier
     from alc.mcp._server import AlcMCP
 
     table = load_tokens(tokens, os.environ.get("ALC_TOKENS"))
+    verifier = verifier or os.environ.get("ALC_TOKEN_VERIFIER") or None
+    if verifier is not None and table:
+        raise InvalidInput("Give --verifier or bearer tokens (--tokens / ALC_TOKENS), not both.")
     config = ServeConfig(
         host=host,
         port=port,
-        verifier=StaticTokens(table) if table else None,
+        verifier=load_verifier(verifier) if verifier else StaticTokens(table) if table else None,
         max_body_bytes=max_body_bytes,
         shutdown_timeout=shutdown_timeout,
         json_response=json_response,

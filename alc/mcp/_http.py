@@ -80,6 +80,7 @@ __all__ = [
     "build_app",
     "is_loopback",
     "load_tokens",
+    "load_verifier",
     "log_event",
     "tenant_of",
 ]
@@ -207,6 +208,33 @@ def _token_table(data: Any, where: str) -> dict[str, str]:
             "a [tokens] table)."
         )
     return dict(data)
+
+
+def load_verifier(spec: str) -> TokenVerifier:
+    """The verifier named by ``spec``, ``"package.module:name"``: ``name`` is a
+    :class:`TokenVerifier` instance, or a class or function called without arguments to make
+    one (read its own settings from the environment). This is how an OAuth 2.1 resource server
+    plugs in (e.g. a verifier that introspects tokens at the authorization server, RFC 7662,
+    or checks JWT signatures), with the tenant in ``claims["tenant"]``, ``subject`` or
+    ``client_id`` (:func:`tenant_of`).
+
+    Raises:
+        InvalidInput: not importable, or not a verifier.
+    """
+    import importlib
+
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise InvalidInput(f"--verifier {spec!r}: expected package.module:name.")
+    try:
+        found: Any = getattr(importlib.import_module(module_name), attr)
+        ready = hasattr(found, "verify_token") and not isinstance(found, type)
+        verifier = found if ready else found()
+    except Exception as exc:  # any failure of foreign code is the user's configuration
+        raise InvalidInput(f"--verifier {spec!r} cannot be loaded ({exc!r}).") from None
+    if not callable(getattr(verifier, "verify_token", None)):
+        raise InvalidInput(f"--verifier {spec!r} is not a TokenVerifier (no verify_token).")
+    return verifier  # type: ignore[no-any-return]
 
 
 def is_loopback(host: str) -> bool:

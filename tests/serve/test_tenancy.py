@@ -153,3 +153,67 @@ def test_a_tenant_name_is_checked() -> None:
     for bad in ("", " acme", "a\nb", "x" * 201):
         with pytest.raises(InvalidInput), tenant_scope(bad):
             pass
+
+
+SIGNED_VERIFIER = '''
+import hashlib
+import hmac
+import os
+
+from mcp.server.auth.provider import AccessToken
+
+
+class SignedTokens:
+    """Tokens "<tenant>.<HMAC-SHA256 of tenant>", the tenant as the token's subject (the way an
+    OAuth verifier reports the resource owner)."""
+
+    def __init__(self) -> None:
+        self.secret = os.environ["SIGNED_TOKENS_SECRET"].encode()
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        tenant, _, signature = token.rpartition(".")
+        good = hmac.new(self.secret, tenant.encode(), hashlib.sha256).hexdigest()
+        if not tenant or not hmac.compare_digest(signature, good):
+            return None
+        return AccessToken(token=token, client_id="oauth-client", subject=tenant, scopes=[])
+'''
+
+
+def _signed(tenant: str, secret: str) -> str:
+    import hashlib
+    import hmac
+
+    return tenant + "." + hmac.new(secret.encode(), tenant.encode(), hashlib.sha256).hexdigest()
+
+
+async def test_a_verifier_of_your_own_plugs_in(tmp_path: Path) -> None:
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "signed_tokens.py").write_text(SIGNED_VERIFIER, "utf-8")
+    secret = "s3cret-" + "9" * 20
+    replica = Replica(
+        str(tmp_path / "s.db"),
+        tmp_path / "home",
+        "--verifier",
+        "signed_tokens:SignedTokens",
+        env={"PYTHONPATH": str(tmp_path / "plugins"), "SIGNED_TOKENS_SECRET": secret},
+    )
+    try:
+        async with client(replica.url, _signed("umbrella", secret)) as u:
+            sid = reply(await u.call_tool("alc_run", {"code": "return alc.llm('u?')"}))[
+                "session_id"
+            ]
+        async with client(replica.url, _signed("wayne", secret)) as w:
+            _not_found(await w.call_tool("alc_status", {"session_id": sid}), sid)
+        async with httpx2.AsyncClient(base_url=replica.base) as http:
+            forged = await http.post(
+                "/mcp",
+                json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                headers={
+                    "authorization": "Bearer umbrella.0000",
+                    "accept": "application/json, text/event-stream",
+                },
+            )
+            assert forged.status_code == 401
+    finally:
+        replica.stop()
+    wait_until(lambda: any(e["tenant"] == "wayne" for e in replica.events("request")))
