@@ -247,7 +247,7 @@ class SessionHost:
         outcome = rt.effects.read("card", live)
         if "error" in outcome:
             raise ValueError(outcome["error"])
-        return _nulls_as_nil(outcome["ok"])
+        return outcome["ok"]  # JSON nulls reach Lua as nil (LuaVM.to_lua)
 
 
 _STATE_OPERATIONS: dict[str, Callable[..., Any]] = {
@@ -341,15 +341,6 @@ def _names(opts: Any, name: str) -> list[str] | None:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
     return None
-
-
-def _nulls_as_nil(value: Any) -> Any:
-    """``value`` without the nulls of its objects: Lua reads them as nil (algocline 0.44.3+)."""
-    if isinstance(value, dict):
-        return {k: _nulls_as_nil(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_nulls_as_nil(v) for v in value]
-    return value
 
 
 def _clip(text: str, limit: int) -> str:
