@@ -237,9 +237,7 @@ class Cards:
         count = self.store.samples_put(cid, rows)
         return {"path": f"card:{cid}/samples", "count": count}
 
-    def alias_set(
-        self, name: Any, card_id: Any, opts: Any = None, *, note: Any = None
-    ) -> dict[str, Any]:
+    def alias_set(self, name: Any, card_id: Any, opts: Any = None) -> dict[str, Any]:
         """Bind (or re-bind) alias ``name`` to a card; the alias ``{name, card_id, set_at[,
         pkg][, note]}``. ``opts`` is ``{pkg?, note?}`` (metadata only).
 
@@ -252,7 +250,7 @@ class Cards:
             name=_name(name, "alias name", where),
             card_id=_name(card_id, "card_id", where),
             pkg=_optional_text(options.get("pkg"), "opts.pkg", where),
-            note=_optional_text(options.get("note", note), "opts.note", where),
+            note=_optional_text(options.get("note"), "opts.note", where),
             set_at=self._stamp(),
         )
         try:

@@ -165,6 +165,71 @@ function state.show(ns, key) end
 ---@return {ok: boolean, backup_key: string, steps_removed: integer, fields_removed: integer}
 function state.reset(ns, key, opts) end
 
+---A card's summary (alc.card.list / find).
+---@class alc.CardSummary
+---@field card_id string
+---@field pkg string
+---@field created_at string RFC 3339 UTC
+---@field model? string model.id
+---@field scenario? string scenario.name
+---@field pass_rate? number stats.pass_rate
+
+---@class alc.CardAlias
+---@field name string
+---@field card_id string
+---@field set_at string
+---@field pkg? string
+---@field note? string
+
+---Immutable run records with samples, kept in the engine's store (docs/cards.md).
+---@class alc.CardApi
+local card = {}
+---Write a new card (pkg.name required); card_id is generated unless given.
+---@param card table
+---@return {card_id: string, path: string}
+function card.create(card) end
+---@param card_id string
+---@return table|nil card
+function card.get(card_id) end
+---Summaries, newest first.
+---@param filter? {pkg?: string, limit?: integer}
+---@return alc.CardSummary[]
+function card.list(filter) end
+---Summaries of the cards matching where (algocline's filter over the whole card).
+---@param query? {pkg?: string, where?: table, order_by?: string|string[], limit?: integer, offset?: integer}
+---@return alc.CardSummary[]
+function card.find(query) end
+---Add new top-level keys (existing keys are immutable); the merged card.
+---@param card_id string
+---@param fields table
+---@return table
+function card.append(card_id, fields) end
+---Per-case rows, written once per card.
+---@param card_id string
+---@param samples table[]
+---@return {path: string, count: integer}
+function card.write_samples(card_id, samples) end
+---@param card_id string
+---@param opts? {where?: table, offset?: integer, limit?: integer}
+---@return table[]
+function card.read_samples(card_id, opts) end
+---Bind (or re-bind) a mutable alias to a card.
+---@param name string
+---@param card_id string
+---@param opts? {pkg?: string, note?: string}
+---@return alc.CardAlias
+function card.alias_set(name, card_id, opts) end
+---@param filter? {pkg?: string}
+---@return alc.CardAlias[]
+function card.alias_list(filter) end
+---@param name string
+---@return table|nil card
+function card.get_by_alias(name) end
+---Ancestors / descendants through metadata.prior_card_id; nil when the card does not exist.
+---@param query {card_id: string, direction?: "up"|"down"|"both", depth?: integer, include_stats?: boolean, relation_filter?: string[]}
+---@return {root: string, nodes: table[], edges: table[], truncated: boolean}|nil
+function card.lineage(query) end
+
 ---@class alc.StatsApi
 local stats = {}
 ---Record a custom statistic (reported under stats.custom).
@@ -455,6 +520,7 @@ function amath.permutations(n) end
 ---@field env table<string, string> values injected by the driver (ctx._env) and ALC_ENV_* configuration
 ---@field state alc.StateApi persistent key-value store (namespace ctx._ns)
 ---@field stats alc.StatsApi custom statistics of the session
+---@field card alc.CardApi immutable run records with samples (docs/cards.md)
 ---@field math alc.MathApi seeded sampling and statistics
 alc = {}
 

@@ -204,3 +204,14 @@ def test_async_engine_cards(db: Path) -> None:
     found, samples, by_alias, tree = anyio.run(main)
     assert len(found) == 1 and samples == [{"ok": True}]
     assert by_alias is not None and tree is not None and tree["root"] == by_alias["card_id"]
+
+
+def test_type_definitions_declare_every_card_function(engine: alc.Engine) -> None:
+    from importlib import resources
+
+    types = resources.files("alc").joinpath("types", "alc.d.lua").read_text(encoding="utf-8")
+    names = run(engine, "local n = {} for k in pairs(alc.card) do n[#n + 1] = k end return n")
+    assert len(names) == 11
+    for name in names:
+        assert f"function card.{name}(" in types, name
+    assert "---@field card alc.CardApi" in types
