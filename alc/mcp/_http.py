@@ -321,7 +321,7 @@ def build_app(server: AlcMCP, config: ServeConfig) -> Starlette:
         try:
             await anyio.to_thread.run_sync(lambda: server.engine.store.list(limit=1))
         except AlcError as exc:
-            return JSONResponse({"status": "unavailable", **exc.to_wire()}, status_code=503)
+            return JSONResponse({**exc.to_wire(), "status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     @contextlib.asynccontextmanager

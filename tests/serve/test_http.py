@@ -14,6 +14,7 @@ import anyio
 import httpx2
 import pytest
 from _replicas import Replica, client, reply, wait_until
+from conftest import fresh_database, postgres_url
 
 from alc.mcp import TOOLS
 
@@ -208,3 +209,25 @@ def _json_or_empty(line: str) -> dict[str, object]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+async def test_readiness_fails_when_the_database_goes_away(tmp_path: Path) -> None:
+    """PostgreSQL only: drop the replica's database under it; /readyz turns 503 with a coded
+    error while /healthz stays 200 (the process is fine, its store is not)."""
+    psycopg = pytest.importorskip("psycopg")
+    admin = postgres_url()
+    url = fresh_database()
+    replica = Replica(url, tmp_path / "home")
+    try:
+        async with httpx2.AsyncClient(base_url=replica.base) as http:
+            assert (await http.get("/readyz")).status_code == 200
+            name = url.rpartition("/")[2]
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            ready = await http.get("/readyz")
+            assert ready.status_code == 503
+            body = ready.json()
+            assert body["status"] == "unavailable" and body["error_code"] == "store_unavailable"
+            assert (await http.get("/healthz")).status_code == 200
+    finally:
+        replica.stop()

@@ -6,7 +6,6 @@ same tests on PostgreSQL when ``ALC_TEST_POSTGRES_URL`` is set).
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,28 +23,6 @@ while os.clock() - t < 1.5 do end
 return a
 """
 """A session whose step after the answer computes for 1.5 s, so two feeds overlap."""
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "shared.db")
-    url = os.environ.get("ALC_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("ALC_TEST_POSTGRES_URL is not set (no PostgreSQL server for the tests)")
-    return _fresh_database(url)
-
-
-def _fresh_database(url: str) -> str:
-    """A new, empty PostgreSQL database on the test server (one per test)."""
-    import uuid
-
-    psycopg = pytest.importorskip("psycopg")
-    name = "alc_serve_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
 
 
 @pytest.fixture

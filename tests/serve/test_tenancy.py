@@ -120,8 +120,8 @@ async def test_tenant_b_cannot_read_feed_cancel_or_list_tenant_a_sessions(
     assert tenants() == {"acme", "globex", "initech"}
 
 
-def test_tenant_scope_through_the_python_api(tmp_path: Path) -> None:
-    engine = alc.Engine(tmp_path / "s.db")
+def test_tenant_scope_through_the_python_api(store: str) -> None:
+    engine = alc.Engine(store)
     with tenant_scope("acme"):
         assert current_tenant() == "acme"
         mine = engine.start(code="return alc.llm('a')").session_id
@@ -144,9 +144,13 @@ def test_tenant_scope_through_the_python_api(tmp_path: Path) -> None:
     # without a tenant (embedded, single user) every session is visible
     assert engine.status(mine).state == "completed"  # type: ignore[union-attr]
     assert engine.store.summary(mine).tenant == "acme"
-    reopened = alc.Engine(tmp_path / "s.db")  # the owner is durable
-    with tenant_scope("globex"), pytest.raises(SessionNotFound):
-        reopened.status(mine)
+    engine.store.close()
+    reopened = alc.Engine(store)  # the owner is durable
+    try:
+        with tenant_scope("globex"), pytest.raises(SessionNotFound):
+            reopened.status(mine)
+    finally:
+        reopened.store.close()
 
 
 def test_a_tenant_name_is_checked() -> None:

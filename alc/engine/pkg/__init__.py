@@ -50,7 +50,8 @@ from alc.engine.pkg._project import (
 )
 from alc.engine.pkg._sandbox import check_syntax
 from alc.engine.pkg._scaffold import scaffold
-from alc.engine.pkg._spec import SpecResult, run_spec, spec_files
+from alc.engine.pkg._spec import SPEC_LIMITS, SpecResult, run_spec, spec_files
+from alc.engine.protocol import Limits
 
 __all__ = [
     "ACTIONS",
@@ -441,13 +442,21 @@ class PackageManager:
         files = sorted(p.relative_to(base).as_posix() for p in folder.rglob("*") if p.is_file())
         return {"status": "ok", "created": name, "path": str(folder), "files": files}
 
-    def test(self, target: str | None = None, *, answers: Sequence[str] = ()) -> dict[str, Any]:
+    def test(
+        self,
+        target: str | None = None,
+        *,
+        answers: Sequence[str] = (),
+        limits: Limits | None = None,
+    ) -> dict[str, Any]:
         """Run the ``*_spec.lua`` files of one package, a folder, or every installed package.
 
         Args:
             target: a package name on the search path, a package or collection folder, or None
                 (the package in the working folder, else every project and user package).
             answers: the scripted ``alc.llm`` answers, used in turn (default ``"mock answer"``).
+            limits: the sandbox limits of each spec file's run (default :data:`SPEC_LIMITS`:
+                the session defaults with a 120 s step).
 
         Returns:
             ``{"status": "ok", "ok": bool, "files": [<SpecResult.wire()>, ...], "passed",
@@ -458,7 +467,15 @@ class PackageManager:
         """
         search = self._search()
         results = [
-            run_spec(name, root, spec, search, answers=answers, executor=self.executor)
+            run_spec(
+                name,
+                root,
+                spec,
+                search,
+                answers=answers,
+                limits=limits or SPEC_LIMITS,
+                executor=self.executor,
+            )
             for name, root, folder in self._targets(target, search)
             for spec in spec_files(folder)
         ]
