@@ -215,3 +215,27 @@ def test_type_definitions_declare_every_card_function(engine: alc.Engine) -> Non
     for name in names:
         assert f"function card.{name}(" in types, name
     assert "---@field card alc.CardApi" in types
+
+
+CHILD = """
+local M = {}
+M.meta = {name = "child", version = "1", description = "writes a card, then asks", category = "t"}
+function M.run(ctx)
+  local c = alc.card.create({pkg = {name = "forked"}, stats = {v = ctx.v}})
+  return {id = c.card_id, a = alc.llm("q " .. ctx.v)}
+end
+return M
+"""
+
+
+def test_fork_children_write_cards_once_across_a_restore(packages: Path, db: Path) -> None:
+    (packages / "child").mkdir()
+    (packages / "child" / "init.lua").write_text(CHILD, encoding="utf-8")
+    out = alc.Engine(store=db).start(code="return alc.fork({'child', 'child'}, {v = 2})")
+    assert isinstance(out, alc.NeedsResponse) and len(out.queries) == 2
+    other = alc.Engine(store=db)  # restores parent and children by replay
+    done = other.feed(out.session_id, responses={q.id: "x" for q in out.queries})
+    assert isinstance(done, alc.Completed), done
+    ids = sorted(child["result"]["id"] for child in done.result)
+    assert len(set(ids)) == 2  # same content, same second: distinct ids all the same
+    assert sorted(c["card_id"] for c in other.cards.list({"pkg": "forked"})) == ids
