@@ -80,7 +80,8 @@ ACTIONS: dict[str, tuple[str, dict[str, type], tuple[str, ...]]] = {
     "test": ("test", {"target": str, "answers": list}, ()),
 }
 """Every operation :meth:`PackageManager.run` takes by name: (method, arguments with their
-types, required arguments). The MCP ``alc_pkg`` tool's ``action`` is one of these keys."""
+types, required arguments). The MCP ``alc_pkg`` tool's ``action`` is one of these keys;
+``install`` also takes algocline's ``url`` for ``source``."""
 
 
 class PackageManager:
@@ -116,6 +117,8 @@ class PackageManager:
                 f"Unknown package action {action!r}; use one of {', '.join(ACTIONS)}."
             )
         method, types, required = ACTIONS[action]
+        if action == "install" and "url" in arguments:  # algocline's alc_pkg_install(url=...)
+            arguments = {("source" if k == "url" else k): v for k, v in arguments.items()}
         problems = [f"unknown argument {k!r}" for k in arguments if k not in types]
         problems += [f"{k!r} is required" for k in required if arguments.get(k) is None]
         for key, kind in types.items():
