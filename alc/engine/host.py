@@ -19,7 +19,7 @@ from alc.engine.accounting import SessionStats
 from alc.engine.cards import CARD_OPERATIONS, Cards
 from alc.engine.clock import Clock
 from alc.engine.effects import Effects
-from alc.engine.errors import RequestError, SourceChanged
+from alc.engine.errors import AlcError, SourceChanged
 from alc.engine.executor import current_control
 from alc.engine.packages import PackageResolver, source_hash
 from alc.engine.protocol import Limits
@@ -230,10 +230,10 @@ class SessionHost:
     def card(self, op: str, *args: Any) -> Any:
         """``alc.card.<op>(...)`` (see :mod:`alc.engine.cards`), recorded as one ``card`` effect.
 
-        The effect holds the operation's result or its request error (no such card, immutable,
-        too large, invalid input), so replay serves both back without touching the store: a
-        card written live is never written again. A store failure is not recorded: the call
-        fails live and, like an ``alc.state`` call, is made again on replay.
+        The effect holds the operation's result or its error (no such card, immutable, too
+        large, invalid input, store unavailable), so replay serves both back in order without
+        touching the store: a card written live is never written again, and a call that failed
+        live (and was caught with ``pcall``) fails the same way on replay.
         """
         rt = self._rt
         operation = CARD_OPERATIONS.get(op)
@@ -243,7 +243,7 @@ class SessionHost:
         def live() -> dict[str, Any]:
             try:
                 return {"ok": operation(Cards(rt.store, rt.clock.time), *args)}
-            except RequestError as exc:  # a bad call: recorded, so replay fails it again
+            except AlcError as exc:  # recorded too: replay fails the call the same way
                 return {"error": exc.message}
 
         outcome = rt.effects.read("card", live)
