@@ -239,3 +239,24 @@ def test_fork_children_write_cards_once_across_a_restore(packages: Path, db: Pat
     ids = sorted(child["result"]["id"] for child in done.result)
     assert len(set(ids)) == 2  # same content, same second: distinct ids all the same
     assert sorted(c["card_id"] for c in other.cards.list({"pkg": "forked"})) == ids
+
+
+def test_a_store_failure_caught_live_replays_the_same_way(db: Path) -> None:
+    import sqlite3
+
+    first = alc.Engine(store=db)
+    first.cards.create({"pkg": {"name": "p"}, "card_id": "broken"})
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("UPDATE cards SET body = 'not json' WHERE card_id = 'broken'")
+    con.close()
+    code = (
+        "local ok, e = pcall(alc.card.get, 'broken') "
+        "local n = alc.state.incr('n') "
+        "return {e = e, n = n, a = alc.llm('go')}"
+    )
+    out = first.start(code=code)
+    assert isinstance(out, alc.NeedsResponse)
+    done = alc.Engine(store=db).feed(out.session_id, "A")
+    assert isinstance(done, alc.Completed), done
+    assert "corrupted row for card 'broken'" in done.result["e"]
+    assert done.result["n"] == 1 and done.result["a"] == "A"
