@@ -41,7 +41,21 @@ CASES: dict[str, dict[str, Any]] = {
         "auto_card": True,
     },
     "dci": {"task": TASK, "auto_card": True, "card_pkg": "dci_sheep"},
+    "optimize": {
+        "target": "cot",
+        "space": {"depth": {"type": "int", "min": 1, "max": 3, "step": 1}},
+        "scenario": {"name": "sheep", "cases": [{"input": TASK, "expected": "42"}]},
+        "rounds": 2,
+        "auto_card": True,
+    },
 }
+SMC = """
+local out = require("smc_sample").run({
+  task = ctx.task, n_particles = 3, n_iterations = 2, auto_card = true,
+  reward_fn = function(answer) return string.find(answer, "42", 1, true) and 1.0 or 0.1 end,
+})
+return out.result
+"""
 
 
 def answer(query: Query) -> str:
@@ -50,9 +64,13 @@ def answer(query: Query) -> str:
     return "Reasoning: 17 + 25 = 42.\nANSWER: 42\nCONFIDENCE: 0.8\n42"
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", [*sorted(CASES), "smc_sample"])
 def test_auto_card_packages_across_fresh_engines(db: Path, name: str) -> None:
-    out = alc.Engine(store=db, packages_path=[CORPUS]).start(strategy=name, ctx=CASES[name])
+    first = alc.Engine(store=db, packages_path=[CORPUS])
+    if name == "smc_sample":  # its ctx needs a Lua function (reward_fn): a wrapper builds it
+        out = first.start(code=SMC, ctx={"task": TASK})
+    else:
+        out = first.start(strategy=name, ctx=CASES[name])
     while isinstance(out, alc.NeedsResponse):  # every answer in a fresh engine: replay each time
         answers = {q.id: answer(q) for q in out.queries}
         out = alc.Engine(store=db, packages_path=[CORPUS]).feed(out.session_id, responses=answers)
