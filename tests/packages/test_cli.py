@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +17,17 @@ import pytest
 from conftest import CORPUS, commit_all, git, write_package
 
 
-@dataclass
-class Done:
-    code: int
-    stdout: str
-    stderr: str
+class Done(subprocess.CompletedProcess[str]):
+    """A finished ``alc`` process whose stdout is one JSON reply."""
+
+    @property
+    def code(self) -> int:
+        return self.returncode
 
     @property
     def json(self) -> Any:
-        lines = self.stdout.strip().splitlines()
-        assert len(lines) == 1, f"expected one JSON line: {self.stdout!r} {self.stderr!r}"
-        return json.loads(lines[0])
+        (line,) = self.stdout.strip().splitlines() or [""]
+        return json.loads(line)
 
 
 @pytest.fixture
@@ -47,7 +46,7 @@ def alc(tmp_path: Path) -> Any:
             cwd=cwd,
             timeout=300,
         )
-        return Done(proc.returncode, proc.stdout, proc.stderr)
+        return Done(proc.args, proc.returncode, proc.stdout, proc.stderr)
 
     run.work = work  # type: ignore[attr-defined]
     return run
