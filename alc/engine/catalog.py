@@ -115,6 +115,9 @@ class _CatalogHost:
     def state(self, op: str, key: str | None = None, *args: Any) -> Any:
         raise ValueError("alc.state is not available while reading strategy metadata")
 
+    def card(self, op: str, *args: Any) -> Any:
+        raise ValueError("alc.card is not available while reading strategy metadata")
+
 
 META_LIMITS = Limits(max_step_seconds=5, max_memory=64 * 1024 * 1024)
 """The limits of loading one package to read its metadata."""

@@ -11,7 +11,7 @@ The tree::
     │   ├── AmbiguousQuery        ambiguous_query      several queries pending and no id given
     │   ├── SessionFinished       session_finished     the session is completed, failed or cancelled
     │   ├── StrategyNotFound      strategy_not_found   no package of that name on the search path
-    │   ├── CardNotFound          card_not_found       no card (or alias) of that name (docs/cards.md)
+    │   ├── CardNotFound          card_not_found       no card or alias of that name (docs/cards.md)
     │   ├── CardImmutable         card_immutable       the card, key or samples exist already
     │   ├── CardTooLarge          card_too_large       a card or its samples over their bounds
     │   ├── PackageNotFound       package_not_found    no installed (or linked) package of that name
