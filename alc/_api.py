@@ -634,6 +634,22 @@ class Engine:
         (default: the process's)."""
         return PackageManager(self.registry.resolver, self.registry.executor, cwd)
 
+    def package_action(
+        self,
+        action: str,
+        arguments: Mapping[str, Any],
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> dict[str, Any]:
+        """One package operation by name (``alc.engine.pkg.ACTIONS``: install, list, remove,
+        link, unlink, doctor, scaffold, test) with JSON arguments: the shape MCP's ``alc_pkg``
+        takes. Returns the operation's reply.
+
+        Raises:
+            InvalidInput: unknown action or argument; and each action's own errors
+                (``install_failed``, ``package_not_found``).
+        """
+        return self.packages(cwd).run(action, dict(arguments))
+
 
 def _control(on_progress: ProgressFn | None) -> StepControl | None:
     return None if on_progress is None else StepControl(on_progress)
@@ -889,17 +905,15 @@ class AsyncEngine:
             run_id=run_id, on_progress=on_progress,
         )
 
+    async def packages(self, cwd: str | os.PathLike[str] | None = None) -> PackageManager:
+        """See :meth:`Engine.packages` (the manager's methods block: call them in a thread)."""
+        return self.engine.packages(cwd)
+
     async def package_action(
         self,
         action: str,
         arguments: Mapping[str, Any],
         cwd: str | os.PathLike[str] | None = None,
     ) -> dict[str, Any]:
-        """One package operation by name (``alc.engine.pkg.ACTIONS``: install, list, remove,
-        link, unlink, doctor, scaffold, test) with JSON arguments, on a worker thread.
-
-        Raises:
-            InvalidInput: unknown action or argument; and each action's own errors
-                (``install_failed``, ``package_not_found``).
-        """
-        return await _in_thread(self.engine.packages(cwd).run, action, dict(arguments))
+        """See :meth:`Engine.package_action` (run on a worker thread)."""
+        return await _in_thread(self.engine.package_action, action, arguments, cwd)
