@@ -162,6 +162,32 @@ def _internal_error(tool: str, exc: Exception) -> CallToolResult:
     )
 
 
+_TENANT_WIDE_TOOLS = frozenset(
+    {"alc_cards", "alc_eval_run", "alc_eval_compare", "alc_eval_history"}
+)
+"""Tools over records the store keeps for everyone (cards, eval runs): not served to a tenant."""
+
+
+def _remote_check(tool: str, arguments: dict[str, Any]) -> None:
+    """Refuse what a remote client of ``alc serve`` (``read_files=False``) must not do: touch the
+    server's files or its package set (``alc_pkg`` other than ``list``, any ``project_root``),
+    or, under a tenant, read records that are not separated by tenant.
+
+    Raises:
+        InvalidInput: the call is refused (nothing was done).
+    """
+    if tool == "alc_pkg" and (arguments.get("action") != "list" or "project_root" in arguments):
+        raise InvalidInput(
+            "alc_pkg is limited to action=list on this server: its packages are installed by "
+            "its operator (alc pkg on the server), not by remote clients."
+        )
+    if tool in _TENANT_WIDE_TOOLS and current_tenant() is not None:
+        raise InvalidInput(
+            f"{tool} is not available to tenants of this server: cards and eval runs are not "
+            "separated by tenant yet."
+        )
+
+
 def _answer_text(result: CreateMessageResult) -> str:
     content = result.content
     blocks = content if isinstance(content, list) else [content]
@@ -234,6 +260,8 @@ class AlcMCP:
 
         async def call(arguments: dict[str, Any], ctx: Context) -> ToolReply:
             try:
+                if not self.read_files:
+                    _remote_check(spec.name, arguments)
                 resumed = await self._resume_sampling(ctx)
                 if resumed is not None:
                     return resumed
