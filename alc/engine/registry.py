@@ -194,6 +194,9 @@ class SessionRegistry:
         """
         if ctx is None:
             ctx = {}
+        tenant = current_tenant()
+        if tenant is not None:  # each tenant's alc.state lives apart: "<tenant>/<ctx._ns>"
+            ctx = {**ctx, "_ns": f"{tenant}/{ctx.get('_ns') or 'default'}"}
         if strategy is not None:
             self.resolver.strategy(strategy)  # StrategyNotFound before anything is made
         resolved = _limits(self.limits, limits)
@@ -207,7 +210,7 @@ class SessionRegistry:
             math_seed=seeds.math_seed,
             hash_seed=seeds.hash_seed,
             limits=resolved.model_dump(),
-            tenant=current_tenant(),
+            tenant=tenant,
         )
         self._sweep()
         session, outcome, events = _retrying(lambda: Session.create(record, control, **self._deps))

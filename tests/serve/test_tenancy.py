@@ -221,3 +221,19 @@ async def test_a_verifier_of_your_own_plugs_in(tmp_path: Path) -> None:
     finally:
         replica.stop()
     wait_until(lambda: any(e["tenant"] == "wayne" for e in replica.events("request")))
+
+
+def test_each_tenant_has_its_own_state_namespace(store: str) -> None:
+    engine = alc.Engine(store)
+    code = "alc.state.incr('runs', 1) return alc.state.get('runs')"
+    try:
+        with tenant_scope("acme"):
+            assert [engine.start(code=code).result for _ in range(2)] == [1, 2]  # type: ignore[union-attr]
+        with tenant_scope("globex"):
+            assert engine.start(code=code, ctx={"_ns": "default"}).result == 1  # type: ignore[union-attr]
+        assert engine.start(code=code).result == 1  # type: ignore[union-attr]  (no tenant)
+        assert engine.store.state_get("acme/default", "runs") == "2"
+        assert engine.store.state_get("globex/default", "runs") == "1"
+        assert engine.store.state_get("default", "runs") == "1"
+    finally:
+        engine.store.close()
