@@ -119,7 +119,7 @@ async def test_a_body_over_the_limit_is_413_with_a_json_error(replica: Replica) 
     assert [e["status"] for e in replica.events("request")[-2:]] == [413, 413]
 
 
-async def test_code_file_is_refused_by_the_server(replica: Replica, tmp_path: Path) -> None:
+async def test_server_files_and_packages_are_out_of_reach(replica: Replica, tmp_path: Path) -> None:
     secret = tmp_path / "secret.lua"
     secret.write_text("return 'server file'", encoding="utf-8")
     async with client(replica.url) as c:
@@ -127,6 +127,16 @@ async def test_code_file_is_refused_by_the_server(replica: Replica, tmp_path: Pa
     assert result.is_error
     error = reply(result)
     assert error["error_code"] == "invalid_input" and "code_file is refused" in error["error"]
+    async with client(replica.url) as c:
+        listed = await c.call_tool("alc_pkg", {"action": "list"})
+        assert not listed.is_error, listed.content
+        for args in (
+            {"action": "install", "source": str(tmp_path)},
+            {"action": "link", "path": str(tmp_path)},
+            {"action": "list", "project_root": str(tmp_path)},
+        ):
+            refused = await c.call_tool("alc_pkg", args)
+            assert refused.is_error and "action=list" in reply(refused)["error"], args
 
 
 def _serve_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -93,6 +93,8 @@ async def test_tenant_b_cannot_read_feed_cancel_or_list_tenant_a_sessions(
         _not_found(thought, chain["session_id"])
         listing = reply(await b.call_tool("alc_status", {}))
         assert listing["sessions"] == []
+        cards = await b.call_tool("alc_cards", {"action": "list"})
+        assert cards.is_error and "not separated by tenant" in reply(cards)["error"]
         # B's own default chain is B's, not A's
         own = reply(
             await b.call_tool(
