@@ -1,6 +1,7 @@
 """Effects: the values a session's code read from outside its VM, recorded live, replayed later.
 
-Time, ``os.getenv``, loaded sources and ``alc.state`` results all go through :meth:`Effects.read`.
+Time, ``os.getenv``, ``alc.env``, loaded sources, ``alc.state`` and ``alc.card`` results all go
+through :meth:`Effects.read`.
 Live, it computes the value and records it for the step's journal entry; during replay it serves
 the recorded values back in order, so the strategy re-issues exactly the prompts it issued before.
 Replay and recording stay separate from the VM (``lua.py``) and from the journal (``journal.py``).

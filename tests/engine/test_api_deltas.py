@@ -406,3 +406,27 @@ def test_default_instruction_limit_outlasts_the_default_wall_time() -> None:
     simulation meets, with room for a machine twice as fast."""
     limits = Limits()
     assert limits.max_instructions >= limits.max_step_seconds * 2e8 * 2
+
+
+# ---------------------------------------------------------------------------- process executor
+
+
+def test_the_deltas_on_the_process_executor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Budget refusals, alc.env, llm_calls and the namespace state operations are answered by
+    the supervisor when the VM lives in a worker process."""
+    monkeypatch.setenv("ALC_ENV_WHERE", "supervisor")
+    code = """
+    local ok, why = pcall(alc.llm_batch, {'a', 'b'})
+    alc.state.set('t', ctx.task_state)
+    local report = alc.state.reset(nil, 't', {fields = {'report'}})
+    return {ok, why, alc.stats.llm_calls(), alc.env.WHERE, report.fields_removed,
+            alc.state.list()}
+    """
+    engine = alc.Engine(executor="process")
+    try:
+        out = run(engine, code, ctx={"budget": {"max_llm_calls": 1}, "task_state": TASK})
+    finally:
+        engine.close()
+    ok, why, calls, where, removed, listed = completed(out)
+    assert (ok, calls, where, removed, listed) == (False, 0, "supervisor", 1, ["t"])
+    assert why.startswith("budget exceeded: max_llm_calls is 1")
