@@ -186,6 +186,14 @@ class Budget:
             out["elapsed_ms"] = max(0, self.max_elapsed_ms - elapsed_ms)
         return out
 
+    def for_strategy(self, stats: SessionStats, elapsed_ms: int) -> dict[str, Any]:
+        """``alc.budget_remaining()``: :meth:`remaining`, plus ``exceeded = true`` once the
+        budget refused a call (then every later call is refused too, whatever is left)."""
+        out: dict[str, Any] = dict(self.remaining(stats, elapsed_ms))
+        if stats.budget_exceeded:
+            out["exceeded"] = True
+        return out
+
     def wire(self, stats: SessionStats, elapsed_ms: int) -> dict[str, Any]:
         """The ``stats.auto.budget`` object: the limits that are set, ``remaining`` and
         ``exceeded`` (whether the budget refused a pause; the strategy may have caught it)."""

@@ -516,10 +516,10 @@ class Session:
         return {"auto": auto, "custom": dict(self.counters.custom)}
 
     def budget_remaining(self) -> dict[str, Any] | None:
-        """What is left of ``ctx.budget``: ``{"llm_calls", "tokens", "elapsed_ms"}`` or None."""
+        """What is left of ``ctx.budget`` (``alc.budget_remaining()``), or None without one."""
         if self.budget is None:
             return None
-        return dict(self.budget.remaining(self.counters, self._elapsed_ms()))
+        return self.budget.for_strategy(self.counters, self._elapsed_ms())
 
     # ------------------------------------------------------------------ views
 

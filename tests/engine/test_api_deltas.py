@@ -147,6 +147,24 @@ def test_budget_refusal_is_sticky(engine: alc.Engine) -> None:
     assert why.startswith("budget exceeded")
 
 
+def test_budget_check_turns_false_after_a_refusal(engine: alc.Engine) -> None:
+    """A token refusal leaves tokens over, but nothing more can be spent: a loop on
+    alc.budget_check() ends instead of failing on its next call."""
+    code = """
+    local answers = {}
+    while alc.budget_check() do
+      local ok, answer = pcall(alc.llm, string.rep('x', 120))
+      if ok then answers[#answers + 1] = answer end
+    end
+    return {answers, alc.budget_remaining()}
+    """
+    answers, remaining = completed(
+        run(engine, code, ["a", "b"], ctx={"budget": {"max_tokens": 80}})
+    )
+    assert answers == ["a", "b"]
+    assert remaining["exceeded"] is True and remaining["tokens"] > 0
+
+
 def test_uncaught_budget_refusal_fails_with_budget_exceeded(engine: alc.Engine) -> None:
     code = "local ok = pcall(alc.llm, 'caught') return alc.llm('not caught')"
     out = run(engine, code, ctx={"budget": {"max_llm_calls": 0}})

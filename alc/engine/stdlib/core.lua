@@ -142,10 +142,12 @@ function alc.fingerprint(text)
   return format("%08x", h)
 end
 
---- alc.budget_check() -> boolean: false once any budget dimension is used up.
+--- alc.budget_check() -> boolean: false once any budget dimension is used up, or once the
+--- budget refused a call (refusals are sticky).
 function alc.budget_check()
   local r = alc.budget_remaining()
   if r == nil then return true end
+  if r.exceeded then return false end
   for _, k in ipairs({ "llm_calls", "elapsed_ms", "tokens" }) do
     local v = r[k]
     if type(v) == "number" and v <= 0 then return false end
