@@ -6,6 +6,7 @@ reported and re-graded without asking the model again. docs/evals.md is the user
 
 =====================  ===============================================================
 :func:`evaluate`       load a scenario, run every pair, return the run record
+:func:`evaluate_step`  the same for a caller that answers the queries itself (an MCP host)
 :func:`load_scenario`  a built-in set (arith, logic, factual) or a .lua/.jsonl/.toml/.json file
 :func:`regrade`        grade a finished run's stored answers again, as new cards
 :func:`compare_runs`   paired statistics of strategies (within one run or across two)
@@ -22,11 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from alc.engine.errors import InvalidInput
 from alc.eval._analysis import compare_runs, list_runs, run_report, show_run
 from alc.eval._builtin import BUILTIN_SETS, builtin_scenario
 from alc.eval._graders import GRADERS, extract_answer, extract_number, grade
 from alc.eval._model import Case, EngineLike, GraderSpec, Scenario
-from alc.eval._runner import Progress, RunSpec, answer_text, regrade, run_eval
+from alc.eval._records import RunRecords
+from alc.eval._runner import Progress, RunSpec, answer_text, regrade, run_eval, step_host_run
 from alc.eval._scenario import load_scenario
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "builtin_scenario",
     "compare_runs",
     "evaluate",
+    "evaluate_step",
     "extract_answer",
     "extract_number",
     "grade",
@@ -115,6 +119,8 @@ def evaluate(
         strategy_opts=dict(strategy_opts or {}),
         concurrency=concurrency,
     )
+    for name in spec.all_strategies:  # request errors before a responder is built
+        engine.registry.resolver.strategy(name)
     return run_eval(
         engine,
         spec,
@@ -124,3 +130,56 @@ def evaluate(
         on_progress=on_progress,
         on_start=on_start,
     )
+
+
+def _spec_from_record(engine: EngineLike, run_id: str) -> RunSpec:
+    record = RunRecords(engine.store).run(run_id)
+    return RunSpec(
+        scenario=Scenario.parse(record["scenario"]),
+        strategies=tuple(record["strategies"]),
+        baseline=record.get("baseline"),
+        llm=str(record.get("llm")),
+        judge=record.get("judge"),
+        strategy_opts=record.get("strategy_opts", {}),
+        concurrency=int(record.get("concurrency", 1)),
+    )
+
+
+def evaluate_step(
+    engine: EngineLike,
+    scenario: str | Scenario | None,
+    strategies: Sequence[str] = (),
+    *,
+    baseline: str | None = "direct",
+    n: int | None = None,
+    seed: int = 0,
+    strategy_opts: Mapping[str, Mapping[str, Any]] | None = None,
+    run_id: str | None = None,
+    judge: Any = None,
+) -> dict[str, Any]:
+    """One step of a run whose queries the caller answers (``llm = "host"``): grade the pairs
+    whose sessions ended and return the next pause to answer, or the finished record (see
+    :func:`alc.eval._runner.step_host_run`). With ``run_id`` and no scenario, the run's own
+    configuration is used.
+
+    Raises:
+        InvalidInput: no scenario and no run id, and the errors of :func:`evaluate`.
+    """
+    if scenario is None:
+        if run_id is None:
+            raise InvalidInput("Give a scenario (and strategies) to start a run, or its run_id.")
+        spec = _spec_from_record(engine, run_id)
+    else:
+        if isinstance(scenario, str):
+            scenario = load_scenario(scenario, engine, n=n, seed=seed)
+        spec = RunSpec(
+            scenario=scenario.head(n),
+            strategies=tuple(strategies),
+            baseline=baseline,
+            llm="host",
+            strategy_opts=dict(strategy_opts or {}),
+            concurrency=1,
+        )
+    if not spec.all_strategies:
+        raise InvalidInput("Give at least one strategy to evaluate.")
+    return step_host_run(engine, spec, judge=_responder(judge) if judge else None, run_id=run_id)

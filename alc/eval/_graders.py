@@ -76,7 +76,7 @@ def extract_answer(text: str) -> str:
     if not candidate.strip():
         lines = [line for line in text.strip().splitlines() if line.strip()]
         candidate = lines[-1] if lines else ""
-    return candidate.strip().strip("*_`").strip().rstrip(".!;,").strip()
+    return re.sub(r"^[\s*_`]+|[\s*_`.!;,]+$", "", candidate)
 
 
 def extract_number(text: str) -> float | None:

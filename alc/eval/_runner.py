@@ -33,7 +33,7 @@ from alc.eval._stats import summarize
 LLM = Any
 """A blocking LLM as ``Engine.drive`` takes it: ``llm(query) -> str | Response`` or a responder."""
 
-__all__ = ["Progress", "RunSpec", "answer_text", "regrade", "run_eval"]
+__all__ = ["Progress", "RunSpec", "answer_text", "regrade", "run_eval", "step_host_run"]
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,8 @@ def answer_text(result: Any) -> str:
     if isinstance(result, str):
         return result
     if isinstance(result, Mapping):
-        texts = [result.get(k) for k in ("answer", "summary", "output", "text", "final")]
-        texts = [t for t in texts if isinstance(t, str)]
+        keys = ("answer", "summary", "output", "text", "final")
+        texts: list[str] = [t for k in keys if isinstance(t := result.get(k), str)]
         if texts:
             return next((t for t in texts if t.strip()), texts[0])
     if result is None:
@@ -452,3 +452,83 @@ def regrade(
     }
     records.save_run(updated)
     return updated
+
+
+def _host_pair(pairs: _Pairs, strategy: str, index: int) -> NeedsResponse | None:
+    """One pair of a host-driven run: graded when its session has ended (None), else the
+    pause the host must answer (the session is started when the pair has none)."""
+    engine, case = pairs.engine, pairs.spec.scenario.cases[index]
+    pair = pairs.records.pair(pairs.run_id, strategy, case.id)
+    session_id = pair.get("session_id")
+    outcome: Any = None
+    if isinstance(session_id, str):
+        snap = engine.status(session_id)
+        if snap.state == SessionState.PAUSED:
+            return engine.pending(session_id)  # type: ignore[no-any-return]
+        if snap.outcome is not None:
+            outcome = _terminal(snap.outcome)
+    if outcome is None:
+        ctx = {**dict(pairs.spec.strategy_opts.get(strategy, {})), "task": case.input}
+        first = engine.start(strategy=strategy, ctx=ctx, limits=pairs.spec.limits)
+        pairs.records.save_pair(
+            pairs.run_id,
+            strategy,
+            case.id,
+            {"session_id": first.session_id, "started": time.time()},
+        )
+        if isinstance(first, NeedsResponse):
+            return first
+        outcome = first
+    started = float(pair.get("started") or time.time())
+    sample = pairs._sample(strategy, index, outcome, max(0.0, time.time() - started))
+    pairs.records.save_pair(pairs.run_id, strategy, case.id, {**pair, "sample": sample})
+    return None
+
+
+def step_host_run(
+    engine: EngineLike, spec: RunSpec, *, judge: Judge | None = None, run_id: str | None = None
+) -> dict[str, Any]:
+    """Advance a run whose queries the caller answers itself (an MCP host): grade every pair
+    whose session has ended, and return the first pair still waiting for an answer.
+
+    Returns ``{"run_id", "status": "needs_response", "done", "total", "strategy", "case_id",
+    "pending": <the session's pause>}``; answer the pause with ``alc_continue`` until the
+    session completes, then call again. Once every pair is graded: ``{"run_id", "status":
+    "complete", "record": <run record>}``.
+
+    Raises:
+        The errors of :func:`run_eval`'s checks (nothing is driven here).
+    """
+    check_graders(spec.scenario.graders)
+    for name in spec.all_strategies:
+        engine.registry.resolver.strategy(name)
+    records = RunRecords(engine.store)
+    record = _start_record(records, spec, run_id)
+    pairs = _Pairs(engine, records, spec, record["run_id"], None, judge, None)
+    total = pairs.progress.total
+    for index in range(len(spec.scenario.cases)):
+        for strategy in spec.all_strategies:
+            case_id = spec.scenario.cases[index].id
+            if "sample" in records.pair(record["run_id"], strategy, case_id):
+                continue
+            pause = _host_pair(pairs, strategy, index)
+            if pause is not None:
+                done = sum(
+                    "sample" in records.pair(record["run_id"], s, c.id)
+                    for s in spec.all_strategies
+                    for c in spec.scenario.cases
+                )
+                return {
+                    "run_id": record["run_id"],
+                    "status": "needs_response",
+                    "done": done,
+                    "total": total,
+                    "strategy": strategy,
+                    "case_id": case_id,
+                    "pending": pause.wire(),
+                }
+    return {
+        "run_id": record["run_id"],
+        "status": "complete",
+        "record": _finish(records, spec, record),
+    }

@@ -24,6 +24,7 @@ tool returns ``input_required`` with one sampling request per pending query and 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -33,6 +34,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.mcpserver.tools.base import Tool
@@ -65,6 +67,9 @@ from alc.mcp._tools import (
     CancelArgs,
     CardsArgs,
     ContinueArgs,
+    EvalCompareArgs,
+    EvalHistoryArgs,
+    EvalRunArgs,
     InfoArgs,
     PkgArgs,
     RunArgs,
@@ -126,6 +131,46 @@ _MCP_NEXT_STEPS = {
 }
 """How MCP words each engine ``next_step`` hint (``alc.engine.errors.NEXT_STEPS``): the tool to
 call. The hint goes into the error object as ``hint``; ``next_step`` stays for programs."""
+
+
+def _eval_brief(report: dict[str, Any]) -> dict[str, Any]:
+    """The compact form of an eval report for a tool reply (no per-tag breakdowns)."""
+    run = report["run"]
+    return {
+        "scenario": run["scenario"]["name"],
+        "n": len(run["scenario"]["cases"]),
+        "baseline": report["baseline"],
+        "cards": run.get("cards", {}),
+        "strategies": {
+            s: {
+                k: st[k]
+                for k in (
+                    "n",
+                    "passed",
+                    "pass_rate",
+                    "pass_rate_ci",
+                    "mean_score",
+                    "tokens_per_case",
+                    "errors",
+                )
+            }
+            for s, st in report["strategies"].items()
+        },
+        "comparisons": {
+            s: {
+                k: c.get(k)
+                for k in (
+                    "n",
+                    "delta_pass_rate",
+                    "delta_pass_rate_ci",
+                    "p_mcnemar",
+                    "p_holm",
+                    "verdict",
+                )
+            }
+            for s, c in report["comparisons"].items()
+        },
+    }
 
 
 def _tool_error(exc: AlcError) -> CallToolResult:
@@ -466,6 +511,76 @@ class AlcMCP:
             raise InvalidInput("alc_pkg: action must be a string (list, install, doctor, ...).")
         rest = {k: v for k, v in arguments.items() if k not in ("action", "project_root")}
         return _result(await self.engine.package_action(args.action, rest, args.project_root))
+
+    async def _alc_eval_run(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
+        import alc.eval as ev
+
+        a = parse_args(EvalRunArgs, "alc_eval_run", arguments)
+        if a.scenario is not None and a.scenario not in ev.BUILTIN_SETS and not self.read_files:
+            raise InvalidInput("This server reads no files: use a built-in scenario set.")
+        step = await anyio.to_thread.run_sync(
+            functools.partial(
+                ev.evaluate_step,
+                self.engine.engine,
+                a.scenario,
+                a.strategies,
+                baseline=a.baseline,
+                n=a.n,
+                seed=a.seed,
+                strategy_opts=a.strategy_opts,
+                run_id=a.run_id,
+            )
+        )
+        if step["status"] == "complete":
+            report = await anyio.to_thread.run_sync(
+                ev.run_report, self.engine.engine, step["run_id"]
+            )
+            step = {"run_id": step["run_id"], "status": "complete", **_eval_brief(report)}
+        return _result(step)
+
+    async def _alc_eval_compare(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
+        import alc.eval as ev
+
+        a = parse_args(EvalCompareArgs, "alc_eval_compare", arguments)
+        return _result(
+            await anyio.to_thread.run_sync(ev.compare_runs, self.engine.engine, a.run_a, a.run_b)
+        )
+
+    async def _alc_eval_history(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
+        import alc.eval as ev
+
+        a = parse_args(EvalHistoryArgs, "alc_eval_history", arguments)
+        engine = self.engine.engine
+        if a.run_id is None:
+            return _result({"runs": await anyio.to_thread.run_sync(ev.list_runs, engine, a.limit)})
+        report = await anyio.to_thread.run_sync(ev.run_report, engine, a.run_id)
+        out: dict[str, Any] = {
+            "run_id": a.run_id,
+            "status": report["run"]["status"],
+            **_eval_brief(report),
+        }
+        if a.cases:
+            shown = await anyio.to_thread.run_sync(
+                functools.partial(ev.show_run, engine, a.run_id, strategy=a.strategy)
+            )
+            out["cases"] = [
+                {
+                    k: row.get(k)
+                    for k in (
+                        "strategy",
+                        "case_id",
+                        "passed",
+                        "score",
+                        "expected",
+                        "answer",
+                        "tokens",
+                        "session_id",
+                        "error_code",
+                    )
+                }
+                for row in shown["cases"]
+            ]
+        return _result(out)
 
     async def _sequentialthinking(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
         tenant = current_tenant()  # each tenant has its own default chain and labels

@@ -21,6 +21,9 @@ __all__ = [
     "CancelArgs",
     "CardsArgs",
     "ContinueArgs",
+    "EvalCompareArgs",
+    "EvalHistoryArgs",
+    "EvalRunArgs",
     "InfoArgs",
     "PkgArgs",
     "RunArgs",
@@ -380,6 +383,97 @@ TOOLS: tuple[ToolSpec, ...] = (
         },
     ),
     ToolSpec(
+        name="alc_eval_run",
+        title="Evaluate strategies against a baseline",
+        description=(
+            "Measure whether a strategy beats asking the model directly: every (strategy, case) "
+            "pair of a scenario runs as an alc session, is graded, and is stored (one card with "
+            "per-case samples per strategy). Scenarios: the built-in sets arith (generated word "
+            "problems), logic (generated puzzles), factual, or a scenario file (evalframe .lua, "
+            ".jsonl, .toml). The baseline (default direct) is added to the strategies.\n"
+            "The loop: call with scenario, strategies (and n). The reply is "
+            '{"status": "needs_response", "run_id", "done", "total", "pending": <a session '
+            "pause>}: answer the pending session with alc_continue, exactly as for alc_run, until "
+            'it is "completed"; then call alc_eval_run again with just the run_id. Each call '
+            'grades what finished and hands you the next pause, until "status" is "complete" '
+            "with the per-strategy pass rates and the paired comparisons with the baseline. "
+            "Answer each task as the model under test would: the point is to compare the "
+            "strategies, so do not carry knowledge from one case to another. A run is durable: "
+            "the same run_id continues it in a later conversation. Then alc_eval_compare for "
+            "the statistics, alc_eval_history for past runs and per-case answers."
+        ),
+        input_schema={
+            "type": "object",
+            "properties": {
+                "scenario": {
+                    "type": "string",
+                    "description": "arith | logic | factual, or a scenario file path.",
+                },
+                "strategies": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": 'Strategies to evaluate, e.g. ["cot", "sc"].',
+                },
+                "baseline": {
+                    "type": ["string", "null"],
+                    "description": "The strategy compared with (default direct; null for none).",
+                },
+                "n": {"type": "integer", "minimum": 1, "description": "Number of cases."},
+                "seed": {"type": "integer", "description": "Seed of the generated sets."},
+                "strategy_opts": {
+                    "type": "object",
+                    "description": 'ctx parameters per strategy, e.g. {"sc": {"n": 3}}.',
+                },
+                "run_id": {"type": "string", "description": "Continue this run (ev-...)."},
+            },
+        },
+    ),
+    ToolSpec(
+        name="alc_eval_compare",
+        title="Compare eval runs (paired statistics)",
+        description=(
+            "Paired statistics of a finished (or partly finished) eval run, on the cases both "
+            "sides ran: for each strategy against the baseline, the pass-rate gain with its 95% "
+            "interval, McNemar's exact p-value, the Holm-adjusted p-value over the strategies, "
+            "and a verdict that says plainly when there are too few cases to conclude anything. "
+            "Give run_a alone (each strategy vs the run's baseline), or run_a and run_b as RUN or "
+            "RUN:STRATEGY (run_b vs run_a, e.g. the same strategy on two models)."
+        ),
+        input_schema={
+            "type": "object",
+            "properties": {
+                "run_a": {"type": "string", "description": "RUN or RUN:STRATEGY (baseline side)."},
+                "run_b": {"type": "string", "description": "RUN or RUN:STRATEGY (optional)."},
+            },
+            "required": ["run_a"],
+        },
+        read_only=True,
+    ),
+    ToolSpec(
+        name="alc_eval_history",
+        title="Eval runs and their per-case results",
+        description=(
+            "Without run_id: the eval runs of the store, newest first (scenario, n, strategies, "
+            "pass rates, status; a run that is not complete can be continued with alc_eval_run). "
+            "With run_id: its per-strategy statistics and, with cases=true, every case's answer, "
+            "score and session_id (alc_status on that session shows the full transcript)."
+        ),
+        input_schema={
+            "type": "object",
+            "properties": {
+                "run_id": {"type": "string", "description": "A run id (ev-...)."},
+                "strategy": {"type": "string", "description": "Only this strategy's cases."},
+                "cases": {"type": "boolean", "description": "Include per-case results."},
+                "limit": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "At most this many runs.",
+                },
+            },
+        },
+        read_only=True,
+    ),
+    ToolSpec(
         name="sequentialthinking",
         title="Sequential thinking",
         description=(
@@ -548,6 +642,28 @@ class PkgArgs(_Args):
 
     action: Any
     project_root: str | None = None
+
+
+class EvalRunArgs(_Args):
+    scenario: str | None = None
+    strategies: list[str] = Field(default_factory=list)
+    baseline: str | None = "direct"
+    n: int | None = Field(default=None, ge=1)
+    seed: int = 0
+    strategy_opts: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    run_id: str | None = None
+
+
+class EvalCompareArgs(_Args):
+    run_a: str
+    run_b: str | None = None
+
+
+class EvalHistoryArgs(_Args):
+    run_id: str | None = None
+    strategy: str | None = None
+    cases: bool = False
+    limit: int = Field(default=20, ge=1)
 
 
 def parse_args(model: type[_M], tool: str, arguments: dict[str, Any]) -> _M:

@@ -1,0 +1,128 @@
+"""Graders: each one, answer extraction, weighted composition, model judges and their cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from alc.engine.errors import InvalidInput
+from alc.engine.protocol import Query, Response
+from alc.eval import Case, GraderSpec, extract_answer, extract_number, grade
+
+
+def score(name: str, text: str, case: Case, **params: Any) -> float:
+    return float(grade((GraderSpec(name, 1.0, params),), text, case)["score"])
+
+
+CASE = Case(id="c", input="q", expected=("Tokyo", "東京"))
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "params", "want"),
+    [
+        ("exact_match", " Tokyo \n", {}, 1.0),
+        ("exact_match", "tokyo", {}, 0.0),
+        ("exact_match", "tokyo", {"ignore_case": True}, 1.0),
+        ("exact_match", "I think...\nAnswer: Tokyo.", {"extract": True}, 1.0),
+        ("contains", "The capital is Tokyo.", {}, 1.0),
+        ("contains", "東京です", {}, 1.0),
+        ("contains", "Kyoto", {}, 0.0),
+        ("starts_with", "Tokyo, of course", {}, 1.0),
+        ("starts_with", "It is Tokyo", {}, 0.0),
+        ("not_empty", "  x ", {}, 1.0),
+        ("not_empty", " \n ", {}, 0.0),
+    ],
+)
+def test_deterministic_graders(name: str, text: str, params: dict[str, Any], want: float) -> None:
+    assert score(name, text, CASE, **params) == want
+
+
+def test_regex_takes_its_pattern_from_params_context_or_expected() -> None:
+    case = Case(id="r", input="q", expected=(r"^\d{3}$",))
+    assert score("regex", "123", case) == 1.0
+    assert score("regex", "1234", case) == 0.0
+    assert score("regex", "abc", case, pattern="b") == 1.0
+    ctx_case = Case(id="r2", input="q", context={"pattern": "x+"})
+    assert score("regex", "axxb", ctx_case) == 1.0
+    with pytest.raises(InvalidInput, match="not a valid pattern"):
+        score("regex", "a", case, pattern="(")
+
+
+def test_json_valid_with_and_without_extraction() -> None:
+    assert score("json_valid", '{"a": [1, 2]}', CASE) == 1.0
+    assert score("json_valid", 'Here: {"a": 1}', CASE) == 0.0
+    assert score("json_valid", 'Here: {"a": 1} done', CASE, extract=True) == 1.0
+
+
+def test_numeric_extracts_the_final_number_within_tolerance() -> None:
+    case = Case(id="n", input="q", expected=("1200",))
+    assert score("numeric", "First 3, then 5... Answer: 1,200", case) == 1.0
+    assert score("numeric", "12 apples and 1200 pears", case) == 1.0  # the last number
+    assert score("numeric", "Answer: 1200.4", case) == 0.0
+    assert score("numeric", "Answer: 1200.4", case, tolerance=0.5) == 1.0
+    assert score("numeric", "Answer: 1210", case, rel_tolerance=0.01) == 1.0
+    assert score("numeric", "no number at all", case) == 0.0
+    assert extract_number("Answer: -3.5e2") == -350.0
+    assert extract_number("nothing") is None
+
+
+def test_choice_needs_exactly_one_candidate_named() -> None:
+    case = Case(id="o", input="q", expected=("Carol",), context={"choices": ["Alice", "Carol"]})
+    assert score("choice", "Carol is the shortest.", case) == 1.0
+    assert score("choice", "Answer: Alice or Carol", case) == 0.0
+    assert score("choice", "Answer: Alice", case) == 0.0
+    assert score("choice", "Caroline", case) == 0.0  # whole words only
+    yes = Case(id="y", input="q", expected=("No",), context={"choices": ["Yes", "No"]})
+    assert score("choice", "Reasoning...\nAnswer: No.", yes) == 1.0
+
+
+def test_extract_answer_prefers_the_last_answer_line() -> None:
+    assert extract_answer("Answer: 3\nwait\nThe final answer is **5**.") == "5"
+    assert extract_answer("just\n\nthe last line.") == "the last line"
+
+
+def test_weights_compose_like_evalframe() -> None:
+    specs = (GraderSpec("contains", 0.6), GraderSpec("exact_match", 0.4))
+    case = Case(id="m", input="q", expected=("4",))
+    verbose = grade(specs, "It is 4.", case)
+    assert verbose["score"] == pytest.approx(0.6) and not verbose["passed"]
+    assert [g["grader"] for g in verbose["grades"]] == ["contains", "exact_match"]
+    exact = grade(specs, "4", case)
+    assert exact["score"] == pytest.approx(1.0) and exact["passed"]
+    assert grade(specs, "It is 4.", case, threshold=0.5)["passed"]
+
+
+def test_unknown_grader_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="Unknown grader 'fuzzy'"):
+        grade((GraderSpec("fuzzy"),), "x", CASE)
+    with pytest.raises(InvalidInput, match="weight must be a non-negative number"):
+        GraderSpec.parse({"name": "contains", "weight": -1}, "test")
+
+
+class CountingJudge:
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.queries: list[Query] = []
+
+    def respond(self, query: Query) -> Response:
+        self.queries.append(query)
+        return Response(text=self.reply)
+
+
+def test_model_judges_ask_once_and_cache_in_the_sample() -> None:
+    judge = CountingJudge("Yes, it does.")
+    first = grade((GraderSpec("llm_yes_no"),), "Tokyo", CASE, judge=judge)
+    assert first["score"] == 1.0 and len(judge.queries) == 1
+    assert "Reference answer: Tokyo | 東京" in judge.queries[0].prompt
+    again = grade((GraderSpec("llm_yes_no"),), "Tokyo", CASE, judge=judge, judged=first["judged"])
+    assert again["score"] == 1.0 and len(judge.queries) == 1  # answered from the cache
+    rubric = grade(
+        (GraderSpec("llm_rubric", 1.0, {"rubric": "Is it a city?"}),),
+        "Tokyo",
+        CASE,
+        judge=CountingJudge("4"),
+    )
+    assert rubric["score"] == pytest.approx(0.75)
+    with pytest.raises(InvalidInput, match="needs a judge"):
+        grade((GraderSpec("llm_rubric"),), "Tokyo", CASE)
