@@ -191,3 +191,12 @@ def test_resolution_order_project_user_builtin_path(
         ("both", "project", None),
         ("both", "user", "project"),
     ]
+
+
+def test_git_cannot_be_made_to_run_commands(manager: PackageManager, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    with pytest.raises(InstallFailed, match="git could not clone"):
+        manager.install(f"ext::sh -c touch% {marker} .git")
+    assert not marker.exists()
+    with pytest.raises(InstallFailed, match="not a branch, tag or commit"):
+        manager.install((tmp_path / "r.git").as_uri(), ref="--orphan=x")

@@ -35,6 +35,7 @@ GIT_TIMEOUT = 300.0
 METADATA_FILE = ".alc-package.json"
 """The file alc writes into every installed package: where it came from and its pin."""
 
+_PROTOCOLS = "file:git:http:https:ssh"
 _GIT_PREFIXES = ("git+", "git@", "git://", "ssh://", "http://", "https://", "file://")
 _IGNORED = frozenset({".git", METADATA_FILE, "__pycache__", ".DS_Store"})
 
@@ -90,6 +91,8 @@ def fetch(source: str, ref: str | None, workdir: Path) -> Fetched:
             )
         return Fetched(path=folder.resolve(), kind="folder")
     url = source.removeprefix("git+")
+    if ref is not None and (not ref or ref.startswith("-") or any(c.isspace() for c in ref)):
+        raise InstallFailed(f"--ref {ref!r} is not a branch, tag or commit name.")
     clone = workdir / "clone"
     _git("clone", "--quiet", "--no-checkout", "--", url, str(clone), what=f"clone {url}")
     target = ref or "HEAD"
@@ -99,7 +102,13 @@ def fetch(source: str, ref: str | None, workdir: Path) -> Fetched:
 
 
 def _git(*args: str, what: str) -> str:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "LC_ALL": "C"}
+    env = {
+        **os.environ,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "",
+        "LC_ALL": "C",
+        "GIT_ALLOW_PROTOCOL": _PROTOCOLS,  # never ext:: or fd:: (they run commands)
+    }
     try:
         done = subprocess.run(
             ["git", *args],

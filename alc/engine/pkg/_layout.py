@@ -146,7 +146,10 @@ class Staging:
             shutil.copytree(source, dest, symlinks=True, ignore=_IGNORE)
         except (OSError, shutil.Error) as exc:
             raise InstallFailed(f"Cannot copy {source}: {exc}.") from None
-        record = {**metadata, "name": name, "hash": content_hash(dest)}
+        try:
+            record = {**metadata, "name": name, "hash": content_hash(dest)}
+        except OSError as exc:
+            raise InstallFailed(f"Cannot read the copy of {source}: {exc}.") from None
         record["installed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         (dest / METADATA_FILE).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
         self.names.append(name)
