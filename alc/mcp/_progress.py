@@ -121,17 +121,23 @@ def _number(value: Any) -> TypeGuard[int | float]:
 
 
 @asynccontextmanager
-async def progress_relay(ctx: Context) -> AsyncIterator[Callable[[dict[str, Any]], None] | None]:
-    """The ``on_progress`` callback for one tool call: a running :class:`ProgressRelay` when
-    the request carries a progress token, else None. The last report is sent on exit."""
-    if progress_token(ctx) is None:
-        yield None
-        return
+async def progress_relay(ctx: Context) -> AsyncIterator[Callable[[dict[str, Any]], None]]:
+    """The ``on_progress`` callback for one tool call: a running :class:`ProgressRelay`; the
+    last report is sent on exit. Every request gets one: whether the caller asked for progress
+    is the dispatcher's to know (a JSON-RPC request names a ``progressToken``, the SDK's
+    in-process client passes a callback instead), and ``report_progress`` sends nothing when it
+    did not, so :func:`progress_token` is for callers that want to know up front."""
     relay = ProgressRelay(ctx.report_progress)
+    failure: Exception | None = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(relay.run)
         try:
             yield relay.report
+        except Exception as exc:  # raised after the group, so it is not an ExceptionGroup
+            failure = exc
+        else:
             await relay.flush()
         finally:
             tg.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
