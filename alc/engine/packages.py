@@ -66,10 +66,13 @@ def user_root() -> Path:
 
 def find_project(start: Path | str | None = None) -> Path | None:
     """The nearest folder from ``start`` (default: the working folder) up holding ``alc.toml``."""
-    here = Path(start or Path.cwd()).expanduser().resolve()
-    for folder in (here, *here.parents):
-        if (folder / PROJECT_FILE).is_file():
-            return folder
+    try:
+        here = Path(start or Path.cwd()).expanduser().resolve()
+        for folder in (here, *here.parents):
+            if (folder / PROJECT_FILE).is_file():
+                return folder
+    except OSError:  # a working folder that was deleted, or an unreadable parent
+        return None
     return None
 
 
