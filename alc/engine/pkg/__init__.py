@@ -100,7 +100,12 @@ class PackageManager:
         executor: Executor | None = None,
         cwd: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.cwd = Path(cwd or os.getcwd()).resolve()
+        try:
+            self.cwd = Path(cwd or os.getcwd()).resolve()
+        except OSError as exc:
+            raise InstallFailed(
+                f"The working folder cannot be read ({exc}); run from an existing folder."
+            ) from None
         self.resolver = resolver or PackageResolver()
         self.executor = executor
         self.project = find_project(self.cwd)
