@@ -69,6 +69,12 @@ EXPECTED_TOOLS = {
         },
         {"action"},
     ),
+    "alc_eval_run": (
+        {"scenario", "strategies", "baseline", "n", "seed", "strategy_opts", "run_id"},
+        set(),
+    ),
+    "alc_eval_compare": ({"run_a", "run_b"}, {"run_a"}),
+    "alc_eval_history": ({"run_id", "strategy", "cases", "limit"}, set()),
     "sequentialthinking": (
         {
             "thought",
