@@ -75,7 +75,7 @@ def test_a_bad_ref_or_url_installs_nothing(
         manager.install(url(repo), ref="nope")
     with pytest.raises(InstallFailed, match="git could not clone"):
         manager.install((tmp_path / "missing.git").as_uri())
-    assert [p.name for p in (home / "packages").iterdir()] == []
+    assert not (home / "packages").exists()  # not even the root it would have made
 
 
 def test_a_git_collection(manager: PackageManager, tmp_path: Path) -> None:
@@ -200,3 +200,27 @@ def test_git_cannot_be_made_to_run_commands(manager: PackageManager, tmp_path: P
     assert not marker.exists()
     with pytest.raises(InstallFailed, match="not a branch, tag or commit"):
         manager.install((tmp_path / "r.git").as_uri(), ref="--orphan=x")
+
+
+def test_project_paths_are_relative_to_the_project(home: Path, tmp_path: Path) -> None:
+    project = Path.cwd()
+    (project / "alc.toml").write_text("[packages]\n")
+    src = write_package(project / "vendor", "local", "1.0")
+    sub = project / "deep"
+    sub.mkdir()
+    PackageManager(cwd=sub).install("../vendor/local", scope="project")
+    listed = tomllib.loads((project / "alc.toml").read_text())["packages"]
+    assert listed == {"local": {"source": "vendor/local"}}
+    lock = tomllib.loads((project / "alc.lock").read_text())["packages"]["local"]
+    assert lock["source"] == "vendor/local" and lock["hash"].startswith("sha256:")
+    write_package(src.parent, "local", "1.1")  # changed after it was locked
+    with pytest.raises(InstallFailed, match="changed since"):
+        PackageManager(cwd=sub).install()
+
+
+def test_a_failed_project_install_creates_no_project(home: Path, tmp_path: Path) -> None:
+    with pytest.raises(InstallFailed):
+        PackageManager().install(str(tmp_path / "nowhere"), scope="project")
+    assert not Path("alc.toml").exists() and not Path(".alc").exists()
+    PackageManager().install(str(write_package(tmp_path, "ok")), scope="project")
+    assert Path("alc.toml").is_file() and Path("alc.lock").is_file()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,8 @@ class PackageManager:
     # ------------------------------------------------------------------ scopes
 
     def _root(self, scope: str, *, create_project: bool = False) -> Path:
+        """The root of ``scope``; ``create_project``: without a project, the working folder
+        becomes one (its ``alc.toml`` is written by the caller once the change succeeded)."""
         if scope == "user":
             return user_root()
         if scope != "project":
@@ -153,9 +156,12 @@ class PackageManager:
                     "project scope; install with --project to create one here, or use the "
                     "user scope."
                 )
-            (self.cwd / PROJECT_FILE).write_text("[packages]\n", encoding="utf-8")
             self.project = self.cwd
         return project_root(self.project)
+
+    def _path(self, path: str) -> Path:
+        """A path argument, relative to this manager's working folder."""
+        return self.cwd / Path(path).expanduser()
 
     def _search(self) -> PackageResolver:
         """The search path with this manager's project as its project scope (the project may
@@ -196,7 +202,19 @@ class PackageManager:
         """
         if source is None:
             return self._install_project(update)
+        had_project = self.project
+        try:
+            return self._install_source(source, ref, name, scope)
+        except BaseException:
+            self.project = had_project  # a project this call would have created is not made
+            raise
+
+    def _install_source(
+        self, source: str, ref: str | None, name: str | None, scope: str
+    ) -> dict[str, Any]:
         root = self._root(scope, create_project=True)
+        if not is_git_source(source):
+            source = str(self._path(source))
         with Staging(root) as stage, _Scratch(root) as scratch:
             fetched = fetch(source, ref, scratch.dir)
             packages = discover(fetched.path, name or source_name(source))
@@ -207,9 +225,12 @@ class PackageManager:
             stage.commit()
         reply = self._installed(scope, root, stage.names)
         if scope == "project" and self.project is not None:
-            add_entry(self.project, ProjectEntry(key, source, ref, collection))
+            listed = source
+            if fetched.kind == "folder":  # alc.toml paths are relative to the project
+                listed = os.path.relpath(fetched.path, self.project)
+            add_entry(self.project, ProjectEntry(key, listed, ref, collection))
             locks = read_lock(self.project)
-            locks[key] = lock
+            locks[key] = replace(lock, source=listed)
             reply["lock"] = str(write_lock(self.project, locks))
         return reply
 
@@ -223,7 +244,7 @@ class PackageManager:
         packages: dict[str, Path],
     ) -> LockEntry:
         """Copy ``packages`` into ``stage``; returns the lock entry of the source."""
-        shown = source if is_git_source(source) else str(Path(source).expanduser().resolve())
+        shown = str(fetched.path) if fetched.kind == "folder" else source
         metadata = {"source": shown, "kind": fetched.kind, "ref": ref, "commit": fetched.commit}
         for package, folder in packages.items():
             stage.add(package, folder, metadata)
@@ -379,7 +400,7 @@ class PackageManager:
         Raises:
             InstallFailed: no ``init.lua`` there, an invalid name, or the name is taken.
         """
-        folder = Path(path).expanduser().resolve()
+        folder = self._path(path).resolve()
         if not (folder / "init.lua").is_file():
             raise InstallFailed(f"{folder} has no init.lua; link a package folder.")
         package = name or folder.name
@@ -392,6 +413,8 @@ class PackageManager:
             )
         try:
             root.mkdir(parents=True, exist_ok=True)
+            if scope == "project" and self.project and not (self.project / PROJECT_FILE).exists():
+                (self.project / PROJECT_FILE).write_text("[packages]\n", encoding="utf-8")
             target.symlink_to(folder, target_is_directory=True)
         except OSError as exc:
             raise InstallFailed(f"Cannot link {target} to {folder}: {exc}.") from None
@@ -445,7 +468,7 @@ class PackageManager:
         Raises:
             InstallFailed: an invalid name or an existing folder (nothing is overwritten).
         """
-        base = Path(directory).expanduser().resolve() if directory else self.cwd
+        base = self._path(directory).resolve() if directory else self.cwd
         folder = scaffold(name, base)
         files = sorted(p.relative_to(base).as_posix() for p in folder.rglob("*") if p.is_file())
         return {"status": "ok", "created": name, "path": str(folder), "files": files}
@@ -498,7 +521,7 @@ class PackageManager:
 
     def _targets(self, target: str | None, search: PackageResolver) -> list[tuple[str, Path, Path]]:
         """``(name, root, folder)`` of each package to test."""
-        folder = Path(target).expanduser() if target else self.cwd
+        folder = self._path(target) if target else self.cwd
         if target is None or (folder.is_dir() and ("/" in target or target in (".", ".."))):
             folder = folder.resolve()
             if (folder / "init.lua").is_file():
@@ -534,4 +557,5 @@ class _Scratch:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stage.committed = True  # a scratch folder never removes the root it sits in
         self._stage.__exit__()

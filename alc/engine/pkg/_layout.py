@@ -123,6 +123,9 @@ class Staging:
     """
 
     def __init__(self, root: Path) -> None:
+        # folders this staging creates, deepest first: removed again if nothing is committed
+        self._created = [p for p in (root, *root.parents) if not p.exists()]
+        self.committed = False
         try:
             root.mkdir(parents=True, exist_ok=True)
             self.dir = Path(tempfile.mkdtemp(prefix=".alc-staging-", dir=root))
@@ -136,6 +139,12 @@ class Staging:
 
     def __exit__(self, *exc: object) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+        if not self.committed:
+            for folder in self._created:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break  # not empty (another change used it) or gone: leave it
 
     def add(self, name: str, source: Path, metadata: dict[str, Any]) -> Path:
         """Copy ``source`` in as package ``name`` with its metadata (hash, time added)."""
@@ -175,6 +184,7 @@ class Staging:
         except OSError as exc:
             self._undo(moved)
             raise InstallFailed(f"Cannot move the new packages into {self.root}: {exc}.") from None
+        self.committed = True
 
     def _undo(self, moved: list[tuple[str, bool]]) -> None:
         for name, had_old in reversed(moved):
