@@ -10,7 +10,8 @@
 # listening on 127.0.0.1 and on a unix socket in that folder, on a free port. initdb refuses to
 # run as root, so when this shell is root the server runs as the unprivileged `postgres` user
 # (created by the package; `nobody` otherwise) via runuser, and the folder is given to that user.
-# The server trusts local connections (a test server on 127.0.0.1 only: never expose it).
+# The server trusts local connections and runs without fsync (a throwaway test server on
+# 127.0.0.1 only: never use these settings for real data; docs/deploy.md has those).
 #
 # Exports: ALC_TEST_POSTGRES_URL=postgresql://alc@127.0.0.1:<port>/alc (superuser `alc`, database
 # `alc`: the tests create one database per test from it), ALC_TEST_POSTGRES_DIR (the folder).
@@ -67,9 +68,12 @@ alc_postgres_start() {
   port="$(alc_postgres_free_port)" || return 1
   alc_postgres_as "$bin/initdb" -D "$dir/data" -U alc --auth=trust -E UTF8 --no-locale \
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; rm -rf "$dir"; return 1; }
-  # fsync stays on: the crash tests check that acknowledged commits survive a killed client
+  # A test server needs no durability against its own crash: the tests kill clients (whose
+  # acknowledged commits the running server keeps), never the server. Without fsync a commit
+  # costs a round trip instead of a disk flush.
   alc_postgres_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c max_connections=300" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir \
+        -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
     start >/dev/null || { cat "$dir/server.log" >&2; rm -rf "$dir"; return 1; }
   alc_postgres_as "$bin/createdb" -h "$dir" -p "$port" -U alc alc || { alc_postgres_stop; return 1; }
   ALC_TEST_POSTGRES_BIN="$bin"

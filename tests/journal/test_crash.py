@@ -1,4 +1,8 @@
-"""Crash safety: SIGKILL a process at random points while it feeds sessions; lose nothing."""
+"""Crash safety: SIGKILL a process at random points while it feeds sessions; lose nothing.
+
+Runs on a SQLite file and on a fresh PostgreSQL schema (``store_url``, tests/conftest.py): a
+client killed mid-transaction leaves the server to roll it back.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,18 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 import alc
+
+if TYPE_CHECKING:
+    from conftest import StoreSQL
 
 WORKER = Path(__file__).with_name("_worker.py")
 KILL_POINTS = int(os.environ.get("ALC_CRASH_KILL_POINTS", "50"))
@@ -25,7 +32,8 @@ def expected_result() -> list[str]:
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_points_loses_nothing(db: Path) -> None:
+def test_sigkill_at_random_points_loses_nothing(store_url: str, store_sql: StoreSQL) -> None:
+    db = store_url
     engine = alc.Engine(store=db)
     from _worker import CRASH_CODE  # type: ignore[import-not-found]
 
@@ -52,16 +60,16 @@ def test_sigkill_at_random_points_loses_nothing(db: Path) -> None:
     assert json.loads(finisher.stdout.strip().splitlines()[-1]) == {"idle": True}
     assert kills == KILL_POINTS, f"only {kills} kills: the worker finished too fast"
 
-    raw = sqlite3.connect(db)
-    assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    if not db.startswith("postgresql://"):
+        assert store_sql("PRAGMA integrity_check") == [("ok",)]
     fresh = alc.Engine(store=db)
     for sid in sessions:
         snap = fresh.status(sid)
         assert isinstance(snap, alc.SessionSnapshot)
         assert snap.state == "completed", snap
         assert snap.outcome is not None and snap.outcome["result"] == expected_result()
-        rows = raw.execute("SELECT seq, kind, data FROM events WHERE session_id = ? ORDER BY seq",
-                           (sid,)).fetchall()
+        rows = store_sql("SELECT seq, kind, data FROM events WHERE session_id = ? ORDER BY seq",
+                         sid)
         assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
         answered = [json.loads(r[2])["query_id"] for r in rows if r[1] == "answer"]
         assert sorted(answered, key=lambda q: int(q[2:])) == [f"q-{n}" for n in range(18)]

@@ -1,23 +1,29 @@
-"""Durable sessions: restore by replay in fresh processes, divergence, pinning, conflicts."""
+"""Durable sessions: restore by replay in fresh processes, divergence, pinning, conflicts.
+
+Every test that takes ``store_url`` runs twice: on a SQLite file and on a fresh PostgreSQL
+schema (``tests/conftest.py``; skipped without ``ALC_TEST_POSTGRES_URL``, which CI sets).
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import alc
 from alc.testing import FakeClock
 
+if TYPE_CHECKING:
+    from conftest import StoreSQL
+
 WORKER = Path(__file__).with_name("_worker.py")
 
 
-def worker(db: Path, *args: str) -> dict[str, Any]:
+def worker(db: str | Path, *args: str) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, str(WORKER), args[0], str(db), *args[1:]],
         capture_output=True, text=True, timeout=120, check=True,
@@ -25,7 +31,8 @@ def worker(db: Path, *args: str) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def test_restore_in_another_engine(db: Path) -> None:
+def test_restore_in_another_engine(store_url: str) -> None:
+    db = store_url
     first = alc.Engine(store=db)
     out = first.start(code="local a = alc.llm('one') local b = alc.llm('two: ' .. a) return a .. b")
     second = alc.Engine(store=db)
@@ -37,7 +44,8 @@ def test_restore_in_another_engine(db: Path) -> None:
 
 
 @pytest.mark.slow
-def test_pairs_order_restores_in_20_fresh_processes(db: Path) -> None:
+def test_pairs_order_restores_in_20_fresh_processes(store_url: str) -> None:
+    db = store_url
     out = worker(db, "start", "pairs")
     sid = out["session_id"]
     prompts = [out["prompt"]]
@@ -61,23 +69,27 @@ def test_pairs_order_restores_in_20_fresh_processes(db: Path) -> None:
     assert done["status"] == "completed"
 
 
-def test_replay_diverged_names_query_and_leaves_journal(db: Path) -> None:
+def test_replay_diverged_names_query_and_leaves_journal(
+    store_url: str, store_sql: StoreSQL
+) -> None:
+    db = store_url
     engine = alc.Engine(store=db)
     # table addresses differ between VMs, so this strategy is not deterministic
     out = engine.start(code="alc.llm('a') alc.llm('b ' .. tostring({})) alc.llm('c')")
     sid = out.session_id
     engine.feed(sid, "1")
-    before = sqlite3.connect(db).execute("SELECT count(*) FROM events").fetchone()
+    before = store_sql("SELECT count(*) FROM events")
     other = alc.Engine(store=db)
     failed = other.feed(sid, "2")
     assert isinstance(failed, alc.Failed) and failed.error_code == "replay_diverged"
     assert "q-1" in failed.error and "table: 0x" in failed.error
-    after = sqlite3.connect(db).execute("SELECT count(*) FROM events").fetchone()
+    after = store_sql("SELECT count(*) FROM events")
     assert before == after
     assert other.status(sid).state == "paused"  # type: ignore[union-attr]
 
 
-def test_source_pinning_uses_the_stored_source(db: Path, packages: Path) -> None:
+def test_source_pinning_uses_the_stored_source(store_url: str, packages: Path) -> None:
+    db = store_url
     pkg = packages / "pinned"
     pkg.mkdir()
     (pkg / "init.lua").write_text(
@@ -93,18 +105,22 @@ def test_source_pinning_uses_the_stored_source(db: Path, packages: Path) -> None
     assert isinstance(fresh, alc.NeedsResponse) and fresh.prompt == "edited prompt"
 
 
-def test_source_changed_when_pinned_source_is_gone(db: Path, packages: Path) -> None:
+def test_source_changed_when_pinned_source_is_gone(
+    store_url: str, store_sql: StoreSQL, packages: Path
+) -> None:
+    db = store_url
     pkg = packages / "gone"
     pkg.mkdir()
     (pkg / "init.lua").write_text("return {run = function(ctx) return alc.llm('p') end}")
     out = alc.Engine(store=db).start(strategy="gone")
-    sqlite3.connect(db, isolation_level=None).execute("DELETE FROM sources")
+    store_sql("DELETE FROM sources")
     failed = alc.Engine(store=db).feed(out.session_id, "x")
     assert isinstance(failed, alc.Failed) and failed.error_code == "source_changed"
 
 
 @pytest.mark.slow
-def test_two_processes_feeding_one_session_conflict(db: Path) -> None:
+def test_two_processes_feeding_one_session_conflict(store_url: str, store_sql: StoreSQL) -> None:
+    db = store_url
     for _ in range(3):
         sid = worker(db, "start", "slow")["session_id"]
         procs = [
@@ -119,13 +135,14 @@ def test_two_processes_feeding_one_session_conflict(db: Path) -> None:
         assert statuses == ["completed", "error"], replies
         loser = next(r for r in replies if r["status"] == "error")
         assert loser["error_code"] in {"conflict", "session_finished", "already_answered"}
-        answers = sqlite3.connect(db).execute(
-            "SELECT count(*) FROM events WHERE session_id = ? AND kind = 'answer'", (sid,)
-        ).fetchone()[0]
+        answers = store_sql(
+            "SELECT count(*) FROM events WHERE session_id = ? AND kind = 'answer'", sid
+        )[0][0]
         assert answers == 1
 
 
-def test_state_incr_counts_across_processes(db: Path) -> None:
+def test_state_incr_counts_across_processes(store_url: str) -> None:
+    db = store_url
     procs = [
         subprocess.Popen([sys.executable, str(WORKER), "incr", str(db), "60"],
                          stdout=subprocess.PIPE, text=True)
@@ -138,7 +155,8 @@ def test_state_incr_counts_across_processes(db: Path) -> None:
     assert isinstance(done, alc.Completed) and done.result == 120
 
 
-def test_state_is_not_reapplied_on_replay(db: Path) -> None:
+def test_state_is_not_reapplied_on_replay(store_url: str) -> None:
+    db = store_url
     engine = alc.Engine(store=db)
     out = engine.start(code="local n = alc.state.incr('n') alc.llm('x') return n")
     other = alc.Engine(store=db)
@@ -148,7 +166,8 @@ def test_state_is_not_reapplied_on_replay(db: Path) -> None:
     assert isinstance(check, alc.Completed) and check.result == 1
 
 
-def test_eviction_and_restore(db: Path) -> None:
+def test_eviction_and_restore(store_url: str) -> None:
+    db = store_url
     engine = alc.Engine(store=db, idle_ttl=0)
     out = engine.start(code="return alc.llm('a') .. alc.llm('b')")
     assert engine.registry.statistics().hot == 1
@@ -168,7 +187,8 @@ def test_memory_store_restores_after_eviction() -> None:
     assert isinstance(done, alc.Completed)
 
 
-def test_purge_after_retention(db: Path) -> None:
+def test_purge_after_retention(store_url: str) -> None:
+    db = store_url
     clock = FakeClock()
     engine = alc.Engine(store=db, clock=clock, retention=3600)
     done = engine.start(code="return 1")
@@ -183,7 +203,8 @@ def test_purge_after_retention(db: Path) -> None:
         engine.feed(paused.session_id, "late")
 
 
-def test_sessions_listing_spans_processes(db: Path) -> None:
+def test_sessions_listing_spans_processes(store_url: str) -> None:
+    db = store_url
     worker(db, "start", "pairs")
     engine = alc.Engine(store=db)
     engine.start(code="return 1")
@@ -193,7 +214,8 @@ def test_sessions_listing_spans_processes(db: Path) -> None:
     assert len(paused) == 1 and paused[0].pending[0].id == "q-0" and paused[0].llm_calls == 1
 
 
-def test_transcript(db: Path) -> None:
+def test_transcript(store_url: str) -> None:
+    db = store_url
     engine = alc.Engine(store=db)
     out = engine.start(code="return alc.llm('one') .. alc.llm_batch({'two', 'three'})[2]")
     out = engine.feed(out.session_id, "1")
@@ -218,9 +240,9 @@ def test_an_unusable_store_is_a_coded_error(tmp_path: Path) -> None:
         alc.Engine(store=blocker / "sub" / "sessions.db")
 
 
-def test_store_errors_during_use_are_translated(db: Path) -> None:
-    engine = alc.Engine(store=db)
+def test_store_errors_during_use_are_translated(store_url: str, store_sql: StoreSQL) -> None:
+    engine = alc.Engine(store=store_url)
     out = engine.start(code="return alc.llm('q')")
-    engine.store._db.execute("DROP TABLE events")
+    store_sql("DROP TABLE events")
     with pytest.raises(alc.StoreUnavailable):
         engine.transcript(out.session_id)

@@ -1,32 +1,30 @@
 """A store row that cannot be decoded is store_unavailable naming the session; engine-internal
-records (thought-chain bindings) are out of every alc.state namespace."""
+records (thought-chain bindings) are out of every alc.state namespace.
+
+The tests taking ``store_url`` run on SQLite and on PostgreSQL (tests/conftest.py)."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 import alc
 from alc.thinking import ThoughtChains
 
+if TYPE_CHECKING:
+    from conftest import StoreSQL
 
-def _paused(db: Path) -> str:
+
+def _paused(db: str | Path) -> str:
     engine = alc.Engine(db)
     out = engine.start(code="return alc.llm('q')")
     assert isinstance(out, alc.NeedsResponse)
     engine.store.close()
     return out.session_id
-
-
-def _corrupt(db: Path, sql: str, *params: Any) -> None:
-    con = sqlite3.connect(db)
-    with con:
-        con.execute(sql, params)
-    con.close()
 
 
 READS: dict[str, Callable[[alc.Engine, str], object]] = {
@@ -43,10 +41,12 @@ READS: dict[str, Callable[[alc.Engine, str], object]] = {
     [("extra", "{not json"), ("extra", "[1, 2]"), ("extra", '{"pending": 3}')],
 )
 @pytest.mark.parametrize("read", sorted(READS))
-def test_corrupted_summary_row(db: Path, column: str, value: str, read: str) -> None:
-    sid = _paused(db)
-    _corrupt(db, f"UPDATE sessions SET {column} = ? WHERE id = ?", value, sid)
-    engine = alc.Engine(db)
+def test_corrupted_summary_row(
+    store_url: str, store_sql: StoreSQL, column: str, value: str, read: str
+) -> None:
+    sid = _paused(store_url)
+    store_sql(f"UPDATE sessions SET {column} = ? WHERE id = ?", value, sid)
+    engine = alc.Engine(store_url)
     with pytest.raises(alc.StoreUnavailable) as info:
         READS[read](engine, sid)
     assert info.value.error_code == "store_unavailable"
@@ -55,10 +55,10 @@ def test_corrupted_summary_row(db: Path, column: str, value: str, read: str) -> 
 
 
 @pytest.mark.parametrize("value", ["{not json", '"a string"', "null"])
-def test_corrupted_record_row(db: Path, value: str) -> None:
-    sid = _paused(db)
-    _corrupt(db, "UPDATE sessions SET record = ? WHERE id = ?", value, sid)
-    engine = alc.Engine(db)
+def test_corrupted_record_row(store_url: str, store_sql: StoreSQL, value: str) -> None:
+    sid = _paused(store_url)
+    store_sql("UPDATE sessions SET record = ? WHERE id = ?", value, sid)
+    engine = alc.Engine(store_url)
     for call in (lambda: engine.feed(sid, "a"), lambda: engine.transcript(sid)):
         with pytest.raises(alc.StoreUnavailable, match=sid) as info:
             call()
@@ -66,19 +66,23 @@ def test_corrupted_record_row(db: Path, value: str) -> None:
         assert info.value.session_id == sid
 
 
-def test_corrupted_event_row(db: Path) -> None:
-    sid = _paused(db)
-    _corrupt(db, "UPDATE events SET data = ? WHERE session_id = ?", "\x00garbage", sid)
-    engine = alc.Engine(db)
+def test_corrupted_event_row(store_url: str, store_sql: StoreSQL) -> None:
+    sid = _paused(store_url)
+    # PostgreSQL text cannot hold a NUL at all: another control character there
+    garbage = "\x01garbage" if store_url.startswith("postgresql://") else "\x00garbage"
+    store_sql("UPDATE events SET data = ? WHERE session_id = ?", garbage, sid)
+    engine = alc.Engine(store_url)
     with pytest.raises(alc.StoreUnavailable, match=sid) as info:
         engine.feed(sid, "a")
     assert info.value.error_code == "store_unavailable"
 
 
-def test_other_sessions_unaffected_by_a_corrupted_row(db: Path) -> None:
-    bad, good = _paused(db), _paused(db)
-    _corrupt(db, "UPDATE sessions SET extra = '{' WHERE id = ?", bad)
-    engine = alc.Engine(db)
+def test_other_sessions_unaffected_by_a_corrupted_row(
+    store_url: str, store_sql: StoreSQL
+) -> None:
+    bad, good = _paused(store_url), _paused(store_url)
+    store_sql("UPDATE sessions SET extra = '{' WHERE id = ?", bad)
+    engine = alc.Engine(store_url)
     done = engine.feed(good, "fine")
     assert isinstance(done, alc.Completed) and done.result == "fine"
 
@@ -86,8 +90,8 @@ def test_other_sessions_unaffected_by_a_corrupted_row(db: Path) -> None:
 # ---------------------------------------------------------------- engine-internal records
 
 
-def test_alc_state_cannot_see_or_rebind_thought_chains(db: Path) -> None:
-    engine = alc.Engine(db)
+def test_alc_state_cannot_see_or_rebind_thought_chains(store_url: str) -> None:
+    engine = alc.Engine(store_url)
     chains = ThoughtChains(engine)
     first = chains.think({"thought": "one", "thoughtNumber": 1, "totalThoughts": 3})
     chain = first["session_id"]

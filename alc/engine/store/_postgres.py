@@ -24,10 +24,14 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import json
 import os
 import re
+import sys
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -162,6 +166,9 @@ class PostgresStore(Store):
             ``ALC_POSTGRES_POOL_MIN`` and ``ALC_POSTGRES_POOL_MAX``, else 1 and 10). A request
             holds one connection for one transaction; a thread waits for a free one.
         timeout: seconds a request waits for a free connection before ``store_unavailable``.
+        check_idle_after: a pooled connection idle longer than this many seconds is checked
+            (one empty query) before it is lent, so one the server or a firewall dropped
+            meanwhile is replaced instead of failing a request (0: check every time).
 
     Raises:
         StoreUnavailable: the URL is malformed, the server cannot be reached, the login or the
@@ -175,6 +182,7 @@ class PostgresStore(Store):
         min_size: int | None = None,
         max_size: int | None = None,
         timeout: float = 30.0,
+        check_idle_after: float = 5.0,
     ) -> None:
         self.path = redacted(url)
         try:
@@ -191,10 +199,12 @@ class PostgresStore(Store):
                 _migrate(conn)
             self._pool = psycopg_pool.ConnectionPool(
                 self._conninfo,
+                kwargs={"autocommit": True},
                 min_size=max(0, low),
                 max_size=max(1, low, high),
                 timeout=timeout,
-                check=psycopg_pool.ConnectionPool.check_connection,
+                check=functools.partial(_check_if_idle, idle=check_idle_after),
+                reset=_mark_returned,
                 name="alc-store",
                 open=False,
             )
@@ -204,13 +214,21 @@ class PostgresStore(Store):
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """One pooled connection for one transaction: committed when the block ends, rolled
-        back when it raises; psycopg errors become ``store_unavailable``."""
+        """A pooled connection in autocommit mode: each statement is its own transaction (a
+        single statement reads one consistent snapshot). psycopg errors become
+        ``store_unavailable``."""
         try:
             with self._pool.connection() as conn:
                 yield conn
         except psycopg.Error as exc:
             raise self._unavailable(exc) from exc
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection inside one transaction: committed when the block ends, rolled
+        back when it raises (``Conflict`` included), so a request applies all or nothing."""
+        with self._connection() as conn, conn.transaction():
+            yield conn
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
         reason = redacted(" ".join(str(exc).split()) or type(exc).__name__)
@@ -239,7 +257,7 @@ class PostgresStore(Store):
             "extra": summary.extra_json(),
             "tenant": record.tenant,
         }
-        with self._connection() as conn:
+        with self._transaction() as conn:
             conn.execute(
                 f"INSERT INTO sessions ({', '.join(row)}) "
                 f"VALUES ({', '.join(f'%({column})s' for column in row)})",
@@ -255,7 +273,9 @@ class PostgresStore(Store):
         events: Sequence[JournalEvent],
         summary: Summary,
     ) -> int:
-        with self._connection() as conn:
+        with self._transaction() as conn:
+            # the row lock queues concurrent writers of this session; each then sees the head
+            # the previous one committed
             row = conn.execute(
                 "SELECT head FROM sessions WHERE id = %s FOR UPDATE", (session_id,)
             ).fetchone()
@@ -273,24 +293,27 @@ class PostgresStore(Store):
 
     def load(self, session_id: str) -> tuple[SessionRecord, list[JournalEntry], Summary]:
         with self._connection() as conn:
-            # one snapshot for the row and its events
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            # one statement, so the row and its events come from one snapshot
             row = conn.execute(
-                f"SELECT {_COLUMNS} FROM sessions WHERE id = %s", (session_id,)
+                f"SELECT {_COLUMNS}, "
+                "ARRAY(SELECT seq FROM events WHERE session_id = s.id AND seq <= s.head "
+                "ORDER BY seq), "
+                "ARRAY(SELECT kind FROM events WHERE session_id = s.id AND seq <= s.head "
+                "ORDER BY seq), "
+                "ARRAY(SELECT data FROM events WHERE session_id = s.id AND seq <= s.head "
+                "ORDER BY seq) "
+                "FROM sessions s WHERE id = %s",
+                (session_id,),
             ).fetchone()
-            if row is None:
-                raise SessionNotFound(session_id)
-            rows = conn.execute(
-                "SELECT seq, kind, data FROM events WHERE session_id = %s AND seq <= %s "
-                "ORDER BY seq",
-                (session_id, row[5]),
-            ).fetchall()
+        if row is None:
+            raise SessionNotFound(session_id)
+        *columns, seqs, kinds, datas = row
         with _decoding(self.path, session_id):
             events = [
                 JournalEntry(seq, decode_event(kind, stored_object(data)))
-                for seq, kind, data in rows
+                for seq, kind, data in zip(seqs, kinds, datas, strict=True)
             ]
-            return SessionRecord.from_json(row[6]), events, _summary(row)
+            return SessionRecord.from_json(columns[6]), events, _summary(tuple(columns))
 
     def summary(self, session_id: str) -> Summary:
         with self._connection() as conn:
@@ -410,7 +433,7 @@ class PostgresStore(Store):
 
     def state_incr(self, ns: str, key: str, delta: Any, default: Any) -> int | float:
         where = (ns.encode(), key.encode())
-        with self._connection() as conn:
+        with self._transaction() as conn:
             while True:
                 row = conn.execute(
                     "SELECT value FROM kv WHERE ns = %s AND key = %s FOR UPDATE", where
@@ -479,7 +502,7 @@ class PostgresStore(Store):
         return self._cards(" WHERE prior_card_id = %s" + _NEWEST_FIRST, (card_id,))
 
     def card_append(self, card_id: str, fields: dict[str, Any]) -> CardRecord:
-        with self._connection() as conn:
+        with self._transaction() as conn:
             merged = appended(self._locked_card(conn, card_id), card_id, fields)
             conn.execute(
                 "UPDATE cards SET body = %s WHERE card_id = %s", (merged.body_json(), card_id)
@@ -488,7 +511,7 @@ class PostgresStore(Store):
 
     def samples_put(self, card_id: str, rows: Sequence[str]) -> int:
         check_samples(card_id, rows)
-        with self._connection() as conn:
+        with self._transaction() as conn:
             if self._locked_card(conn, card_id) is None:
                 raise card_missing(card_id)
             if _samples_count(conn, card_id):
@@ -505,24 +528,21 @@ class PostgresStore(Store):
         self, card_id: str, offset: int = 0, limit: int | None = None
     ) -> builtins.list[str]:
         with self._connection() as conn:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            if (
-                conn.execute("SELECT 1 FROM cards WHERE card_id = %s", (card_id,)).fetchone()
-                is None
-            ):
-                raise card_missing(card_id)
-            rows = conn.execute(
-                "SELECT data FROM card_samples WHERE card_id = %s ORDER BY seq LIMIT %s OFFSET %s",
-                (card_id, limit, max(0, offset)),
-            ).fetchall()
-        return [str(r[0]) for r in rows]
+            row = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM cards WHERE card_id = %s), ARRAY(SELECT data FROM "
+                "card_samples WHERE card_id = %s ORDER BY seq LIMIT %s OFFSET %s)",
+                (card_id, card_id, limit, max(0, offset)),
+            ).fetchone()
+        if row is None or not row[0]:
+            raise card_missing(card_id)
+        return [str(r) for r in row[1]]
 
     def samples_count(self, card_id: str) -> int:
         with self._connection() as conn:
             return _samples_count(conn, card_id)
 
     def alias_set(self, alias: AliasRecord) -> None:
-        with self._connection() as conn:
+        with self._transaction() as conn:
             if (
                 conn.execute(
                     "SELECT 1 FROM cards WHERE card_id = %s FOR SHARE", (alias.card_id,)
@@ -553,6 +573,35 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self._pool.close()
+
+    def __del__(self) -> None:
+        # A store dropped without close() (an Engine that was never closed) may be collected on
+        # any thread, one of its own pool's workers included, which cannot join itself: close
+        # the pool from a thread of its own instead.
+        pool = getattr(self, "_pool", None)
+        if pool is None or pool.closed or sys.is_finalizing():
+            return  # at interpreter exit the daemon workers just stop
+        if threading.current_thread().name.startswith(f"{pool.name}-"):
+            threading.Thread(target=pool.close, name="alc-store-close", daemon=True).start()
+        else:
+            pool.close()
+
+
+_returned_at: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _mark_returned(conn: psycopg.Connection[Any]) -> None:
+    """Pool ``reset`` hook: note when the connection went back to the pool."""
+    _returned_at[conn] = time.monotonic()
+
+
+def _check_if_idle(conn: psycopg.Connection[Any], *, idle: float) -> None:
+    """Pool ``check`` hook: raises (the pool then replaces the connection) when a connection
+    that sat idle for more than ``idle`` seconds no longer answers."""
+    if time.monotonic() - _returned_at.get(conn, 0.0) >= idle:
+        psycopg_pool.ConnectionPool.check_connection(conn)
 
 
 def _samples_count(conn: psycopg.Connection[Any], card_id: str) -> int:
