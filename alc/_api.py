@@ -118,8 +118,9 @@ ExecutorArg: TypeAlias = Executor | str | None
 
 
 def default_store_path() -> str:
-    """Where a durable store lives unless told otherwise: ``$ALC_STORE``, else
-    ``$ALC_HOME/sessions.db`` (``~/.alc/sessions.db``). The CLI and ``alc mcp`` use it."""
+    """Where a durable store lives unless told otherwise: ``$ALC_STORE`` (a SQLite path or a
+    ``postgresql://`` URL), else ``$ALC_HOME/sessions.db`` (``~/.alc/sessions.db``). The CLI and
+    ``alc mcp`` use it."""
     return os.environ.get("ALC_STORE") or str(alc_home() / "sessions.db")
 
 
@@ -321,8 +322,9 @@ class Engine:
 
     Args:
         store: ``None`` (in memory, this process only), a path to a SQLite journal (durable,
-            shared by processes; :meth:`default_store_path` is where the CLI keeps one), or a
-            :class:`~alc.engine.store.Store`.
+            shared by processes; :meth:`default_store_path` is where the CLI keeps one), a
+            ``postgresql://`` URL (shared by processes on many machines; the ``[postgres]``
+            extra, docs/deploy.md), or a :class:`~alc.engine.store.Store`.
         limits: default sandbox limits for new sessions.
         packages_path: extra strategy folders, searched before the defaults.
         clock: time source (tests).
