@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, commit_all, git, write_package
+from pkg_helpers import CORPUS, commit_all, git, write_package
 
 
 class Done(subprocess.CompletedProcess[str]):

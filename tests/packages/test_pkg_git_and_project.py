@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import commit_all, git, write_package
+from pkg_helpers import commit_all, git, write_package
 
 import alc
 from alc.engine.errors import InstallFailed

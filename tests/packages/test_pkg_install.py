@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import write_package
+from pkg_helpers import write_package
 
 import alc
 from alc.engine.errors import InstallFailed, InvalidInput, PackageNotFound

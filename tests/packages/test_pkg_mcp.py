@@ -8,8 +8,8 @@ from typing import Any
 
 import mcp_types as types
 import pytest
-from conftest import write_package
 from mcp import Client
+from pkg_helpers import write_package
 
 import alc
 from alc.mcp import AlcMCP

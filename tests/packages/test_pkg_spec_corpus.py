@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from pkg_helpers import CORPUS
 
 from alc.engine.pkg import SPEC_LIMITS, PackageManager
 
