@@ -190,6 +190,15 @@ def test_state_incr_from_many_processes_loses_no_update(postgres_url: str) -> No
     assert isinstance(done, alc.Completed) and done.result == 240
 
 
+def test_sessions_keep_their_tenant_and_list_by_it(store: PostgresStore) -> None:
+    sid = new_session(store)
+    store.append(sid, 1, [AnswerEvent("q-0", "a")], Summary(sid, None, 1.0, 2.0, "running"))
+    assert store.summary(sid).tenant == "t1"  # kept from the record, not from the summary
+    assert [s.session_id for s in store.list(tenant="t1")] == [sid]
+    assert store.list(tenant="t2") == [] and len(store.list()) == 1
+    assert store.list(states=["paused"]) == [] and len(store.list(states=["running"])) == 1
+
+
 def test_state_keys_are_bytes_ordered_and_hold_any_lua_string(store: PostgresStore) -> None:
     for key in ["b", "a\x00z", "é", "B", "a"]:
         store.state_set("ns\x00x", key, json.dumps(key))
