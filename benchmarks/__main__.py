@@ -25,7 +25,7 @@ HERE = Path(__file__).parent
 __all__ = ["OPTIONAL", "SECTIONS", "main", "register", "render"]
 
 OPTIONAL = ["benchmarks.langgraph_compare", "benchmarks.thinking_compare",
-            "benchmarks.cli_cold", "benchmarks.local_model"]
+            "benchmarks.cli_cold", "benchmarks.local_model", "benchmarks.serve"]
 
 
 def _fmt(value: float) -> str:
