@@ -447,10 +447,10 @@ class PostgresStore(Store):
                     return value
                 inserted = conn.execute(
                     "INSERT INTO kv (ns, key, value) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (ns, key) DO NOTHING",
+                    "ON CONFLICT (ns, key) DO NOTHING RETURNING 1",
                     (*where, json.dumps(value)),
-                )
-                if inserted.rowcount > 0:
+                ).fetchone()
+                if inserted is not None:
                     return value
                 # another transaction created the key meanwhile: lock its row and add to it
 
