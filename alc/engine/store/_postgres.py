@@ -7,8 +7,10 @@ rule: every journal write is one transaction that locks the session's row
 exactly one commits and the other gets ``conflict`` with nothing applied. ``alc.state.incr``
 locks the key's row, so increments from any number of processes add up.
 
-Connections come from a ``psycopg_pool.ConnectionPool`` (thread-safe; each method borrows one
-connection for one transaction). Schema changes are named migrations (``_SCHEMA``), recorded in
+Connections come from a ``psycopg_pool.ConnectionPool`` (thread-safe). Each method borrows one
+connection, in autocommit mode, for one statement (reads are single statements, so a session's
+row and its events come from one snapshot) or one explicit transaction (writes that check
+before they write: ``_transaction``). Schema changes are named migrations (``_SCHEMA``), recorded in
 ``schema_migrations`` and applied in order when a store is opened, under an advisory lock so
 replicas starting together migrate once. Tables are unqualified: they live in the connection's
 ``search_path`` (a URL with ``options=-csearch_path%3Dname`` keeps a deployment in its own
