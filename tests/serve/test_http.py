@@ -59,6 +59,27 @@ async def test_same_tools_as_stdio_and_a_session_end_to_end(replica: Replica) ->
         assert thought["thoughtNumber"] == 1
 
 
+async def test_json_response_mode_answers_with_one_json_body(tmp_path: Path) -> None:
+    replica = Replica(str(tmp_path / "s.db"), tmp_path / "home", "--json-response")
+    try:
+        async with client(replica.url) as c:
+            r = reply(await c.call_tool("alc_run", {"code": "return alc.llm('x?')"}))
+            r = reply(
+                await c.call_tool("alc_continue", {"session_id": r["session_id"], "response": "y"})
+            )
+            assert r["result"] == "y"
+        async with httpx2.AsyncClient(base_url=replica.base) as http:
+            raw = await http.post(
+                "/mcp",
+                json={"jsonrpc": "2.0", "id": 7, "method": "tools/list"},
+                headers={"accept": "application/json, text/event-stream"},
+            )
+        assert raw.headers["content-type"].startswith("application/json")
+        assert raw.json()["id"] == 7 and raw.json()["result"]["tools"]
+    finally:
+        replica.stop()
+
+
 async def test_alc_mcp_transport_http_serves_the_same(tmp_path: Path) -> None:
     replica = Replica(
         str(tmp_path / "s.db"), tmp_path / "home", command=("mcp", "--transport", "http")
