@@ -48,9 +48,9 @@ def render_report(brief: dict[str, Any]) -> None:
 
 
 def render_comparisons(comparisons: dict[str, Any]) -> None:
-    """One row per comparison: gain, its interval, p-values, verdict."""
+    """One row per comparison (gain, its interval, p-values), then each verdict in full."""
     table = Table(title="paired comparisons (candidate - baseline, same cases)")
-    for col in ("strategy", "n", "gain", "95% CI", "b/c", "p (McNemar)", "p (Holm)", "verdict"):
+    for col in ("strategy", "n", "gain", "95% CI", "b/c", "p McNemar", "p Holm"):
         table.add_column(col)
     for name, c in comparisons.items():
         table.add_row(
@@ -61,9 +61,10 @@ def render_comparisons(comparisons: dict[str, Any]) -> None:
             f"{c['b']}/{c['c']}",
             _p(c["p_mcnemar"]),
             _p(c.get("p_holm")),
-            c["verdict"],
         )
     _console.print(table)
+    for name, c in comparisons.items():
+        _console.print(f"[bold]{name}[/bold]: {c['verdict']}", highlight=False)
 
 
 def render_runs(runs: list[dict[str, Any]]) -> None:

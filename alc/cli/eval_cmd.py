@@ -75,9 +75,9 @@ class _Bar:
         )
         self.task: Any = None
 
-    def start(self, run_id: str, total: int, done: int) -> None:
+    def start(self, run_id: str, done: int, total: int) -> None:
         self.progress.start()
-        self.task = self.progress.add_task(run_id, total=total, rate="-", tokens=0)
+        self.task = self.progress.add_task(run_id, total=total, completed=done, rate="-", tokens=0)
         if done:
             note(f"alc: continuing run {run_id}: {done} of {total} pairs already done")
 
@@ -173,9 +173,10 @@ def run(
             strategy_opts=_parse_sets(set_),
             concurrency=concurrency,
             run_id=resume,
-            on_start=lambda run_id, done: bar.start(run_id, 0, done),
+            on_start=bar.start,
             on_progress=bar.update,
         )
+        report = ev.run_report(engine, record["run_id"])
     except KeyboardInterrupt:
         bar.stop()
         note(
@@ -186,7 +187,6 @@ def run(
     finally:
         bar.stop()
         engine.close()
-    report = ev.run_report(engine, record["run_id"])
     _emit_report(report)
     return EXIT_OK
 

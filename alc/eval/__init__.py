@@ -80,7 +80,7 @@ def evaluate(
     concurrency: int = 2,
     run_id: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
-    on_start: Callable[[str, int], None] | None = None,
+    on_start: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Run (or continue) an evaluation and return its finished run record.
 

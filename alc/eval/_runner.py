@@ -278,7 +278,7 @@ def run_eval(
     judge: Judge | None = None,
     run_id: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
-    on_start: Callable[[str, int], None] | None = None,
+    on_start: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Run (or continue) an evaluation; returns the finished run record (with ``cards``).
 
@@ -290,7 +290,8 @@ def run_eval(
         run_id: continue this run (default: the unfinished run of the same configuration, if
             any, else a new run).
         on_progress: called after each finished pair with a :class:`Progress` snapshot.
-        on_start: called once with ``(run_id, pairs already done)`` before any pair runs.
+        on_start: called once with ``(run_id, pairs already done, pairs in all)`` before
+            any pair runs.
 
     Raises:
         InvalidInput: no strategies, concurrency below 1, unknown graders, an unknown run id or
@@ -317,7 +318,7 @@ def run_eval(
             for s in spec.all_strategies
             for c in spec.scenario.cases
         )
-        on_start(record["run_id"], done)
+        on_start(record["run_id"], done, pairs.progress.total)
 
     async def main() -> None:
         limiter = anyio.CapacityLimiter(spec.concurrency)
@@ -336,8 +337,11 @@ def run_eval(
     try:
         anyio.run(main)
     except BaseExceptionGroup as group:
-        if len(group.exceptions) == 1:
-            raise group.exceptions[0] from None
+        if group.subgroup(KeyboardInterrupt) is not None:
+            raise KeyboardInterrupt from None  # Ctrl-C wins over what it interrupted
+        errors = group.subgroup(Exception)
+        if errors is not None and len(errors.exceptions) == 1:
+            raise errors.exceptions[0] from None
         raise
     return _finish(records, spec, record)
 

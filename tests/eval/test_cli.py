@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +185,52 @@ def test_bad_requests_exit_2_with_a_json_error(
     error = json.loads(proc.stdout)
     assert error["status"] == "error" and message in error["error"]
     assert "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_stops_a_run_and_the_same_command_continues_it(tmp_path: Path) -> None:
+    args = [
+        "eval",
+        "run",
+        "-s",
+        "cot",
+        "--scenario",
+        "arith",
+        "-n",
+        "4",
+        "-j",
+        "1",
+        "--llm",
+        "cmd:sleep 0.2; echo Answer: 11",
+        "--set",
+        "cot.depth=1",
+    ]
+    env = {
+        **os.environ,
+        "ALC_HOME": str(tmp_path / "home"),
+        "ALC_STORE": str(tmp_path / "store.db"),
+        "ALC_EXECUTOR": "inline",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alc", "--json", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # wait until a pair is stored
+        runs = ok(alc_cli(tmp_path, "eval", "list"))["runs"]
+        if runs and runs[0]["done"] >= 1:
+            break
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Run the same command again" in err and "Traceback" not in err
+    stopped = ok(alc_cli(tmp_path, "eval", "list"))["runs"][0]
+    if stopped["status"] == "complete":
+        pytest.skip("the run finished before Ctrl-C arrived")  # nothing left to continue
+    done = ok(alc_cli(tmp_path, *args))
+    assert done["run_id"] == stopped["run_id"] and done["status"] == "complete"
+    assert done["strategies"]["cot"]["n"] == 4
