@@ -171,7 +171,7 @@ def run(
             seed=seed,
             judge=judge,
             strategy_opts=_parse_sets(set_),
-            concurrency=concurrency,
+            concurrency=1 if llm.lower().startswith("interactive") else concurrency,
             run_id=resume,
             on_start=bar.start,
             on_progress=bar.update,

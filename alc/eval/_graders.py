@@ -14,8 +14,8 @@ instead of the whole text):
 ``numeric``       the final number (``Answer:`` line, else the last number in the text) is
                   within ``tolerance`` (absolute, default 1e-6) or ``rel_tolerance`` of an
                   expected number
-``choice``        the final answer names exactly one of ``case.context.choices`` (whole words),
-                  and it is an expected one
+``choice``        the final answer (at most ``max_words``, default 12) names exactly one of
+                  ``case.context.choices`` (whole words), and it is an expected one
 ================  ================================================================
 
 Model-judged graders ask a *judge* (any responder; the run's ``judge``, default the run's own
@@ -160,6 +160,8 @@ def _numeric(ctx: _Ctx) -> float:
 def _choice(ctx: _Ctx) -> float:
     choices = ctx.case.context.get("choices") or list(ctx.case.expected)
     answer = extract_answer(ctx.text).casefold()
+    if len(answer.split()) > int(ctx.params.get("max_words", 12)):
+        return 0.0  # a long line that happens to mention a name is not an answer
     named = {
         str(c).casefold()
         for c in choices

@@ -173,6 +173,9 @@ M.graders = {
   end }),
   choice = make_grader("choice", { check = function(resp, case)
     local answer = final_answer(resp.text or ""):lower()
+    local words = 0
+    for _ in answer:gmatch("%S+") do words = words + 1 end
+    if words > 12 then return false end -- a long line that mentions a name is not an answer
     local choices = (case.context and case.context.choices) or case.expected or {}
     local named
     for _, c in ipairs(choices) do

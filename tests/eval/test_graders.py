@@ -73,6 +73,9 @@ def test_choice_needs_exactly_one_candidate_named() -> None:
     assert score("choice", "Answer: Alice or Carol", case) == 0.0
     assert score("choice", "Answer: Alice", case) == 0.0
     assert score("choice", "Caroline", case) == 0.0  # whole words only
+    rambling = "Step 1: 40m is the height of Carol and 20m the length of the road it is on today"
+    assert score("choice", rambling, case) == 0.0  # more than 12 words: not an answer
+    assert score("choice", rambling, case, max_words=30) == 1.0
     yes = Case(id="y", input="q", expected=("No",), context={"choices": ["Yes", "No"]})
     assert score("choice", "Reasoning...\nAnswer: No.", yes) == 1.0
 
