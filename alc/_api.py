@@ -36,12 +36,10 @@ from alc.engine._validate import (
     is_query_id,
 )
 from alc.engine.cards import AsyncCards, Cards
-from alc.engine.catalog import StrategyInfo, catalogue, describe, engine_info
 from alc.engine.clock import Clock
 from alc.engine.errors import InvalidInput, SessionFinished
 from alc.engine.executor import Executor, StepControl, make_executor
 from alc.engine.packages import PackageResolver, alc_home
-from alc.engine.pkg import PackageManager
 from alc.engine.protocol import (
     ACTIVE_STATES,
     Cancelled,
@@ -67,6 +65,8 @@ from alc.engine.store import Store, open_store
 from alc.responders._base import LLMAdapter, as_response
 
 if TYPE_CHECKING:
+    from alc.engine.catalog import StrategyInfo
+    from alc.engine.pkg import PackageManager
     from alc.eval import Progress as EvalProgress
     from alc.eval import Scenario
 
@@ -560,6 +560,8 @@ class Engine:
         Loading a package runs its top-level code, on this engine's executor; a package that
         fails to load is listed with an ``error`` instead of metadata.
         """
+        from alc.engine.catalog import catalogue  # not on the cold path of a CLI call
+
         return catalogue(self.registry.resolver, self.registry.executor)
 
     def describe(self, name: str) -> StrategyInfo:
@@ -568,6 +570,8 @@ class Engine:
         Raises:
             StrategyNotFound: no package of that name on the search path.
         """
+        from alc.engine.catalog import describe
+
         return describe(name, self.registry.resolver, self.registry.executor)
 
     def strategy_source(self, name: str) -> str:
@@ -581,6 +585,8 @@ class Engine:
     def info(self) -> dict[str, Any]:
         """alc's version, the Lua versions, this engine's store, ``alc_home``, the package search
         paths and the path of the Lua type definitions (``alc.d.lua``)."""
+        from alc.engine.catalog import engine_info
+
         return engine_info(self.registry.resolver, self.store.path)
 
     def evaluate(
@@ -634,6 +640,8 @@ class Engine:
         unlink, doctor, scaffold, test (:class:`alc.engine.pkg.PackageManager`; spec files run on
         this engine's executor). ``cwd`` is the working folder whose ``alc.toml`` is the project
         (default: the process's)."""
+        from alc.engine.pkg import PackageManager
+
         return PackageManager(self.registry.resolver, self.registry.executor, cwd)
 
     def package_action(

@@ -24,6 +24,7 @@ Output and exit codes are described in :mod:`alc.cli._output`.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import sys
 from collections.abc import Sequence
@@ -104,8 +105,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     from alc.cli._drive import Interrupted
     from alc.engine.errors import AlcError
 
-    command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(_app_for(args))
     try:
         result = command.main(args=args, prog_name="alc", standalone_mode=False)
     except AlcError as exc:
@@ -120,6 +121,42 @@ def run(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the safety net: a bug is an internal_error, never a traceback
         return _output.internal_error(exc)
     return result if isinstance(result, int) else 0
+
+
+def _app_for(args: Sequence[str]) -> typer.Typer:
+    """:data:`app` with only the command ``args`` names, else the whole of it.
+
+    Building a click command inspects every command function's signature; one command instead
+    of all of them is a large part of a cold ``alc continue``. ``alc --help``, no command, an
+    unknown one or ``--help`` before the command get the whole app (the same help and errors).
+    """
+    name = _command_name(args)
+    commands = [
+        c
+        for c in app.registered_commands
+        if name == (c.name or typer.main.get_command_name(getattr(c.callback, "__name__", "")))
+    ]
+    groups = [g for g in app.registered_groups if name is not None and g.name == name]
+    if not commands and not groups:
+        return app
+    trimmed = copy.copy(app)
+    trimmed.registered_commands, trimmed.registered_groups = commands, groups
+    return trimmed
+
+
+def _command_name(args: Sequence[str]) -> str | None:
+    """The command word of a command line: the first argument that is not a global option."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("--help", "-h", "--"):
+            return None
+        elif arg == "--store":
+            skip = True  # its value follows
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 def _interrupted(session_id: str, spec: str) -> int:

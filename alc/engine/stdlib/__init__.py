@@ -34,7 +34,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from alc.engine.stdlib import mathlib, text
+from alc.engine.stdlib import text
 
 __all__ = ["LIBRARIES", "PRIMITIVES", "UNITS"]
 
@@ -58,13 +58,28 @@ def unit_source(name: str) -> str:
     return _read(f"{name}.lua")
 
 
+def _math(op: str, *args: Any) -> Any:
+    """:func:`alc.engine.stdlib.mathlib.call`, imported on first use (most sessions never
+    touch ``alc.math``, and a cold CLI call should not pay for its import)."""
+    from alc.engine.stdlib import mathlib
+
+    return mathlib.call(op, *args)
+
+
+def _math_has(op: Any) -> bool:
+    """:func:`alc.engine.stdlib.mathlib.has`, imported on first use."""
+    from alc.engine.stdlib import mathlib
+
+    return mathlib.has(op)
+
+
 PRIMITIVES: dict[str, Callable[..., Any]] = {
     "match_enum": text.match_enum,
     "match_bool": text.match_bool,
     "chunk": text.chunk,
     "_stdlib.source": unit_source,
-    "_stdlib.math": mathlib.call,
-    "_stdlib.math_has": mathlib.has,
+    "_stdlib.math": _math,
+    "_stdlib.math_has": _math_has,
 }
 """Python primitives by dotted name under ``alc`` (``_stdlib.*`` is removed by the prelude)."""
 
