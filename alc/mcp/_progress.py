@@ -49,7 +49,8 @@ class ProgressRelay:
     """Carries one request's progress reports from engine threads to the event loop.
 
     Create it on the event loop, run :meth:`run` in a task there, hand :meth:`report` to the
-    engine, and :meth:`flush` before replying.
+    engine, and :meth:`close` before replying: :meth:`run` then sends what is still waiting and
+    returns (it is never cancelled halfway through a notification).
     """
 
     def __init__(self, send: Send) -> None:
@@ -83,22 +84,26 @@ class ProgressRelay:
         self._wake.set()
 
     async def run(self) -> None:
-        """Forward reports as they come (until cancelled)."""
+        """Forward reports as they come, until :meth:`close` (after the last one is sent)."""
         while True:
             await self._wake.wait()
             self._wake = anyio.Event()
-            await self._forward(self._take())
+            report, closed = self._take()
+            await self._forward(report)
+            if closed:
+                return
 
-    async def flush(self) -> None:
-        """Send the report still waiting, if any; later reports are dropped."""
+    def close(self) -> None:
+        """Take no more reports; :meth:`run` sends the one still waiting, then returns (call
+        it on the event loop)."""
         with self._lock:
             self._closed = True
-        await self._forward(self._take())
+        self._wake.set()
 
-    def _take(self) -> dict[str, Any] | None:
+    def _take(self) -> tuple[dict[str, Any] | None, bool]:
         with self._lock:
             report, self._latest, self._scheduled = self._latest, None, False
-            return report
+            return report, self._closed
 
     async def _forward(self, report: dict[str, Any] | None) -> None:
         if report is None:
@@ -135,9 +140,11 @@ async def progress_relay(ctx: Context) -> AsyncIterator[Callable[[dict[str, Any]
             yield relay.report
         except Exception as exc:  # raised after the group, so it is not an ExceptionGroup
             failure = exc
-        else:
-            await relay.flush()
-        finally:
             tg.cancel_scope.cancel()
+        except BaseException:  # cancelled: nobody waits for the reply, nor for its progress
+            tg.cancel_scope.cancel()
+            raise
+        finally:
+            relay.close()  # the group waits for run() to send the last report
     if failure is not None:
         raise failure

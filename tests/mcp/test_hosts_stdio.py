@@ -222,3 +222,45 @@ async def test_cancelled_request_cancels_the_step_and_the_session(
     engine = alc.Engine(tmp_path / "sessions.db")
     assert engine.status(sid).state == "cancelled"  # type: ignore[union-attr]
     assert [s.session_id for s in engine.sessions(["cancelled"])] == [sid]
+
+
+def test_the_last_progress_report_precedes_the_reply_on_the_wire(tmp_path: Path) -> None:
+    """Raw JSON-RPC lines to the real server: for every call, the last ``alc.progress`` report
+    is on the wire before the tool's reply (a client drops progress for a finished request)."""
+    import json
+    import subprocess
+
+    server_process = subprocess.Popen(
+        [sys.executable, "-m", "alc.mcp", "--store", str(tmp_path / "sessions.db")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ALC_HOME": str(tmp_path / "home")},
+        cwd=str(tmp_path),
+    )
+    assert server_process.stdin is not None and server_process.stdout is not None
+    stdin, stdout = server_process.stdin, server_process.stdout
+
+    def send(message: dict[str, Any]) -> None:
+        stdin.write(json.dumps(message) + "\n")
+        stdin.flush()
+
+    try:
+        hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t"}}
+        send({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": hello})
+        assert json.loads(stdout.readline())["id"] == 0
+        send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        code = "for i = 1, 3 do alc.progress(i, 3, 'step ' .. i) end return 1"
+        for n in range(1, 11):
+            params = {"name": "alc_run", "arguments": {"code": code}, "_meta": {"progressToken": n}}
+            send({"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params})
+            seen: list[str] = []
+            while (message := json.loads(stdout.readline())).get("id") != n:
+                assert message["method"] == "notifications/progress", message
+                assert message["params"]["progressToken"] == n
+                seen.append(message["params"]["message"])
+            assert seen[-1] == "step 3" and seen == sorted(seen), seen
+            assert message["result"]["structuredContent"]["result"] == 1
+    finally:
+        stdin.close()
+        server_process.wait(timeout=60)
