@@ -1,7 +1,8 @@
 -- boot.lua: turns a fresh Lua state into one alc session sandbox.
 --
 -- Run once per VM by alc/engine/lua.py with two arguments:
---   host  a table of Python callbacks (wrapped below; never reachable by strategy code)
+--   host  the Python side: call(name, kinds, ...) for Host methods, primitive(path, kinds, ...)
+--         for installed primitives, settle, monotonic (never reachable by strategy code)
 --   cfg   {math_seed, hook_every, max_output_bytes, max_step_seconds}
 -- and returns the control table the engine drives the session with:
 --   control.start(fn, ...)   create the strategy coroutine
@@ -290,9 +291,10 @@ local function pack_args(...)
   return raw.concat(kinds), raw.unpack(args, 1, n)
 end
 
+local host_call, host_primitive = host.call, host.primitive
+
 local function host_fn(name)
-  local f = host[name]
-  return function(...) return checked(f(pack_args(...))) end
+  return function(...) return checked(host_call(name, pack_args(...))) end
 end
 
 ---------------------------------------------------------------------------------------------
@@ -754,7 +756,8 @@ function control.step(step_deadline, step_ticks, lifted, ...)
   return finish_step(raw.resume(co, ...))
 end
 
-function control.install(path, fn)
+-- alc.<path> (dotted) as a Lua function calling the Python primitive installed under path
+function control.install(path)
   local target, name = alc, path
   local dot = raw.find(path, ".", 1, true)
   while dot do
@@ -764,7 +767,7 @@ function control.install(path, fn)
     name = raw.sub(name, dot + 1)
     dot = raw.find(name, ".", 1, true)
   end
-  target[name] = function(...) return checked(fn(pack_args(...))) end
+  target[name] = function(...) return checked(host_primitive(path, pack_args(...))) end
 end
 
 control.encode = encode

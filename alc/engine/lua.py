@@ -193,6 +193,8 @@ HOST_METHODS = (
 )
 """The :class:`Host` methods, by name (what a VM may call back into)."""
 
+_HOST_NAMES = {name.encode(): name for name in HOST_METHODS}
+
 
 @cache
 def _boot_source() -> str:
@@ -255,6 +257,10 @@ def _argument(kind: int, value: Any) -> Any:
     raise TypeError(f"cannot pass a Lua {value.decode()} to an alc primitive")
 
 
+_BUILTIN_HOST: dict[bytes, Callable[..., Any]] = {b"json_decode": _json_decode}
+"""Host calls the VM answers itself, for every host."""
+
+
 class LuaVM:
     """One sandboxed Lua runtime running one strategy coroutine.
 
@@ -304,13 +310,14 @@ class LuaVM:
         self._memory_used = runtime.get_memory_used
         self._table_from = runtime.table_from
 
+        # two dispatchers serve every alc.* call into Python (boot.lua makes one Lua closure per
+        # name over them): a few Python objects per VM instead of closures per function, so a
+        # session is cheaper to create and to keep (the cyclic GC walks fewer objects)
+        self._host = host
+        self._primitives = {path.encode(): fn for path, fn in primitives.items()}
         host_table = runtime.table()
-        for name in HOST_METHODS:
-            # a host without a method (a tooling host) makes that alc.* function a Lua error
-            method = getattr(host, name, None) or _missing_host_method(name)
-            wrap = self._wrap_source if name == "load_source" else self._wrap
-            host_table[name.encode()] = wrap(method)
-        host_table[b"json_decode"] = self._wrap(_json_decode)
+        host_table[b"call"] = self._call_host
+        host_table[b"primitive"] = self._call_primitive
         host_table[b"monotonic"] = time.monotonic
         host_table[b"settle"] = self._settle
         cfg = runtime.table_from(
@@ -329,8 +336,8 @@ class LuaVM:
         self._control = boot
         self._step = boot[b"step"]
         self._mark_array = boot[b"mark_array"]
-        for path, fn in primitives.items():
-            boot[b"install"](path.encode(), self._wrap(fn))
+        for path in self._primitives:
+            boot[b"install"](path)
         for chunkname, source in libraries:
             library = raw_load(_bytecode(version, chunkname, source), chunkname.encode(), b"b")
             library(boot[b"alc"], boot)
@@ -376,36 +383,50 @@ class LuaVM:
             return self._mark_array(self._table_from([self.to_lua(v) for v in value]))
         raise TypeError(f"cannot pass a Python {type(value).__name__} to Lua")
 
-    def _wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        to_lua, lift = self.to_lua, self._lift
+    def _call_host(self, name: bytes, kinds: bytes = b"", *args: Any) -> tuple[Any, ...]:
+        """A host call from boot.lua: ``(true, value)`` or ``(false, message)`` for Lua.
 
-        def call(kinds: bytes, *args: Any) -> tuple[bool, Any]:
-            try:
-                result = fn(*[_argument(k, a) for k, a in zip(kinds, args, strict=False)])
-                lift()
-                return True, to_lua(result)
-            except Exception as exc:  # every host failure reaches Lua as a message string
-                lift()
-                return False, _error_text(exc)
+        ``load_source`` answers ``(true, chunkname, source)``. A host without the method (a
+        tooling host) makes the call a Lua error.
+        """
+        try:
+            method = _BUILTIN_HOST.get(name)
+            if method is None:
+                attr = _HOST_NAMES[name]  # boot.lua only ever names a Host method
+                method = getattr(self._host, attr, None) or _missing_host_method(attr)
+            values = [_argument(k, a) for k, a in zip(kinds, args, strict=False)]
+            if name == b"load_source":
+                return self._source_reply(method, values)
+            result = method(*values)
+            self._lift()
+            return True, self.to_lua(result)
+        except Exception as exc:  # every host failure reaches Lua as a message string
+            self._lift()
+            return False, _error_text(exc)
 
-        return call
+    def _call_primitive(self, path: bytes, kinds: bytes = b"", *args: Any) -> tuple[Any, ...]:
+        """A call of an installed ``alc.<path>`` primitive, with converted Python values."""
+        try:
+            result = self._primitives[path](
+                *[_argument(k, a) for k, a in zip(kinds, args, strict=False)]
+            )
+            self._lift()
+            return True, self.to_lua(result)
+        except Exception as exc:
+            self._lift()
+            return False, _error_text(exc)
 
-    def _wrap_source(self, fn: Callable[[str, str], tuple[str, str]]) -> Callable[..., Any]:
-        lift = self._lift
-
-        def call(kinds: bytes, *args: Any) -> tuple[bool, bytes, bytes | None]:
-            try:
-                name, kind = (_argument(k, a) for k, a in zip(kinds, args, strict=True))
-                if not isinstance(name, str):
-                    raise ValueError("the module name must be a string")
-                chunkname, source = fn(name, kind or "module")
-                lift()
-                return True, chunkname.encode(), source.encode()
-            except Exception as exc:
-                lift()
-                return False, _error_text(exc), None
-
-        return call
+    def _source_reply(
+        self, method: Callable[..., tuple[str, str]], values: list[Any]
+    ) -> tuple[bool, bytes, bytes]:
+        if len(values) != 2:
+            raise ValueError("load_source takes a module name and a kind")
+        name, kind = values
+        if not isinstance(name, str):
+            raise ValueError("the module name must be a string")
+        chunkname, source = method(name, kind or "module")
+        self._lift()
+        return True, chunkname.encode(), source.encode()
 
     # ------------------------------------------------------------------ running
 
