@@ -61,13 +61,13 @@ from alc.engine.store._records import (
     decode_event,
     stored_object,
 )
-from alc.engine.store._sqlite import (
-    _ALIAS_COLUMNS,
-    _CARD_COLUMNS,
-    _NEWEST_FIRST,
-    _card,
-    _decoding,
-    _summary,
+from alc.engine.store._rows import (
+    ALIAS_COLUMNS,
+    CARD_COLUMNS,
+    NEWEST_FIRST,
+    card_from_row,
+    decoding,
+    summary_from_row,
 )
 
 __all__ = ["PostgresStore", "redacted"]
@@ -310,12 +310,12 @@ class PostgresStore(Store):
         if row is None:
             raise SessionNotFound(session_id)
         *columns, seqs, kinds, datas = row
-        with _decoding(self.path, session_id):
+        with decoding(self.path, session_id):
             events = [
                 JournalEntry(seq, decode_event(kind, stored_object(data)))
                 for seq, kind, data in zip(seqs, kinds, datas, strict=True)
             ]
-            return SessionRecord.from_json(columns[6]), events, _summary(tuple(columns))
+            return SessionRecord.from_json(columns[6]), events, summary_from_row(tuple(columns))
 
     def summary(self, session_id: str) -> Summary:
         with self._connection() as conn:
@@ -324,8 +324,8 @@ class PostgresStore(Store):
             ).fetchone()
         if row is None:
             raise SessionNotFound(session_id)
-        with _decoding(self.path, session_id):
-            return _summary(row)
+        with decoding(self.path, session_id):
+            return summary_from_row(row)
 
     def list(
         self,
@@ -353,8 +353,8 @@ class PostgresStore(Store):
             rows = conn.execute(sql, (*params, max(0, limit))).fetchall()
         summaries = []
         for r in rows:
-            with _decoding(self.path, str(r[0])):
-                summaries.append(_summary(r))
+            with decoding(self.path, str(r[0])):
+                summaries.append(summary_from_row(r))
         return summaries
 
     def purge(self, before: float, states: Iterable[str]) -> int:
@@ -473,13 +473,13 @@ class PostgresStore(Store):
 
     def _cards(self, where: str, params: tuple[Any, ...]) -> builtins.list[CardRecord]:
         with self._connection() as conn:
-            rows = conn.execute(_CARD_COLUMNS + where, params).fetchall()
-        return [_card(self.path, row) for row in rows]
+            rows = conn.execute(CARD_COLUMNS + where, params).fetchall()
+        return [card_from_row(self.path, row) for row in rows]
 
     def _locked_card(self, conn: psycopg.Connection[Any], card_id: str) -> CardRecord | None:
         """The card, its row locked until the transaction ends (writers of one card queue)."""
-        row = conn.execute(_CARD_COLUMNS + " WHERE card_id = %s FOR UPDATE", (card_id,)).fetchone()
-        return None if row is None else _card(self.path, row)
+        row = conn.execute(CARD_COLUMNS + " WHERE card_id = %s FOR UPDATE", (card_id,)).fetchone()
+        return None if row is None else card_from_row(self.path, row)
 
     def card_put(self, card: CardRecord) -> bool:
         with self._connection() as conn:
@@ -498,10 +498,10 @@ class PostgresStore(Store):
         self, pkg: str | None = None, limit: int | None = None
     ) -> builtins.list[CardRecord]:
         where, params = ("", ()) if pkg is None else (" WHERE pkg = %s", (pkg,))
-        return self._cards(where + _NEWEST_FIRST + " LIMIT %s", (*params, limit))
+        return self._cards(where + NEWEST_FIRST + " LIMIT %s", (*params, limit))
 
     def card_children(self, card_id: str) -> builtins.list[CardRecord]:
-        return self._cards(" WHERE prior_card_id = %s" + _NEWEST_FIRST, (card_id,))
+        return self._cards(" WHERE prior_card_id = %s" + NEWEST_FIRST, (card_id,))
 
     def card_append(self, card_id: str, fields: dict[str, Any]) -> CardRecord:
         with self._transaction() as conn:
@@ -570,7 +570,7 @@ class PostgresStore(Store):
 
     def _aliases(self, where: str, params: tuple[Any, ...]) -> builtins.list[AliasRecord]:
         with self._connection() as conn:
-            rows = conn.execute(_ALIAS_COLUMNS + where, params).fetchall()
+            rows = conn.execute(ALIAS_COLUMNS + where, params).fetchall()
         return [AliasRecord(*row) for row in rows]
 
     def close(self) -> None:

@@ -46,6 +46,14 @@ from alc.engine.store._records import (
     decode_event,
     stored_object,
 )
+from alc.engine.store._rows import (
+    ALIAS_COLUMNS,
+    CARD_COLUMNS,
+    NEWEST_FIRST,
+    card_from_row,
+    decoding,
+    summary_from_row,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -130,11 +138,6 @@ _SCHEMA: tuple[tuple[str, str], ...] = (
         """,
     ),
 )
-
-_CARD_COLUMNS = "SELECT card_id, body FROM cards"
-"""The columns ``_card`` reads."""
-_NEWEST_FIRST = " ORDER BY created_at DESC, card_id DESC"
-_ALIAS_COLUMNS = "SELECT name, card_id, pkg, note, set_at FROM card_aliases"
 
 
 class SQLiteStore(Store):
@@ -290,12 +293,12 @@ class SQLiteStore(Store):
                 ).fetchall()
             finally:
                 self._db.execute("COMMIT")
-        with _decoding(self.path, session_id):
+        with decoding(self.path, session_id):
             events = [
                 JournalEntry(seq, decode_event(kind, stored_object(data)))
                 for seq, kind, data in rows
             ]
-            return SessionRecord.from_json(row[6]), events, _summary(row)
+            return SessionRecord.from_json(row[6]), events, summary_from_row(row)
 
     def summary(self, session_id: str) -> Summary:
         with self._lock:
@@ -305,8 +308,8 @@ class SQLiteStore(Store):
             ).fetchone()
         if row is None:
             raise SessionNotFound(session_id)
-        with _decoding(self.path, session_id):
-            return _summary(row)
+        with decoding(self.path, session_id):
+            return summary_from_row(row)
 
     def list(
         self,
@@ -336,8 +339,8 @@ class SQLiteStore(Store):
             rows = self._db.execute(sql, params).fetchall()
         summaries = []
         for r in rows:
-            with _decoding(self.path, str(r[0])):
-                summaries.append(_summary(r))
+            with decoding(self.path, str(r[0])):
+                summaries.append(summary_from_row(r))
         return summaries
 
     def put_source(self, digest: str, text: str) -> None:
@@ -446,12 +449,12 @@ class SQLiteStore(Store):
     # cards
     def _cards(self, where: str, params: tuple[Any, ...]) -> builtins.list[CardRecord]:
         with self._lock:
-            rows = self._db.execute(_CARD_COLUMNS + where, params).fetchall()
-        return [_card(self.path, row) for row in rows]
+            rows = self._db.execute(CARD_COLUMNS + where, params).fetchall()
+        return [card_from_row(self.path, row) for row in rows]
 
     def _card_row(self, card_id: str) -> CardRecord | None:
-        row = self._db.execute(_CARD_COLUMNS + " WHERE card_id = ?", (card_id,)).fetchone()
-        return None if row is None else _card(self.path, row)
+        row = self._db.execute(CARD_COLUMNS + " WHERE card_id = ?", (card_id,)).fetchone()
+        return None if row is None else card_from_row(self.path, row)
 
     def card_put(self, card: CardRecord) -> bool:
         with self._lock:
@@ -471,11 +474,11 @@ class SQLiteStore(Store):
     ) -> builtins.list[CardRecord]:
         where, params = ("", ()) if pkg is None else (" WHERE pkg = ?", (pkg,))
         return self._cards(
-            where + _NEWEST_FIRST + " LIMIT ?", (*params, -1 if limit is None else limit)
+            where + NEWEST_FIRST + " LIMIT ?", (*params, -1 if limit is None else limit)
         )
 
     def card_children(self, card_id: str) -> builtins.list[CardRecord]:
-        return self._cards(" WHERE prior_card_id = ?" + _NEWEST_FIRST, (card_id,))
+        return self._cards(" WHERE prior_card_id = ?" + NEWEST_FIRST, (card_id,))
 
     def card_append(self, card_id: str, fields: dict[str, Any]) -> CardRecord:
         with self._lock, self._transaction():
@@ -535,13 +538,13 @@ class SQLiteStore(Store):
 
     def alias_get(self, name: str) -> AliasRecord | None:
         with self._lock:
-            row = self._db.execute(_ALIAS_COLUMNS + " WHERE name = ?", (name,)).fetchone()
+            row = self._db.execute(ALIAS_COLUMNS + " WHERE name = ?", (name,)).fetchone()
         return None if row is None else AliasRecord(*row)
 
     def alias_list(self, pkg: str | None = None) -> builtins.list[AliasRecord]:
         where, params = ("", ()) if pkg is None else (" WHERE pkg = ?", (pkg,))
         with self._lock:
-            rows = self._db.execute(_ALIAS_COLUMNS + where + " ORDER BY name", params).fetchall()
+            rows = self._db.execute(ALIAS_COLUMNS + where + " ORDER BY name", params).fetchall()
         return [AliasRecord(*row) for row in rows]
 
     def close(self) -> None:
@@ -583,65 +586,3 @@ def _translating(cls: type[SQLiteStore]) -> type[SQLiteStore]:
 
 
 _translating(SQLiteStore)
-
-
-def _summary(row: tuple[Any, ...]) -> Summary:
-    extra = stored_object(row[7])
-    pending = extra.get("pending", ())
-    answered = extra.get("answered", ())
-    llm_calls = extra.get("llm_calls", 0)
-    progress, outcome = extra.get("progress"), extra.get("outcome")
-    log = extra.get("log", ())
-    if not (
-        isinstance(pending, list | tuple)
-        and all(isinstance(q, dict) for q in pending)
-        and isinstance(answered, list | tuple)
-        and all(isinstance(a, str) for a in answered)
-        and isinstance(llm_calls, int)
-        and isinstance(log, list | tuple)
-        and isinstance(progress, dict | None)
-        and isinstance(outcome, dict | None)
-    ):
-        raise ValueError("the summary row has fields of the wrong type")
-    return Summary(
-        session_id=row[0],
-        strategy=row[1],
-        state=row[2],
-        created_at=row[3],
-        updated_at=row[4],
-        head=row[5],
-        pending=tuple(pending),
-        answered=tuple(answered),
-        llm_calls=llm_calls,
-        progress=progress,
-        log=tuple(log),
-        outcome=outcome,
-        tenant=row[8],
-    )
-
-
-def _card(path: str, row: tuple[Any, ...]) -> CardRecord:
-    """The card of a ``(card_id, body)`` row; a row that cannot be decoded is
-    ``store_unavailable``."""
-    try:
-        return CardRecord.from_body(stored_object(row[1]))
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise StoreUnavailable(
-            f"The store at {path} holds a corrupted row for card {row[0]!r} ({exc}); the card "
-            "cannot be read. Restore the store from a backup."
-        ) from exc
-
-
-@contextlib.contextmanager
-def _decoding(path: str, session_id: str) -> Iterator[None]:
-    """Turn a row that cannot be decoded (corrupted or hand-edited) into ``store_unavailable``."""
-    try:
-        yield
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
-        raise StoreUnavailable(
-            f"The session store at {path} holds a corrupted row for session {session_id} "
-            f"({type(exc).__name__}: {str(exc)[:200]}); the session cannot be read. Delete it "
-            "or restore the store from a backup.",
-            session_id=session_id,
-            next_step="delete_session",
-        ) from exc
