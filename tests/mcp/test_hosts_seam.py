@@ -20,6 +20,7 @@ from _mcp_helpers import error, ok
 from mcp import Client
 
 import alc
+from alc.engine.executor.process import ProcessExecutor
 from alc.mcp import AlcMCP
 
 pytestmark = pytest.mark.anyio
@@ -68,7 +69,7 @@ async def test_a_failing_progress_callback_does_not_fail_the_strategy(
 
 async def test_cancelling_the_awaiting_task_cancels_the_session(engine: alc.AsyncEngine) -> None:
     paused = await engine.start("return alc.llm('other?')")
-    spin = await engine.start(SPIN, limits={"max_step_seconds": 30})
+    spin = await engine.start(SPIN, limits={"max_step_seconds": 10})
     started = anyio.Event()
 
     async def feed() -> None:
@@ -89,6 +90,10 @@ async def test_cancelling_the_awaiting_task_cancels_the_session(engine: alc.Asyn
     done = await engine.feed(paused.session_id, "still here")
     assert done.status == "completed" and done.result == "still here"  # type: ignore[union-attr]
     assert (await engine.start("return 1")).status == "completed"
+    executor = engine.registry.executor
+    if isinstance(executor, ProcessExecutor):  # the spinning worker was retired, not leaked
+        stats = executor.statistics()
+        assert stats.lost >= 1 and stats.workers <= 2, stats
 
 
 async def test_server_in_process_progress_and_cancel(tmp_path: Path) -> None:

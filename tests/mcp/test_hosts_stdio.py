@@ -197,7 +197,7 @@ async def test_cancelled_request_cancels_the_step_and_the_session(
     async with server(tmp_path, ALC_EXECUTOR=executor) as c:
         other = ok(await call(c, "alc_run", code="return alc.llm('other?')"))["session_id"]
         # the inline watchdog abandons the VM: its thread ends at this session's own step limit
-        limits = {"max_step_seconds": 30}
+        limits = {"max_step_seconds": 10}
         sid = ok(await call(c, "alc_run", code=SPIN, limits=limits))["session_id"]
         await _cancel_spinning_step(c, sid)
 
