@@ -66,6 +66,14 @@ def _responder(llm: Any) -> Any:
     return llm
 
 
+def _llm_label(llm: Any) -> str:
+    """How a run records its responder: the spec, or for a Python object its type and identity
+    (two objects are two models; continue such a run elsewhere with ``run_id``)."""
+    if isinstance(llm, str):
+        return llm
+    return f"{type(llm).__name__}@{id(llm):x}"
+
+
 def evaluate(
     engine: EngineLike,
     scenario: str | Scenario,
@@ -95,7 +103,10 @@ def evaluate(
         judge: responder (spec or object) of model-judged graders; default ``llm``.
         strategy_opts: ctx parameters per strategy, ``{"sc": {"n": 3}}``.
         concurrency: pairs in flight at once.
-        run_id: continue this run (default: the unfinished run of the same configuration).
+        run_id: continue this run (default: the unfinished run of the same configuration; a
+            responder given as a Python object is part of the configuration by identity, so
+            name the run to continue it from another process). A new run of a configuration
+            that ran before with fewer cases reuses the graded pairs of the cases they share.
         on_progress / on_start: see :func:`run_eval`.
 
     Returns:
@@ -114,7 +125,7 @@ def evaluate(
         scenario=scenario,
         strategies=tuple(strategies),
         baseline=baseline,
-        llm=llm if isinstance(llm, str) else type(llm).__name__,
+        llm=_llm_label(llm),
         judge=judge if isinstance(judge, str) else None,
         strategy_opts=dict(strategy_opts or {}),
         concurrency=concurrency,

@@ -67,13 +67,14 @@ class RunSpec:
             return (self.baseline, *self.strategies)
         return self.strategies
 
-    def fingerprint(self) -> str:
-        """The identity of this configuration: a re-run with the same one continues its run."""
+    def fingerprint(self, with_llm: bool = True) -> str:
+        """The identity of this configuration: a re-run with the same one continues its run
+        (``with_llm=False``: everything but the responder, what ``run_id=`` must match)."""
         data = {
             "scenario": self.scenario.wire(),
             "strategies": self.all_strategies,
             "baseline": self.baseline,
-            "llm": self.llm,
+            "llm": self.llm if with_llm else None,
             "judge": self.judge,
             "opts": {k: dict(v) for k, v in self.strategy_opts.items()},
         }
@@ -239,13 +240,15 @@ def _terminal(wire: Mapping[str, Any]) -> Completed | Failed:
 
 
 def _start_record(records: RunRecords, spec: RunSpec, run_id: str | None) -> dict[str, Any]:
-    """The run to work on: ``run_id``'s, else the open run of this configuration, else new."""
+    """The run to work on: ``run_id``'s (same configuration, the responder may be another
+    object), else the open run of this configuration, else a new one."""
     fingerprint = spec.fingerprint()
     if run_id is None:
         run_id = records.open_run(fingerprint)
     if run_id is not None:
         record = records.run(run_id)
-        if record.get("fingerprint") != fingerprint:
+        config = spec.fingerprint(with_llm=False)
+        if fingerprint != record.get("fingerprint") and config != record.get("config"):
             raise InvalidInput(
                 f"Run {run_id} was started with another configuration (scenario, strategies, "
                 "llm or options); start a new run instead of resuming it."
@@ -256,6 +259,7 @@ def _start_record(records: RunRecords, spec: RunSpec, run_id: str | None) -> dic
         "created_at": time.time(),
         "status": "running",
         "fingerprint": fingerprint,
+        "config": spec.fingerprint(with_llm=False),
         "scenario": spec.scenario.wire(),
         "strategies": list(spec.all_strategies),
         "baseline": spec.baseline,
@@ -265,9 +269,48 @@ def _start_record(records: RunRecords, spec: RunSpec, run_id: str | None) -> dic
         "concurrency": spec.concurrency,
         "cards": {},
     }
+    reused = _reuse(records, record)
+    if reused is not None:
+        record["reused_from"] = reused
     records.save_run(record)
     records.set_open(fingerprint, record["run_id"])
     return record
+
+
+def _base(record: Mapping[str, Any]) -> str:
+    """A run's configuration without its cases: runs that share it can share graded pairs."""
+    data = {
+        "scenario": {k: v for k, v in record["scenario"].items() if k != "cases"},
+        "strategies": list(record["strategies"]),
+        "baseline": record.get("baseline"),
+        "llm": record.get("llm"),
+        "judge": record.get("judge"),
+        "opts": record.get("strategy_opts", {}),
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _reuse(records: RunRecords, record: dict[str, Any]) -> str | None:
+    """Copy into a new run the graded pairs of the latest earlier run of the same configuration
+    whose cases are the same (a larger ``-n`` of a generated set extends a smaller one); returns
+    that run's id, or None."""
+    base = _base(record)
+    cases = {c["id"]: c for c in record["scenario"]["cases"]}
+    for other_id in reversed(records.run_ids()):
+        other = records.run(other_id)
+        if _base(other) != base:
+            continue
+        shared = [c["id"] for c in other["scenario"]["cases"] if cases.get(c["id"]) == c]
+        copied = 0
+        for strategy in record["strategies"]:
+            for case_id in shared:
+                pair = records.pair(other_id, strategy, case_id)
+                if "sample" in pair:
+                    records.save_pair(record["run_id"], strategy, case_id, pair)
+                    copied += 1
+        if copied:
+            return other_id
+    return None
 
 
 def run_eval(

@@ -37,6 +37,6 @@ def test_a_small_eval_on_the_local_model_produces_its_report(
         assert stats["tokens_per_case"] > 0  # real counts from llama.cpp
     files = write_report(report, tmp_path / "report")
     md = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
-    assert "| strategy | pass rate |" in md and "--llm LocalResponder" in md
+    assert "| strategy | pass rate |" in md and "--llm LocalResponder@" in md
     assert (tmp_path / "report" / "pass_rates.png").stat().st_size > 1000
     assert len(files) == 3

@@ -90,12 +90,30 @@ def test_an_interrupted_run_continues_where_it_stopped(engine: alc.Engine) -> No
         engine.evaluate("arith", ["cot"], llm=flaky, n=4, strategy_opts=opts, concurrency=1)
     partial = list_runs(engine)[0]
     assert partial["status"] == "running" and 0 < partial["done"] < 8
-    rest = Flaky(fail_after=100)
-    record = engine.evaluate("arith", ["cot"], llm=rest, n=4, strategy_opts=opts)
+    rest = Flaky(fail_after=100)  # another object: the run is named to continue it
+    record = engine.evaluate(
+        "arith", ["cot"], llm=rest, n=4, strategy_opts=opts, run_id=partial["run_id"]
+    )
     assert record["run_id"] == partial["run_id"] and record["status"] == "complete"
     # 4 direct + 4 cot x 2 calls = 12 answers in all; the first run gave 5, none is asked twice
     assert rest.calls == 12 - 5
     assert run_report(engine, record["run_id"])["strategies"]["direct"]["n"] == 4
+
+
+def test_a_larger_n_reuses_the_pairs_of_the_smaller_run(engine: alc.Engine) -> None:
+    opts = {"cot": {"depth": 1}}
+    counting = Flaky(fail_after=100)
+    small = engine.evaluate("arith", ["cot"], llm=counting, n=3, strategy_opts=opts)
+    counting.calls = 0
+    large = engine.evaluate("arith", ["cot"], llm=counting, n=5, strategy_opts=opts)
+    assert large["run_id"] != small["run_id"] and large["reused_from"] == small["run_id"]
+    assert counting.calls == 2 * (1 + 2)  # only cases 4 and 5 were asked
+    report = run_report(engine, large["run_id"])
+    assert report["strategies"]["cot"]["n"] == 5
+    other_seed = engine.evaluate("arith", ["cot"], llm=counting, n=3, seed=1, strategy_opts=opts)
+    assert "reused_from" not in other_seed
+    other_model = engine.evaluate("arith", ["cot"], llm=oracle, n=5, strategy_opts=opts)
+    assert "reused_from" not in other_model
 
 
 def test_regrade_writes_linked_cards_without_asking_the_model(engine: alc.Engine) -> None:
