@@ -150,7 +150,10 @@ async def test_neighbours_keep_being_served(tmp_path: Path, attack: str) -> None
 
         async def attacker() -> None:
             attacking.set()
-            attack_reply.update(await run(c, attack))
+            # the loop would run the default 120 s step: a 10 s step keeps the test short and
+            # still spans every neighbour's three feeds
+            limits = {"max_step_seconds": 10} if attack == LOOP else {}
+            attack_reply.update(await run(c, attack, limits=limits))
             attack_done.set()
 
         async def prober() -> None:
