@@ -341,8 +341,6 @@ def run_eval(
             one of another configuration. StrategyNotFound: an unknown strategy (checked
             before anything runs). A responder's error stops the run (it can be continued).
     """
-    import anyio
-
     if not spec.all_strategies:
         raise InvalidInput("Give at least one strategy to evaluate.")
     if spec.concurrency < 1:
@@ -362,6 +360,17 @@ def run_eval(
             for c in spec.scenario.cases
         )
         on_start(record["run_id"], done, pairs.progress.total)
+
+    _run_pairs(pairs)
+    return _finish(records, spec, record)
+
+
+def _run_pairs(pairs: _Pairs) -> None:
+    """Every pair of the run on worker threads, at most ``concurrency`` at once, case-major
+    (so an interrupted run has every strategy on about the same cases)."""
+    import anyio
+
+    spec = pairs.spec
 
     async def main() -> None:
         limiter = anyio.CapacityLimiter(spec.concurrency)
@@ -386,7 +395,6 @@ def run_eval(
         if errors is not None and len(errors.exceptions) == 1:
             raise errors.exceptions[0] from None
         raise
-    return _finish(records, spec, record)
 
 
 def _as_judge(llm: Any) -> Judge | None:
