@@ -89,6 +89,9 @@ class SessionRuntime:
         budget_remaining: what is left of ``ctx.budget`` (None without one).
         env: the values the driver injected for ``alc.env`` (``ctx._env``, see
             :func:`injected_env`); the configuration's ``ALC_ENV_*`` come under them.
+        tenant: the session's owner (None without tenancy). A tenant's session names
+            namespaces inside its own: ``alc.state.list("x")`` reads ``"<tenant>/x"``, and
+            ``alc.card.*`` (cards are not separated by tenant yet) is refused.
     """
 
     session_id: str
@@ -102,6 +105,7 @@ class SessionRuntime:
     observations: Observations
     budget_remaining: Callable[[], dict[str, Any] | None]
     env: Mapping[str, str] = field(default_factory=dict)
+    tenant: str | None = None
 
     def now(self, *, counted: bool = True) -> float:
         """Unix seconds as the strategy sees them (recorded live, replayed later).
@@ -218,6 +222,8 @@ class SessionHost:
         operation = _STATE_OPERATIONS.get(op)
         if operation is None:
             raise ValueError(f"unknown alc.state operation {op!r}")
+        if op in _NAMED_NAMESPACE and key is not None and rt.tenant is not None:
+            key = f"{rt.tenant}/{key}"  # a tenant names namespaces inside its own
         value = rt.effects.read("state", lambda: operation(rt.store, rt.namespace, key, *args))
         if op == "get" and value is not None:
             return json.loads(value)
@@ -236,6 +242,11 @@ class SessionHost:
         live (and was caught with ``pcall``) fails the same way on replay.
         """
         rt = self._rt
+        if rt.tenant is not None:
+            raise PermissionError(
+                "alc.card is not available to sessions of a tenant: cards are not separated by "
+                "tenant yet"
+            )
         operation = CARD_OPERATIONS.get(op)
         if operation is None:
             raise ValueError(f"unknown alc.card operation {op!r}")
@@ -269,6 +280,9 @@ _STATE_OPERATIONS: dict[str, Callable[..., Any]] = {
     "reset": lambda store, ns, named, key, opts: _state_reset(store, named or ns, key, opts),
 }
 """``alc.state`` operations as boot.lua names them, onto the store's typed methods."""
+
+_NAMED_NAMESPACE = frozenset({"list", "show", "reset"})
+"""The operations whose ``key`` argument is a namespace the strategy names."""
 
 
 def injected_env(value: Any) -> dict[str, str]:

@@ -131,6 +131,7 @@ class Session:
             observations=self.observations,
             budget_remaining=self.budget_remaining,
             env=injected_env(ctx.get("_env")),
+            tenant=record.tenant,
         )
         self._host = SessionHost(self.runtime)
         self._executor = executor

@@ -239,3 +239,28 @@ def test_each_tenant_has_its_own_state_namespace(store: str) -> None:
         assert engine.store.state_get("default", "runs") == "1"
     finally:
         engine.store.close()
+
+
+def test_a_tenant_session_keeps_to_its_own_state_and_has_no_cards(store: str) -> None:
+    """Named namespaces stay inside the tenant's own; cards (store-wide) are refused."""
+    engine = alc.Engine(store)
+    try:
+        with tenant_scope("acme"):
+            put = "alc.state.set('secret', 'acme-only') return alc.state.list()"
+            assert engine.start(code=put).result == ["secret"]  # type: ignore[union-attr]
+        with tenant_scope("globex"):
+            spy = (
+                "return { own = alc.state.list(), named = alc.state.list('acme/default'),"
+                " plain = alc.state.list('default'),"
+                " shown = select(2, pcall(alc.state.show, 'acme/default', 'secret')) }"
+            )
+            seen = engine.start(code=spy).result  # type: ignore[union-attr]
+            assert seen["own"] == [] and seen["named"] == [] and seen["plain"] == []
+            assert "acme-only" not in str(seen["shown"])
+            card = engine.start(code="return alc.card.list()")
+            assert card.status == "error" and "tenant" in str(card.error)  # type: ignore[union-attr]
+        # without tenancy the embedded user sees every namespace
+        got = engine.start(code="return alc.state.show('acme/default', 'secret')")
+        assert got.result == "acme-only"  # type: ignore[union-attr]
+    finally:
+        engine.close()
