@@ -179,6 +179,13 @@ def floor_params() -> StdioServerParameters:
     return StdioServerParameters(command=sys.executable, args=[str(HERE / "_mcp_floor_server.py")])
 
 
+def lowlevel_params(transport: str) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=sys.executable,
+        args=[str(HERE / "_mcp_lowlevel_floor.py"), "--transport", transport],
+    )
+
+
 def alc_params(home: Path) -> StdioServerParameters:
     return StdioServerParameters(
         command=sys.executable, args=["-m", "alc.mcp"], env={"ALC_HOME": str(home)}
@@ -214,11 +221,14 @@ def thinking(runs: int = 3, small: int = 1000, big: int = 10_000, chain: int = 1
     missing = alc_available()
     ref_runs: list[Run] = []
     floor_runs: list[Run] = []
+    lowlevel_runs: dict[str, list[Run]] = {"sdk": [], "loop": []}
     alc_runs: list[Run] = []
     with tempfile.TemporaryDirectory() as tmp:
         for index in range(runs):  # interleaved, so drift in machine load hits all alike
             ref_runs.append(anyio.run(_drive, ref_params, small, big, chain))
             floor_runs.append(anyio.run(_drive, floor_params(), small, small, chain))
+            for transport, found in lowlevel_runs.items():
+                found.append(anyio.run(_drive, lowlevel_params(transport), small, small, chain))
             if missing is None:
                 home = Path(tmp) / f"home-{index}"
                 home.mkdir()
@@ -231,6 +241,20 @@ def thinking(runs: int = 3, small: int = 1000, big: int = 10_000, chain: int = 1
     floor_cpu = section.add(Figure(
         f"Python MCP SDK floor (no-op tool): server CPU per thought, first {small:,}", "ms",
         [r.cpu_ms_per_thought for r in floor_runs]))
+
+    lowlevel = {}
+    for transport, label in (("sdk", "SDK stdio"), ("loop", "alc's event-loop stdio")):
+        found = lowlevel_runs[transport]
+        lowlevel[transport] = section.add(Figure(
+            f"SDK low-level Server floor, {label}: thoughts/s, first {small:,}", "thoughts/s",
+            [r.thoughts_per_s for r in found]))
+        section.add(Figure(
+            f"SDK low-level Server floor, {label}: server CPU per thought, first {small:,}", "ms",
+            [r.cpu_ms_per_thought for r in found]))
+    section.ratio("low-level floor thoughts/s, event-loop / SDK stdio transport",
+                  lowlevel["loop"].median / lowlevel["sdk"].median)
+    section.ratio("low-level floor (event-loop stdio) / reference thoughts/s",
+                  lowlevel["loop"].median / ref["tput"].median)
 
     def growth(figs: dict[str, Figure]) -> float:
         return figs["high"].median / figs["low"].median
@@ -262,7 +286,9 @@ def thinking(runs: int = 3, small: int = 1000, big: int = 10_000, chain: int = 1
         f"{runs} run(s), each a fresh server process fed {big:,} thoughts; throughput over the "
         f"first {small:,} and over all {big:,}; RSS = the server's VmHWM; CPU = the server's "
         f"user + system time. The SDK floor is benchmarks/_mcp_floor_server.py: the SDK alc mcp is "
-        f"built on, with a tool that does nothing (fed {small:,} thoughts)."
+        f"built on, with a tool that does nothing (fed {small:,} thoughts); the low-level floor is "
+        f"benchmarks/_mcp_lowlevel_floor.py: the SDK's low-level Server with a no-op tool, over "
+        f"the SDK's stdio transport and over the event-loop stdio alc mcp uses."
     )
     section.notes.append(
         "Semantics differ: the reference keeps every thought of every chain in one in-memory list "
