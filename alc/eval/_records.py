@@ -19,17 +19,14 @@ per case (docs/cards.md); cards are immutable, so a re-grade writes new cards wh
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import secrets
-import time
 from collections.abc import Mapping
 from typing import Any
 
+from alc.engine.cards import Cards
 from alc.engine.errors import InvalidInput
 from alc.engine.store import Store
-from alc.engine.store._records import CardRecord
 
 __all__ = ["RunRecords", "new_run_id"]
 
@@ -39,10 +36,6 @@ SPACE = "eval"
 def new_run_id() -> str:
     """A fresh run id, ``ev-`` and 12 hex digits."""
     return "ev-" + secrets.token_hex(6)
-
-
-def _now_rfc3339() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _json(value: Any) -> str:
@@ -113,17 +106,12 @@ class RunRecords:
         ``body`` carries ``pkg``, ``model``, ``eval`` and ``stats``; the id is
         ``{pkg}_{model}_{YYYYMMDDTHHMMSS}_{hash6}`` as for ``alc.card.create``.
         """
-        created = _now_rfc3339()
-        model = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(body.get("model", {}).get("id", "model")))
-        digest = hashlib.sha256(_json([body, samples, secrets.token_hex(4)]).encode()).hexdigest()
-        stamp = created.replace("-", "").replace(":", "").rstrip("Z")
-        card_id = f"{body['pkg']['name']}_{model[:40]}_{stamp}_{digest[:6]}"
-        full = {**body, "card_id": card_id, "created_at": created}
+        full = dict(body)
         if prior is not None:
             full["metadata"] = {**full.get("metadata", {}), "prior_card_id": prior}
-        card = CardRecord.from_body(full)
-        self.store.card_put(card)
-        self.store.samples_put(card_id, [_json(s) for s in samples])
+        cards = Cards(self.store)  # the checks and id rule of alc.card.create
+        card_id = str(cards.create(full)["card_id"])
+        cards.write_samples(card_id, samples)
         return card_id
 
     def card(self, card_id: str) -> dict[str, Any]:
