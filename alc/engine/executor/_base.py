@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from alc.engine.lua import Allowance, Host, LuaVM, Seeds, StepResult
 from alc.engine.protocol import Limits
@@ -170,9 +171,7 @@ class InlineExecutor:
         self._primitives = default_primitives if primitives is None else primitives
         self._libraries = default_libraries if libraries is None else libraries
         self._grace = grace
-        self._pool: ThreadPoolExecutor | None = (
-            ThreadPoolExecutor(max_workers=64, thread_name_prefix="alc-step") if watchdog else None
-        )
+        self._pool: _StepThreads | None = _StepThreads() if watchdog else None
 
     def create_vm(self, host: Host, limits: Limits, seeds: Seeds, *, near: VM | None = None) -> VM:
         if self._pool is None:
@@ -183,7 +182,56 @@ class InlineExecutor:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown()
+
+
+_T = TypeVar("_T")
+
+
+class _StepThreads:
+    """The watchdog's step threads: reused while idle, daemonic, grown on demand.
+
+    Daemonic so that a step abandoned inside a long C call (a pathological pattern) never holds
+    the interpreter at exit: the process ends once its caller is done, as with the process
+    executor. (A ``ThreadPoolExecutor`` joins its threads at exit.)
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._threads = 0
+
+    def submit(self, fn: Callable[..., _T], *args: Any) -> Future[_T]:
+        future: Future[_T] = Future()
+        with self._lock:
+            if self._idle == 0:
+                self._threads += 1
+                name = f"alc-step-{self._threads}"
+                threading.Thread(target=self._serve, name=name, daemon=True).start()
+            else:
+                self._idle -= 1
+        self._jobs.put((future, lambda: fn(*args)))
+        return future
+
+    def shutdown(self) -> None:
+        """Let every idle thread end; a thread still stepping ends when its step returns."""
+        with self._lock:
+            for _ in range(self._threads):
+                self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, call = job
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(call())
+                except BaseException as exc:  # handed to the waiting caller, as a pool does
+                    future.set_exception(exc)
+            with self._lock:
+                self._idle += 1
 
 
 class _RevocableHost:
@@ -212,7 +260,7 @@ class _WatchedVM:
         vm: LuaVM,
         host: _RevocableHost,
         limits: Limits,
-        pool: ThreadPoolExecutor,
+        pool: _StepThreads,
         grace: float,
     ) -> None:
         self._vm = vm
@@ -247,7 +295,9 @@ class _WatchedVM:
         if control is not None and control.cancelled:
             return cancelled_result()
         # the step's host calls see this thread's context (the control, the request's tenant)
-        future = self._pool.submit(contextvars.copy_context().run, step, arg, allowance)
+        future: Future[StepResult] = self._pool.submit(
+            contextvars.copy_context().run, step, arg, allowance
+        )
         hard_deadline = allowance.deadline + self._grace
         while True:
             remaining = hard_deadline - time.monotonic()
