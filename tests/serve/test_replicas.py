@@ -110,7 +110,13 @@ async def test_sigkill_of_a_replica_under_load_loses_nothing_acknowledged(
     # the survivors still hold every session, each completed exactly once
     async with client(replicas[0].url) as c:
         listing = reply(await c.call_tool("alc_status", {}))
-        assert listing["sessions"] == []  # nothing left active
+    # A start the killed replica committed but never answered is retried elsewhere by the client:
+    # its first session stays paused, unacknowledged and unknown to the client (at most one per
+    # request in flight). Nothing acknowledged is among the active ones.
+    driven = {results[f"s{k}"]["session_id"] for k in range(60)}
+    orphans = listing["sessions"]
+    assert len(orphans) <= 12, orphans
+    assert all(o["state"] == "paused" and o["session_id"] not in driven for o in orphans), orphans
     for k in random.sample(range(60), 10):
         sid = results[f"s{k}"]["session_id"]
         async with client(replicas[2].url) as c:
