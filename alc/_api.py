@@ -630,8 +630,17 @@ class Engine:
         from alc.eval import evaluate
 
         return evaluate(
-            self, scenario, strategies, llm=llm, baseline=baseline, n=n, seed=seed, judge=judge,
-            strategy_opts=strategy_opts, concurrency=concurrency, run_id=run_id,
+            self,
+            scenario,
+            strategies,
+            llm=llm,
+            baseline=baseline,
+            n=n,
+            seed=seed,
+            judge=judge,
+            strategy_opts=strategy_opts,
+            concurrency=concurrency,
+            run_id=run_id,
             on_progress=on_progress,
         )
 
@@ -910,9 +919,18 @@ class AsyncEngine:
     ) -> dict[str, Any]:
         """See :meth:`Engine.evaluate` (the run is driven on a worker thread)."""
         return await _in_thread(
-            self.engine.evaluate, scenario, strategies, llm=llm, baseline=baseline, n=n,
-            seed=seed, judge=judge, strategy_opts=strategy_opts, concurrency=concurrency,
-            run_id=run_id, on_progress=on_progress,
+            self.engine.evaluate,
+            scenario,
+            strategies,
+            llm=llm,
+            baseline=baseline,
+            n=n,
+            seed=seed,
+            judge=judge,
+            strategy_opts=strategy_opts,
+            concurrency=concurrency,
+            run_id=run_id,
+            on_progress=on_progress,
         )
 
     async def packages(self, cwd: str | os.PathLike[str] | None = None) -> PackageManager:

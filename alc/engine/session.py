@@ -85,8 +85,6 @@ def prompt_hash(query: Query | QuerySpec) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-
-
 class Session:
     """One strategy run. Use :meth:`create` or :meth:`restore`, not the constructor.
 

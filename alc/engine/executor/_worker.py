@@ -35,7 +35,6 @@ EXIT_MEMORY = 3
 ``memory_limit`` for the step in flight)."""
 
 
-
 class _HostProxy:
     """A :class:`~alc.engine.lua.Host` whose methods run in the supervisor, over the pipe."""
 
