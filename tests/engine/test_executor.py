@@ -257,3 +257,21 @@ def test_inline_without_watchdog_hands_out_bare_vms() -> None:
     assert isinstance(InlineExecutor().create_vm(host, alc.Limits(), Seeds(1, 2)), _WatchedVM)
     bare = InlineExecutor(watchdog=False).create_vm(host, alc.Limits(), Seeds(1, 2))
     assert isinstance(bare, LuaVM)
+
+
+def test_watchdog_threads_serve_every_job_while_one_is_stuck_and_refuse_after_shutdown() -> None:
+    import threading
+
+    from alc.engine.executor._base import _StepThreads
+
+    threads = _StepThreads()
+    release = threading.Event()
+    stuck = threads.submit(release.wait, 30)  # a step that does not return yet
+    done = [threads.submit(lambda k: k * 2, k) for k in range(50)]
+    assert [f.result(timeout=10) for f in done] == [k * 2 for k in range(50)]
+    assert not stuck.done()
+    threads.shutdown()
+    with pytest.raises(RuntimeError, match="closed"):
+        threads.submit(lambda: None)
+    release.set()
+    assert stuck.result(timeout=10) is True

@@ -201,12 +201,20 @@ class _StepThreads:
             queue.SimpleQueue()
         )
         self._lock = threading.Lock()
-        self._idle = 0
+        self._idle = 0  # threads waiting for a job that no submit has reserved
         self._threads = 0
+        self._closed = False
 
     def submit(self, fn: Callable[..., _T], *args: Any) -> Future[_T]:
+        """Run ``fn(*args)`` on an idle thread (or a new one); its future.
+
+        Raises:
+            RuntimeError: after :meth:`shutdown` (as a closed ``ThreadPoolExecutor`` does).
+        """
         future: Future[_T] = Future()
         with self._lock:
+            if self._closed:
+                raise RuntimeError("the inline executor is closed")
             if self._idle == 0:
                 self._threads += 1
                 name = f"alc-step-{self._threads}"
@@ -219,7 +227,8 @@ class _StepThreads:
     def shutdown(self) -> None:
         """Let every idle thread end; a thread still stepping ends when its step returns."""
         with self._lock:
-            for _ in range(self._threads):
+            self._closed = True
+            for _ in range(self._threads):  # after every job already queued (FIFO)
                 self._jobs.put(None)
 
     def _serve(self) -> None:
