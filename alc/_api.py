@@ -25,7 +25,7 @@ import functools
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeAlias, TypeVar, Unpack
 
 from alc.engine._validate import (
     MAX_CODE_CHARS,
@@ -67,8 +67,7 @@ from alc.responders._base import LLMAdapter, as_response
 if TYPE_CHECKING:
     from alc.engine.catalog import StrategyInfo
     from alc.engine.pkg import PackageManager
-    from alc.eval import Progress as EvalProgress
-    from alc.eval import Scenario
+    from alc.eval import EvalOptions, Scenario
 
 __all__ = [
     "LLM",
@@ -367,6 +366,13 @@ class Engine:
         """Stop the executor's worker processes (if any). Sessions stay in the store."""
         self.registry.executor.close()
 
+    def __enter__(self) -> Self:
+        """``with Engine(...) as engine:`` closes the engine (:meth:`close`) at the end."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     @property
     def cards(self) -> Cards:
         """The store's cards (``alc.card.*`` records, docs/cards.md): ``list``, ``get``,
@@ -595,14 +601,7 @@ class Engine:
         strategies: Sequence[str],
         *,
         llm: Any,
-        baseline: str | None = "direct",
-        n: int | None = None,
-        seed: int = 0,
-        judge: Any = None,
-        strategy_opts: Mapping[str, Mapping[str, Any]] | None = None,
-        concurrency: int = 2,
-        run_id: str | None = None,
-        on_progress: Callable[[EvalProgress], None] | None = None,
+        **options: Unpack[EvalOptions],
     ) -> dict[str, Any]:
         """Evaluate strategies against a baseline: every (strategy, case) pair is a session of
         this engine driven by ``llm``, graded and stored (one card with samples per strategy).
@@ -612,13 +611,11 @@ class Engine:
             scenario: a built-in set (``arith``, ``logic``, ``factual``), a scenario file
                 (``.lua`` evalframe, ``.jsonl``, ``.toml``, ``.json``) or an
                 :class:`alc.eval.Scenario`.
-            strategies: strategy names; ``baseline`` (default ``direct``) is added.
+            strategies: strategy names; the baseline (default ``direct``) is added.
             llm: a responder spec (``"local"``, ``"openai:<model>"``, ...) or object.
-            n / seed: cases, and the generator seed of built-in sets.
-            judge: responder of model-judged graders (default ``llm``).
-            strategy_opts: ctx parameters per strategy, ``{"sc": {"n": 3}}``.
-            concurrency: pairs in flight at once. run_id: continue this run.
-            on_progress: called after each graded pair (:class:`alc.eval.Progress`).
+            options: :class:`alc.eval.EvalOptions` (``baseline``, ``n``, ``seed``, ``judge``,
+                ``strategy_opts`` such as ``{"sc": {"n": 3}}``, ``concurrency``, ``run_id``,
+                ``on_progress``), as :func:`alc.eval.evaluate` documents them.
 
         Returns:
             The run record (``run_id``, ``status``, ``cards``, ...); statistics:
@@ -629,20 +626,7 @@ class Engine:
         """
         from alc.eval import evaluate
 
-        return evaluate(
-            self,
-            scenario,
-            strategies,
-            llm=llm,
-            baseline=baseline,
-            n=n,
-            seed=seed,
-            judge=judge,
-            strategy_opts=strategy_opts,
-            concurrency=concurrency,
-            run_id=run_id,
-            on_progress=on_progress,
-        )
+        return evaluate(self, scenario, strategies, llm=llm, **options)
 
     def packages(self, cwd: str | os.PathLike[str] | None = None) -> PackageManager:
         """Package management over this engine's search path: install, list, remove, link,
@@ -776,6 +760,13 @@ class AsyncEngine:
         """See :meth:`Engine.close`."""
         await _in_thread(self.engine.close)
 
+    async def __aenter__(self) -> Self:
+        """``async with AsyncEngine(...) as engine:`` closes the engine at the end."""
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
     @property
     def store(self) -> Store:
         """See :attr:`Engine.store`."""
@@ -908,30 +899,11 @@ class AsyncEngine:
         strategies: Sequence[str],
         *,
         llm: Any,
-        baseline: str | None = "direct",
-        n: int | None = None,
-        seed: int = 0,
-        judge: Any = None,
-        strategy_opts: Mapping[str, Mapping[str, Any]] | None = None,
-        concurrency: int = 2,
-        run_id: str | None = None,
-        on_progress: Callable[[EvalProgress], None] | None = None,
+        **options: Unpack[EvalOptions],
     ) -> dict[str, Any]:
         """See :meth:`Engine.evaluate` (the run is driven on a worker thread)."""
-        return await _in_thread(
-            self.engine.evaluate,
-            scenario,
-            strategies,
-            llm=llm,
-            baseline=baseline,
-            n=n,
-            seed=seed,
-            judge=judge,
-            strategy_opts=strategy_opts,
-            concurrency=concurrency,
-            run_id=run_id,
-            on_progress=on_progress,
-        )
+        run = functools.partial(self.engine.evaluate, scenario, strategies, llm=llm, **options)
+        return await _in_thread(run)
 
     async def packages(self, cwd: str | os.PathLike[str] | None = None) -> PackageManager:
         """See :meth:`Engine.packages` (the manager's methods block: call them in a thread)."""

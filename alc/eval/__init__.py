@@ -21,7 +21,7 @@ engine by the methods it uses (:class:`EngineLike`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from alc.engine.errors import InvalidInput
 from alc.eval._analysis import compare_runs, list_runs, run_report, show_run
@@ -29,7 +29,15 @@ from alc.eval._builtin import BUILTIN_SETS, builtin_scenario
 from alc.eval._graders import GRADERS, extract_answer, extract_number, grade
 from alc.eval._model import Case, EngineLike, GraderSpec, Scenario
 from alc.eval._records import RunRecords
-from alc.eval._runner import Progress, RunSpec, answer_text, regrade, run_eval, step_host_run
+from alc.eval._runner import (
+    EvalOptions,
+    Progress,
+    RunSpec,
+    answer_text,
+    regrade,
+    run_eval,
+    step_host_run,
+)
 from alc.eval._scenario import load_scenario
 
 __all__ = [
@@ -37,6 +45,7 @@ __all__ = [
     "GRADERS",
     "Case",
     "EngineLike",
+    "EvalOptions",
     "GraderSpec",
     "Progress",
     "RunSpec",
@@ -80,15 +89,8 @@ def evaluate(
     strategies: Sequence[str],
     *,
     llm: Any,
-    baseline: str | None = "direct",
-    n: int | None = None,
-    seed: int = 0,
-    judge: Any = None,
-    strategy_opts: Mapping[str, Mapping[str, Any]] | None = None,
-    concurrency: int = 2,
-    run_id: str | None = None,
-    on_progress: Callable[[Progress], None] | None = None,
     on_start: Callable[[str, int, int], None] | None = None,
+    **options: Unpack[EvalOptions],
 ) -> dict[str, Any]:
     """Run (or continue) an evaluation and return its finished run record.
 
@@ -98,16 +100,16 @@ def evaluate(
         strategies: strategy names; ``baseline`` is added when missing.
         llm: a responder spec (``"local"``, ``"openai:gpt-4o-mini"``, ``"cmd:..."``,
             ``"scripted:file.json"``) or a responder / ``llm(query)`` callable.
-        baseline: the strategy to compare with (default ``direct``), or None.
-        n / seed: how many cases, and the generator seed of built-in sets.
-        judge: responder (spec or object) of model-judged graders; default ``llm``.
-        strategy_opts: ctx parameters per strategy, ``{"sc": {"n": 3}}``.
-        concurrency: pairs in flight at once.
-        run_id: continue this run (default: the unfinished run of the same configuration; a
-            responder given as a Python object is part of the configuration by identity, so
-            name the run to continue it from another process). A new run of a configuration
-            that ran before with fewer cases reuses the graded pairs of the cases they share.
-        on_progress / on_start: see :func:`run_eval`.
+        options: :class:`EvalOptions`: ``baseline`` (default ``direct``, or None), ``n`` and
+            ``seed`` (how many cases, and the generator seed of built-in sets; default 0),
+            ``judge`` (responder of model-judged graders; default ``llm``), ``strategy_opts``
+            (ctx parameters per strategy, ``{"sc": {"n": 3}}``), ``concurrency`` (pairs in
+            flight at once; default 2), ``run_id`` (continue this run; default: the unfinished
+            run of the same configuration; a responder given as a Python object is part of the
+            configuration by identity, so name the run to continue it from another process),
+            ``on_progress``. A new run of a configuration that ran before with fewer cases
+            reuses the graded pairs of the cases they share.
+        on_start: see :func:`run_eval`.
 
     Returns:
         The run record: ``run_id``, ``status`` (``complete``), ``scenario``, ``strategies``,
@@ -117,18 +119,20 @@ def evaluate(
         InvalidInput: a bad scenario, grader, option or run id. StrategyNotFound.
         ResponderError: the responder failed (the run stops and can be continued).
     """
+    n = options.get("n")
     if isinstance(scenario, str):
-        scenario = load_scenario(scenario, engine, n=n, seed=seed)
+        scenario = load_scenario(scenario, engine, n=n, seed=options.get("seed", 0))
     else:
         scenario = scenario.head(n)
+    judge = options.get("judge")
     spec = RunSpec(
         scenario=scenario,
         strategies=tuple(strategies),
-        baseline=baseline,
+        baseline=options.get("baseline", "direct"),
         llm=_llm_label(llm),
         judge=judge if isinstance(judge, str) else None,
-        strategy_opts=dict(strategy_opts or {}),
-        concurrency=concurrency,
+        strategy_opts=dict(options.get("strategy_opts") or {}),
+        concurrency=options.get("concurrency", 2),
     )
     for name in spec.all_strategies:  # request errors before a responder is built
         engine.registry.resolver.strategy(name)
@@ -137,8 +141,8 @@ def evaluate(
         spec,
         _responder(llm),
         judge=_responder(judge) if judge is not None else None,
-        run_id=run_id,
-        on_progress=on_progress,
+        run_id=options.get("run_id"),
+        on_progress=options.get("on_progress"),
         on_start=on_start,
     )
 

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from alc.engine.errors import InvalidInput
 from alc.engine.protocol import Completed, Failed, NeedsResponse, SessionState
@@ -33,7 +33,40 @@ from alc.eval._stats import summarize
 LLM = Any
 """A blocking LLM as ``Engine.drive`` takes it: ``llm(query) -> str | Response`` or a responder."""
 
-__all__ = ["Progress", "RunSpec", "answer_text", "regrade", "run_eval", "step_host_run"]
+__all__ = [
+    "EvalOptions",
+    "Progress",
+    "RunSpec",
+    "answer_text",
+    "regrade",
+    "run_eval",
+    "step_host_run",
+]
+
+
+class EvalOptions(TypedDict, total=False):
+    """The optional keyword arguments of :func:`alc.eval.evaluate` and ``Engine.evaluate``
+    (every key may be left out; the defaults are :func:`alc.eval.evaluate`'s).
+
+    Keys:
+        baseline: the strategy the others are compared with (default ``direct``), or None.
+        n: how many cases (default: all of a file, 50 of a generated built-in set).
+        seed: the generator seed of built-in sets (default 0).
+        judge: responder (spec or object) of model-judged graders (default: the run's ``llm``).
+        strategy_opts: ctx parameters per strategy, ``{"sc": {"n": 3}}``.
+        concurrency: pairs in flight at once (default 2, at least 1).
+        run_id: continue this run (default: the unfinished run of the same configuration).
+        on_progress: called after each graded pair with a :class:`Progress`.
+    """
+
+    baseline: str | None
+    n: int | None
+    seed: int
+    judge: Any
+    strategy_opts: Mapping[str, Mapping[str, Any]] | None
+    concurrency: int
+    run_id: str | None
+    on_progress: Callable[[Progress], None] | None
 
 
 @dataclass(frozen=True)

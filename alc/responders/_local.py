@@ -133,7 +133,7 @@ class _LoadedModel:
         self.lock = threading.Lock()
 
 
-_models: dict[tuple[str, int], _LoadedModel] = {}
+_models: dict[tuple[str, int, int | None], _LoadedModel] = {}
 _models_lock = threading.Lock()
 _log = logging.getLogger("alc.responders.local")
 _log_callback: Any = None  # keeps the ctypes callback alive while llama.cpp holds it
@@ -158,7 +158,7 @@ def _quiet_llama_logs(llama_cpp: Any) -> None:
 
 
 def _load(path: Path, n_ctx: int, n_threads: int | None) -> _LoadedModel:
-    key = (str(path.resolve()), n_ctx)
+    key = (str(path.resolve()), n_ctx, n_threads)
     with _models_lock:
         model = _models.get(key)
         if model is None:
@@ -251,7 +251,8 @@ class LocalResponder(BaseResponder):
     def from_arg(cls, arg: str | None) -> LocalResponder:
         """Factory of the spec ``local[:<path.gguf>]``.
 
-        Reads ``ALC_LOCAL_N_CTX`` (default 4096) and ``ALC_LOCAL_MAX_TOKENS`` (default 512).
+        Reads ``ALC_LOCAL_N_CTX`` (default 4096), ``ALC_LOCAL_MAX_TOKENS`` (default 512) and
+        ``ALC_LOCAL_N_THREADS`` (CPU threads; default llama.cpp's choice).
 
         Raises:
             ResponderError: as the constructor, or a malformed environment variable.
@@ -260,6 +261,7 @@ class LocalResponder(BaseResponder):
             arg.strip() if arg else None,
             n_ctx=_env_int("ALC_LOCAL_N_CTX", DEFAULT_N_CTX),
             max_tokens_cap=_env_int("ALC_LOCAL_MAX_TOKENS", DEFAULT_MAX_TOKENS_CAP),
+            n_threads=_env_int("ALC_LOCAL_N_THREADS", 0) or None,
         )
 
     def respond(self, query: Query) -> Response:

@@ -78,3 +78,12 @@ async def test_mcp_words_next_step_as_the_tool_to_call(tmp_path: Path) -> None:
         result = await client.call_tool("alc_advice", {"strategy": "no_such_strategy"})
         data = json.loads(result.content[0].text)  # type: ignore[union-attr]
         assert data["next_step"] == "list_strategies" and data["hint"] == "call alc_strategies"
+
+
+async def test_engines_are_context_managers_that_close(tmp_path: Path) -> None:
+    with alc.Engine(tmp_path / "a.db", executor="process") as engine:
+        assert engine.start("return 1").result == 1  # type: ignore[union-attr]
+    with pytest.raises(RuntimeError, match="closed"):  # its worker pool was shut down
+        engine.start("return 2")
+    async with alc.AsyncEngine(tmp_path / "b.db") as async_engine:
+        assert (await async_engine.start("return 3")).result == 3  # type: ignore[union-attr]

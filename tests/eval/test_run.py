@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import anyio
 import pytest
 
 import alc
@@ -168,3 +169,15 @@ def test_a_host_answers_every_pause_itself(engine: alc.Engine) -> None:
     report = run_report(engine, step["run_id"])
     assert report["strategies"]["direct"]["pass_rate"] == 1.0
     assert re.match(r"ev-[0-9a-f]{12}$", step["run_id"])
+
+
+def test_the_async_engine_evaluates_with_the_same_options(tmp_path: Path) -> None:
+    async def main() -> dict[str, object]:
+        async with alc.AsyncEngine(tmp_path / "store.db") as engine:
+            return await engine.evaluate(
+                "arith", ["cot"], llm=oracle, n=3, seed=0, strategy_opts={"cot": {"depth": 1}}
+            )
+
+    record = anyio.run(main)
+    assert record["status"] == "complete" and record["strategies"] == ["direct", "cot"]
+    assert record["baseline"] == "direct"

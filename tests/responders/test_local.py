@@ -121,3 +121,20 @@ def test_a_missing_model_file_is_a_clear_error(tmp_path: Path, local: object) ->
     junk.write_bytes(b"not a model")
     with pytest.raises(ResponderError, match="could not load"):
         from_spec(f"local:{junk}")
+
+
+@pytest.mark.parametrize("name", ["ALC_LOCAL_N_CTX", "ALC_LOCAL_MAX_TOKENS", "ALC_LOCAL_N_THREADS"])
+def test_a_malformed_knob_is_a_clear_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, local: object
+) -> None:
+    monkeypatch.setenv(name, "0")
+    with pytest.raises(ResponderError, match=f"{name} must be a positive integer"):
+        from_spec("local")
+
+
+def test_the_thread_count_knob_reaches_llama_cpp(
+    monkeypatch: pytest.MonkeyPatch, local: object
+) -> None:
+    monkeypatch.setenv("ALC_LOCAL_N_THREADS", "1")
+    responder = from_spec("local")
+    assert responder._model.llama.n_threads == 1  # type: ignore[attr-defined]
