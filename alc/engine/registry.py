@@ -20,11 +20,12 @@ terminal and abandoned sessions are purged from the store after ``retention`` se
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -161,7 +162,7 @@ class SessionRegistry:
             "executor": self.executor,
         }
         self._hot: dict[str, Session] = {}
-        self._locks: dict[str, threading.Lock] = {}
+        self._locks = _SessionLocks()
         self._guard = threading.Lock()
         self._evicted = 0
         self._restored = 0
@@ -238,7 +239,7 @@ class SessionRegistry:
         """
         validate_session_id(session_id)
         self._sweep()
-        with self._lock_for(session_id):
+        with self._locks.hold(session_id):
             for attempt in range(VM_RETRIES + 1):
                 session = self._checkout(session_id)
                 if isinstance(session, Failed):
@@ -264,7 +265,7 @@ class SessionRegistry:
             InvalidInput, SessionNotFound, SessionFinished, Conflict.
         """
         validate_session_id(session_id)
-        with self._lock_for(session_id):
+        with self._locks.hold(session_id):
             session = self._checkout(session_id)
             if isinstance(session, Failed):
                 # cannot replay it, but it can still be cancelled: journal directly
@@ -327,7 +328,7 @@ class SessionRegistry:
     def delete(self, session_id: str) -> bool:
         """Remove a session and its journal entirely; returns whether it existed."""
         validate_session_id(session_id)
-        with self._lock_for(session_id):
+        with self._locks.hold(session_id):
             if current_tenant() is not None:
                 try:
                     _owned(self.store.summary(session_id))
@@ -345,18 +346,14 @@ class SessionRegistry:
             idle = [sid for sid, s in self._hot.items() if now - s.last_touch > self.idle_ttl]
         count = 0
         for sid in idle:
-            lock = self._lock_for(sid)
-            if lock.acquire(blocking=False):
-                try:
-                    with self._guard:
-                        session = self._hot.pop(sid, None)
-                        if session is not None:
-                            count += 1
-                            self._locks.pop(sid, None)
-                    if session is not None:
-                        session.close()
-                finally:
-                    lock.release()
+            with self._locks.hold(sid, blocking=False) as held:
+                if not held:  # in use right now: not idle after all
+                    continue
+                with self._guard:
+                    session = self._hot.pop(sid, None)
+                if session is not None:
+                    count += 1
+                    session.close()
         self._evicted += count
         if count:
             self._release_memory()
@@ -401,13 +398,6 @@ class SessionRegistry:
             return
         self._last_trim = now
         trim(0)
-
-    def _lock_for(self, session_id: str) -> threading.Lock:
-        with self._guard:
-            lock = self._locks.get(session_id)
-            if lock is None:
-                lock = self._locks[session_id] = threading.Lock()
-            return lock
 
     def _drop(self, session_id: str) -> None:
         """Forget a hot session and release its VM (call with the session's lock held)."""
@@ -564,3 +554,42 @@ def _terminal(summary: Summary, state: str, outcome: Cancelled, now: float) -> S
         log=summary.log,
         outcome=outcome.wire(),
     )
+
+
+class _SessionLocks:
+    """One lock per session id, held by whoever steps, cancels or deletes that session.
+
+    An id's entry exists only while some thread holds or waits for its lock (a count of them
+    is kept), so the table stays as small as the number of sessions in use, however many
+    sessions a long-lived registry has served.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._entries: dict[str, tuple[threading.Lock, list[int]]] = {}
+
+    def __len__(self) -> int:
+        with self._guard:
+            return len(self._entries)
+
+    @contextlib.contextmanager
+    def hold(self, session_id: str, *, blocking: bool = True) -> Iterator[bool]:
+        """Hold ``session_id``'s lock for the ``with`` block; yields whether it was acquired
+        (always True when ``blocking``)."""
+        with self._guard:
+            entry = self._entries.get(session_id)
+            if entry is None:
+                entry = self._entries[session_id] = (threading.Lock(), [0])
+            entry[1][0] += 1
+        lock = entry[0]
+        acquired = False
+        try:
+            acquired = lock.acquire(blocking)
+            yield acquired
+        finally:
+            if acquired:
+                lock.release()
+            with self._guard:
+                entry[1][0] -= 1
+                if entry[1][0] == 0:
+                    del self._entries[session_id]
