@@ -192,3 +192,27 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_a_worker_that_cannot_start_is_a_clear_error_not_a_failed_session(
+    tmp_path: Path,
+) -> None:
+    """A script that builds an engine at import time, without a ``__main__`` guard, in a process
+    with a second thread: its fork-server workers import the script again and die starting.
+    The request gets ``executor_unavailable`` naming the cause; no session is created."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import threading, time, alc\n"
+        "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+        f"engine = alc.Engine({str(tmp_path / 's.db')!r}, executor='process')\n"
+        "try:\n"
+        "    engine.start(code='return 1')\n"
+        "except alc.AlcError as exc:\n"
+        "    print('CODE', exc.error_code, exc.message)\n"
+        "print('SESSIONS', len(engine.sessions(list(alc.SessionState))))\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    parent = [line for line in out.stdout.splitlines() if line.startswith(("CODE", "SESSIONS"))]
+    assert parent[0].startswith("CODE executor_unavailable"), out.stdout + out.stderr
+    assert 'if __name__ == "__main__":' in parent[0]
+    assert parent[-1] == "SESSIONS 0"

@@ -88,6 +88,7 @@ class _Worker:
         self.vms = 0
         self.pending_close: list[int] = []
         self.killed_for: str | None = None
+        self.answered = False  # has it ever replied? (one that never did failed to start)
 
     def kill(self, reason: str | None) -> None:
         """Kill the process (if it still runs); ``reason`` is the code of the step it ran."""
@@ -108,6 +109,18 @@ class _Worker:
         if self.process.exitcode == EXIT_MEMORY:  # it ran out of memory outside Lua
             return "memory_limit"
         return "worker_lost"  # crashed, or killed by something else (the OOM killer, a person)
+
+
+def _startup_failure(worker: _Worker) -> str:
+    """Why a worker that never replied is gone, and what to do about it."""
+    worker.process.join(1)
+    return (
+        f"A worker process of the process executor exited while starting (exit code "
+        f"{worker.process.exitcode}); nothing was applied. Its error is on stderr. A common "
+        "cause: workers started through the fork server import the program's main module, as "
+        "multiprocessing does, so a script that creates an alc engine at import time must "
+        'guard its entry point with `if __name__ == "__main__":` (or use executor="inline").'
+    )
 
 
 class ProcessExecutor:
@@ -160,6 +173,8 @@ class ProcessExecutor:
             worker = self._pick()
         vm = RemoteVM(self, worker, next(self._ids), host, limits)
         vm._request(("new", vm._id, limits.model_dump(), (seeds.math_seed, seeds.hash_seed)))
+        if vm._failed is not None and not worker.answered and worker.killed_for is None:
+            raise ExecutorUnavailable(_startup_failure(worker))
         return vm
 
     def close(self) -> None:
@@ -273,7 +288,9 @@ class ProcessExecutor:
                 self._lost_worker(worker)
                 raise VMLost("the worker holding this VM is gone") from None
             try:
-                return self._await_reply(worker, host, deadline + self._grace)
+                reply = self._await_reply(worker, host, deadline + self._grace)
+                worker.answered = worker.answered or reply[0] != "lost"
+                return reply
             except BaseException:
                 # interrupted mid-request (Ctrl-C, a cancelled task): the worker is mid-step and
                 # out of step with the pipe, so it cannot serve anyone any more
