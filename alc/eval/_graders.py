@@ -15,7 +15,8 @@ instead of the whole text):
                   within ``tolerance`` (absolute, default 1e-6) or ``rel_tolerance`` of an
                   expected number
 ``choice``        the final answer (at most ``max_words``, default 12) names exactly one of
-                  ``case.context.choices`` (whole words), and it is an expected one
+                  ``case.context.choices`` (whole words), and it is an expected one; when the
+                  choices are Yes/No (words of everyday prose), the answer must start with it
 ================  ================================================================
 
 Model-judged graders ask a *judge* (any responder; the run's ``judge``, default the run's own
@@ -162,12 +163,15 @@ def _choice(ctx: _Ctx) -> float:
     answer = extract_answer(ctx.text).casefold()
     if len(answer.split()) > int(ctx.params.get("max_words", 12)):
         return 0.0  # a long line that happens to mention a name is not an answer
-    named = {
-        str(c).casefold()
-        for c in choices
-        if re.search(rf"\b{re.escape(str(c).casefold())}\b", answer)
-    }
+    folded = [str(c).casefold() for c in choices]
+    # "no" and "yes" turn up in any sentence ("there are no lights"): only a leading one answers
+    where = _LEADING if set(folded) <= _YES_NO else r"\b"
+    named = {c for c in folded if re.search(rf"{where}{re.escape(c)}\b", answer)}
     return float(len(named) == 1 and named <= {e.casefold() for e in ctx.case.expected})
+
+
+_YES_NO = frozenset({"yes", "no"})
+_LEADING = r"^\W*(?:(?:the\s+)?(?:final\s+)?answer\s*(?:is\b|:)\W*)?"
 
 
 def _ask(ctx: _Ctx, prompt: str) -> str:

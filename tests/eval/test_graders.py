@@ -78,6 +78,12 @@ def test_choice_needs_exactly_one_candidate_named() -> None:
     assert score("choice", rambling, case, max_words=30) == 1.0
     yes = Case(id="y", input="q", expected=("No",), context={"choices": ["Yes", "No"]})
     assert score("choice", "Reasoning...\nAnswer: No.", yes) == 1.0
+    assert score("choice", "No, the bell does not chime.", yes) == 1.0
+    assert score("choice", "The answer is no.", yes) == 1.0
+    # a Yes/No word inside prose is not an answer (two passes of the measured run were these)
+    assert score("choice", "Step 2: the room is dark, so there are no lights.", yes) == 0.0
+    assert score("choice", "Step 3: (no steps yet)", yes) == 0.0
+    assert score("choice", "Yes or no?", yes) == 0.0
 
 
 def test_extract_answer_prefers_the_last_answer_line() -> None:
