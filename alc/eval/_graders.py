@@ -17,6 +17,7 @@ instead of the whole text):
 ``choice``        the final answer (at most ``max_words``, default 12) names exactly one of
                   ``case.context.choices`` (whole words), and it is an expected one; when the
                   choices are Yes/No (words of everyday prose), the answer must start with it
+                  and must not be the options copied back ("Yes or No")
 ================  ================================================================
 
 Model-judged graders ask a *judge* (any responder; the run's ``judge``, default the run's own
@@ -164,13 +165,17 @@ def _choice(ctx: _Ctx) -> float:
     if len(answer.split()) > int(ctx.params.get("max_words", 12)):
         return 0.0  # a long line that happens to mention a name is not an answer
     folded = [str(c).casefold() for c in choices]
+    yes_no = set(folded) <= _YES_NO
+    if yes_no and re.search(_ECHOED_YES_NO, answer):
+        return 0.0  # "Yes or No": the question's options copied back, not an answer
     # "no" and "yes" turn up in any sentence ("there are no lights"): only a leading one answers
-    where = _LEADING if set(folded) <= _YES_NO else r"\b"
+    where = _LEADING if yes_no else r"\b"
     named = {c for c in folded if re.search(rf"{where}{re.escape(c)}\b", answer)}
     return float(len(named) == 1 and named <= {e.casefold() for e in ctx.case.expected})
 
 
 _YES_NO = frozenset({"yes", "no"})
+_ECHOED_YES_NO = r"\b(?:yes|no)\s*(?:or|/)\s*(?:yes|no)\b"
 _LEADING = r"^\W*(?:(?:the\s+)?(?:final\s+)?answer\s*(?:is\b|:)\W*)?"
 
 

@@ -47,14 +47,29 @@ def _headline(report: dict[str, Any]) -> str:
         return "No baseline comparison in this run."
     significant = {n: c for n, c in comparisons.items() if c.get("p_holm", 1.0) < 0.05}
     if not significant:
-        best = max(comparisons, key=lambda n: comparisons[n]["delta_pass_rate"])
         return (
             f"**No strategy is significantly better or worse than `{baseline}`** after Holm "
-            f"correction over {len(comparisons)} comparisons. Largest difference: `{best}` "
-            f"{comparisons[best]['delta_pass_rate']:+.1%} — {comparisons[best]['verdict']}"
+            f"correction over {len(comparisons)} comparisons. {_extremes(comparisons)}"
         )
     parts = [f"`{n}`: {c['verdict']}" for n, c in significant.items()]
     return "**Significant after Holm correction** — " + " ".join(parts)
+
+
+def _extremes(comparisons: dict[str, Any]) -> str:
+    """The largest gain and the largest loss against the baseline, with their verdicts."""
+
+    def one(label: str, name: str) -> str:
+        c = comparisons[name]
+        return f"{label}: `{name}` {c['delta_pass_rate']:+.1%} — {c['verdict']}"
+
+    best = max(comparisons, key=lambda n: comparisons[n]["delta_pass_rate"])
+    worst = min(comparisons, key=lambda n: comparisons[n]["delta_pass_rate"])
+    parts = []
+    if comparisons[best]["delta_pass_rate"] > 0:
+        parts.append(one("Largest gain", best))
+    if comparisons[worst]["delta_pass_rate"] < 0:
+        parts.append(one("Largest loss", worst))
+    return " ".join(parts) or "Every strategy passed as many cases as the baseline."
 
 
 def _reproduce(run: dict[str, Any]) -> str:

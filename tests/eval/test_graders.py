@@ -84,6 +84,10 @@ def test_choice_needs_exactly_one_candidate_named() -> None:
     assert score("choice", "Step 2: the room is dark, so there are no lights.", yes) == 0.0
     assert score("choice", "Step 3: (no steps yet)", yes) == 0.0
     assert score("choice", "Yes or no?", yes) == 0.0
+    ponens = Case(id="p", input="q", expected=("Yes",), context={"choices": ["Yes", "No"]})
+    assert score("choice", "Yes or No.", ponens) == 0.0  # the options echoed back
+    assert score("choice", "Answer: yes/no", ponens) == 0.0
+    assert score("choice", "Yes, because the door is closed.", ponens) == 1.0
 
 
 def test_extract_answer_prefers_the_last_answer_line() -> None:
@@ -135,3 +139,22 @@ def test_model_judges_ask_once_and_cache_in_the_sample() -> None:
     assert rubric["score"] == pytest.approx(0.75)
     with pytest.raises(InvalidInput, match="needs a judge"):
         grade((GraderSpec("llm_rubric"),), "Tokyo", CASE)
+
+
+def test_the_report_headline_names_the_largest_gain_and_the_largest_loss() -> None:
+    from alc.eval._report import _headline
+
+    def comparison(delta: float) -> dict[str, object]:
+        return {"delta_pass_rate": delta, "p_holm": 1.0, "verdict": f"verdict {delta:+.2f}"}
+
+    report = {
+        "baseline": "direct",
+        "comparisons": {"cot": comparison(-0.04), "sc": comparison(-0.10), "tot": comparison(0.0)},
+    }
+    line = _headline(report)
+    assert "Largest gain" not in line  # no strategy gained: none is called the largest gain
+    assert "Largest loss: `sc` -10.0% — verdict -0.10" in line
+    report["comparisons"]["bon"] = comparison(0.06)  # type: ignore[index]
+    assert "Largest gain: `bon` +6.0%" in _headline(report)
+    report["comparisons"] = {"cot": comparison(0.0)}
+    assert "as many cases as the baseline" in _headline(report)
