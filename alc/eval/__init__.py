@@ -116,9 +116,16 @@ def evaluate(
         ``baseline``, ``cards`` (strategy -> card id), ``llm``, timestamps.
 
     Raises:
-        InvalidInput: a bad scenario, grader, option or run id. StrategyNotFound.
+        InvalidInput: a bad scenario, grader, option (or an unknown one) or run id.
+        StrategyNotFound.
         ResponderError: the responder failed (the run stops and can be continued).
     """
+    unknown = sorted(set(options) - set(EvalOptions.__annotations__))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown eval option(s) {', '.join(map(repr, unknown))}; the options are "
+            f"{', '.join(EvalOptions.__annotations__)}."
+        )
     n = options.get("n")
     if isinstance(scenario, str):
         scenario = load_scenario(scenario, engine, n=n, seed=options.get("seed", 0))

@@ -22,6 +22,7 @@ from alc.responders._errors import ResponderError, provider_usage, require_extra
 __all__ = [
     "DEFAULT_MAX_TOKENS_CAP",
     "DEFAULT_N_CTX",
+    "MAX_THREADS",
     "STOP_SEQUENCES",
     "LocalResponder",
     "cache_dir",
@@ -33,6 +34,8 @@ DEFAULT_N_CTX = 4096
 """Context window in tokens (prompt + answer), unless ``ALC_LOCAL_N_CTX`` says otherwise."""
 
 DEFAULT_MAX_TOKENS_CAP = 512
+MAX_THREADS = 512
+"""The most CPU threads ``ALC_LOCAL_N_THREADS`` may ask for (ggml's own thread limit)."""
 """Answers are at most this many tokens (``ALC_LOCAL_MAX_TOKENS`` overrides), whatever a
 strategy asks: a small CPU model at ~40 tokens/s would otherwise spend minutes per query."""
 
@@ -177,7 +180,7 @@ def _load(path: Path, n_ctx: int, n_threads: int | None) -> _LoadedModel:
         return model
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_int(name: str, default: int, *, most: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
         return default
@@ -185,8 +188,9 @@ def _env_int(name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         value = 0
-    if value < 1:
-        raise ResponderError(f"{name} must be a positive integer, not {raw!r}.", responder=_NAME)
+    if value < 1 or (most is not None and value > most):
+        bound = "a positive integer" if most is None else f"an integer from 1 to {most}"
+        raise ResponderError(f"{name} must be {bound}, not {raw!r}.", responder=_NAME)
     return value
 
 
@@ -261,7 +265,7 @@ class LocalResponder(BaseResponder):
             arg.strip() if arg else None,
             n_ctx=_env_int("ALC_LOCAL_N_CTX", DEFAULT_N_CTX),
             max_tokens_cap=_env_int("ALC_LOCAL_MAX_TOKENS", DEFAULT_MAX_TOKENS_CAP),
-            n_threads=_env_int("ALC_LOCAL_N_THREADS", 0) or None,
+            n_threads=_env_int("ALC_LOCAL_N_THREADS", 0, most=MAX_THREADS) or None,
         )
 
     def respond(self, query: Query) -> Response:

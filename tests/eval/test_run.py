@@ -171,6 +171,11 @@ def test_a_host_answers_every_pause_itself(engine: alc.Engine) -> None:
     assert re.match(r"ev-[0-9a-f]{12}$", step["run_id"])
 
 
+def test_an_unknown_option_is_a_clear_error(engine: alc.Engine) -> None:
+    with pytest.raises(InvalidInput, match=r"Unknown eval option\(s\) 'concurency'.*concurrency"):
+        engine.evaluate("arith", ["cot"], llm=oracle, n=2, concurency=1)  # type: ignore[call-arg]
+
+
 def test_the_async_engine_evaluates_with_the_same_options(tmp_path: Path) -> None:
     async def main() -> dict[str, object]:
         async with alc.AsyncEngine(tmp_path / "store.db") as engine:

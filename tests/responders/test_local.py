@@ -128,7 +128,15 @@ def test_a_malformed_knob_is_a_clear_error_naming_it(
     monkeypatch: pytest.MonkeyPatch, name: str, local: object
 ) -> None:
     monkeypatch.setenv(name, "0")
-    with pytest.raises(ResponderError, match=f"{name} must be a positive integer"):
+    with pytest.raises(ResponderError, match=f"{name} must be (a positive|an) integer"):
+        from_spec("local")
+
+
+def test_a_thread_count_over_ggmls_limit_is_refused(
+    monkeypatch: pytest.MonkeyPatch, local: object
+) -> None:
+    monkeypatch.setenv("ALC_LOCAL_N_THREADS", "100000")
+    with pytest.raises(ResponderError, match="an integer from 1 to 512, not '100000'"):
         from_spec("local")
 
 
