@@ -7,6 +7,7 @@ that do not pass, and why (none is a gap of alc's runner):
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,16 @@ NOT_PASSING = {
     "flow/spec/flow_spec.lua",
 }
 
+BY_CHANCE = {
+    # "update tracks mutation prompt scores" fails by design 15% of the time: breed.update
+    # hyper-mutates (state.hyper_mutation_rate = 0.15) and replaces the only mutation prompt the
+    # spec used with a fresh, unused one. The package's init.lua reseeds math.random from
+    # os.time() (whole seconds), so the outcome is chance, the same for runs within one second;
+    # such a file must pass in one of a few reruns, a second apart
+    "optimize/spec/optimize_spec.lua": "optimize",
+}
+RERUNS = 5
+
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"conformance corpus not at {CORPUS}")
 
 
@@ -38,8 +49,16 @@ def test_the_collections_spec_files_pass(manager: PackageManager) -> None:
     }
     assert set(files) == expected and len(files) == 121
     failing = {name for name, f in files.items() if not f["ok"]}
+    for name in sorted(failing & set(BY_CHANCE)):
+        for _ in range(RERUNS):
+            time.sleep(1.1)  # another second: another seed
+            (rerun,) = [
+                f for f in manager.test(str(CORPUS / BY_CHANCE[name]))["files"] if f["file"] == name
+            ]
+            if rerun["ok"]:
+                failing.discard(name)
+                break
     assert failing == NOT_PASSING, {n: files[n]["failures"][:2] for n in failing ^ NOT_PASSING}
-    assert report["passed"] == 118 and report["failed"] == 3
     assert sum(f["passed"] for f in files.values()) > 2000  # `it` cases, not just files
 
 
