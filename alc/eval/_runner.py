@@ -378,7 +378,7 @@ def run_eval(
         raise InvalidInput("Give at least one strategy to evaluate.")
     if spec.concurrency < 1:
         raise InvalidInput("concurrency must be at least 1.")
-    check_graders(spec.scenario.graders)
+    check_graders(spec.scenario.graders, spec.scenario.cases)
     for name in spec.all_strategies:
         engine.registry.resolver.strategy(name)
     records = RunRecords(engine.store)
@@ -509,7 +509,7 @@ def regrade(
         raise InvalidInput(f"Run {run_id} is not complete; finish it with `alc eval run` first.")
     scenario = Scenario.parse(record["scenario"])
     specs = tuple(graders) if graders else scenario.graders
-    check_graders(specs)
+    check_graders(specs, scenario.cases)
     threshold = scenario.pass_threshold if pass_threshold is None else pass_threshold
     new_cards = {}
     for strategy, card_id in record["cards"].items():
@@ -587,7 +587,7 @@ def step_host_run(
     Raises:
         The errors of :func:`run_eval`'s checks (nothing is driven here).
     """
-    check_graders(spec.scenario.graders)
+    check_graders(spec.scenario.graders, spec.scenario.cases)
     for name in spec.all_strategies:
         engine.registry.resolver.strategy(name)
     records = RunRecords(engine.store)
