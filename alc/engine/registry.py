@@ -34,13 +34,13 @@ from alc.engine.errors import (
     ExecutorUnavailable,
     InvalidInput,
     SessionError,
-    SessionFinished,
     SessionNotFound,
     StoreUnavailable,
 )
 from alc.engine.executor import Executor, InlineExecutor, StepControl, VMLost
 from alc.engine.lua import Seeds
 from alc.engine.packages import PackageResolver
+from alc.engine.phase import Cancel, Ended, Paused, refuse_ended, transition
 from alc.engine.protocol import (
     TERMINAL_STATES,
     Cancelled,
@@ -56,7 +56,6 @@ from alc.engine.protocol import (
 from alc.engine.session import Session, new_session_id
 from alc.engine.store import (
     AnswerEvent,
-    CancelEvent,
     JournalEntry,
     JournalEvent,
     PauseEvent,
@@ -268,14 +267,17 @@ class SessionRegistry:
         with self._locks.hold(session_id):
             session = self._checkout(session_id)
             if isinstance(session, Failed):
-                # cannot replay it, but it can still be cancelled: journal directly
+                # it cannot be replayed, but it can still be cancelled: the stored pause moves
+                # through the same transition a live session's would
                 summary = self.store.summary(session_id)
                 outcome = Cancelled(session_id=session_id, stats={})
+                queries = tuple(Query.model_validate(q) for q in summary.pending)
+                phase, journal = transition(
+                    Paused(queries, summary.pending), Cancel(outcome), session_id
+                )
+                assert isinstance(phase, Ended)
                 self.store.append(
-                    session_id,
-                    summary.head,
-                    [CancelEvent(outcome.wire())],
-                    _terminal(summary, "cancelled", outcome, self.clock.time()),
+                    session_id, summary.head, journal, _terminal(summary, phase, self.clock.time())
                 )
                 return outcome
             outcome, events = session.cancel()
@@ -416,10 +418,7 @@ class SessionRegistry:
         summary = _owned(self.store.summary(session_id))
         if summary.state in TERMINAL_STATES:
             self._drop(session_id)
-            raise SessionFinished(
-                f"Session {session_id} is {summary.state}; it accepts nothing more.",
-                session_id=session_id,
-            )
+        refuse_ended(summary.state, session_id)
         with self._guard:
             session = self._hot.get(session_id)
         if session is not None and session.head == summary.head:
@@ -542,17 +541,17 @@ def _snapshot(summary: Summary) -> SessionSnapshot:
     )
 
 
-def _terminal(summary: Summary, state: str, outcome: Cancelled, now: float) -> Summary:
+def _terminal(summary: Summary, phase: Ended, now: float) -> Summary:
     return Summary(
         session_id=summary.session_id,
         strategy=summary.strategy,
         created_at=summary.created_at,
         updated_at=now,
-        state=state,
+        state=phase.state.value,
         head=summary.head,
         llm_calls=summary.llm_calls,
         log=summary.log,
-        outcome=outcome.wire(),
+        outcome=phase.outcome.wire(),
     )
 
 

@@ -50,7 +50,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # package management (install, link, doctor, spec runs in throwaway sandboxes)
     ("alc.engine.pkg",),
     # one session: state machine and stepping
-    ("alc.engine.session",),
+    ("alc.engine.phase", "alc.engine.session"),
     # all sessions: start / feed / status / cancel, hot sessions, write-ahead commits
     ("alc.engine.registry",),
     # LLM drivers: they speak protocol objects only, never the engine or a front end
