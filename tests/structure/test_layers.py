@@ -62,6 +62,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("alc._api",),
     # sequential-thinking calls mapped onto sessions of the `thinking` strategy
     ("alc.thinking",),
+    # the session inspector (read-only pages; alc serve mounts it at /ui, alc ui serves it)
+    ("alc.inspector",),
     # front ends; the CLI's `alc mcp` command starts the MCP server
     ("alc.mcp",),
     ("alc.cli",),
