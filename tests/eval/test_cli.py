@@ -88,7 +88,13 @@ def test_run_list_show_compare_report_regrade(tmp_path: Path, script: str) -> No
 
     out = tmp_path / "report"
     files = ok(alc_cli(tmp_path, "eval", "report", run_id, "--out", str(out)))["files"]
-    assert sorted(Path(f).name for f in files) == ["pass_rates.png", "report.json", "report.md"]
+    assert sorted(Path(f).name for f in files) == [
+        "cost.png",
+        "differences.png",
+        "pass_rates.png",
+        "report.json",
+        "report.md",
+    ]
     assert (out / "pass_rates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| direct | 3/3 = 100.0% |" in md and "alc eval run --strategy cot" in md
