@@ -83,20 +83,8 @@ def _no_sessions(home: Path) -> None:
 def test_eval_run_without_the_eval_extra_fails_before_any_pair(home: Path, tmp_path: Path) -> None:
     answers = tmp_path / "answers.json"
     answers.write_text(json.dumps({"": "42"}), encoding="utf-8")
-    result = _alc_without(
-        home,
-        ("scipy",),
-        "eval",
-        "run",
-        "-s",
-        "cot",
-        "--scenario",
-        "arith",
-        "-n",
-        "2",
-        "--llm",
-        f"scripted:{answers}",
-    )
+    args = ["eval", "run", "-s", "cot", "--scenario", "arith", "-n", "2"]
+    result = _alc_without(home, ("scipy",), *args, "--llm", f"scripted:{answers}")
     _check_missing(result, "eval", "scipy")
     _no_sessions(home)  # not one (strategy, case) pair ran
 
