@@ -491,7 +491,8 @@ class Engine:
             SessionFinished: the session has ended.
             SessionNotFound, InvalidInput.
         """
-        snapshot = self.registry.status(session_id)
+        snapshot = self.registry.status(session_id)  # "last" resolved to its id
+        session_id = snapshot.session_id
         if snapshot.state != SessionState.PAUSED:
             raise SessionFinished(
                 f"Session {session_id} is {snapshot.state}; there is nothing to answer.",

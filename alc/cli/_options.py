@@ -40,7 +40,12 @@ OutputOpt = Annotated[
 """``--json/--pretty`` on every command (the same flag is accepted before the command)."""
 
 SessionArg = Annotated[
-    str, typer.Argument(help="The session id (s-...), as printed by `alc run`.", show_default=False)
+    str,
+    typer.Argument(
+        help="The session id (s-...), as printed by `alc run`, or `last`: the most recently "
+        "updated session of the store.",
+        show_default=False,
+    ),
 ]
 
 

@@ -19,7 +19,11 @@ __all__ = ["register"]
 def status(
     session_id: Annotated[
         str | None,
-        typer.Argument(help="A session id; without it, the active sessions.", show_default=False),
+        typer.Argument(
+            help="A session id, or `last` (the most recently updated session); without it, the "
+            "active sessions.",
+            show_default=False,
+        ),
     ] = None,
     output: OutputOpt = None,
 ) -> int:

@@ -5,7 +5,8 @@ The tree::
     AlcError                      root: stable ``.error_code``; ``.to_wire()`` gives the JSON
     ├── RequestError              the request was wrong; nothing applied (CLI exit 2, MCP error)
     │   ├── InvalidInput          invalid_input        malformed id, bad ctx, bad argument
-    │   ├── SessionNotFound       session_not_found    no such session in this store
+    │   ├── SessionNotFound       session_not_found    no such session in this store (or
+    │   │                                              ``last`` in a store without sessions)
     │   ├── UnknownQuery          unknown_query        the query id was never issued by the session
     │   ├── AlreadyAnswered       already_answered     that query already has an answer
     │   ├── AmbiguousQuery        ambiguous_query      several queries pending and no id given
@@ -145,9 +146,9 @@ class SessionNotFound(RequestError):
 
     error_code = "session_not_found"
 
-    def __init__(self, session_id: str) -> None:
+    def __init__(self, session_id: str | None, *, message: str | None = None) -> None:
         super().__init__(
-            f"No session {session_id!r} in this store.",
+            message or f"No session {session_id!r} in this store.",
             session_id=session_id,
             next_step="list_sessions",
         )
