@@ -492,7 +492,8 @@ class Engine:
             SessionFinished: the session has ended.
             SessionNotFound, InvalidInput.
         """
-        snapshot = self.registry.status(session_id)
+        snapshot = self.registry.status(session_id)  # "last" resolved to its id
+        session_id = snapshot.session_id
         refuse_ended(snapshot.state, session_id)
         todo = tuple(q for q in snapshot.pending if q.id not in snapshot.answered)
         return NeedsResponse(session_id=session_id, queries=todo)

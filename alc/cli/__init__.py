@@ -58,7 +58,7 @@ app = typer.Typer(
     "Replies are JSON when stdout is not a terminal.",
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 """The typer application; :func:`main` runs it."""

@@ -65,9 +65,19 @@ from alc.engine.store import (
 )
 from alc.engine.tenancy import current_tenant
 
-__all__ = ["RegistryStatistics", "SessionRegistry", "Transcript", "validate_session_id"]
+__all__ = [
+    "LAST_SESSION",
+    "RegistryStatistics",
+    "SessionRegistry",
+    "Transcript",
+    "validate_session_id",
+]
 
 _SESSION_ID = re.compile(r"s-[0-9a-f]{32}")
+
+LAST_SESSION = "last"
+"""The session id that names the most recently updated session of the store (the request
+tenant's own), wherever a session id is taken: ``alc show last``, ``alc continue last ...``."""
 
 DEFAULT_IDLE_TTL = 600.0
 """Seconds a hot session may sit idle in memory before it is evicted (still restorable)."""
@@ -90,7 +100,8 @@ def validate_session_id(session_id: object) -> str:
     if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
         raise InvalidInput(
             f"{session_id!r} is not a session id (expected 's-' followed by 32 hex digits, "
-            "as returned when the session started)."
+            f"as returned when the session started, or {LAST_SESSION!r} for the most recently "
+            "updated one)."
         )
     return session_id
 
@@ -236,7 +247,7 @@ class SessionRegistry:
             InvalidInput, SessionNotFound, SessionFinished, UnknownQuery, AlreadyAnswered,
             AmbiguousQuery, Conflict: nothing was applied.
         """
-        validate_session_id(session_id)
+        session_id = self.resolve(session_id)
         self._sweep()
         with self._locks.hold(session_id):
             for attempt in range(VM_RETRIES + 1):
@@ -263,7 +274,7 @@ class SessionRegistry:
         Raises:
             InvalidInput, SessionNotFound, SessionFinished, Conflict.
         """
-        validate_session_id(session_id)
+        session_id = self.resolve(session_id)
         with self._locks.hold(session_id):
             session = self._checkout(session_id)
             if isinstance(session, Failed):
@@ -284,13 +295,34 @@ class SessionRegistry:
             self._commit(session, events)
             return outcome
 
+    def resolve(self, session_id: object) -> str:
+        """The id of the session ``session_id`` names: itself when it has the ``s-<32 hex>``
+        shape, or, for :data:`LAST_SESSION` (``"last"``), the most recently updated session of
+        the store that the request tenant owns. Every method taking a session id resolves it
+        here, first.
+
+        Raises:
+            InvalidInput: neither a session id nor ``"last"``.
+            SessionNotFound: ``"last"`` and the store has no session.
+        """
+        if session_id != LAST_SESSION:
+            return validate_session_id(session_id)
+        latest = self.store.list(None, 1, None, current_tenant())
+        if not latest:
+            raise SessionNotFound(
+                None,
+                message=f"{LAST_SESSION!r} names the most recently updated session, and this "
+                "store has none yet; start one.",
+            )
+        return latest[0].session_id
+
     def status(self, session_id: str) -> SessionSnapshot:
         """One session's snapshot, read from the store (so any process's sessions show).
 
         Raises:
             InvalidInput, SessionNotFound.
         """
-        validate_session_id(session_id)
+        session_id = self.resolve(session_id)
         return _snapshot(_owned(self.store.summary(session_id)))
 
     def sessions(
@@ -306,7 +338,7 @@ class SessionRegistry:
         Raises:
             InvalidInput, SessionNotFound.
         """
-        validate_session_id(session_id)
+        session_id = self.resolve(session_id)
         record, events, summary = self.store.load(session_id)
         _owned(summary)
         entries: dict[str, dict[str, Any]] = {}
@@ -329,7 +361,7 @@ class SessionRegistry:
 
     def delete(self, session_id: str) -> bool:
         """Remove a session and its journal entirely; returns whether it existed."""
-        validate_session_id(session_id)
+        session_id = self.resolve(session_id)
         with self._locks.hold(session_id):
             if current_tenant() is not None:
                 try:

@@ -28,7 +28,7 @@ from alc.engine.protocol import Completed, Failed, NeedsResponse, SessionState
 from alc.eval._graders import Judge, check_graders, grade
 from alc.eval._model import EngineLike, GraderSpec, Scenario
 from alc.eval._records import RunRecords, new_run_id
-from alc.eval._stats import summarize
+from alc.eval._stats import require_eval_extra, summarize
 
 LLM = Any
 """A blocking LLM as ``Engine.drive`` takes it: ``llm(query) -> str | Response`` or a responder."""
@@ -501,8 +501,10 @@ def regrade(
     Returns the run record with ``cards`` replaced by the new ones and ``regraded_from``.
 
     Raises:
+        MissingExtra: the ``[eval]`` extra (scipy) is not installed.
         InvalidInput: no such run, a run that is not complete, unknown graders.
     """
+    require_eval_extra("re-grading an eval run")
     records = RunRecords(engine.store)
     record = records.run(run_id)
     if record.get("status") != "complete":

@@ -24,8 +24,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # the error tree, and the empty engine package (engine internals are never re-exported)
     ("alc.engine.errors", "alc.engine"),
     # leaf utilities: the one clock, input validation, terminal-safe text (standard library
-    # only), the request-scoped tenant
-    ("alc.engine.clock", "alc.engine._validate", "alc._text", "alc.engine.tenancy"),
+    # only), the request-scoped tenant, the optional extras and their install command
+    ("alc.engine.clock", "alc.engine._validate", "alc._text", "alc.engine.tenancy", "alc._extras"),
     # every wire object
     ("alc.engine.protocol",),
     # the Python primitives of alc.* and the Lua prelude
