@@ -74,48 +74,73 @@ def inspector_app(
             authentication (loopback only: the caller's responsibility).
         root: the mount path, used to build links.
     """
-    env = Environment(
-        loader=PackageLoader("alc.inspector", "templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    pages = _Pages(engine, authenticate, root)
+    static = resources.files("alc.inspector") / "static"
+    routes = [
+        Route("/", pages.sessions),
+        Route("/sessions/{session_id}", pages.session),
+        Route("/sessions/{session_id}/events", pages.events),
+        Route("/evals", pages.evals),
+        Route("/evals/{run_id}", pages.eval_run),
+        Route("/cards", pages.cards),
+        Route("/cards/{card_id}", pages.card),
+        Route("/login", pages.login, methods=["GET", "POST"]),
+        Mount("/static", StaticFiles(directory=str(static)), name="static"),
+    ]
+    app = Starlette(routes=routes)
+    return _Gate(app, authenticate, root) if authenticate else app  # type: ignore[return-value]
 
-    def page(name: str, request: Request, status: int = 200, **data: Any) -> HTMLResponse:
-        html = env.get_template(name).render(
-            root=root, tenant=request.scope.get("state", {}).get("alc_tenant"), **data
+
+class _Pages:
+    """The route handlers: each reads through the engine and renders one template."""
+
+    def __init__(self, engine: AsyncEngine, authenticate: Authenticate | None, root: str) -> None:
+        self.engine = engine
+        self.authenticate = authenticate
+        self.root = root
+        self.env = Environment(
+            loader=PackageLoader("alc.inspector", "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def page(self, name: str, request: Request, status: int = 200, **data: Any) -> HTMLResponse:
+        html = self.env.get_template(name).render(
+            root=self.root, tenant=request.scope.get("state", {}).get("alc_tenant"), **data
         )
         return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
-    def problem(request: Request, exc: AlcError, status: int) -> HTMLResponse:
-        return page("error.html", request, status, code=exc.error_code, message=exc.message)
+    def problem(self, request: Request, exc: AlcError, status: int) -> HTMLResponse:
+        return self.page("error.html", request, status, code=exc.error_code, message=exc.message)
 
-    async def sessions(request: Request) -> Response:
+    async def sessions(self, request: Request) -> Response:
         q = request.query_params
         data = await _views.sessions_page(
-            engine,
+            self.engine,
             state=q.get("state", ""),
             strategy=q.get("strategy", "")[:200],
             age=q.get("age", ""),
             q=q.get("q", "")[:500],
         )
-        return page("sessions.html", request, nav="sessions", **data)
+        return self.page("sessions.html", request, nav="sessions", **data)
 
-    async def session(request: Request) -> Response:
+    async def session(self, request: Request) -> Response:
         try:
-            data = await _views.session_page(engine, request.path_params["session_id"])
+            data = await _views.session_page(self.engine, request.path_params["session_id"])
         except SessionNotFound as exc:
-            return problem(request, exc, 404)
+            return self.problem(request, exc, 404)
         except AlcError as exc:
-            return problem(request, exc, 400)
-        return page("session.html", request, nav="sessions", s=data)
+            return self.problem(request, exc, 400)
+        return self.page("session.html", request, nav="sessions", s=data)
 
-    async def events(request: Request) -> Response:
+    async def events(self, request: Request) -> Response:
         session_id = request.path_params["session_id"]
         try:
-            version = await _views.session_version(engine, session_id)
+            version = await _views.session_version(self.engine, session_id)
         except AlcError as exc:
             return Response(exc.message, status_code=404, media_type="text/plain")
+        engine = self.engine
 
         async def stream() -> AsyncIterator[dict[str, str]]:
             last = version
@@ -132,66 +157,53 @@ def inspector_app(
 
         return EventSourceResponse(stream(), ping=15)
 
-    async def evals(request: Request) -> Response:
-        return page("evals.html", request, nav="evals", **(await _views.evals_page(engine)))
+    async def evals(self, request: Request) -> Response:
+        data = await _views.evals_page(self.engine)
+        return self.page("evals.html", request, nav="evals", **data)
 
-    async def eval_run(request: Request) -> Response:
+    async def eval_run(self, request: Request) -> Response:
         try:
-            data = await _views.eval_page(engine, request.path_params["run_id"])
+            data = await _views.eval_page(self.engine, request.path_params["run_id"])
         except AlcError as exc:
-            return problem(request, exc, 404)
-        return page("eval.html", request, nav="evals", r=data)
+            return self.problem(request, exc, 404)
+        return self.page("eval.html", request, nav="evals", r=data)
 
-    async def cards(request: Request) -> Response:
-        return page("cards.html", request, nav="cards", **(await _views.cards_page(engine)))
+    async def cards(self, request: Request) -> Response:
+        data = await _views.cards_page(self.engine)
+        return self.page("cards.html", request, nav="cards", **data)
 
-    async def card(request: Request) -> Response:
+    async def card(self, request: Request) -> Response:
         card_id = request.path_params["card_id"]
         try:
-            data = await _views.card_page(engine, card_id)
+            data = await _views.card_page(self.engine, card_id)
         except AlcError as exc:
-            return problem(request, exc, 400)
+            return self.problem(request, exc, 400)
         if data is None:
-            return problem(request, CardNotFound(f"No card {card_id!r}."), 404)
-        return page("card.html", request, nav="cards", c=data)
+            return self.problem(request, CardNotFound(f"No card {card_id!r}."), 404)
+        return self.page("card.html", request, nav="cards", c=data)
 
-    async def login(request: Request) -> Response:
+    async def login(self, request: Request) -> Response:
         if request.method == "GET":
-            return page("login.html", request)
+            return self.page("login.html", request)
         body = b""
         async for chunk in request.stream():
             body += chunk
             if len(body) > _MAX_LOGIN_BYTES:
                 return Response("Request body too large.", status_code=413)
         token = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("token", [""])[0]
-        tenant = await authenticate(token) if authenticate and token else None
+        tenant = await self.authenticate(token) if self.authenticate and token else None
         if tenant is None:
-            return page("login.html", request, 401, error="That token is not valid here.")
-        response = RedirectResponse(f"{root}/", status_code=303)
+            return self.page("login.html", request, 401, error="That token is not valid here.")
+        response = RedirectResponse(f"{self.root}/", status_code=303)
         response.set_cookie(
             COOKIE,
             token,
             httponly=True,
             samesite="strict",
             secure=request.url.scheme == "https",
-            path=root,
+            path=self.root,
         )
         return response
-
-    static = resources.files("alc.inspector") / "static"
-    routes = [
-        Route("/", sessions),
-        Route("/sessions/{session_id}", session),
-        Route("/sessions/{session_id}/events", events),
-        Route("/evals", evals),
-        Route("/evals/{run_id}", eval_run),
-        Route("/cards", cards),
-        Route("/cards/{card_id}", card),
-        Route("/login", login, methods=["GET", "POST"]),
-        Mount("/static", StaticFiles(directory=str(static)), name="static"),
-    ]
-    app = Starlette(routes=routes)
-    return _Gate(app, authenticate, root) if authenticate else app  # type: ignore[return-value]
 
 
 _HEADERS = {
