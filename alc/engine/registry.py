@@ -25,6 +25,7 @@ import functools
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -43,7 +44,9 @@ from alc.engine.packages import PackageResolver
 from alc.engine.phase import Cancel, Ended, Paused, refuse_ended, transition
 from alc.engine.protocol import (
     TERMINAL_STATES,
+    Accepted,
     Cancelled,
+    Completed,
     Failed,
     Limits,
     NeedsResponse,
@@ -53,7 +56,7 @@ from alc.engine.protocol import (
     SessionSnapshot,
     SessionState,
 )
-from alc.engine.session import Session, new_session_id
+from alc.engine.session import Session, journaled_response, new_session_id
 from alc.engine.store import (
     AnswerEvent,
     JournalEntry,
@@ -64,6 +67,7 @@ from alc.engine.store import (
     Summary,
 )
 from alc.engine.tenancy import current_tenant
+from alc.engine.tracing import SessionTracer, tracer
 
 __all__ = [
     "LAST_SESSION",
@@ -224,12 +228,17 @@ class SessionRegistry:
             tenant=tenant,
         )
         self._sweep()
+        started = time.time_ns()
         session, outcome, events = _retrying(lambda: Session.create(record, control, **self._deps))
         session.head = self.store.create(record, events, session.summary())
         session.last_touch = self.clock.monotonic()
         if isinstance(outcome, NeedsResponse):
             with self._guard:
                 self._hot[record.session_id] = session
+        if (spans := tracer()) is not None:
+            spans.step(record.session_id, "start", strategy, started, outcome)
+            if not isinstance(outcome, NeedsResponse):
+                spans.ended(record.session_id, strategy, record.created_at, outcome)
         return outcome
 
     def feed(
@@ -254,6 +263,11 @@ class SessionRegistry:
                 session = self._checkout(session_id)
                 if isinstance(session, Failed):
                     return session
+                spans = tracer()
+                if spans is not None:
+                    asked = {q.id: q for q in session.pending}
+                    paused_at = self.store.summary(session_id).updated_at
+                    started = time.time_ns()
                 try:
                     outcome, events = session.feed(responses, control)
                 except VMLost:  # its worker died since: nothing was applied, rebuild by replay
@@ -265,6 +279,8 @@ class SessionRegistry:
                     self._drop(session_id)  # a half-applied feed must not stay hot
                     raise
                 self._commit(session, events)
+                if spans is not None:
+                    _trace_feed(spans, session, asked, paused_at, started, events, outcome)
                 return outcome
             raise AssertionError("unreachable")
 
@@ -489,6 +505,26 @@ class SessionRegistry:
         if session.state in TERMINAL_STATES:
             self._drop(session.session_id)
             self._release_memory()
+
+
+def _trace_feed(
+    spans: SessionTracer,
+    session: Session,
+    asked: Mapping[str, Query],
+    paused_at: float,
+    started: int,
+    events: Sequence[JournalEvent],
+    outcome: Outcome,
+) -> None:
+    """The spans of one feed: a ``chat`` span per answer, and the step it resumed (if any)."""
+    pairs = [
+        (asked[e.query_id], journaled_response(e)) for e in events if isinstance(e, AnswerEvent)
+    ]
+    spans.answered(session.session_id, pairs, paused_at)
+    if not isinstance(outcome, Accepted):
+        spans.step(session.session_id, "feed", session.record.strategy, started, outcome)
+    if isinstance(outcome, Completed | Failed | Cancelled):
+        spans.ended(session.session_id, session.record.strategy, session.record.created_at, outcome)
 
 
 @functools.cache

@@ -187,7 +187,7 @@ class Session:
         for entry in events:
             event = entry.event
             if isinstance(event, AnswerEvent):
-                session._answer({event.query_id: _journaled_response(event)})
+                session._answer({event.query_id: journaled_response(event)})
                 continue
             if not isinstance(event, PauseEvent):
                 break  # terminal: nothing after it to restore
@@ -479,7 +479,7 @@ class Session:
         )
 
 
-def _journaled_response(event: AnswerEvent) -> Response:
+def journaled_response(event: AnswerEvent) -> Response:  # also the tracer's view of an answer
     """The Response an ``answer`` event recorded (already validated when it was fed)."""
     usage = event.usage
     return Response.trusted(

@@ -46,6 +46,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "alc.engine.host",
         "alc.engine.fork",
         "alc.engine.catalog",
+        "alc.engine.tracing",
     ),
     # package management (install, link, doctor, spec runs in throwaway sandboxes)
     ("alc.engine.pkg",),
