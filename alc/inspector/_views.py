@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 
 from alc._api import AsyncEngine
-from alc.engine.errors import AlcError
+from alc.engine.errors import AlcError, MissingExtra
 from alc.engine.protocol import TERMINAL_STATES, SessionSnapshot
 
 __all__ = ["card_page", "cards_page", "eval_page", "evals_page", "session_page", "sessions_page"]
@@ -173,8 +173,8 @@ async def eval_page(engine: AsyncEngine, run_id: str) -> dict[str, Any]:
 
     try:
         report = await anyio.to_thread.run_sync(lambda: run_report(engine.engine, run_id))
-    except ImportError as exc:  # the [eval] extra (scipy) is missing
-        return {"run_id": run_id, "missing": str(exc)}
+    except MissingExtra as exc:  # the [eval] extra (scipy) is missing
+        return {"run_id": run_id, "missing": exc.install}
     run = report["run"]
     strategies = []
     for name, st in report["strategies"].items():
