@@ -324,12 +324,7 @@ class AlcMCP:
 
     # ------------------------------------------------------------------ tools
 
-    @TABLE.tool(
-        "alc_run",
-        RunRequest,
-        title="Run Lua strategy code",
-        description=words.RUN,
-    )
+    @TABLE.tool("alc_run", RunRequest, words.RUN)
     async def _alc_run(self, args: RunRequest, ctx: Context) -> ToolReply:
         host_flags(args.project_root, args.host_mode)
         context = json_argument(args.ctx, "ctx")
@@ -352,12 +347,7 @@ class AlcMCP:
             )
         return await self._reply(outcome, ctx)
 
-    @TABLE.tool(
-        "alc_advice",
-        AdviceRequest,
-        title="Run a reasoning strategy",
-        description=words.ADVICE,
-    )
+    @TABLE.tool("alc_advice", AdviceRequest, words.ADVICE)
     async def _alc_advice(self, args: AdviceRequest, ctx: Context) -> ToolReply:
         host_flags(args.project_root, args.host_mode)
         opts = json_argument(args.opts, "opts")
@@ -371,12 +361,7 @@ class AlcMCP:
             )
         return await self._reply(outcome, ctx)
 
-    @TABLE.tool(
-        "alc_continue",
-        FeedRequest,
-        title="Answer a paused session",
-        description=words.CONTINUE,
-    )
+    @TABLE.tool("alc_continue", FeedRequest, words.CONTINUE)
     async def _alc_continue(self, args: FeedRequest, ctx: Context) -> ToolReply:
         async with progress_relay(ctx) as on_progress:
             outcome = await self.engine.feed(  # the API parses the answers (either shape)
@@ -389,13 +374,7 @@ class AlcMCP:
             )
         return await self._reply(outcome, ctx)
 
-    @TABLE.tool(
-        "alc_status",
-        StatusRequest,
-        title="Session status",
-        description=words.STATUS,
-        read_only=True,
-    )
+    @TABLE.tool("alc_status", StatusRequest, words.STATUS)
     async def _alc_status(self, args: StatusRequest, ctx: Context) -> CallToolResult:
         if args.session_id is not None:
             transcript = await self.engine.transcript(args.session_id)
@@ -405,22 +384,11 @@ class AlcMCP:
         assert not isinstance(found, SessionSnapshot)
         return _result({"sessions": [summary_v2(s) for s in found], "status": "ok"})
 
-    @TABLE.tool(
-        "alc_cancel",
-        CancelRequest,
-        title="Cancel a session",
-        description=words.CANCEL,
-    )
+    @TABLE.tool("alc_cancel", CancelRequest, words.CANCEL)
     async def _alc_cancel(self, args: CancelRequest, ctx: Context) -> CallToolResult:
         return _result((await self.engine.cancel(args.session_id)).wire())
 
-    @TABLE.tool(
-        "alc_strategies",
-        StrategiesRequest,
-        title="List strategies",
-        description=words.STRATEGIES,
-        read_only=True,
-    )
+    @TABLE.tool("alc_strategies", StrategiesRequest, words.STRATEGIES)
     async def _alc_strategies(self, args: StrategiesRequest, ctx: Context) -> CallToolResult:
         if args.name is not None:
             return _result((await self.engine.describe(args.name)).wire())
@@ -437,25 +405,14 @@ class AlcMCP:
         ]
         return _result({"strategies": listing})
 
-    @TABLE.tool(
-        "alc_info",
-        InfoRequest,
-        title="Engine information",
-        description=words.INFO,
-        read_only=True,
-    )
+    @TABLE.tool("alc_info", InfoRequest, words.INFO)
     async def _alc_info(self, args: InfoRequest, ctx: Context) -> CallToolResult:
         info = await self.engine.info()
         info["sampling"] = self.sampling
         info["server"] = SERVER_NAME
         return _result(info)
 
-    @TABLE.tool(
-        "alc_cards",
-        CardsRequest,
-        title="Cards: stored run records",
-        description=words.CARDS,
-    )
+    @TABLE.tool("alc_cards", CardsRequest, words.CARDS)
     async def _alc_cards(self, a: CardsRequest, ctx: Context) -> CallToolResult:
         cards = self.engine.cards
         where = a.where
@@ -505,24 +462,14 @@ class AlcMCP:
             )
         return _result({"card": await cards.append(a.card_id, a.fields)})
 
-    @TABLE.tool(
-        "alc_pkg",
-        PkgRequest,
-        title="Strategy packages",
-        description=words.PKG,
-    )
+    @TABLE.tool("alc_pkg", PkgRequest, words.PKG)
     async def _alc_pkg(self, args: PkgRequest, ctx: Context) -> CallToolResult:
         if not isinstance(args.action, str):
             raise InvalidInput("alc_pkg: action must be a string (list, install, doctor, ...).")
         rest = args.action_arguments()
         return _result(await self.engine.package_action(args.action, rest, args.project_root))
 
-    @TABLE.tool(
-        "alc_eval_run",
-        EvalRunRequest,
-        title="Evaluate strategies against a baseline",
-        description=words.EVAL_RUN,
-    )
+    @TABLE.tool("alc_eval_run", EvalRunRequest, words.EVAL_RUN)
     async def _alc_eval_run(self, a: EvalRunRequest, ctx: Context) -> CallToolResult:
         import alc.eval as ev
 
@@ -548,13 +495,7 @@ class AlcMCP:
             step = {"run_id": step["run_id"], "status": "complete", **_eval_brief(report)}
         return _result(step)
 
-    @TABLE.tool(
-        "alc_eval_compare",
-        EvalCompareRequest,
-        title="Compare eval runs (paired statistics)",
-        description=words.EVAL_COMPARE,
-        read_only=True,
-    )
+    @TABLE.tool("alc_eval_compare", EvalCompareRequest, words.EVAL_COMPARE)
     async def _alc_eval_compare(self, a: EvalCompareRequest, ctx: Context) -> CallToolResult:
         import alc.eval as ev
 
@@ -562,13 +503,7 @@ class AlcMCP:
             await anyio.to_thread.run_sync(ev.compare_runs, self.engine.engine, a.run_a, a.run_b)
         )
 
-    @TABLE.tool(
-        "alc_eval_history",
-        EvalHistoryRequest,
-        title="Eval runs and their per-case results",
-        description=words.EVAL_HISTORY,
-        read_only=True,
-    )
+    @TABLE.tool("alc_eval_history", EvalHistoryRequest, words.EVAL_HISTORY)
     async def _alc_eval_history(self, a: EvalHistoryRequest, ctx: Context) -> CallToolResult:
         import alc.eval as ev
 
@@ -604,12 +539,7 @@ class AlcMCP:
             ]
         return _result(out)
 
-    @TABLE.tool(
-        "sequentialthinking",
-        ThoughtRequest,
-        title="Sequential thinking",
-        description=words.THINKING,
-    )
+    @TABLE.tool("sequentialthinking", ThoughtRequest, words.THINKING)
     async def _sequentialthinking(self, args: ThoughtRequest, ctx: Context) -> CallToolResult:
         tenant = current_tenant()  # each tenant has its own default chain and labels
         client = self.client if tenant is None else f"{self.client}\x1e{tenant}"

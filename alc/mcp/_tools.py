@@ -2,7 +2,7 @@
 
 A tool is declared once, on its handler::
 
-    @TOOLS_TABLE.tool("alc_cancel", CancelRequest, title="Cancel a session", description=...)
+    @TABLE.tool("alc_cancel", CancelRequest, words.CANCEL)  # words.CANCEL: title, description
     async def _cancel(self, args: CancelRequest, ctx: Context) -> ToolReply: ...
 
 The request model (:mod:`alc._requests`, the API layer) is the contract: the tool's input
@@ -27,7 +27,7 @@ from mcp_types import Tool as MCPTool
 
 from alc._requests import Request
 
-__all__ = ["INSTRUCTIONS", "ToolReply", "ToolSpec", "ToolTable"]
+__all__ = ["INSTRUCTIONS", "ToolReply", "ToolSpec", "ToolTable", "Wording"]
 
 ToolReply = CallToolResult | InputRequiredResult
 """What a tool returns: a result, or (sampling on 2026-07-28+) a request for sampled answers."""
@@ -52,6 +52,21 @@ INSTRUCTIONS = (
 
 LOOP = " Answer each needs_response reply with alc_continue (the loop is in the instructions)."
 """The one-line pointer to the loop, for the tools that start or continue a session."""
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What a client shows of a tool besides its schema.
+
+    Attributes:
+        title: a short human title.
+        description: what a model reads about this tool (only what is specific to it).
+        read_only: the tool changes nothing (annotation ``readOnlyHint``).
+    """
+
+    title: str
+    description: str
+    read_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,22 +114,17 @@ class ToolTable:
         self._specs: dict[str, ToolSpec] = {}
 
     def tool(
-        self,
-        name: str,
-        model: type[_R],
-        *,
-        title: str,
-        description: str,
-        read_only: bool = False,
+        self, name: str, model: type[_R], wording: Wording
     ) -> Callable[[Handler[_R]], Handler[_R]]:
-        """Register the decorated handler as tool ``name`` taking ``model``.
+        """Register the decorated handler as tool ``name`` taking ``model``, worded ``wording``.
 
         Raises:
             ValueError: ``name`` is registered already.
         """
 
         def register(handler: Handler[_R]) -> Handler[_R]:
-            self._add(ToolSpec(name, title, description, model, handler, read_only))
+            w = wording
+            self._add(ToolSpec(name, w.title, w.description, model, handler, w.read_only))
             return handler
 
         return register
@@ -150,35 +160,35 @@ class ToolTable:
 
 # ---------------------------------------------------------------------- descriptions
 
-RUN = (
+_RUN = (
     "Start a session from Lua code (`code`, or a `code_file` path). The code sees `ctx` as a "
     "global and may `return` its result; every alc.llm(prompt) call pauses the session and "
     "comes back to you as a prompt to answer." + LOOP
 )
-ADVICE = (
+_ADVICE = (
     "Start a session of a named reasoning strategy (cot, sc, reflect, tot, ucb, ...) on "
     "`task`; `opts` are its parameters (alc_strategies with `name` lists them). The strategy "
     "supplies the algorithm, you supply the thinking." + LOOP
 )
-CONTINUE = (
+_CONTINUE = (
     "Answer a paused session and get its next reply. One pending query: `response` (query_id "
     "optional). A batch: `responses`, or one answer at a time with `response` + `query_id`."
 )
-STATUS = (
+_STATUS = (
     "One session's snapshot (state, pending queries, progress, log, token totals, outcome; "
     "with include_conversation its prompts and answers), or without session_id the active "
     "sessions."
 )
-CANCEL = "Cancel a paused session; it accepts no more answers."
-STRATEGIES = (
+_CANCEL = "Cancel a paused session; it accepts no more answers."
+_STRATEGIES = (
     "The strategy catalogue, or with `name` one strategy's parameters and an example ctx. "
     "Its Lua source is the resource alc://strategies/{name}."
 )
-INFO = (
+_INFO = (
     "alc's version, Lua version, session store, strategy search paths and whether sampling "
     "is on; the Lua API types are the resource alc://types/alc.d.lua."
 )
-CARDS = (
+_CARDS = (
     "Cards: immutable records of past runs (parameters, stats such as pass_rate, per-case "
     "samples) that strategies write with alc.card.*. Find the best past run, compare runs, "
     "inspect failures, follow lineage. Actions: list (`pkg`, `limit`); get (`card_id`); find "
@@ -188,7 +198,7 @@ CARDS = (
     "alias_list, get_by_alias (`name`), alias_set (`name`, `card_id`, `note`); append "
     "(`card_id`, `fields`: new top-level keys only)."
 )
-PKG = (
+_PKG = (
     "Manage the strategy packages alc_advice runs (use it on strategy_not_found, or when asked "
     "to install or update one). Actions: list; install (`source`: a folder, git URL with "
     "`ref`, or collection root; `scope` user|project; no source: what alc.toml lists at "
@@ -197,7 +207,7 @@ PKG = (
     "scaffold (`name`, `directory`); test (`target`, `answers`: runs its *_spec.lua). Running "
     "sessions keep the code they started with."
 )
-EVAL_RUN = (
+_EVAL_RUN = (
     "Measure whether strategies beat asking the model directly: each (strategy, case) of a "
     "scenario (arith, logic, factual, or a scenario file) runs as a session, is graded and "
     "stored; the baseline (default direct) is added. Call with scenario, strategies (and n): "
@@ -207,17 +217,17 @@ EVAL_RUN = (
     "comparisons. Answer each case as the model under test would, carrying nothing from one "
     "case to another. The same run_id continues a run later."
 )
-EVAL_COMPARE = (
+_EVAL_COMPARE = (
     "Paired statistics on the cases both sides ran: per strategy vs the baseline, the "
     "pass-rate gain with its 95% interval, McNemar's exact p, Holm-adjusted p and a plain "
     "verdict. run_a alone, or run_a and run_b as RUN or RUN:STRATEGY (run_b vs run_a)."
 )
-EVAL_HISTORY = (
+_EVAL_HISTORY = (
     "Without run_id: the eval runs, newest first (an incomplete one continues with "
     "alc_eval_run). With run_id: its statistics and, with cases=true, each case's answer, "
     "score and session_id (alc_status shows its transcript)."
 )
-THINKING = (
+_THINKING = (
     "A detailed tool for dynamic and reflective problem-solving through thoughts. Call it "
     "once per thought: each thought can build on, question or revise previous insights, "
     "branch into alternative approaches, and you may adjust totalThoughts up or down as "
@@ -230,3 +240,20 @@ THINKING = (
     "latest one, or the chain named by session_id (an id from a reply, or a label of your own "
     'such as "design-review"). alc_status reads a chain back.'
 )
+
+
+# ---------------------------------------------------------------------- wordings
+
+RUN = Wording("Run Lua strategy code", _RUN)
+ADVICE = Wording("Run a reasoning strategy", _ADVICE)
+CONTINUE = Wording("Answer a paused session", _CONTINUE)
+STATUS = Wording("Session status", _STATUS, read_only=True)
+CANCEL = Wording("Cancel a session", _CANCEL)
+STRATEGIES = Wording("List strategies", _STRATEGIES, read_only=True)
+INFO = Wording("Engine information", _INFO, read_only=True)
+CARDS = Wording("Cards: stored run records", _CARDS)
+PKG = Wording("Strategy packages", _PKG)
+EVAL_RUN = Wording("Evaluate strategies against a baseline", _EVAL_RUN)
+EVAL_COMPARE = Wording("Compare eval runs (paired statistics)", _EVAL_COMPARE, read_only=True)
+EVAL_HISTORY = Wording("Eval runs and their per-case results", _EVAL_HISTORY, read_only=True)
+THINKING = Wording("Sequential thinking", _THINKING)

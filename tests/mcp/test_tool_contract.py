@@ -17,7 +17,7 @@ from alc._requests import CancelRequest, FeedRequest, Request, ThoughtRequest
 from alc.engine.accounting import estimate_tokens
 from alc.mcp import TOOLS, AlcMCP
 from alc.mcp._server import TABLE
-from alc.mcp._tools import INSTRUCTIONS, ToolTable
+from alc.mcp._tools import INSTRUCTIONS, ToolTable, Wording
 
 pytestmark = pytest.mark.anyio
 
@@ -53,7 +53,7 @@ async def test_listed_schemas_are_derived_from_the_request_models(client: Client
 def test_a_tool_is_one_model_and_one_handler_and_aliases_are_one_line() -> None:
     table = ToolTable()
 
-    @table.tool("t_cancel", CancelRequest, title="T", description="Cancel.")
+    @table.tool("t_cancel", CancelRequest, Wording("T", "Cancel."))
     async def handler(self: Any, args: CancelRequest, ctx: Any) -> Any:
         return args
 
