@@ -1,13 +1,14 @@
 """The ``alc mcp`` server: tools mapped one-to-one onto :class:`~alc.AsyncEngine` calls.
 
 :class:`AlcMCP` owns the engine, the thought chains and the :class:`MCPServer` (official SDK 2.x).
-Every tool handler parses its arguments, makes one engine call, and hands the wire object to
-:func:`_result`, which returns it as structured content and as JSON text. :func:`_tool_error`
-is the one place where an :class:`~alc.engine.errors.AlcError` becomes an MCP tool error
-(``isError``) carrying the JSON error object with its ``error_code``; any other exception (a bug)
-becomes the same kind of tool error with ``error_code`` ``internal_error`` (``ALC_TRACEBACK=1``
-lets it through instead). The stdio transport answers undecodable requests with a JSON-RPC error
-(:mod:`alc.mcp._stdio`).
+Each tool is one handler registered with its request model (``@TABLE.tool``, see
+:mod:`alc.mcp._tools`): :meth:`AlcMCP.call` validates the arguments into the model, the handler
+makes one engine call and hands the wire object to :func:`_result`, which returns it as structured
+content and as JSON text. :func:`_tool_error` is the one place where an
+:class:`~alc.engine.errors.AlcError` becomes an MCP tool error (``isError``) carrying the JSON
+error object with its ``error_code``; any other exception (a bug) becomes the same kind of tool
+error with ``error_code`` ``internal_error`` (``ALC_TRACEBACK=1`` lets it through instead). The
+stdio transport answers undecodable requests with a JSON-RPC error (:mod:`alc.mcp._stdio`).
 
 Lua steps run on worker threads (``AsyncEngine``), so the event loop keeps serving other
 sessions while one step computes. Nothing a strategy prints reaches stdout: the engine routes
@@ -205,7 +206,7 @@ def _remote_check(spec: ToolSpec, arguments: dict[str, Any]) -> None:
         arguments.get("action") != "list" or "project_root" in arguments
     ):
         raise InvalidInput(
-            "alc_pkg is limited to action=list on this server: its packages are installed by "
+            f"{tool} is limited to action=list on this server: its packages are installed by "
             "its operator (alc pkg on the server), not by remote clients."
         )
     if spec.model in _TENANT_WIDE and current_tenant() is not None:
