@@ -7,7 +7,7 @@ through Python, ``alc`` and ``alc mcp``. What a request may carry is decided her
 
 - :func:`start_request`: exactly one of code / strategy, a ctx object of plain JSON, ``task``
   merged into ``ctx.task``;
-- :func:`feed_request` (:mod:`alc._requests`, with the typed request models): ``response`` /
+- :func:`feed_request` (:mod:`alc._feed`, beside the typed request models): ``response`` /
   ``query_id`` / ``responses`` / ``usage`` into :class:`Response` objects keyed by query id
   ("nothing to feed", "answered twice", ...);
 - :func:`session_states`: state filters as :class:`SessionState` values.
@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeAlias, TypeVar, Unpack
 
-from alc._requests import feed_request
+from alc._feed import feed_request
 from alc.engine._validate import (
     MAX_CODE_CHARS,
     MAX_CTX_BYTES,
@@ -98,7 +98,7 @@ ResponsesArg: TypeAlias = (
 )
 """Several answers: ``{query_id: answer}``, or a list of ``{"query_id" (or "id"), "response",
 "usage"}`` objects or ``(query_id, answer)`` pairs (a list may name a query twice, which is
-refused as "answered twice"); parsed by :func:`alc._requests.feed_request`."""
+refused as "answered twice"); parsed by :func:`alc._feed.feed_request`."""
 
 
 class _Responds(Protocol):

@@ -1,4 +1,4 @@
-"""Typed requests: one pydantic model per request a front end makes, and the answers parser.
+"""Typed requests: one pydantic model per request a front end makes.
 
 Each model is the contract of one request: its argument names, their JSON types and their
 descriptions (``Field(description=...)``). :meth:`Request.input_schema` derives the JSON schema a
@@ -11,33 +11,17 @@ counts) is declared with its JSON type for the schema but taken as given here
 (``Annotated[Any, WithJsonSchema(...)]``): the :mod:`alc._api` check then refuses a bad one with
 the message every front end shares (the Python API, the CLI and MCP give the same error).
 
-:func:`feed_request` is the one parser of the answers of a feed request, whatever the front end:
-``responses`` may be ``{query_id: answer}``, a list of ``{"query_id" (or "id"), "response",
-"usage"}`` objects (:class:`ResponseItem`), or ``(query_id, answer)`` pairs.
+:func:`feed_request` (from :mod:`alc._feed`, with :class:`Request` and :class:`ResponseItem`)
+is the one parser of the answers of a feed request, whatever the front end.
 """
 
-from __future__ import annotations
+from typing import Annotated, Any
 
-from collections.abc import Mapping
-from typing import Annotated, Any, Self
+from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 
-from pydantic import (
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    WithJsonSchema,
-    field_validator,
-)
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
-from pydantic_core import core_schema
+from alc._feed import Request, ResponseItem, Text, UsageArg, feed_request
 
-from alc.engine._validate import is_query_id
-from alc.engine.errors import InvalidInput
 from alc.engine.pkg import ACTIONS as PKG_ACTIONS
-from alc.engine.protocol import Response, Usage
-from alc.responders._base import as_response
 
 __all__ = [
     "CARD_ACTIONS",
@@ -59,83 +43,11 @@ __all__ = [
     "feed_request",
 ]
 
-# ---------------------------------------------------------------------- checked-later values
-
-Text = Annotated[Any, WithJsonSchema({"type": "string"})]
-"""Text the API checks itself (its message is the one every front end shows)."""
 Flag = Annotated[Any, WithJsonSchema({"type": "boolean"})]
 Count = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 0})]
 JsonObject = Annotated[Any, WithJsonSchema({"type": "object"})]
 ObjectOrText = Annotated[Any, WithJsonSchema({"type": ["object", "string"]})]
 Names = Annotated[Any, WithJsonSchema({"type": "array", "items": {"type": "string"}})]
-
-_USAGE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "prompt_tokens": {"type": "integer", "minimum": 0},
-        "response_tokens": {"type": "integer", "minimum": 0},
-    },
-}
-UsageArg = Annotated[Any, WithJsonSchema(_USAGE_SCHEMA)]
-"""``{prompt_tokens, response_tokens}``, checked by :meth:`Usage.parse`."""
-
-
-class _CompactSchema(GenerateJsonSchema):
-    """JSON schema without what a model reading it does not need: titles, the model docstring,
-    ``null`` alternatives and ``default: null`` of optional arguments (not required says it)."""
-
-    def field_title_should_be_set(self, schema: Any) -> bool:
-        return False
-
-    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
-        return self.generate_inner(schema["schema"])
-
-    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
-        out = super().default_schema(schema)
-        if out.get("default", 0) is None:
-            del out["default"]
-        return out
-
-    def generate(self, schema: core_schema.CoreSchema, mode: Any = "validation") -> JsonSchemaValue:
-        out = super().generate(schema, mode)
-        out.pop("title", None)
-        out.pop("description", None)
-        out.setdefault("properties", {})
-        if out.get("additionalProperties") is True:  # the JSON schema default
-            del out["additionalProperties"]
-        return out
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '(arguments)'}: {err['msg']}"
-        for err in exc.errors()
-    )
-
-
-class Request(BaseModel):
-    """Base of every request model: unknown arguments are refused, parsed requests are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @classmethod
-    def input_schema(cls) -> dict[str, Any]:
-        """The JSON schema of the request's arguments (an ``object`` schema; compact)."""
-        return cls.model_json_schema(by_alias=True, schema_generator=_CompactSchema)
-
-    @classmethod
-    def parse(cls, arguments: Mapping[str, Any], what: str) -> Self:
-        """Validate ``arguments`` (a JSON object) into the model.
-
-        Raises:
-            InvalidInput: a missing, unknown or mistyped argument (the message names each and
-                ``what``, e.g. the tool name).
-        """
-        try:
-            return cls.model_validate(arguments)
-        except ValidationError as exc:
-            raise InvalidInput(f"Invalid arguments for {what}: {_problems(exc)}.") from None
-
 
 # ---------------------------------------------------------------------- sessions
 
@@ -170,17 +82,6 @@ class AdviceRequest(Request):
     host_mode: Flag = Field(None, description=_HOST_MODE)
 
 
-class ResponseItem(Request):
-    """One answer of a batch: the query (``query_id``, or ``id`` as the query names itself)."""
-
-    query_id: Text = Field(
-        validation_alias=AliasChoices("query_id", "id"),
-        description="The query answered ('q-<n>'; its `id` in the reply).",
-    )
-    response: Text = Field(description="Your answer.")
-    usage: UsageArg = Field(None, description="Real token usage of this answer.")
-
-
 def _bare(schema: Any) -> Any:
     """``schema`` without its descriptions (a nested schema the parent's description explains)."""
     if isinstance(schema, dict):
@@ -188,11 +89,10 @@ def _bare(schema: Any) -> Any:
     return schema
 
 
-_RESPONSES_SCHEMA: dict[str, Any] = {
-    "type": ["array", "object"],
-    "items": _bare(ResponseItem.input_schema()),
-    "additionalProperties": {"type": "string"},
-}
+def _responses_schema(schema: dict[str, Any]) -> None:
+    """Complete the ``responses`` schema when it is generated (not at import): either shape."""
+    schema["items"] = _bare(ResponseItem.input_schema())
+    schema["additionalProperties"] = {"type": "string"}
 
 
 class FeedRequest(Request):
@@ -201,8 +101,9 @@ class FeedRequest(Request):
     session_id: Text = Field(description=_SESSION_ID)
     response: Text = Field(None, description="Your answer to the pending query.")
     query_id: Text = Field(None, description="The query `response` answers ('q-<n>').")
-    responses: Annotated[Any, WithJsonSchema(_RESPONSES_SCHEMA)] = Field(
+    responses: Annotated[Any, WithJsonSchema({"type": ["array", "object"]})] = Field(
         None,
+        json_schema_extra=_responses_schema,
         description="Several answers: [{query_id, response, usage?}, ...] or {query_id: answer}.",
     )
     usage: UsageArg = Field(None, description="Real token usage of `response`.")
@@ -389,107 +290,3 @@ class ThoughtRequest(Request):
     def arguments(self) -> dict[str, Any]:
         """The arguments as given (aliases and unknown ones included), for the thought parser."""
         return self.model_dump(exclude_unset=True)
-
-
-# ---------------------------------------------------------------------- the answers of a feed
-
-
-def feed_request(
-    response: object = None,
-    query_id: object = None,
-    responses: object = None,
-    usage: object = None,
-) -> dict[str | None, Response]:
-    """The answers of a feed request by query id (``None``: "the one pending query").
-
-    ``responses`` is ``{query_id: answer}``, a list of :class:`ResponseItem` objects (``{
-    "query_id" or "id", "response", "usage"}``, as MCP sends them), or ``(query_id, answer)``
-    pairs; an answer is text or ``{"text": ..., "usage": {...}}``.
-
-    Raises:
-        InvalidInput: a malformed query id, a query id or usage without a response, a query
-            answered twice, an answer that is not text, bad usage counts, a malformed batch
-            item, or nothing at all.
-    """
-    pairs = _response_pairs(responses)
-    for qid in (query_id, *(q for q, _ in pairs)):
-        if qid is not None and not (isinstance(qid, str) and is_query_id(qid)):
-            raise InvalidInput(
-                f"{qid!r} is not a query id (expected 'q-' followed by digits, e.g. 'q-0', "
-                "as in the reply that asked for it)."
-            )
-    out: dict[str | None, Response] = {}
-    if response is not None:
-        parsed = _answer(response, query_id)
-        if usage is not None:
-            parsed = Response(text=parsed.text, usage=Usage.parse(usage))
-        out[query_id] = parsed  # type: ignore[index]
-    elif query_id is not None:
-        raise InvalidInput(f"query_id {query_id!r} was given without a response.")
-    elif usage is not None:
-        raise InvalidInput(
-            "usage describes one answer: give it with a response (each answer of responses "
-            'may carry its own: {"text": ..., "usage": {...}}).'
-        )
-    for qid, answer in pairs:
-        if qid in out:
-            raise InvalidInput(f"Query {qid} is answered twice in one request.")
-        out[qid] = answer if isinstance(answer, Response) else _answer(answer, qid)
-    if not out:
-        raise InvalidInput(
-            "Nothing to feed: give a response (one answer) or responses (answers by query id)."
-        )
-    return out
-
-
-def _response_pairs(responses: object) -> list[tuple[Any, Any]]:
-    if responses is None:
-        return []
-    if isinstance(responses, Mapping):
-        return list(responses.items())
-    if not isinstance(responses, list | tuple):
-        raise InvalidInput(
-            "responses must map query ids to answers, or list {query_id, response} objects, "
-            f"not {type(responses).__name__}."
-        )
-    pairs: list[tuple[Any, Any]] = []
-    for index, entry in enumerate(responses):
-        if isinstance(entry, Mapping | ResponseItem):
-            item = entry if isinstance(entry, ResponseItem) else _item(entry, index)
-            answer = _answer(item.response, item.query_id)
-            if item.usage is not None:
-                answer = Response(text=answer.text, usage=Usage.parse(item.usage))
-            pairs.append((item.query_id, answer))
-        elif isinstance(entry, list | tuple) and len(entry) == 2:
-            pairs.append((entry[0], entry[1]))
-        else:
-            raise InvalidInput(
-                f"responses[{index}] must be a {{query_id, response}} object, not "
-                f"{type(entry).__name__}."
-            )
-    return pairs
-
-
-def _item(entry: Mapping[str, Any], index: int) -> ResponseItem:
-    if "query_id" in entry and "id" in entry:
-        raise InvalidInput(f"responses[{index}] gives both query_id and id: give one.")
-    return ResponseItem.parse(entry, f"responses[{index}]")
-
-
-def _answer(value: object, query_id: object) -> Response:
-    """One answer: text, a :class:`Response`, or ``{"text": ..., "usage": {...}}``."""
-    if isinstance(value, Mapping) and isinstance(value.get("text"), str):
-        if set(value) <= {"text", "usage"}:
-            return Response(text=value["text"], usage=Usage.parse(value.get("usage")))
-    elif isinstance(value, str | Response):
-        return as_response(value)
-    which = f"The answer to {query_id}" if query_id is not None else "The answer"
-    raise InvalidInput(
-        f'{which} must be text or {{"text": ..., "usage": {{...}}}}, not {_kind(value)}.'
-    )
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, Mapping):
-        return "an object with keys " + ", ".join(sorted(map(repr, map(str, value)))[:5])
-    return type(value).__name__
