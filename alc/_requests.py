@@ -20,7 +20,6 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 
 from alc._feed import Request, ResponseItem, Text, UsageArg, feed_request
-
 from alc.engine.pkg import ACTIONS as PKG_ACTIONS
 
 __all__ = [
