@@ -7,8 +7,9 @@ through Python, ``alc`` and ``alc mcp``. What a request may carry is decided her
 
 - :func:`start_request`: exactly one of code / strategy, a ctx object of plain JSON, ``task``
   merged into ``ctx.task``;
-- :func:`feed_request`: ``response`` / ``query_id`` / ``responses`` / ``usage`` into
-  :class:`Response` objects keyed by query id ("nothing to feed", "answered twice", ...);
+- :func:`feed_request` (:mod:`alc._feed`, beside the typed request models): ``response`` /
+  ``query_id`` / ``responses`` / ``usage`` into :class:`Response` objects keyed by query id
+  ("nothing to feed", "answered twice", ...);
 - :func:`session_states`: state filters as :class:`SessionState` values.
 
 Everything else (session ids, limits, strategy lookup, the state machine) is decided by the
@@ -27,13 +28,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeAlias, TypeVar, Unpack
 
+from alc._feed import feed_request
 from alc.engine._validate import (
     MAX_CODE_CHARS,
     MAX_CTX_BYTES,
     check_json,
     check_size,
     check_text,
-    is_query_id,
 )
 from alc.engine.cards import AsyncCards, Cards
 from alc.engine.clock import Clock
@@ -63,7 +64,7 @@ from alc.engine.registry import (
     Transcript,
 )
 from alc.engine.store import Store, open_store
-from alc.responders._base import LLMAdapter, as_response
+from alc.responders._base import LLMAdapter
 
 if TYPE_CHECKING:
     from alc.engine.catalog import StrategyInfo
@@ -93,9 +94,12 @@ ProgressFn: TypeAlias = Callable[[dict[str, Any]], None]
 """Called with ``{"step", "total", "message"}`` for every ``alc.progress`` call of the request's
 step, on the thread that runs the step (hand it to your event loop yourself)."""
 
-ResponsesArg: TypeAlias = Mapping[str, AnswerArg] | Sequence[tuple[str, AnswerArg]]
-"""Several answers: ``{query_id: answer}``, or ``(query_id, answer)`` pairs (a list may name a
-query twice, which is refused as "answered twice")."""
+ResponsesArg: TypeAlias = (
+    Mapping[str, AnswerArg] | Sequence[tuple[str, AnswerArg] | Mapping[str, Any]]
+)
+"""Several answers: ``{query_id: answer}``, or a list of ``{"query_id" (or "id"), "response",
+"usage"}`` objects or ``(query_id, answer)`` pairs (a list may name a query twice, which is
+refused as "answered twice"); parsed by :func:`alc._feed.feed_request`."""
 
 
 class _Responds(Protocol):
@@ -155,80 +159,6 @@ def start_request(
     check_json(context, "ctx")
     check_size(len(dumps(context).encode()), MAX_CTX_BYTES, "ctx", "bytes of JSON")
     return code, strategy, context
-
-
-def feed_request(
-    response: object = None,
-    query_id: object = None,
-    responses: object = None,
-    usage: object = None,
-) -> dict[str | None, Response]:
-    """The answers of a feed request by query id (``None``: "the one pending query").
-
-    Raises:
-        InvalidInput: a malformed query id, a query id or usage without a response, a query
-            answered twice, an answer that is not text, bad usage counts, or nothing at all.
-    """
-    pairs = _response_pairs(responses)
-    for qid in (query_id, *(q for q, _ in pairs)):
-        if qid is not None and not (isinstance(qid, str) and is_query_id(qid)):
-            raise InvalidInput(
-                f"{qid!r} is not a query id (expected 'q-' followed by digits, e.g. 'q-0', "
-                "as in the reply that asked for it)."
-            )
-    out: dict[str | None, Response] = {}
-    if response is not None:
-        parsed = _answer(response, query_id)
-        if usage is not None:
-            parsed = Response(text=parsed.text, usage=Usage.parse(usage))
-        out[query_id] = parsed  # type: ignore[index]
-    elif query_id is not None:
-        raise InvalidInput(f"query_id {query_id!r} was given without a response.")
-    elif usage is not None:
-        raise InvalidInput(
-            "usage describes one answer: give it with a response (each answer of responses "
-            'may carry its own: {"text": ..., "usage": {...}}).'
-        )
-    for qid, answer in pairs:
-        if qid in out:
-            raise InvalidInput(f"Query {qid} is answered twice in one request.")
-        out[qid] = _answer(answer, qid)
-    if not out:
-        raise InvalidInput(
-            "Nothing to feed: give a response (one answer) or responses (answers by query id)."
-        )
-    return out
-
-
-def _response_pairs(responses: object) -> list[tuple[Any, Any]]:
-    if responses is None:
-        return []
-    if isinstance(responses, Mapping):
-        return list(responses.items())
-    if isinstance(responses, list | tuple) and all(
-        isinstance(p, list | tuple) and len(p) == 2 for p in responses
-    ):
-        return [(q, a) for q, a in responses]
-    raise InvalidInput(f"responses must map query ids to answers, not {type(responses).__name__}.")
-
-
-def _answer(value: object, query_id: object) -> Response:
-    """One answer: text, a :class:`Response`, or ``{"text": ..., "usage": {...}}``."""
-    if isinstance(value, Mapping) and isinstance(value.get("text"), str):
-        if set(value) <= {"text", "usage"}:
-            return Response(text=value["text"], usage=Usage.parse(value.get("usage")))
-    elif isinstance(value, str | Response):
-        return as_response(value)
-    which = f"The answer to {query_id}" if query_id is not None else "The answer"
-    raise InvalidInput(
-        f'{which} must be text or {{"text": ..., "usage": {{...}}}}, not {_kind(value)}.'
-    )
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, Mapping):
-        return "an object with keys " + ", ".join(sorted(map(repr, map(str, value)))[:5])
-    return type(value).__name__
 
 
 def session_states(states: Iterable[str] | None) -> list[SessionState] | None:

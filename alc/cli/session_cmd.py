@@ -127,7 +127,8 @@ def continue_(
         typer.Option(
             "--responses",
             metavar="JSON|@FILE",
-            help='Several answers at once: {"q-3": "...", "q-4": {"text": "...", "usage": {...}}}.',
+            help='Several answers at once: {"q-3": "...", "q-4": {"text": "...", "usage": {...}}}'
+            ' or [{"query_id": "q-3", "response": "..."}, ...] (as alc_continue takes them).',
             show_default=False,
         ),
     ] = None,

@@ -20,8 +20,7 @@ Run it with ``alc mcp`` or ``python -m alc.mcp``; see docs/mcp.md.
 
 from __future__ import annotations
 
-from alc.mcp._server import SERVER_NAME, AlcMCP, create_server
-from alc.mcp._tools import TOOLS
+from alc.mcp._server import SERVER_NAME, TOOLS, AlcMCP, create_server
 
 __all__ = ["SERVER_NAME", "TOOLS", "AlcMCP", "create_server", "serve"]
 

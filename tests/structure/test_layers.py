@@ -59,6 +59,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # evaluation: scenarios, graders, runs of (strategy, case) sessions, statistics (scipy);
     # below the API so Engine.evaluate can delegate here (it names the engine by protocol)
     ("alc.eval",),
+    # the one parser of a feed's answers (and the request base model), then the typed requests
+    ("alc._feed",),
+    ("alc._requests",),
     # the Python API (Engine, AsyncEngine): the one layer front ends call
     ("alc._api",),
     # sequential-thinking calls mapped onto sessions of the `thinking` strategy
