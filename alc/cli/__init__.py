@@ -108,6 +108,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     from alc.engine.errors import AlcError
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if not args and not sys.stdin.isatty():
+        # algocline's host config {"command": "alc"}: serve its MCP surface over stdio
+        args = ["mcp", "--profile", "algocline"]
     command = typer.main.get_command(_app_for(args))
     try:
         result = command.main(args=args, prog_name="alc", standalone_mode=False)

@@ -72,10 +72,11 @@ from alc.engine.executor import make_executor
 from alc.engine.protocol import NeedsResponse, Outcome, Query, SessionSnapshot, dumps
 from alc.engine.tenancy import current_tenant
 from alc.mcp import _tools as words
+from alc.mcp._algocline import ALGOCLINE_PROFILE
 from alc.mcp._hosts import host_flags, json_argument, status_v2, summary_v2
 from alc.mcp._progress import progress_relay
 from alc.mcp._stdio import StdioServer
-from alc.mcp._tools import INSTRUCTIONS, ToolReply, ToolSpec, ToolTable
+from alc.mcp._tools import DEFAULT_PROFILE, INSTRUCTIONS, PROFILES, TABLE, ToolReply, ToolSpec
 from alc.thinking import ThoughtChains
 
 __all__ = ["SERVER_NAME", "TOOLS", "AlcMCP", "create_server"]
@@ -84,8 +85,6 @@ SERVER_NAME = "alc"
 
 _log = logging.getLogger("alc.mcp")
 
-TABLE = ToolTable()
-"""Every tool of the server; each handler below registers itself with its request model."""
 
 _SAMPLING_CONCURRENCY = 64
 """At most this many sampling requests of one batch are in flight at once."""
@@ -248,6 +247,8 @@ class AlcMCP:
             under a tenant (``alc serve`` with tokens) one per host and tenant).
         read_files: whether ``alc_run`` may read ``code_file`` from this machine (off for
             ``alc serve``: a remote client must not read the server's files).
+        profile: which tools are listed and callable: ``default`` (alc's compact set) or
+            ``algocline`` (algocline's 61 tool names; see :mod:`alc.mcp._algocline`).
 
     Attributes:
         server: the :class:`MCPServer`; run it with ``server.run()`` (stdio) or connect an SDK
@@ -262,7 +263,13 @@ class AlcMCP:
         sampling: bool = False,
         client: str = "mcp",
         read_files: bool = True,
+        profile: str = DEFAULT_PROFILE,
     ) -> None:
+        if profile not in PROFILES:
+            raise InvalidInput(
+                f"Unknown tool profile {profile!r}; use one of {', '.join(sorted(PROFILES))}."
+            )
+        self.profile = profile
         if engine is None:
             store = store if store is not None else AsyncEngine.default_store_path()
             engine = AsyncEngine(store, executor=make_executor(None, default="process"))
@@ -279,7 +286,7 @@ class AlcMCP:
     async def call(self, name: str, arguments: dict[str, Any], ctx: Context) -> ToolReply:
         """Serve one ``tools/call``: parse the arguments into the tool's request model and run
         its handler; every error comes back as a tool error (see the module docstring)."""
-        spec = TABLE.get(name)
+        spec = TABLE.get(name, self.profile)
         try:
             if spec is None:
                 raise InvalidInput(f"Unknown tool {name!r}: tools/list names this server's tools.")
@@ -611,8 +618,10 @@ class AlcMCP:
         return await self._reply(outcome, ctx)
 
 
-TOOLS: tuple[ToolSpec, ...] = tuple(TABLE)
-"""Every tool ``alc mcp`` serves, in ``tools/list`` order."""
+TOOLS: tuple[ToolSpec, ...] = tuple(TABLE.profile(DEFAULT_PROFILE))
+"""Every tool ``alc mcp`` serves by default, in ``tools/list`` order."""
+ALGOCLINE = ALGOCLINE_PROFILE
+"""The profile name of algocline's tool surface (``alc mcp --profile algocline``)."""
 
 
 class _ToolServer(StdioServer):
@@ -629,7 +638,7 @@ class _ToolServer(StdioServer):
             log_level="WARNING",
         )
         self._app = app
-        self._listing = [spec.listing() for spec in TABLE]
+        self._listing = [spec.listing() for spec in TABLE.profile(app.profile)]
 
     async def list_tools(self) -> list[MCPTool]:
         """Every tool, its input schema derived from its request model."""
@@ -648,6 +657,7 @@ def create_server(
     store: str | Path | None = None,
     sampling: bool = False,
     client: str = "mcp",
+    profile: str = DEFAULT_PROFILE,
 ) -> MCPServer[Any]:
     """Build the alc MCP server (see :class:`AlcMCP` for the arguments); ``.run()`` serves stdio."""
-    return AlcMCP(engine, store=store, sampling=sampling, client=client).server
+    return AlcMCP(engine, store=store, sampling=sampling, client=client, profile=profile).server

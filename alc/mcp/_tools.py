@@ -26,8 +26,18 @@ from mcp_types import CallToolResult, InputRequiredResult, ToolAnnotations
 from mcp_types import Tool as MCPTool
 
 from alc._requests import Request
+from alc.mcp._algocline import ALGOCLINE_PROFILE, ALGOCLINE_TOOLS
 
-__all__ = ["INSTRUCTIONS", "ToolReply", "ToolSpec", "ToolTable", "Wording"]
+__all__ = [
+    "DEFAULT_PROFILE",
+    "INSTRUCTIONS",
+    "PROFILES",
+    "TABLE",
+    "ToolReply",
+    "ToolSpec",
+    "ToolTable",
+    "Wording",
+]
 
 ToolReply = CallToolResult | InputRequiredResult
 """What a tool returns: a result, or (sampling on 2026-07-28+) a request for sampled answers."""
@@ -67,6 +77,8 @@ class Wording:
     title: str
     description: str
     read_only: bool = False
+    destructive: bool = False
+    idempotent: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,7 @@ class ToolSpec:
         model: the request model; the input schema is derived from it.
         handler: the server method serving it (called with the parsed model).
         read_only: the tool changes nothing (annotation ``readOnlyHint``).
+        destructive / idempotent: the ``destructiveHint`` / ``idempotentHint`` annotations.
     """
 
     name: str
@@ -88,6 +101,8 @@ class ToolSpec:
     model: type[Request]
     handler: Callable[[Any, Any, Context], Awaitable[ToolReply]]
     read_only: bool = False
+    destructive: bool = False
+    idempotent: bool = False
 
     @property
     def input_schema(self) -> dict[str, Any]:
@@ -102,7 +117,11 @@ class ToolSpec:
             description=self.description,
             input_schema=self.input_schema,
             annotations=ToolAnnotations(
-                title=self.title, read_only_hint=self.read_only, open_world_hint=False
+                title=self.title,
+                read_only_hint=self.read_only,
+                destructive_hint=self.destructive,
+                idempotent_hint=self.idempotent or self.read_only,
+                open_world_hint=False,
             ),
         )
 
@@ -124,7 +143,18 @@ class ToolTable:
 
         def register(handler: Handler[_R]) -> Handler[_R]:
             w = wording
-            self._add(ToolSpec(name, w.title, w.description, model, handler, w.read_only))
+            self._add(
+                ToolSpec(
+                    name,
+                    w.title,
+                    w.description,
+                    model,
+                    handler,
+                    w.read_only,
+                    w.destructive,
+                    w.idempotent,
+                )
+            )
             return handler
 
         return register
@@ -147,15 +177,54 @@ class ToolTable:
             raise ValueError(f"tool {spec.name!r} is registered twice")
         self._specs[spec.name] = spec
 
-    def get(self, name: str) -> ToolSpec | None:
-        """The tool called ``name``, or None."""
+    def get(self, name: str, profile: str | None = None) -> ToolSpec | None:
+        """The tool called ``name`` (in ``profile`` when given), or None."""
+        if profile is not None and name not in PROFILES[profile]:
+            return None
         return self._specs.get(name)
+
+    def profile(self, profile: str) -> list[ToolSpec]:
+        """The tools of ``profile`` that are registered, in the profile's order.
+
+        Raises:
+            KeyError: no such profile.
+        """
+        return [self._specs[n] for n in PROFILES[profile] if n in self._specs]
 
     def __iter__(self) -> Iterator[ToolSpec]:
         return iter(tuple(self._specs.values()))
 
     def __len__(self) -> int:
         return len(self._specs)
+
+
+TABLE = ToolTable()
+"""Every tool alc can serve; handlers register themselves with ``@TABLE.tool`` (the server's
+methods in :mod:`alc.mcp._server`, the algocline profile's in :mod:`alc.mcp._algocline`)."""
+
+DEFAULT_PROFILE = "default"
+
+PROFILES: dict[str, tuple[str, ...]] = {
+    "default": (
+        "alc_run",
+        "alc_advice",
+        "alc_continue",
+        "alc_status",
+        "alc_cancel",
+        "alc_strategies",
+        "alc_info",
+        "alc_cards",
+        "alc_pkg",
+        "alc_eval_run",
+        "alc_eval_compare",
+        "alc_eval_history",
+        "sequentialthinking",
+    ),
+    ALGOCLINE_PROFILE: ALGOCLINE_TOOLS,
+}
+"""Which tools each surface lists: ``default`` is alc's compact set (fewer, clearer tools serve
+models better); ``algocline`` (:mod:`alc.mcp._algocline`) is algocline 0.47's 61 tool
+names, each mapped onto the same engine calls. A profile only lists tools that are registered."""
 
 
 # ---------------------------------------------------------------------- descriptions
