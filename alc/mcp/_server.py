@@ -207,16 +207,11 @@ def _internal_error(tool: str, exc: Exception) -> CallToolResult:
     )
 
 
-_TENANT_WIDE_TOOLS = frozenset(
-    {"alc_cards", "alc_eval_run", "alc_eval_compare", "alc_eval_history"}
-)
-"""Tools over records the store keeps for everyone (cards, eval runs): not served to a tenant."""
-
-
 def _remote_check(tool: str, arguments: dict[str, Any]) -> None:
     """Refuse what a remote client of ``alc serve`` (``read_files=False``) must not do: touch the
-    server's files or its package set (``alc_pkg`` other than ``list``, any ``project_root``),
-    or, under a tenant, read records that are not separated by tenant.
+    server's files or its package set (``alc_pkg`` other than ``list``, any ``project_root``).
+    (Cards and eval runs are served to tenants: each tenant's are its own, kept apart by the
+    store.)
 
     Raises:
         InvalidInput: the call is refused (nothing was done).
@@ -225,11 +220,6 @@ def _remote_check(tool: str, arguments: dict[str, Any]) -> None:
         raise InvalidInput(
             "alc_pkg is limited to action=list on this server: its packages are installed by "
             "its operator (alc pkg on the server), not by remote clients."
-        )
-    if tool in _TENANT_WIDE_TOOLS and current_tenant() is not None:
-        raise InvalidInput(
-            f"{tool} is not available to tenants of this server: cards and eval runs are not "
-            "separated by tenant yet."
         )
 
 
