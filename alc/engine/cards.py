@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from alc.engine import __version__
+from alc.engine._validate import VALUE_MAX_DEPTH, check_json
 from alc.engine.card_lineage import LINEAGE_MAX_DEPTH, LINEAGE_MAX_NODES, Walk
 from alc.engine.card_query import check_where, matches, order_keys, ordered
 from alc.engine.errors import CardImmutable, CardNotFound, InvalidInput
@@ -74,12 +75,28 @@ def _short_model(model_id: str) -> str:
 
 
 def _without_nulls(value: Any) -> Any:
-    """``value`` with every JSON null dropped (cards never hold null: algocline's TOML cannot)."""
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value if v is not None]
-    return value
+    """``value`` with every JSON null dropped (cards never hold null: algocline's TOML cannot).
+
+    Iterative (an explicit stack), so a value as deep as the JSON bound costs no recursion.
+    """
+    if not isinstance(value, dict | list):
+        return value
+    out: Any = {} if isinstance(value, dict) else []
+    stack: list[tuple[Any, Any]] = [(value, out)]
+    while stack:
+        source, target = stack.pop()
+        pairs = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in pairs:
+            if item is None:
+                continue
+            copy = {} if isinstance(item, dict) else [] if isinstance(item, list) else item
+            if isinstance(target, dict):
+                target[key] = copy
+            else:
+                target.append(copy)
+            if isinstance(item, dict | list):
+                stack.append((item, copy))
+    return out
 
 
 def _name(value: Any, what: str, where: str) -> str:
@@ -102,10 +119,18 @@ def _name(value: Any, what: str, where: str) -> str:
 
 
 def _table(value: Any, what: str, where: str, *, optional: bool = True) -> dict[str, Any]:
+    """``value`` if it is a JSON object within the JSON bounds (``check_json`` at
+    ``VALUE_MAX_DEPTH``: string keys, finite numbers, 64-bit integers, at most 500 levels);
+    ``{}`` for None when ``optional``.
+
+    Raises:
+        InvalidInput: anything else.
+    """
     if value is None and optional:
         return {}
     if not isinstance(value, dict):
         raise InvalidInput(f"{where}: {what} must be a table")
+    check_json(value, f"{where}: {what}", VALUE_MAX_DEPTH)
     return value
 
 
@@ -273,6 +298,7 @@ class Cards:
             samples = []
         if not isinstance(samples, list):
             raise InvalidInput(f"{where}: samples must be an array (a list of rows)")
+        check_json(samples, f"{where}: samples", VALUE_MAX_DEPTH)
         rows = [_stable(row) for row in samples]
         count = self.store.samples_put(cid, rows, tenant=self.tenant)
         return {"path": f"card:{cid}/samples", "count": count}

@@ -23,7 +23,6 @@ from alc.engine.errors import AlcError, SourceChanged, StateQuotaExceeded
 from alc.engine.executor import current_control
 from alc.engine.packages import PackageResolver, source_hash
 from alc.engine.protocol import Limits
-from alc.engine.stdlib.jsonvalue import decode
 from alc.engine.store import ScopedState, Store
 from alc.engine.tenancy import check_scope_name
 
@@ -236,10 +235,11 @@ class SessionHost:
         if isinstance(value, dict) and _QUOTA_ERROR in value:
             rt.observations.state_quota_exceeded = True
             raise ValueError(str(value[_QUOTA_ERROR]))
-        if op == "get" and value is not None:
-            return json.loads(value)
-        if op == "show":  # the JSON text, or the error (recorded, so replay raises it again)
-            value = _state_show(value, key or rt.namespace, args[0])
+        # "get" and "show" answer the stored JSON text: boot.lua decodes it in the VM's process
+        if op == "show" and value is None:  # the error (recorded, so replay raises it again)
+            raise LookupError(
+                f"alc.state.show: key {args[0]!r} not found in namespace {key or rt.namespace!r}"
+            )
         if op == "reset" and isinstance(value, str):
             raise LookupError(value)
         return value
@@ -317,12 +317,6 @@ def _configured_env() -> dict[str, str]:
         for name, value in os.environ.items()
         if name.startswith(ENV_INJECT_PREFIX) and len(name) > cut
     }
-
-
-def _state_show(text: str | None, namespace: str, key: str) -> Any:
-    if text is None:
-        raise LookupError(f"alc.state.show: key {key!r} not found in namespace {namespace!r}")
-    return decode(text, "alc.state.show")
 
 
 def _state_reset(store: ScopedState, namespace: str, key: str, opts: Any) -> dict[str, Any] | str:

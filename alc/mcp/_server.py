@@ -452,7 +452,7 @@ class AlcMCP:
         if isinstance(where, str):
             try:
                 where = json.loads(where)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise InvalidInput("alc_cards: where is not valid JSON text.") from None
         if a.action in ("list", "find"):
             query = {"pkg": a.pkg, "where": where, "order_by": a.order_by}
