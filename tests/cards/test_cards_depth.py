@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp import Client, StdioServerParameters
+from _cards_server import mcp_server
+from mcp import Client
 
 import alc
 from alc.engine.card_query import WHERE_MAX_DEPTH
@@ -116,12 +117,7 @@ def test_a_deep_where_over_the_cli_is_invalid_input(tmp_path: Path) -> None:
 
 
 async def test_a_deep_where_over_mcp_is_invalid_input(tmp_path: Path) -> None:
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "alc.mcp", "--store", str(tmp_path / "sessions.db")],
-        env={**os.environ, "ALC_HOME": str(tmp_path / "home")},
-        cwd=str(tmp_path),
-    )
+    params = mcp_server(tmp_path)
     async with Client(params, read_timeout_seconds=60) as c:
         for text in (json.dumps(nested(600)), '{"_not": ' * 100_000 + "{}" + "}" * 100_000):
             for action in ("find", "samples"):
