@@ -338,3 +338,60 @@ def test_eval_runs_are_the_tenants_own(store: str) -> None:
     finally:
         engine.close()
         engine.store.close()
+
+
+HOSTILE_TOKEN = "tok-h-" + "4" * 32
+VICTIM_TOKEN = "tok-v-" + "5" * 32
+
+
+async def test_two_tenants_named_to_collide_stay_apart_over_alc_serve(
+    store: str, tmp_path: Path
+) -> None:
+    """``alc serve`` (SQLite and PostgreSQL) with two tokens: tenant ``org/x`` keeps state
+    and cards; tenant ``org`` (hostile) aims at them with ``ctx._ns = "x/default"`` and named
+    namespaces, and fills its own state past the quota: it sees nothing of ``org/x``'s, gets
+    ``state_quota_exceeded``, and ``org/x`` is unaffected."""
+    replica = Replica(
+        store,
+        tmp_path / "home",
+        env={
+            "ALC_TOKENS": json.dumps({HOSTILE_TOKEN: "org", VICTIM_TOKEN: "org/x"}),
+            "ALC_STATE_NS_MAX_KEYS": "20",
+        },
+    )
+    try:
+        async with client(replica.url, VICTIM_TOKEN) as v, client(replica.url, HOSTILE_TOKEN) as h:
+            kept = reply(
+                await v.call_tool(
+                    "alc_run",
+                    {"code": "alc.state.set('secret', 'victim') "
+                     "return alc.card.create({pkg = {name = 'p'}, who = 'victim'}).card_id"},
+                )
+            )  # fmt: skip
+            assert kept["status"] == "completed", kept
+            spy = (
+                "return {own = alc.state.keys(), named = alc.state.list('x/default'),"
+                " shown = select(2, pcall(alc.state.show, 'x/default', 'secret')),"
+                " cards = #alc.card.list()}"
+            )
+            for ns in ("x/default", "default", "../org/x/default"):
+                seen = reply(await h.call_tool("alc_run", {"code": spy, "ctx": {"_ns": ns}}))
+                assert seen["status"] == "completed", seen
+                assert seen["result"]["cards"] == 0 and "victim" not in json.dumps(seen)
+            listed = reply(await h.call_tool("alc_cards", {"action": "list"}))
+            assert listed["cards"] == []
+            got = await h.call_tool("alc_cards", {"action": "get", "card_id": kept["result"]})
+            assert got.is_error and reply(got)["error_code"] == "card_not_found"
+            fill = "local n = 0 while true do alc.state.set('k' .. n, n) n = n + 1 end"
+            hog = reply(await h.call_tool("alc_run", {"code": fill}))
+            assert hog["status"] == "error" and hog["error_code"] == "state_quota_exceeded", hog
+            after = reply(
+                await v.call_tool(
+                    "alc_run",
+                    {"code": "alc.state.set('more', 1) return {alc.state.get('secret'), "
+                     "#alc.state.keys(), #alc.card.list()}"},
+                )
+            )  # fmt: skip
+            assert after["result"] == ["victim", 2, 1], after
+    finally:
+        replica.stop()
