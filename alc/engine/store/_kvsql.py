@@ -43,7 +43,9 @@ class _Conn(Protocol):
 @dataclass(frozen=True)
 class Dialect:
     """What differs between the SQL stores: the parameter mark, how a namespace or key is bound
-    (``text`` in SQLite, ``bytea`` in PostgreSQL) and read back, and the row-lock clause."""
+    (``text`` in SQLite, ``bytea`` in PostgreSQL) and read back, and the row-lock clause
+    (``for_update``: non-empty where rows are locked one by one; such a dialect also makes and
+    locks the tenant's usage row in one ``INSERT ... RETURNING``, a round trip less)."""
 
     mark: str
     bind: Callable[[str], Any]
@@ -96,12 +98,16 @@ class KVStatements:
     def _lock_tenant(self, conn: _Conn, tenant: str | None) -> Usage:
         """Lock the tenant's usage row (made if missing) until the transaction ends."""
         owner = tenant_column(tenant)
-        self._run(
-            conn,
-            "INSERT INTO kv_tenant_usage (tenant, bytes, keys) VALUES (?, 0, 0) "
-            "ON CONFLICT (tenant) DO NOTHING",
-            (owner,),
-        )
+        made = "INSERT INTO kv_tenant_usage (tenant, bytes, keys) VALUES (?, 0, 0) ON CONFLICT"
+        if self.d.for_update:  # the no-op update locks the row and returns it
+            row = self._run(
+                conn,
+                made
+                + " (tenant) DO UPDATE SET bytes = kv_tenant_usage.bytes RETURNING bytes, keys",
+                (owner,),
+            ).fetchone()
+            return Usage(int(row[0]), int(row[1]))
+        self._run(conn, made + " (tenant) DO NOTHING", (owner,))
         row = self._run(
             conn,
             "SELECT bytes, keys FROM kv_tenant_usage WHERE tenant = ?" + self.d.for_update,
@@ -135,12 +141,20 @@ class KVStatements:
         """
         tenant, ns, key = at
         in_tenant = self._lock_tenant(conn, tenant)
-        old = self.get(conn, tenant, ns, key)
+        owner, bound_ns = tenant_column(tenant), self.d.bind(ns)
+        old, ns_bytes, ns_keys = self._run(  # the old value and the namespace's usage at once
+            conn,
+            "SELECT (SELECT value FROM kv WHERE tenant = ? AND ns = ? AND key = ?), "
+            "(SELECT bytes FROM kv_usage WHERE tenant = ? AND ns = ?), "
+            "(SELECT keys FROM kv_usage WHERE tenant = ? AND ns = ?)",
+            (*self._where(tenant, ns, key), owner, bound_ns, owner, bound_ns),
+        ).fetchone()
         if old is not None and only_if_absent:
             return False
-        old_size = 0 if old is None else row_size(key, old)
+        old_size = 0 if old is None else row_size(key, str(old))
         grow = Usage(row_size(key, value) - old_size, 0 if old is not None else 1)
-        quota.check(ns, key, grow, self.usage(conn, tenant, ns), in_tenant, tenant)
+        in_ns = Usage(int(ns_bytes or 0), int(ns_keys or 0))
+        quota.check(ns, key, grow, in_ns, in_tenant, tenant)
         self._run(
             conn,
             "INSERT INTO kv (tenant, ns, key, value) VALUES (?, ?, ?, ?) "
