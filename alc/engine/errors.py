@@ -25,6 +25,7 @@ The tree::
     └── SessionError              the session itself failed (a ``Failed`` outcome, CLI exit 1)
         ├── LuaError              lua_error            the strategy raised an error
         ├── BudgetExceeded        budget_exceeded      ctx.budget would be exceeded by an alc.llm
+        ├── StateQuotaExceeded    state_quota_exceeded an alc.state write would pass its quota
         ├── LimitExceeded         a per-step sandbox limit was broken:
         │   ├── TimeLimitExceeded     timeout          too many instructions or wall time
         │   └── MemoryLimitExceeded   memory_limit     the VM outgrew Limits.max_memory
@@ -68,6 +69,7 @@ __all__ = [
     "SessionFinished",
     "SessionNotFound",
     "SourceChanged",
+    "StateQuotaExceeded",
     "StoreUnavailable",
     "StrategyNotFound",
     "TimeLimitExceeded",
@@ -285,6 +287,15 @@ class BudgetExceeded(SessionError):
     """An ``alc.llm`` call would exceed ``ctx.budget``."""
 
     error_code = "budget_exceeded"
+
+
+class StateQuotaExceeded(SessionError):
+    """An ``alc.state`` write would pass the namespace's or the tenant's quota (bytes or keys;
+    ``alc.engine.store._quota``). Inside a strategy it is a Lua error whose message starts with
+    ``state_quota_exceeded:`` (catchable with ``pcall``); uncaught, the session fails with this
+    code. Nothing was written."""
+
+    error_code = "state_quota_exceeded"
 
 
 class LimitExceeded(SessionError):

@@ -66,7 +66,7 @@ from alc.engine.store import (
     Store,
     Summary,
 )
-from alc.engine.tenancy import current_tenant
+from alc.engine.tenancy import check_scope_name, current_tenant
 from alc.engine.tracing import SessionTracer, tracer
 
 __all__ = [
@@ -209,9 +209,9 @@ class SessionRegistry:
         """
         if ctx is None:
             ctx = {}
-        tenant = current_tenant()
-        if tenant is not None:  # each tenant's alc.state lives apart: "<tenant>/<ctx._ns>"
-            ctx = {**ctx, "_ns": f"{tenant}/{ctx.get('_ns') or 'default'}"}
+        tenant = current_tenant()  # alc.state and cards are the tenant's own (a store column)
+        if ctx.get("_ns") is not None:
+            check_scope_name(ctx["_ns"], "ctx._ns (alc.state namespace)")
         if strategy is not None:
             self.resolver.strategy(strategy)  # StrategyNotFound before anything is made
         resolved = _limits(self.limits, limits)

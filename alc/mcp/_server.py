@@ -60,7 +60,6 @@ from alc._requests import (
     FeedRequest,
     InfoRequest,
     PkgRequest,
-    Request,
     RunRequest,
     StatusRequest,
     StrategiesRequest,
@@ -185,17 +184,11 @@ def _internal_error(tool: str, exc: Exception) -> CallToolResult:
     )
 
 
-_TENANT_WIDE: frozenset[type[Request]] = frozenset(
-    {CardsRequest, EvalRunRequest, EvalCompareRequest, EvalHistoryRequest}
-)
-"""Requests over records the store keeps for everyone (cards, eval runs): not served to a
-tenant (by model, so an alias of such a tool is refused too)."""
-
-
 def _remote_check(spec: ToolSpec, arguments: dict[str, Any]) -> None:
     """Refuse what a remote client of ``alc serve`` (``read_files=False``) must not do: touch the
-    server's files or its package set (``alc_pkg`` other than ``list``, any ``project_root``),
-    or, under a tenant, read records that are not separated by tenant.
+    server's files or its package set (``alc_pkg`` other than ``list``, any ``project_root``).
+    (Cards and eval runs are served to tenants: each tenant's are its own, kept apart by the
+    store.)
 
     Raises:
         InvalidInput: the call is refused (nothing was done).
@@ -207,11 +200,6 @@ def _remote_check(spec: ToolSpec, arguments: dict[str, Any]) -> None:
         raise InvalidInput(
             f"{tool} is limited to action=list on this server: its packages are installed by "
             "its operator (alc pkg on the server), not by remote clients."
-        )
-    if spec.model in _TENANT_WIDE and current_tenant() is not None:
-        raise InvalidInput(
-            f"{tool} is not available to tenants of this server: cards and eval runs are not "
-            "separated by tenant yet."
         )
 
 
@@ -427,7 +415,7 @@ class AlcMCP:
         if isinstance(where, str):
             try:
                 where = json.loads(where)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise InvalidInput("alc_cards: where is not valid JSON text.") from None
         if a.action in ("list", "find"):
             query = {"pkg": a.pkg, "where": where, "order_by": a.order_by}
