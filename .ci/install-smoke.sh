@@ -15,6 +15,12 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=(core openai postgres eval)
+for target in "${targets[@]}"; do
+  case "$target" in
+    core|openai|postgres|eval) ;;
+    *) echo "install-smoke: unknown target $target (core, openai, postgres, eval)" >&2; exit 2 ;;
+  esac
+done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/alc-install-smoke.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -23,15 +29,18 @@ seconds() { python3 -c 'import time; print(f"{time.monotonic():.1f}")'; }
 elapsed() { python3 -c "print(f'{$(seconds) - $1:.1f}')"; }
 
 start="$(seconds)"
-python3 -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$root"
+if ! python3 -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$root" \
+    >"$work/pip.log" 2>&1; then
+  cat "$work/pip.log" >&2
+  exit 1
+fi
 wheel="$(ls "$work"/dist/alc_engine-*.whl)"
 echo "install-smoke: built $(basename "$wheel") in $(elapsed "$start") s"
 
 for target in "${targets[@]}"; do
   case "$target" in
     core) spec="$wheel"; args=(core --readme "$root/README.md") ;;
-    openai|postgres|eval) spec="$wheel[$target]"; args=("$target") ;;
-    *) echo "install-smoke: unknown target $target (core, openai, postgres, eval)" >&2; exit 2 ;;
+    *) spec="$wheel[$target]"; args=("$target") ;;
   esac
   venv="$work/venv-$target"
   start="$(seconds)"
