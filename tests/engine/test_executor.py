@@ -81,7 +81,7 @@ def test_alc_executor_env_var_picks_the_default(monkeypatch: pytest.MonkeyPatch)
 
 
 def _worker_pids(executor: ProcessExecutor) -> list[int]:
-    return [w.process.pid for w in executor._slots if w is not None and w.alive]
+    return executor.worker_pids()
 
 
 def test_a_killed_worker_loses_no_paused_session(tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_a_killed_worker_loses_no_paused_session(tmp_path: Path) -> None:
         ]
         for sid in ids:
             engine.feed(sid, "1")
-        for worker in [w for w in executor._slots if w is not None]:
+        for worker in list(executor._pool.workers):
             os.kill(worker.process.pid, signal.SIGKILL)
             worker.process.join(5)  # dead before the next request: its VMs are lost, not failed
         results = [engine.feed(sid, "2") for sid in ids]
@@ -112,7 +112,7 @@ def test_a_vm_of_a_dead_worker_raises_vmlost() -> None:
         host = registry._hot[out.session_id]._host
         vm = executor.create_vm(host, alc.Limits(), Seeds(1, 2))
         vm.start_code("return 1", {})
-        (worker,) = [w for w in executor._slots if w is not None]
+        (worker,) = list(executor._pool.workers)
         os.kill(worker.process.pid, signal.SIGKILL)
         worker.process.join(5)
         with pytest.raises(VMLost):
@@ -145,7 +145,7 @@ def test_closed_engine_workers_exit() -> None:
     executor = ProcessExecutor(workers=1)
     engine = alc.Engine(executor=executor)
     engine.start(code="alc.llm('x')")
-    workers = [w.process for w in executor._slots if w is not None]
+    workers = [w.process for w in executor._pool.workers]
     engine.close()
     assert all(not p.is_alive() for p in workers)
 
@@ -184,7 +184,7 @@ from alc.engine.executor.process import ProcessExecutor
 executor = ProcessExecutor(workers=1)
 engine = alc.Engine(executor=executor)
 engine.start(code="alc.llm('warm')")  # the worker exists now
-(worker,) = [w for w in executor._slots if w is not None]
+(worker,) = list(executor._pool.workers)
 print(worker.process.pid, flush=True)
 engine.start(code="return ('a'):rep(2000):find('.-.-.-.-b')")  # hours of one C call
 """
