@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _isolation import PATTERN, completed, failed, wire
+from _isolation import PATTERN, completed, executor_of, failed, wire
 
 import alc
-from alc.engine.executor.process import ProcessExecutor
 
 THREE_STEPS = "local a = alc.llm('a') local b = alc.llm('b') local c = alc.llm('c') return a..b..c"
 
@@ -25,12 +24,6 @@ def pool() -> Iterator[alc.Engine]:
     engine = alc.Engine(executor="process")
     yield engine
     engine.close()
-
-
-def executor_of(engine: alc.Engine) -> ProcessExecutor:
-    executor = engine.registry.executor
-    assert isinstance(executor, ProcessExecutor)
-    return executor
 
 
 def worker_pids(engine: alc.Engine) -> list[int]:

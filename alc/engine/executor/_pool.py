@@ -181,8 +181,8 @@ class Scheduler:
 
     def take(self, hold: Hold, fits: Callable[[Any], bool]) -> Any:
         """A worker for a new VM, leased to ``hold``: one it holds already, else a free one
-        (one ``fits`` first, then the fewest VMs), else a new one below the cap, else the
-        first granted through the fair queue.
+        that ``fits`` (the fewest VMs first), else a new one below the cap, else any free one
+        (at the cap), else the first granted through the fair queue.
 
         Raises:
             RateLimited: past the tenant's share, or the queue's wait ran out.
@@ -197,11 +197,13 @@ class Scheduler:
                 return mine[0]
             self._admit(hold)
             free = [w for w in self.workers if w.holder is None and w.alive]
-            if free:
-                worker = min(free, key=lambda w: (not fits(w), w.vms))
+            room = len(self.workers) + self._starting < self.config.max_workers
+            roomy = [w for w in free if fits(w)]
+            if roomy or (free and not room):  # at the cap: the step evicts to make room
+                worker = min(roomy or free, key=lambda w: w.vms)
                 worker.holder = hold
                 return worker
-            if len(self.workers) + self._starting < self.config.max_workers:
+            if room:
                 self._starting += 1
                 waiter = None
             else:
