@@ -13,6 +13,7 @@ the pool growing and shrinking, the hostile-heap neighbour, and VMs of ended ses
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -38,17 +39,16 @@ QUICK = "return alc.llm('q') .. '!'"
 
 def long_step(
     engine: alc.Engine, seconds: float, out: list[Any], tenant: str | None = None
-) -> None:
+) -> threading.Thread:
+    """Start a step of ``seconds`` on a thread; its outcome is appended to ``out``."""
+
     def run() -> None:
-        if tenant is None:
-            out.append(engine.start(code=LONG, limits={"max_step_seconds": seconds}))
-            return
-        with tenant_scope(tenant):
+        with tenant_scope(tenant) if tenant is not None else contextlib.nullcontext():
             out.append(engine.start(code=LONG, limits={"max_step_seconds": seconds}))
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    out.append(thread)
+    return thread
 
 
 def wait_busy(executor: ProcessExecutor, n: int) -> None:
@@ -83,9 +83,8 @@ def test_quick_sessions_are_not_held_behind_long_steps(engine: alc.Engine) -> No
     """N = 8 quick calls beside M = 2 long steps: each is answered within the bound, and
     sessions paused on a worker that a long step holds are rebuilt elsewhere, not waited for."""
     paused = [engine.start(code=QUICK) for _ in range(3)]  # hot on the pool's first worker
-    longs: list[Any] = []
-    for _ in range(2):
-        long_step(engine, LONG_SECONDS, longs)
+    outcomes: list[Any] = []
+    longs = [long_step(engine, LONG_SECONDS, outcomes) for _ in range(2)]
     wait_busy(executor_of(engine), 2)
     times = [quick_call(engine) for _ in range(8)]
     for first in paused:  # their worker may be running a long step: replayed elsewhere
@@ -94,9 +93,9 @@ def test_quick_sessions_are_not_held_behind_long_steps(engine: alc.Engine) -> No
         times.append(time.monotonic() - began)
         assert isinstance(done, alc.Completed) and done.result == "b!", done
     assert max(times) < QUICK_BOUND, times
-    for thread in longs[1::2]:
+    assert outcomes == []  # the long steps still ran while every quick call was answered
+    for thread in longs:
         thread.join(LONG_SECONDS + 30)
-    outcomes = longs[2::2]
     assert [o.error_code for o in outcomes] == ["timeout", "timeout"], outcomes
 
 
@@ -107,15 +106,15 @@ def test_a_paused_session_on_a_busy_worker_is_rebuilt_elsewhere(tmp_path: Path) 
     try:
         first = engine.start(code=QUICK)
         restored = engine.registry.statistics().restored
-        longs: list[Any] = []
-        long_step(engine, 4.0, longs)
+        outcomes: list[Any] = []
+        thread = long_step(engine, 4.0, outcomes)
         wait_busy(executor_of(engine), 1)
         done = engine.feed(first.session_id, "x")
-        assert longs[1:] == []  # the long step still runs: the feed did not wait for it
+        assert outcomes == []  # the long step still runs: the feed did not wait for it
         assert isinstance(done, alc.Completed) and done.result == "x!", done
         assert engine.registry.statistics().restored == restored + 1
-        longs[0].join(30)
-        assert longs[1].error_code == "timeout"
+        thread.join(30)
+        assert outcomes[0].error_code == "timeout"
     finally:
         engine.close()
 
@@ -126,8 +125,8 @@ def test_a_paused_session_on_a_busy_worker_is_rebuilt_elsewhere(tmp_path: Path) 
 def test_a_tenant_past_its_concurrent_share_is_rate_limited(tmp_path: Path) -> None:
     engine = alc.Engine(tmp_path / "s.db", executor=ProcessExecutor(workers=4, tenant_steps=1))
     try:
-        longs: list[Any] = []
-        long_step(engine, 3.0, longs, tenant="a")
+        outcomes: list[Any] = []
+        thread = long_step(engine, 3.0, outcomes, tenant="a")
         wait_busy(executor_of(engine), 1)
         with tenant_scope("a"), pytest.raises(RateLimited) as refused:
             engine.start(code="return 1")
@@ -137,7 +136,7 @@ def test_a_tenant_past_its_concurrent_share_is_rate_limited(tmp_path: Path) -> N
         with tenant_scope("b"):  # the neighbour is served at once
             out = engine.start(code="return 42")
         assert isinstance(out, alc.Completed) and out.result == 42
-        longs[0].join(30)
+        thread.join(30)
         with tenant_scope("a"):  # its share is back once its step ended
             assert engine.start(code="return 7").result == 7  # type: ignore[union-attr]
         # nothing of the refused request was applied
@@ -221,13 +220,12 @@ def test_the_pool_grows_on_demand_and_shrinks_when_idle(tmp_path: Path) -> None:
     engine = alc.Engine(tmp_path / "s.db", executor=executor)
     try:
         assert executor.statistics().workers == 0  # nothing started before it is needed
-        longs: list[Any] = []
-        long_step(engine, 1.5, longs)
-        long_step(engine, 1.5, longs)
+        outcomes: list[Any] = []
+        longs = [long_step(engine, 1.5, outcomes) for _ in range(2)]
         wait_busy(executor, 2)
         assert engine.start(code="return 1").result == 1  # type: ignore[union-attr]
         assert executor.statistics().started == 3
-        for thread in longs[0:2]:
+        for thread in longs:
             thread.join(30)
         end = time.monotonic() + 30
         while executor.statistics().workers > 0:
@@ -351,7 +349,7 @@ def test_cancel_stops_a_step_looping_on_host_calls(
 
 
 MCP_CLIENT = r"""
-import json, sys, time, anyio
+import json, os, sys, time, anyio
 from mcp import Client, StdioServerParameters
 
 LONG_SECONDS, N = float(sys.argv[1]), int(sys.argv[2])
@@ -360,7 +358,9 @@ def reply(result):
     return dict(result.structured_content)
 
 async def main():
-    params = StdioServerParameters(command=sys.executable, args=["-m", "alc", "mcp"])
+    params = StdioServerParameters(  # the server gets this environment (the SDK's default
+        command=sys.executable, args=["-m", "alc", "mcp"], env=dict(os.environ)  # drops most)
+    )
     async with Client(params, read_timeout_seconds=120) as c:
         longs, quick = [], []
         async def long():
