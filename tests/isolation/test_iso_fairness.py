@@ -27,6 +27,7 @@ from _isolation import clean_env, executor_of
 import alc
 from alc.engine.errors import InvalidInput, RateLimited
 from alc.engine.executor import Hold, StepControl
+from alc.engine.executor._base import _StepThreads
 from alc.engine.executor._pool import Scheduler, SchedulerConfig
 from alc.engine.executor.process import ProcessExecutor
 from alc.engine.tenancy import tenant_scope
@@ -312,6 +313,7 @@ HOST_LOOPS = {
     "os.clock": "while true do local _ = os.clock() end",
     "alc.log": "while true do alc.log('info', 'tick') end",
     "alc.state": "local i = 0 while true do i = i + 1 alc.state.set('k', i) end",
+    "pcall": "while true do pcall(os.clock) pcall(alc.log, 'info', 'tick') end",
 }
 
 
@@ -341,6 +343,12 @@ def test_cancel_stops_a_step_looping_on_host_calls(
         thread.join(30)
         assert not thread.is_alive(), "the cancelled step ran on"
         assert out[0].status == "cancelled", out
+        threads = getattr(engine.registry.executor, "_pool", None)
+        if isinstance(threads, _StepThreads):  # inline: the abandoned step itself stops too
+            end = time.monotonic() + 20
+            while threads._idle < threads._threads:
+                assert time.monotonic() < end, "the abandoned step thread runs on"
+                time.sleep(0.05)
     finally:
         engine.close()
 

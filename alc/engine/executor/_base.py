@@ -389,8 +389,9 @@ class _WatchedVM:
                     )
 
     def _abandon(self, result: StepResult) -> StepResult:
-        """Give up on the VM: its host refuses every further call, its thread ends on its own
-        (at the step's own limit, or when its C call returns)."""
+        """Give up on the VM: its host refuses every further call and its step is stopped at
+        its next limit check (a thread stuck in one long C call ends when the call returns)."""
         self._host.revoked = True
         self._abandoned = result
+        self._vm.stop()  # its thread ends at the step's next limit check, not at the deadline
         return result
