@@ -15,6 +15,7 @@ import pytest
 from _isolation import PATTERN, completed, executor_of, failed, wire
 
 import alc
+from alc.engine.executor.process import ProcessExecutor
 
 THREE_STEPS = "local a = alc.llm('a') local b = alc.llm('b') local c = alc.llm('c') return a..b..c"
 
@@ -107,6 +108,24 @@ def test_worker_killed_right_before_a_feed(pool: alc.Engine) -> None:
             assert wire(pool.feed(sid, "x"))["status"] == "needs_response"
 
 
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_a_one_worker_pool_replaces_a_worker_killed_while_idle(method: str) -> None:
+    """At the cap of one worker, a request whose worker died under it (before or while taking
+    the request) gets the dead worker's room for a new one, never a wait for itself."""
+    engine = alc.Engine(executor=ProcessExecutor(workers=1, start_method=method))
+    try:
+        for _ in range(3):
+            ids = paused(engine, 2)
+            for pid in worker_pids(engine):
+                os.kill(pid, signal.SIGKILL)
+            began = time.monotonic()
+            for sid in ids:
+                assert wire(engine.feed(sid, "x"))["status"] == "needs_response"
+            assert time.monotonic() - began < 20  # not the queue's 30 s wait
+    finally:
+        engine.close()
+
+
 def test_vm_count_stays_consistent(pool: alc.Engine, tmp_path: Path) -> None:
     for i in range(3):
         (tmp_path / f"c{i}").mkdir()
@@ -128,6 +147,7 @@ def test_vm_count_stays_consistent(pool: alc.Engine, tmp_path: Path) -> None:
 SUPERVISOR = """
 import os, signal, sys
 import alc
+from alc.engine.executor.process import ProcessExecutor
 
 def main():
     engine = alc.Engine(executor="process")

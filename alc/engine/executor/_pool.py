@@ -380,8 +380,8 @@ class Scheduler:
         return worker
 
     def _prune(self) -> None:
-        """Forget dead workers nobody holds (lock held); their room goes to the queue."""
-        dead = [w for w in self.workers if not w.alive and w.holder is None]
+        """Forget dead workers, held or not (lock held); their room goes to the queue."""
+        dead = [w for w in self.workers if not w.alive]
         if dead:
             self.workers = [w for w in self.workers if w not in dead]
             self._grant()

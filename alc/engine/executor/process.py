@@ -1,9 +1,13 @@
 """The process executor: session VMs in a supervised pool of worker processes.
 
-Each worker (``_worker.py``) holds many hot VMs and steps one at a time; a VM stays in the worker
-that created it. The supervisor side, in the serving process, sends each request and waits for
-its reply while answering the VM's host callbacks (time, log, ``alc.state``, sources) itself, so
-the session's effects and journal never leave the serving process.
+Each worker (``_worker.py``) holds many hot VMs and runs one request at a time. The scheduler
+(``_pool.py``) leases workers to requests, so that no session's step waits behind another
+session's: a VM whose worker another request holds raises :class:`~alc.engine.executor.VMBusy`
+and its session is rebuilt by replay on a free worker; the pool grows on demand up to a cap,
+queues fairly between tenants past it, and bounds each tenant's share. The supervisor side, in
+the serving process, sends each request and waits for its reply while answering the VM's host
+callbacks (time, log, ``alc.state``, sources) itself, so the session's effects and journal never
+leave the serving process.
 
 What the supervisor enforces from outside the VM, whatever the Lua or C code inside does:
 
@@ -12,15 +16,18 @@ What the supervisor enforces from outside the VM, whatever the Lua or C code ins
   with ``timeout``.
 - **memory**: each worker's address space is capped (``RLIMIT_AS``) at its size when it started
   plus ``worker_memory`` bytes; a worker that dies of it fails the step in flight with
-  ``memory_limit``.
+  ``memory_limit``. Each paused VM's heap is accounted to its worker: before a step, other
+  sessions' paused VMs are evicted (rebuilt by replay on their next use) until the stepping
+  session may grow to its ``max_memory``, so one session's heap never fails another's step.
 - **crashes**: a worker that dies any other way fails the step in flight with ``worker_lost``.
+  A worker that dies before acknowledging a request (killed while idle) fails nothing: the
+  session is rebuilt by replay.
 - **cancellation**: a step whose :class:`~alc.engine.executor.StepControl` is cancelled gets its
-  worker killed within :data:`~alc.engine.executor._base.CANCEL_POLL` seconds; the step ends
-  with ``cancelled``.
+  worker killed within :data:`~alc.engine.executor._base.CANCEL_POLL` seconds, host callbacks
+  or not; the step ends with ``cancelled``.
 
 Every other VM of a dead worker raises :class:`~alc.engine.executor.VMLost` on its next use,
-before anything is sent, and its session is rebuilt by replay in a fresh worker. Workers are
-started lazily, one per slot, and a dead one is replaced on the slot's next use.
+before anything is sent, and its session is rebuilt by replay in another worker.
 """
 
 from __future__ import annotations
