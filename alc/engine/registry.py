@@ -274,7 +274,7 @@ class SessionRegistry:
             InvalidInput, SessionNotFound, SessionFinished, Conflict.
         """
         validate_session_id(session_id)
-        with self._locks.hold(session_id):
+        with self._locks.hold(session_id), holding():  # a restore replays on a held worker
             session = self._checkout(session_id)
             if isinstance(session, Failed):
                 # cannot replay it, but it can still be cancelled: journal directly

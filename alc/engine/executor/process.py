@@ -62,7 +62,6 @@ from alc.engine.executor._pool import Scheduler, SchedulerConfig
 from alc.engine.executor._worker import EXIT_MEMORY, send, worker_main
 from alc.engine.lua import Allowance, Host, Seeds, StepResult
 from alc.engine.protocol import Limits
-from alc.engine.tenancy import current_tenant
 
 __all__ = [
     "DEFAULT_GRACE",
@@ -286,7 +285,7 @@ class ProcessExecutor:
         if hold is not None:
             yield hold
             return
-        own = Hold(current_tenant())
+        own = Hold(None)  # tools' VMs (package metadata, spec runs) count against no share
         try:
             yield own
         finally:
@@ -379,7 +378,8 @@ class ProcessExecutor:
 
     def _room(self, worker: _Worker, group: int | None) -> int:
         """Bytes of heap free on ``worker`` for a session (``group``) beside the others."""
-        return self._budget - sum(b for g, b in worker.heaps.values() if g != group)
+        heaps = list(worker.heaps.values())  # a copy: a finalizer may drop a VM meanwhile
+        return self._budget - sum(b for g, b in heaps if g != group)
 
     def _make_room(self, worker: _Worker, vm: RemoteVM) -> None:
         """Evict other sessions' paused VMs from ``worker`` (largest first) until ``vm``'s
@@ -387,7 +387,7 @@ class ProcessExecutor:
         if self._room(worker, vm._group) >= vm._limits.max_memory:
             return
         others = sorted(
-            ((b, vm_id) for vm_id, (g, b) in worker.heaps.items() if g != vm._group),
+            ((b, vm_id) for vm_id, (g, b) in list(worker.heaps.items()) if g != vm._group),
             reverse=True,
         )
         for _, vm_id in others:
