@@ -8,6 +8,7 @@ A would take 20 s.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,15 +27,12 @@ LONG_SECONDS = 20.0
 
 @pytest.fixture
 def replica(tmp_path: Path) -> Iterator[Replica]:
-    tokens = tmp_path / "tokens.toml"
-    tokens.write_text(f'[tokens]\n"{TOKEN_A}" = "acme"\n"{TOKEN_B}" = "globex"\n', "utf-8")
+    # tokens from ALC_TOKENS; four workers at most, so each tenant's share is two requests
+    tokens = json.dumps({TOKEN_A: "acme", TOKEN_B: "globex"})
     one = Replica(
         str(tmp_path / "sessions.db"),
         tmp_path / "home",
-        "--tokens",
-        str(tokens),
-        # four workers at most, so each tenant's share is two requests at once
-        env={"ALC_WORKERS": "4"},
+        env={"ALC_TOKENS": tokens, "ALC_WORKERS": "4"},
     )
     try:
         yield one
