@@ -385,12 +385,20 @@ class LuaVM:
             return value
         if isinstance(value, int):
             return value if -(2**63) <= value < 2**63 else float(value)
+        # loops, not comprehensions: one Python frame per level of nesting (a comprehension
+        # is a second one), so a value at the documented 500-level bound converts well inside
+        # the default recursion limit, in this process and in a worker alike
         if isinstance(value, Mapping):
-            return self._table_from(
-                {str(k).encode(): self.to_lua(v) for k, v in value.items() if v is not None}
-            )
+            fields = {}
+            for k, v in value.items():
+                if v is not None:
+                    fields[str(k).encode()] = self.to_lua(v)
+            return self._table_from(fields)
         if isinstance(value, list | tuple):
-            return self._mark_array(self._table_from([self.to_lua(v) for v in value]))
+            items = []
+            for v in value:
+                items.append(self.to_lua(v))
+            return self._mark_array(self._table_from(items))
         raise TypeError(f"cannot pass a Python {type(value).__name__} to Lua")
 
     def _call_host(self, name: bytes, kinds: bytes = b"", *args: Any) -> tuple[Any, ...]:

@@ -60,6 +60,40 @@ def test_a_session_restores_by_replay_in_another_engine(engine: alc.Engine) -> N
     assert isinstance(done, alc.Completed) and done.result == "12"
 
 
+def _nest(depth: int) -> str:
+    return f"local t = {{}} local c = t for i = 1, {depth} do c.x = {{}} c = c.x end "
+
+
+def _depth(value: object) -> int:
+    depth = 0
+    while isinstance(value, dict) and "x" in value:
+        value, depth = value["x"], depth + 1
+    return depth
+
+
+@pytest.mark.parametrize("depth", [450, 494, 499])
+def test_a_value_near_the_depth_bound_crosses_both_executors(
+    engine: alc.Engine, depth: int
+) -> None:
+    """Under the documented 500-level bound a nested value is returned, and stored in and read
+    back from ``alc.state``, the same on both executors (the process executor pickled it past
+    the recursion limit and lost its worker; the inline one failed reading it back)."""
+    out = engine.start(code=_nest(depth) + "return t")
+    assert isinstance(out, alc.Completed) and _depth(out.result) == depth, out
+    back = (
+        "alc.state.set('deep', t) local b, n = alc.state.get('deep'), 0 "
+        "while b.x do b, n = b.x, n + 1 end return n"
+    )
+    out = engine.start(code=_nest(depth) + back)
+    assert isinstance(out, alc.Completed) and out.result == depth, out
+
+
+def test_a_value_past_the_depth_bound_fails_alike(engine: alc.Engine) -> None:
+    out = engine.start(code=_nest(600) + "return t")
+    assert isinstance(out, alc.Failed) and out.error_code == "lua_error", out
+    assert "nested deeper than 500 levels" in out.error
+
+
 def test_make_executor() -> None:
     assert isinstance(make_executor("inline"), InlineExecutor)
     process = make_executor("process")

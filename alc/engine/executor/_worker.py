@@ -150,7 +150,6 @@ def worker_main(
 
         primitives, libraries = default_stdlib()
     _cap_memory(memory_growth)
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), PICKLE_RECURSION))  # deep values
     host = _HostProxy(conn)
     vms: dict[int, LuaVM] = {}
     while True:
@@ -182,7 +181,7 @@ def worker_main(
 def _reply(conn: Connection, reply: tuple[Any, ...]) -> bool:
     """Send the end of a request; False when the supervisor is gone."""
     try:
-        conn.send(reply)
+        send(conn, reply)
     except MemoryError:
         os._exit(EXIT_MEMORY)
     except (EOFError, OSError):
