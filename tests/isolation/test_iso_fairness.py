@@ -243,6 +243,8 @@ def test_scheduler_settings_are_checked() -> None:
     with pytest.raises(InvalidInput):
         SchedulerConfig.from_env({"ALC_WORKER_IDLE_SECONDS": "nan"})
     with pytest.raises(InvalidInput):
+        SchedulerConfig.from_env({"ALC_WORKERS": "0"})
+    with pytest.raises(InvalidInput):
         SchedulerConfig(max_workers=2, min_workers=3)
     config = SchedulerConfig.from_env({"ALC_WORKERS": "6", "ALC_TENANT_STEP_SECONDS": "90"})
     assert (config.max_workers, config.tenant_steps, config.tenant_step_seconds) == (6, 3, 90.0)

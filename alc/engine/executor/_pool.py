@@ -107,6 +107,8 @@ class SchedulerConfig:
                     values[field] = kind(env[var])
                 except ValueError:
                     raise InvalidInput(f"{var}={env[var][:40]!r} is not a number.") from None
+        if values.get("max_workers", 1) < 1:
+            raise InvalidInput("ALC_WORKERS (the most worker processes) must be at least 1.")
         if "max_workers" in values and "min_workers" not in values:
             values["min_workers"] = min(1, values["max_workers"])
         return cls(**values)
