@@ -81,7 +81,8 @@ WorkersOpt = Annotated[
     typer.Option(
         "--workers",
         envvar="ALC_WORKERS",
-        help="Lua worker processes of this replica (process executor; default 2).",
+        help="The most Lua worker processes of this replica, started on demand (process "
+        "executor; default max(4, 2 x CPUs)). Scheduling knobs: docs/operations.md.",
         show_default=False,
     ),
 ]

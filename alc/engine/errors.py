@@ -19,7 +19,9 @@ The tree::
     │   ├── InstallFailed         install_failed       a package operation failed; nothing changed
     │   ├── MissingExtra          missing_extra        an optional extra (eval, openai, ...) is
     │   │                                              not installed; the message says how
-    │   └── Conflict              conflict             another process advanced the session first
+    │   ├── Conflict              conflict             another process advanced the session first
+    │   └── RateLimited           rate_limited         the tenant's share (or the pool) is used up;
+    │                                                  retry after ``retry_after`` seconds
     ├── StoreUnavailable          store_unavailable    the journal cannot be opened or written
     ├── ExecutorUnavailable       executor_unavailable worker processes kept dying; retry
     └── SessionError              the session itself failed (a ``Failed`` outcome, CLI exit 1)
@@ -63,6 +65,7 @@ __all__ = [
     "MemoryLimitExceeded",
     "MissingExtra",
     "PackageNotFound",
+    "RateLimited",
     "ReplayDiverged",
     "RequestError",
     "SessionError",
@@ -253,6 +256,27 @@ class Conflict(RequestError):
 
     error_code = "conflict"
     default_next_step = "read_status"
+
+
+class RateLimited(RequestError):
+    """The request would go past its tenant's share of the process executor (steps at once,
+    step-seconds per minute), or every worker stayed busy for the queue's wait; nothing was
+    applied. Send it again after ``retry_after`` seconds (docs/operations.md, "Scheduling").
+
+    Attributes:
+        retry_after: seconds to wait before retrying (a float, at least 0.1).
+    """
+
+    error_code = "rate_limited"
+    default_next_step = "retry"
+
+    def __init__(self, message: str, *, retry_after: float, session_id: str | None = None) -> None:
+        super().__init__(message, session_id=session_id)
+        self.retry_after = max(0.1, round(retry_after, 1))
+
+    def to_wire(self) -> dict[str, Any]:
+        """As :meth:`AlcError.to_wire`, plus ``"retry_after"`` (seconds)."""
+        return {**super().to_wire(), "retry_after": self.retry_after}
 
 
 class StoreUnavailable(AlcError):

@@ -343,7 +343,8 @@ class LuaVM:
         host_table = runtime.table()
         host_table[b"call"] = self._call_host
         host_table[b"primitive"] = self._call_primitive
-        host_table[b"monotonic"] = time.monotonic
+        self._stopped = False
+        host_table[b"monotonic"] = self._monotonic  # the limit hook's clock (see stop)
         host_table[b"settle"] = self._settle
         cfg = runtime.table_from(
             {
@@ -368,6 +369,15 @@ class LuaVM:
             library(boot[b"alc"], boot)
         # free the garbage of setup (about half of a fresh VM's heap) before the session starts
         runtime.eval("collectgarbage")(b"collect")
+
+    def _monotonic(self) -> float:
+        return math.inf if self._stopped else time.monotonic()
+
+    def stop(self) -> None:
+        """Make the running step (if any) trip its wall-time limit at its next limit check
+        (within :data:`HOOK_EVERY` instructions), whatever it loops on. Thread-safe; for an
+        executor that gave up waiting for the step (cancelled). Later steps trip at once."""
+        self._stopped = True
 
     # ------------------------------------------------------------------ memory
 

@@ -38,7 +38,7 @@ from alc.engine.errors import (
     SessionNotFound,
     StoreUnavailable,
 )
-from alc.engine.executor import Executor, InlineExecutor, StepControl, VMLost
+from alc.engine.executor import Executor, InlineExecutor, StepControl, VMLost, holding
 from alc.engine.lua import Seeds
 from alc.engine.packages import PackageResolver
 from alc.engine.phase import Cancel, Ended, Paused, refuse_ended, transition
@@ -229,12 +229,21 @@ class SessionRegistry:
         )
         self._sweep()
         started = time.time_ns()
-        session, outcome, events = _retrying(lambda: Session.create(record, control, **self._deps))
-        session.head = self.store.create(record, events, session.summary())
-        session.last_touch = self.clock.monotonic()
-        if isinstance(outcome, NeedsResponse):
-            with self._guard:
-                self._hot[record.session_id] = session
+        with holding():  # the worker its steps ran on stays this request's until it ends
+            session, outcome, events = _retrying(
+                lambda: Session.create(record, control, **self._deps)
+            )
+            try:
+                session.head = self.store.create(record, events, session.summary())
+            except BaseException:
+                session.close()
+                raise
+            session.last_touch = self.clock.monotonic()
+            if isinstance(outcome, NeedsResponse):
+                with self._guard:
+                    self._hot[record.session_id] = session
+            else:
+                session.close()  # ended in its first step: free its VM now
         if (spans := tracer()) is not None:
             spans.step(record.session_id, "start", strategy, started, outcome)
             if not isinstance(outcome, NeedsResponse):
@@ -258,7 +267,7 @@ class SessionRegistry:
         """
         session_id = self.resolve(session_id)
         self._sweep()
-        with self._locks.hold(session_id):
+        with self._locks.hold(session_id), holding():
             for attempt in range(VM_RETRIES + 1):
                 session = self._checkout(session_id)
                 if isinstance(session, Failed):
@@ -270,7 +279,7 @@ class SessionRegistry:
                     started = time.time_ns()
                 try:
                     outcome, events = session.feed(responses, control)
-                except VMLost:  # its worker died since: nothing was applied, rebuild by replay
+                except VMLost:  # its worker died or is busy: nothing was applied, replay elsewhere
                     self._drop(session_id)
                     if attempt == VM_RETRIES:
                         raise _unavailable() from None
@@ -291,7 +300,7 @@ class SessionRegistry:
             InvalidInput, SessionNotFound, SessionFinished, Conflict.
         """
         session_id = self.resolve(session_id)
-        with self._locks.hold(session_id):
+        with self._locks.hold(session_id), holding():  # a restore replays on a held worker
             session = self._checkout(session_id)
             if isinstance(session, Failed):
                 # it cannot be replayed, but it can still be cancelled: the stored pause moves
