@@ -122,8 +122,13 @@ def test_project_install_from_alc_toml_and_info(alc: Any, tmp_path: Path) -> Non
 @pytest.mark.slow
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"conformance corpus not at {CORPUS}")
 def test_the_published_collection_installs_lists_and_runs(alc: Any) -> None:
-    done = alc("pkg", "install", str(CORPUS))
+    refused = alc("pkg", "install", str(CORPUS))  # it would shadow built-ins: not silently
+    assert refused.code == 2 and refused.json["error_code"] == "invalid_input", refused.stderr
+    assert all(n in refused.json["error"] for n in ("cot", "sc", "panel", "override"))
+    assert alc("pkg", "list").json["packages"] == []  # nothing was installed
+    done = alc("pkg", "install", str(CORPUS), "--override")
     assert done.code == 0, done.stderr
+    assert {"cot", "sc", "panel"} <= set(done.json["shadows"])
     names = sorted(r["name"] for r in done.json["installed"])
     expected = sorted(p.name for p in CORPUS.iterdir() if (p / "init.lua").is_file())
     assert len(names) == 96 and names == expected
