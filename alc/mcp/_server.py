@@ -435,17 +435,7 @@ class AlcMCP:
         args = parse_args(StrategiesArgs, "alc_strategies", arguments)
         if args.name is not None:
             return _result((await self.engine.describe(args.name)).wire())
-        listing = [
-            {
-                "name": i.name,
-                "description": i.description,
-                "category": i.category,
-                "paper": i.paper,
-                "builtin": i.builtin,
-                **({"error": i.error} if i.error else {}),
-            }
-            for i in await self.engine.strategies()
-        ]
+        listing = [i.summary() for i in await self.engine.strategies()]
         return _result({"strategies": listing})
 
     async def _alc_info(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
