@@ -19,6 +19,25 @@ StoreSQL = Callable[..., list[tuple[Any, ...]]]
 (``?`` placeholders on either backend), committed; the rows it returns."""
 
 
+USER_ENVIRONMENT = ("ALC_PACKAGES_PATH", "ALC_STORE", "ALC_TOKENS")
+"""Variables of the user's shell that would change what a test sees or touches (their package
+path, their store, their tokens): unset for every test (a test sets what it needs)."""
+
+
+@pytest.fixture(autouse=True)
+def isolated_alc_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test runs under an ``ALC_HOME`` of its own (an empty temporary folder), so the
+    packages, store and caches of the user running the suite (``~/.alc``) can never change a
+    result; subprocesses inherit it through the environment. See :data:`USER_ENVIRONMENT`."""
+    home = tmp_path_factory.mktemp("alc-home")
+    monkeypatch.setenv("ALC_HOME", str(home))
+    for name in USER_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
 @pytest.fixture
 def engine() -> alc.Engine:
     return alc.Engine()

@@ -6,50 +6,11 @@ end through ``alc run`` / ``alc continue``."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pkg_helpers import CORPUS, commit_all, git, write_package
-
-
-class Done(subprocess.CompletedProcess[str]):
-    """A finished ``alc`` process whose stdout is one JSON reply."""
-
-    @property
-    def code(self) -> int:
-        return self.returncode
-
-    @property
-    def json(self) -> Any:
-        (line,) = self.stdout.strip().splitlines() or [""]
-        return json.loads(line)
-
-
-@pytest.fixture
-def alc(tmp_path: Path) -> Any:
-    work = tmp_path / "work"
-    work.mkdir()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("ALC_")}
-    environ.update(ALC_HOME=str(tmp_path / "home"), ALC_TRACEBACK="0")
-
-    def run(*args: str, cwd: Path = work) -> Done:
-        proc = subprocess.run(
-            [sys.executable, "-m", "alc", *args],
-            capture_output=True,
-            text=True,
-            env=environ,
-            cwd=cwd,
-            timeout=300,
-        )
-        return Done(proc.args, proc.returncode, proc.stdout, proc.stderr)
-
-    run.work = work  # type: ignore[attr-defined]
-    return run
 
 
 def test_install_list_test_remove_through_the_cli(alc: Any, tmp_path: Path) -> None:

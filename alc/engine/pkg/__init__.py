@@ -78,6 +78,7 @@ __all__ = [
     "Issue",
     "PackageManager",
     "SpecResult",
+    "builtin_names",
 ]
 
 WRITABLE_SCOPES = ("user", "project")
@@ -240,10 +241,14 @@ class PackageManager:
         root = self._root(scope, create_project=True)
         if not is_git_source(source):
             source = str(self._path(source))
+        # a malformed alc.lock is refused before anything is installed
+        locks = read_lock(self.project) if scope == "project" and self.project else {}
         with Staging(root) as stage, _Scratch(root) as scratch:
             fetched = fetch(source, ref, scratch.dir)
             scan_package(fetched.path)
             packages = discover(fetched.path, name or source_name(source))
+            for folder in packages.values():  # links stay inside their own package
+                scan_package(folder)
             collection = not (fetched.path / "init.lua").is_file()
             key = name or (source_name(source) if collection else next(iter(packages)))
             if collection and scope == "project":
@@ -259,7 +264,6 @@ class PackageManager:
                 listed = os.path.relpath(fetched.path, self.project)
             entry = ProjectEntry(key, listed, ref, collection, override=bool(shadows))
             add_entry(self.project, entry)
-            locks = read_lock(self.project)
             locks[key] = replace(lock, source=listed)
             reply["lock"] = str(write_lock(self.project, locks))
         return reply
@@ -359,6 +363,8 @@ class PackageManager:
                         "accept the new content."
                     )
             packages = discover(fetched.path, entry.name)
+            for folder in packages.values():
+                scan_package(folder)
             if entry.only:
                 unknown = sorted(set(entry.only) - set(packages))
                 if unknown:
@@ -433,6 +439,8 @@ class PackageManager:
         found_scope, folder = self._find(name, scope)
         if folder.is_symlink():
             raise InstallFailed(f"{name} is a linked working folder; unlink it instead.")
+        if found_scope == "project" and self.project is not None:
+            read_lock(self.project)  # a malformed alc.lock is refused before anything changes
         remove_folder(folder)
         listed = False
         if found_scope == "project" and self.project is not None:

@@ -157,25 +157,22 @@ def scan_package(folder: Path) -> None:
 
 def _check_entry(path: Path, base: Path) -> None:
     try:
-        own = path.lstat()
-        if stat.S_ISLNK(own.st_mode):
-            target = path.resolve()
-            if not target.is_relative_to(base):
-                raise InstallFailed(
-                    f"{path} is a symbolic link leading outside its package ({target}); "
-                    "packages may link only to their own files."
-                )
-            own = target.stat()
-    except (OSError, RuntimeError) as exc:
+        linked = path.is_symlink()
+        target = path.resolve() if linked else path
+        info = target.stat()
+    except (OSError, RuntimeError) as exc:  # a dangling link, a loop, no permission
         raise InstallFailed(f"{path} cannot be read: {exc}.") from None
-    if stat.S_ISDIR(own.st_mode):
-        return
-    if not stat.S_ISREG(own.st_mode):
+    if not stat.S_ISDIR(info.st_mode) and not stat.S_ISREG(info.st_mode):
         raise InstallFailed(
             f"{path} is not a regular file (a device, FIFO or socket, or a link to one); "
             "packages hold regular files only."
         )
-    if own.st_size > MAX_FILE_BYTES:
+    if linked and not target.is_relative_to(base):
+        raise InstallFailed(
+            f"{path} is a symbolic link leading outside its package ({target}); packages may "
+            "link only to their own files."
+        )
+    if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
         raise InstallFailed(_too_large(path, MAX_FILE_BYTES))
 
 
