@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pkg_helpers import attacks, make_sentinel, untouched, write_package
 
-from alc.engine.errors import InvalidInput
+from alc.engine.errors import InvalidInput, PackageNotFound
 from alc.engine.pkg import PackageManager
 from alc.engine.pkg._guard import MAX_NAME_CHARS, package_folder, package_name
 
@@ -124,3 +124,31 @@ def test_lock_writes_never_follow_a_planted_link(
     assert victim.read_text() == "# keep\n"
     lock = project / "alc.lock"
     assert not lock.is_symlink() and "[packages.alpha]" in lock.read_text()
+
+
+def test_unusable_paths_urls_and_refs_are_invalid_input(
+    manager: PackageManager, tmp_path: Path
+) -> None:
+    """NUL characters, over-long paths and link loops, in every path-like argument."""
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    loop = str(tmp_path / "loop1")
+    for bad in ("x" * 5000, "a/" + "x" * 300, "a\x00b"):
+        for action, arguments in (
+            ("install", {"source": bad}),
+            ("install", {"source": "file:///" + bad}),
+            ("install", {"source": "file:///srv/r.git", "ref": bad}),
+            ("link", {"path": bad}),
+            ("scaffold", {"name": "ok", "directory": bad}),
+            ("test", {"target": bad}),
+        ):
+            with pytest.raises(InvalidInput):
+                manager.run(action, arguments)
+    for action, arguments in (
+        ("link", {"path": loop}),
+        ("scaffold", {"name": "ok", "directory": loop}),
+    ):
+        with pytest.raises(InvalidInput, match="cannot be resolved"):
+            manager.run(action, arguments)
+    with pytest.raises(PackageNotFound):  # a loop is no folder: a coded not-found
+        manager.run("test", {"target": loop})

@@ -52,6 +52,7 @@ from alc.engine.pkg._guard import (
     lua_files,
     package_folder,
     package_name,
+    path_text,
     read_text,
     scan_package,
 )
@@ -178,8 +179,26 @@ class PackageManager:
         return project_root(self.project)
 
     def _path(self, path: str) -> Path:
-        """A path argument, relative to this manager's working folder."""
-        return self.cwd / Path(path).expanduser()
+        """A path argument, relative to this manager's working folder.
+
+        Raises:
+            InvalidInput: it cannot be a path (a NUL character, too long).
+        """
+        try:
+            return self.cwd / Path(path_text(path, "path")).expanduser()
+        except RuntimeError:  # ~user of no such user
+            raise InvalidInput(f"The path {path[:60]!r} names an unknown user's home.") from None
+
+    def _real(self, path: str | Path) -> Path:
+        """A path argument (relative to the working folder) with its links resolved.
+
+        Raises:
+            InvalidInput: not a path, or a loop of symbolic links.
+        """
+        try:
+            return self._path(str(path)).resolve()
+        except (OSError, RuntimeError) as exc:
+            raise InvalidInput(f"The path {str(path)[:60]!r} cannot be resolved: {exc}.") from None
 
     def _search(self) -> PackageResolver:
         """The search path with this manager's project as its project scope (the project may
@@ -226,6 +245,9 @@ class PackageManager:
         """
         if name is not None:
             package_name(name)
+        for value, what in ((source, "source"), (ref, "ref")):
+            if value is not None:
+                path_text(value, what)
         if source is None:
             return self._install_project(update, override)
         had_project = self.project
@@ -471,7 +493,7 @@ class PackageManager:
         """
         if name is not None:
             package_name(name)
-        folder = self._path(path).resolve()
+        folder = self._real(path)
         if not (folder / "init.lua").is_file():
             raise InstallFailed(f"{folder} has no init.lua; link a package folder.")
         package = name or folder.name
@@ -544,7 +566,7 @@ class PackageManager:
             InstallFailed: an existing folder (nothing is overwritten).
         """
         package_name(name)
-        base = self._path(directory).resolve() if directory else self.cwd
+        base = self._real(directory) if directory else self.cwd
         folder = scaffold(name, base)
         files = sorted(p.relative_to(base).as_posix() for p in folder.rglob("*") if p.is_file())
         return {"status": "ok", "created": name, "path": str(folder), "files": files}
@@ -599,7 +621,7 @@ class PackageManager:
         """``(name, root, folder)`` of each package to test."""
         folder = self._path(target) if target else self.cwd
         if target is None or (folder.is_dir() and ("/" in target or target in (".", ".."))):
-            folder = folder.resolve()
+            folder = self._real(folder)
             if (folder / "init.lua").is_file():
                 return [(folder.name, folder.parent, folder)]
             inside = sorted(p.parent for p in folder.glob("*/init.lua"))

@@ -31,6 +31,7 @@ __all__ = [
     "lua_files",
     "package_folder",
     "package_name",
+    "path_text",
     "read_file",
     "read_text",
     "scan_package",
@@ -66,6 +67,30 @@ def package_name(name: object, what: str = "Package name") -> str:
         f"{what} {shown} is not valid: use 1 to {MAX_NAME_CHARS} letters, digits, _ and -, "
         "starting with a letter or _ (no dots, slashes or paths)."
     )
+
+
+MAX_PATH_CHARS = 4096
+"""The longest path, URL or ref an operation takes (characters): Linux's ``PATH_MAX``."""
+
+
+def path_text(value: str, what: str) -> str:
+    """``value`` when it can be a path, URL or git ref: no NUL character, at most
+    :data:`MAX_PATH_CHARS` characters, each ``/``-separated part at most 255 bytes.
+
+    Raises:
+        InvalidInput: it cannot (the message names ``what``).
+    """
+    parts = value.split("/")
+    if (
+        "\x00" in value
+        or len(value) > MAX_PATH_CHARS
+        or any(len(p.encode("utf-8", "surrogateescape")) > 255 for p in parts)
+    ):
+        raise InvalidInput(
+            f"The {what} {value[:60]!r}{'...' if len(value) > 60 else ''} is not usable: no NUL "
+            f"characters, at most {MAX_PATH_CHARS} characters and 255 bytes between slashes."
+        )
+    return value
 
 
 def package_folder(root: Path, name: str) -> Path:
