@@ -37,9 +37,10 @@ from alc.engine._validate import (
 )
 from alc.engine.cards import AsyncCards, Cards
 from alc.engine.clock import Clock
-from alc.engine.errors import InvalidInput, SessionFinished
+from alc.engine.errors import InvalidInput
 from alc.engine.executor import Executor, StepControl, make_executor
 from alc.engine.packages import PackageResolver, alc_home
+from alc.engine.phase import refuse_ended
 from alc.engine.protocol import (
     ACTIVE_STATES,
     Cancelled,
@@ -491,12 +492,9 @@ class Engine:
             SessionFinished: the session has ended.
             SessionNotFound, InvalidInput.
         """
-        snapshot = self.registry.status(session_id)
-        if snapshot.state != SessionState.PAUSED:
-            raise SessionFinished(
-                f"Session {session_id} is {snapshot.state}; there is nothing to answer.",
-                session_id=session_id,
-            )
+        snapshot = self.registry.status(session_id)  # "last" resolved to its id
+        session_id = snapshot.session_id
+        refuse_ended(snapshot.state, session_id)
         todo = tuple(q for q in snapshot.pending if q.id not in snapshot.answered)
         return NeedsResponse(session_id=session_id, queries=todo)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from typing import TypeGuard
 
-from alc.engine.errors import StoreUnavailable
 from alc.engine.store._interfaces import InternalRecords, Journal, SourceStore, StateStore, Store
 from alc.engine.store._memory import MemoryStore
 from alc.engine.store._records import (
@@ -65,20 +64,19 @@ def open_store(store: Store | str | os.PathLike[str] | None) -> Store:
     (PostgreSQL, shared by processes and machines), a path (SQLite), or None (in memory).
 
     Raises:
-        StoreUnavailable: the store cannot be opened (bad path or URL, unreachable server, the
-            ``[postgres]`` extra missing); the message says what to check.
+        StoreUnavailable: the store cannot be opened (bad path or URL, unreachable server); the
+            message says what to check.
+        MissingExtra: a ``postgresql://`` URL without the ``[postgres]`` extra installed.
     """
     if store is None:
         return MemoryStore()
     if isinstance(store, Store):
         return store
     if is_store_url(store):
-        try:
-            from alc.engine.store._postgres import PostgresStore
-        except ImportError as exc:
-            raise StoreUnavailable(
-                f"A PostgreSQL store needs psycopg 3 and psycopg-pool ({exc}): "
-                "pip install 'alc-engine[postgres]'."
-            ) from exc
+        from alc._extras import require
+
+        require("postgres", needed_by="a PostgreSQL store (postgresql:// URL)")
+        from alc.engine.store._postgres import PostgresStore
+
         return PostgresStore(store)
     return SQLiteStore(store)
