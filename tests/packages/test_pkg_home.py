@@ -32,6 +32,17 @@ def test_every_test_has_an_empty_alc_home_of_its_own(isolated_alc_home: Path) ->
     assert json.loads(info.stdout)["alc_home"] == str(home)  # inherited by subprocesses
 
 
+@pytest.fixture(scope="module")
+def module_home() -> str | None:
+    """What a module-scoped fixture (built before any test's own fixtures) sees."""
+    return os.environ.get("ALC_HOME")
+
+
+def test_module_fixtures_are_isolated_too(module_home: str | None, session_alc_home: Path) -> None:
+    assert module_home == str(session_alc_home)
+    assert not Path(module_home).is_relative_to(Path.home() / ".alc")
+
+
 def test_two_tests_never_share_a_home(isolated_alc_home: Path) -> None:
     (isolated_alc_home / "marker").write_text("mine")
     assert sorted(p.name for p in isolated_alc_home.iterdir()) == ["marker"]
