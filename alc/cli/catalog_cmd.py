@@ -21,10 +21,13 @@ def strategies(
     ] = None,
     output: OutputOpt = None,
 ) -> int:
-    """List the strategies (name, category, description, paper), or describe one.
+    """List the strategies and libraries (name, from, category, description, paper), or
+    describe one.
 
     JSON: {"strategies": [<meta>, ...]} or, with NAME, the strategy's meta object
-    (name, path, builtin, description, category, paper, params, example, ...).
+    (name, path, builtin, scope, kind, description, category, paper, params, example, ...);
+    kind is "strategy" (has M.run) or "library", scope where it comes from (builtin, user,
+    project, path, explicit).
     """
     apply_output(output)
     engine = open_engine(durable=False)  # package code runs on its process executor

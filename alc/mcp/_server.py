@@ -388,17 +388,7 @@ class AlcMCP:
     async def _alc_strategies(self, args: StrategiesRequest, ctx: Context) -> CallToolResult:
         if args.name is not None:
             return _result((await self.engine.describe(args.name)).wire())
-        listing = [
-            {
-                "name": i.name,
-                "description": i.description,
-                "category": i.category,
-                "paper": i.paper,
-                "builtin": i.builtin,
-                **({"error": i.error} if i.error else {}),
-            }
-            for i in await self.engine.strategies()
-        ]
+        listing = [i.summary() for i in await self.engine.strategies()]
         return _result({"strategies": listing})
 
     @TABLE.tool("alc_info", InfoRequest, words.INFO)
