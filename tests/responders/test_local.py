@@ -186,8 +186,10 @@ def test_a_model_with_a_chat_template_is_prompted_through_it(chat_model: Path) -
         options={"temperature": 0.0},
     )
     tokens = chat._model.tokens_of(query)
-    start, end = (vocab.tokenize(m, add_special=False, parse_special=True) for m in
-                  ("<start_of_turn>", "<end_of_turn>"))
+    start, end = (
+        vocab.tokenize(m, add_special=False, parse_special=True)
+        for m in ("<start_of_turn>", "<end_of_turn>")
+    )
     assert len(start) == len(end) == 1  # Gemma's turn markers are single control tokens
     assert tokens[0] == vocab.token_bos() and tokens[1] == start[0]
     assert tokens.count(start[0]) == 2 and tokens.count(end[0]) == 1  # user turn, model cue
@@ -230,3 +232,42 @@ def test_a_chat_template_llama_cpp_does_not_know_is_refused_at_load(
     )
     with pytest.raises(ResponderError, match=r"not one llama\.cpp.s template engine knows"):
         from_spec(f"local:{odd}")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "options"),
+    [
+        ("a\x00b", {}),
+        ("", {}),
+        ("x", {"seed": -5}),
+        ("x", {"seed": 10**30}),
+        ("x", {"temperature": 0}),
+    ],
+)
+def test_odd_but_valid_queries_are_answered(local: object, prompt: str, options: dict) -> None:
+    from alc.responders import LocalResponder
+
+    assert isinstance(local, LocalResponder)
+    out = local.respond(Query(id="q-0", prompt=prompt, max_tokens=3, options=options))
+    assert out.usage is not None and out.usage.response_tokens is not None
+    assert 1 <= out.usage.response_tokens <= 3
+
+
+@pytest.mark.parametrize(
+    ("prompt", "options", "match"),
+    [
+        ("\ud800", {}, "surrogates not allowed"),
+        ("x", {"seed": "abc"}, "invalid literal"),
+        ("x", {"temperature": "nan"}, "temperature must be a finite number"),
+        ("x", {"temperature": -1}, "temperature must be a finite number"),
+    ],
+)
+def test_unusable_queries_are_responder_errors(
+    local: object, prompt: str, options: dict, match: str
+) -> None:
+    from alc.responders import LocalResponder
+
+    assert isinstance(local, LocalResponder)
+    with pytest.raises(ResponderError, match=match) as info:
+        local.respond(Query(id="q-3", prompt=prompt, max_tokens=3, options=options))
+    assert info.value.query_id == "q-3"
