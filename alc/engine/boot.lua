@@ -587,7 +587,7 @@ local sandbox_os = {
   difftime = os.difftime,
   getenv = function(name)
     if raw.type(name) ~= "string" then return nil end
-    return getenv(name)  -- the host decides what is visible (only ALC_* variables)
+    return getenv(name)  -- the host decides what is visible (alc.engine.host.lua_env)
   end,
   execute = function() return nil, "exit", 1 end,
   exit = function() raw.error("os.exit is not permitted in an alc strategy; return a result", 2) end,

@@ -47,7 +47,8 @@ def journal(engine: alc.Engine) -> bytes:
 @pytest.fixture
 def secret(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
-    monkeypatch.setenv("ALC_ISOLATION_VISIBLE", "visible")
+    monkeypatch.setenv("ISOLATION_VISIBLE", "visible")
+    monkeypatch.setenv("ALC_LUA_ENV_ALLOW", "ISOLATION_VISIBLE")
     return SECRET
 
 
@@ -68,7 +69,7 @@ def test_getenv_decided_host_side(stored: alc.Engine, secret: str, tamper: str) 
     code = (
         f"{tamper}\n"
         'return {secret = os.getenv("OPENAI_API_KEY") or "none", '
-        'visible = os.getenv("ALC_ISOLATION_VISIBLE") or "none"}'
+        'visible = os.getenv("ISOLATION_VISIBLE") or "none"}'
     )
     completed(engine.start(code=code), {"secret": "none", "visible": "visible"})
     assert secret.encode() not in journal(engine)
