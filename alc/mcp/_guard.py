@@ -93,20 +93,22 @@ class RequireBearer:
 
 
 class BodyLimit:
-    """Read the request body up front, bounded in size and time.
+    """Read the request body of a request to one of ``paths`` up front, bounded in size and time
+    (the other routes never read a body: it is not buffered for them at all).
 
     A body over ``max_bytes`` (declared by ``Content-Length`` or streamed past it) is ``413``
     (``request_too_large``); one that does not arrive in full within ``timeout`` seconds is
     ``408`` (``request_timeout``). Either way the connection is closed.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float, paths: frozenset[str]) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout = timeout
+        self.paths = paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path") not in self.paths:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")

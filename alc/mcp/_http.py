@@ -335,7 +335,12 @@ def build_app(server: AlcMCP, config: ServeConfig) -> Starlette:
             Middleware(_TenantScope),
         ]
     middleware.append(
-        Middleware(BodyLimit, max_bytes=config.max_body_bytes, timeout=config.body_timeout)
+        Middleware(
+            BodyLimit,
+            max_bytes=config.max_body_bytes,
+            timeout=config.body_timeout,
+            paths=frozenset({MCP_PATH}),
+        )
     )
 
     async def healthz(request: Request) -> Response:

@@ -199,6 +199,22 @@ def test_an_unauthenticated_body_is_never_read(guarded: Replica) -> None:
     assert grown_mib < 48, grown_mib  # was +104 MiB when the body was read before the 401
 
 
+def test_other_routes_never_read_a_body(guarded: Replica) -> None:
+    """A chunked body (no Content-Length) to a route that takes none is not buffered: the
+    answer comes at once, without waiting for (or reading) the body."""
+    for path, status in (("/healthz", 405), ("/nowhere", 404)):
+        sock = raw(guarded)
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+            + b"10000\r\n"
+            + b"z" * 65536
+        )
+        sock.settimeout(30)
+        first = sock.recv(65536)
+        sock.close()
+        assert status_and_headers(first)[0] == status, first[:200]
+
+
 async def test_the_sdk_client_gets_the_401_description(guarded: Replica) -> None:
     import httpx2
 
