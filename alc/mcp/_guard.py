@@ -93,12 +93,14 @@ class RequireBearer:
 
 
 class BodyLimit:
-    """Read the request body of a request to one of ``paths`` up front, bounded in size and time
-    (the other routes never read a body: it is not buffered for them at all).
+    """Bound every request body in size and time.
 
-    A body over ``max_bytes`` (declared by ``Content-Length`` or streamed past it) is ``413``
-    (``request_too_large``); one that does not arrive in full within ``timeout`` seconds is
-    ``408`` (``request_timeout``). Either way the connection is closed.
+    A request to one of ``paths`` (the MCP endpoint) has its body read up front: one over
+    ``max_bytes`` (declared by ``Content-Length`` or streamed past it) is ``413``
+    (``request_too_large``), one that does not arrive in full within ``timeout`` seconds is
+    ``408`` (``request_timeout``), and the connection is closed. Any other route reads its body
+    itself, if at all (nothing is buffered for a route that takes none): past ``max_bytes`` or
+    ``timeout`` it sees the client disconnect.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int, timeout: float, paths: frozenset[str]) -> None:
@@ -108,8 +110,11 @@ class BodyLimit:
         self.paths = paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") not in self.paths:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope.get("path") not in self.paths:
+            await self.app(scope, self._bounded(receive), send)
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
@@ -142,6 +147,32 @@ class BodyLimit:
             return queue.pop(0) if queue else await receive()
 
         await self.app(scope, replay, send)
+
+    def _bounded(self, receive: Receive) -> Receive:
+        """``receive`` that reports a disconnect once the body passes the size or time bound
+        (after the body's last part, messages pass unbounded: a long reply may wait for the
+        client's disconnect)."""
+        deadline = anyio.current_time() + self.timeout
+        seen = 0
+        complete = False
+
+        async def bounded() -> Message:
+            nonlocal seen, complete
+            if complete:
+                return await receive()
+            if seen > self.max_bytes:
+                return {"type": "http.disconnect"}
+            with anyio.move_on_after(deadline - anyio.current_time()):
+                message = await receive()
+                if message["type"] == "http.request":
+                    seen += len(message.get("body", b""))
+                    complete = not message.get("more_body", False)
+                    if seen > self.max_bytes:
+                        return {"type": "http.disconnect"}
+                return message
+            return {"type": "http.disconnect"}
+
+        return bounded
 
     async def _too_large(self, send: Send) -> None:
         wire = InvalidInput(

@@ -12,7 +12,9 @@ import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 from _replicas import Replica, client, reply, wait_until
 from conftest import fresh_database
@@ -294,3 +296,64 @@ def _healthz(replica: Replica) -> int:
         return status_and_headers(read_all(sock))[0]
     finally:
         sock.close()
+
+
+# ------------------------------------------------------------ BodyLimit on other routes (ASGI)
+
+
+async def _through_limit(messages: list[Any], *, max_bytes: int, timeout: float) -> list[str]:
+    """Run a route that reads messages until its body ends, then one more, through
+    :class:`BodyLimit` (``/mcp`` guarded up front, this route lazily); the message types it saw.
+    A ``None`` in ``messages`` is a client that sends nothing more, a number a pause (seconds)."""
+    from alc.mcp._guard import BodyLimit
+
+    feed = list(messages)
+    seen: list[str] = []
+
+    async def receive() -> Any:
+        item = feed.pop(0) if feed else None
+        if isinstance(item, float):
+            await anyio.sleep(item)
+            item = feed.pop(0)
+        if item is None:
+            await anyio.sleep_forever()
+        return item
+
+    async def route(scope: Any, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            seen.append(message["type"])
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+        if seen[-1] == "http.request":
+            seen.append((await receive())["type"])
+
+    async def send(message: Any) -> None:
+        pass
+
+    limit = BodyLimit(route, max_bytes=max_bytes, timeout=timeout, paths=frozenset({"/mcp"}))
+    await limit({"type": "http", "path": "/ui/x", "headers": []}, receive, send)
+    return seen
+
+
+def _part(size: int, more: bool) -> dict[str, Any]:
+    return {"type": "http.request", "body": b"b" * size, "more_body": more}
+
+
+async def test_another_route_reading_a_big_body_sees_a_disconnect() -> None:
+    seen = await _through_limit([_part(1024, True)] * 3, max_bytes=2048, timeout=30)
+    assert seen == ["http.request", "http.request", "http.disconnect"]
+
+
+async def test_another_route_reading_a_stalled_body_sees_a_disconnect() -> None:
+    seen = await _through_limit([_part(10, True), None], max_bytes=2048, timeout=0.2)
+    assert seen == ["http.request", "http.disconnect"]
+
+
+async def test_after_its_body_a_route_waits_unbounded() -> None:
+    """A long reply (SSE) waits for the client's disconnect past the body deadline."""
+
+    seen = await _through_limit(
+        [_part(10, False), 0.3, {"type": "http.late"}], max_bytes=2048, timeout=0.05
+    )
+    assert seen == ["http.request", "http.late"]  # not a disconnect made up at 0.05 s
