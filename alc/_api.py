@@ -7,8 +7,9 @@ through Python, ``alc`` and ``alc mcp``. What a request may carry is decided her
 
 - :func:`start_request`: exactly one of code / strategy, a ctx object of plain JSON, ``task``
   merged into ``ctx.task``;
-- :func:`feed_request`: ``response`` / ``query_id`` / ``responses`` / ``usage`` into
-  :class:`Response` objects keyed by query id ("nothing to feed", "answered twice", ...);
+- :func:`feed_request` (:mod:`alc._feed`, beside the typed request models): ``response`` /
+  ``query_id`` / ``responses`` / ``usage`` into :class:`Response` objects keyed by query id
+  ("nothing to feed", "answered twice", ...);
 - :func:`session_states`: state filters as :class:`SessionState` values.
 
 Everything else (session ids, limits, strategy lookup, the state machine) is decided by the
@@ -27,19 +28,20 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeAlias, TypeVar, Unpack
 
+from alc._feed import feed_request
 from alc.engine._validate import (
     MAX_CODE_CHARS,
     MAX_CTX_BYTES,
     check_json,
     check_size,
     check_text,
-    is_query_id,
 )
 from alc.engine.cards import AsyncCards, Cards
 from alc.engine.clock import Clock
-from alc.engine.errors import InvalidInput, SessionFinished
+from alc.engine.errors import InvalidInput
 from alc.engine.executor import Executor, StepControl, make_executor
 from alc.engine.packages import PackageResolver, alc_home
+from alc.engine.phase import refuse_ended
 from alc.engine.protocol import (
     ACTIVE_STATES,
     Cancelled,
@@ -61,8 +63,8 @@ from alc.engine.registry import (
     SessionRegistry,
     Transcript,
 )
-from alc.engine.store import Store, open_store
-from alc.responders._base import LLMAdapter, as_response
+from alc.engine.store import StateQuota, Store, open_store
+from alc.responders._base import LLMAdapter
 
 if TYPE_CHECKING:
     from alc.engine.catalog import StrategyInfo
@@ -92,9 +94,12 @@ ProgressFn: TypeAlias = Callable[[dict[str, Any]], None]
 """Called with ``{"step", "total", "message"}`` for every ``alc.progress`` call of the request's
 step, on the thread that runs the step (hand it to your event loop yourself)."""
 
-ResponsesArg: TypeAlias = Mapping[str, AnswerArg] | Sequence[tuple[str, AnswerArg]]
-"""Several answers: ``{query_id: answer}``, or ``(query_id, answer)`` pairs (a list may name a
-query twice, which is refused as "answered twice")."""
+ResponsesArg: TypeAlias = (
+    Mapping[str, AnswerArg] | Sequence[tuple[str, AnswerArg] | Mapping[str, Any]]
+)
+"""Several answers: ``{query_id: answer}``, or a list of ``{"query_id" (or "id"), "response",
+"usage"}`` objects or ``(query_id, answer)`` pairs (a list may name a query twice, which is
+refused as "answered twice"); parsed by :func:`alc._feed.feed_request`."""
 
 
 class _Responds(Protocol):
@@ -154,80 +159,6 @@ def start_request(
     check_json(context, "ctx")
     check_size(len(dumps(context).encode()), MAX_CTX_BYTES, "ctx", "bytes of JSON")
     return code, strategy, context
-
-
-def feed_request(
-    response: object = None,
-    query_id: object = None,
-    responses: object = None,
-    usage: object = None,
-) -> dict[str | None, Response]:
-    """The answers of a feed request by query id (``None``: "the one pending query").
-
-    Raises:
-        InvalidInput: a malformed query id, a query id or usage without a response, a query
-            answered twice, an answer that is not text, bad usage counts, or nothing at all.
-    """
-    pairs = _response_pairs(responses)
-    for qid in (query_id, *(q for q, _ in pairs)):
-        if qid is not None and not (isinstance(qid, str) and is_query_id(qid)):
-            raise InvalidInput(
-                f"{qid!r} is not a query id (expected 'q-' followed by digits, e.g. 'q-0', "
-                "as in the reply that asked for it)."
-            )
-    out: dict[str | None, Response] = {}
-    if response is not None:
-        parsed = _answer(response, query_id)
-        if usage is not None:
-            parsed = Response(text=parsed.text, usage=Usage.parse(usage))
-        out[query_id] = parsed  # type: ignore[index]
-    elif query_id is not None:
-        raise InvalidInput(f"query_id {query_id!r} was given without a response.")
-    elif usage is not None:
-        raise InvalidInput(
-            "usage describes one answer: give it with a response (each answer of responses "
-            'may carry its own: {"text": ..., "usage": {...}}).'
-        )
-    for qid, answer in pairs:
-        if qid in out:
-            raise InvalidInput(f"Query {qid} is answered twice in one request.")
-        out[qid] = _answer(answer, qid)
-    if not out:
-        raise InvalidInput(
-            "Nothing to feed: give a response (one answer) or responses (answers by query id)."
-        )
-    return out
-
-
-def _response_pairs(responses: object) -> list[tuple[Any, Any]]:
-    if responses is None:
-        return []
-    if isinstance(responses, Mapping):
-        return list(responses.items())
-    if isinstance(responses, list | tuple) and all(
-        isinstance(p, list | tuple) and len(p) == 2 for p in responses
-    ):
-        return [(q, a) for q, a in responses]
-    raise InvalidInput(f"responses must map query ids to answers, not {type(responses).__name__}.")
-
-
-def _answer(value: object, query_id: object) -> Response:
-    """One answer: text, a :class:`Response`, or ``{"text": ..., "usage": {...}}``."""
-    if isinstance(value, Mapping) and isinstance(value.get("text"), str):
-        if set(value) <= {"text", "usage"}:
-            return Response(text=value["text"], usage=Usage.parse(value.get("usage")))
-    elif isinstance(value, str | Response):
-        return as_response(value)
-    which = f"The answer to {query_id}" if query_id is not None else "The answer"
-    raise InvalidInput(
-        f'{which} must be text or {{"text": ..., "usage": {{...}}}}, not {_kind(value)}.'
-    )
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, Mapping):
-        return "an object with keys " + ", ".join(sorted(map(repr, map(str, value)))[:5])
-    return type(value).__name__
 
 
 def session_states(states: Iterable[str] | None) -> list[SessionState] | None:
@@ -301,12 +232,13 @@ def _make_registry(
     idle_ttl: float,
     retention: float,
     executor: ExecutorArg,
+    state_quota: StateQuota | None = None,
 ) -> SessionRegistry:
     resolver = None
     if packages_path is not None:
         resolver = PackageResolver.with_extra([*map(Path, packages_path)])
     return SessionRegistry(
-        open_store(store),
+        open_store(store, state_quota=state_quota),
         resolver=resolver,
         limits=limits,
         clock=clock,
@@ -336,6 +268,9 @@ class Engine:
             ``alc.engine.executor.process.ProcessExecutor(workers=4)``. Call :meth:`close` to
             stop a process pool early (it also stops when this process exits). Reading strategy
             metadata (:meth:`strategies`, :meth:`describe`) runs package code there too.
+        state_quota: the bounds of ``alc.state`` per namespace and per tenant
+            (:class:`~alc.engine.store.StateQuota`; default from the ``ALC_STATE_*_MAX_*``
+            environment, docs/operations.md); a write past it is ``state_quota_exceeded``.
 
     Example::
 
@@ -355,9 +290,10 @@ class Engine:
         idle_ttl: float = DEFAULT_IDLE_TTL,
         retention: float = DEFAULT_RETENTION,
         executor: ExecutorArg = None,
+        state_quota: StateQuota | None = None,
     ) -> None:
         self.registry = _make_registry(
-            store, limits, packages_path, clock, idle_ttl, retention, executor
+            store, limits, packages_path, clock, idle_ttl, retention, executor, state_quota
         )
 
     default_store_path = staticmethod(default_store_path)
@@ -491,12 +427,9 @@ class Engine:
             SessionFinished: the session has ended.
             SessionNotFound, InvalidInput.
         """
-        snapshot = self.registry.status(session_id)
-        if snapshot.state != SessionState.PAUSED:
-            raise SessionFinished(
-                f"Session {session_id} is {snapshot.state}; there is nothing to answer.",
-                session_id=session_id,
-            )
+        snapshot = self.registry.status(session_id)  # "last" resolved to its id
+        session_id = snapshot.session_id
+        refuse_ended(snapshot.state, session_id)
         todo = tuple(q for q in snapshot.pending if q.id not in snapshot.answered)
         return NeedsResponse(session_id=session_id, queries=todo)
 
@@ -741,6 +674,7 @@ class AsyncEngine:
         idle_ttl: float = DEFAULT_IDLE_TTL,
         retention: float = DEFAULT_RETENTION,
         executor: ExecutorArg = None,
+        state_quota: StateQuota | None = None,
     ) -> None:
         self.engine = Engine(
             store,
@@ -750,6 +684,7 @@ class AsyncEngine:
             idle_ttl=idle_ttl,
             retention=retention,
             executor=executor,
+            state_quota=state_quota,
         )
         """The blocking :class:`Engine` this one runs on worker threads."""
         self.registry = self.engine.registry

@@ -12,6 +12,7 @@ Layout: one module per command group, each with ``register(app)``; this module o
 ``cards_cmd``          cards list|show|find|samples|alias|lineage (the store's run records)
 ``mcp_cmd``            mcp (stdio, or ``--transport http``)
 ``serve_cmd``          serve (streamable HTTP replica; :mod:`alc.mcp._http`)
+``ui_cmd``             ui (the session inspector on 127.0.0.1; :mod:`alc.inspector`)
 =====================  =============================================================
 
 To add a command group (e.g. ``alc mcp``), write ``alc/cli/<name>_cmd.py`` with a
@@ -44,6 +45,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "alc.cli.cards_cmd",
     "alc.cli.mcp_cmd",
     "alc.cli.serve_cmd",
+    "alc.cli.ui_cmd",
     "alc.cli.pkg_cmd",
     "alc.cli.eval_cmd",
 )
@@ -56,7 +58,7 @@ app = typer.Typer(
     "Replies are JSON when stdout is not a terminal.",
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 """The typer application; :func:`main` runs it."""
@@ -106,6 +108,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     from alc.engine.errors import AlcError
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if not args and not sys.stdin.isatty():
+        # algocline's host config {"command": "alc"}: serve its MCP surface over stdio
+        args = ["mcp", "--profile", "algocline"]
     command = typer.main.get_command(_app_for(args))
     try:
         result = command.main(args=args, prog_name="alc", standalone_mode=False)

@@ -3,8 +3,9 @@
 The loop is a driver like any other: it reads the pending queries, asks the responder
 (``respond_many``, so concurrent responders answer a batch at once) and feeds the answers back
 through the public :class:`~alc.Engine` API. While it runs, a rich progress line on stderr shows
-the LLM calls made, the round (pauses answered by this call), the strategy's own
-``alc.progress(step, total, msg)`` and the elapsed time. It is shown only when stderr is a
+the LLM calls made, the round (pauses answered by this call), the answers of a batch so far (it
+moves with every answer), the strategy's own ``alc.progress(step, total, msg)`` and the elapsed
+time. It is shown only when stderr is a
 terminal, and never with the ``interactive`` responder (which owns the terminal).
 
 Ctrl-C leaves the session at its last journaled pause; :class:`Interrupted` tells the caller
@@ -14,6 +15,7 @@ where, so it can print how to continue.
 from __future__ import annotations
 
 import sys
+import threading
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -43,11 +45,23 @@ def build_responder(spec: str) -> Responder:
 
 
 class _Display(AbstractContextManager["_Display"]):
-    """The progress line on stderr (a no-op when disabled)."""
+    """The progress line on stderr (a no-op when disabled).
 
-    def __init__(self, enabled: bool) -> None:
+    It moves with every answer, not only between pauses: :meth:`attach` wraps the responder's
+    ``respond`` on the instance, so each answer of a batch (``alc.llm_batch``, answered one
+    after another or concurrently by the responder's own ``respond_many``) ticks it. The line
+    shows the round, the batch's answers so far, the LLM calls made, the strategy's own
+    ``alc.progress`` message; the bar is the strategy's ``alc.progress(step, total)`` when it
+    reports one, else the batch.
+    """
+
+    def __init__(self, enabled: bool, console: Any = None) -> None:
         self._progress: Any = None
         self._task: Any = None
+        self._lock = threading.Lock()
+        self.calls = self.rounds = 0
+        self.batch = (0, 0)  # answers given, queries asked in the current pause
+        self.strategy: dict[str, Any] | None = None
         if not enabled:
             return
         from rich.console import Console
@@ -66,7 +80,7 @@ class _Display(AbstractContextManager["_Display"]):
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=Console(stderr=True),
+            console=console or Console(stderr=True),
             transient=True,
         )
         self._task = self._progress.add_task("starting", total=None)
@@ -85,18 +99,63 @@ class _Display(AbstractContextManager["_Display"]):
         if self._progress is not None:
             self._progress.stop()
 
-    def update(self, *, calls: int, rounds: int, progress: dict[str, Any] | None) -> None:
-        """Show the calls made, the round, and the strategy's ``alc.progress``."""
+    def attach(self, responder: Any) -> None:
+        """Tick on every answer ``responder`` gives (its ``respond``, wrapped on the instance;
+        a batch's size is learnt from ``respond_many``). A responder whose attributes cannot be
+        set (slots) keeps the per-pause updates only."""
         if self._progress is None:
             return
-        parts = [f"round {rounds}", f"{calls} LLM calls"]
-        total: float | None = None
-        completed: float = 0
-        if progress:
-            message = progress.get("message")
+        one, many = getattr(responder, "respond", None), getattr(responder, "respond_many", None)
+
+        def respond(query: Any) -> Any:
+            answer = one(query)  # type: ignore[misc]
+            with self._lock:
+                self.calls += 1
+                self.batch = (self.batch[0] + 1, max(self.batch[1], self.batch[0] + 1))
+            self.show()
+            return answer
+
+        def respond_many(queries: Any) -> Any:
+            self.asked(len(queries))
+            return many(queries)  # type: ignore[misc]
+
+        try:
+            if callable(one):
+                responder.respond = respond
+            if callable(many):
+                responder.respond_many = respond_many
+        except (AttributeError, TypeError):
+            pass
+
+    def asked(self, count: int) -> None:
+        """A pause with ``count`` queries is being answered."""
+        with self._lock:
+            self.batch = (0, count)
+        self.show()
+
+    def paused(self, *, calls: int, progress: dict[str, Any] | None) -> None:
+        """A pause was answered: the session's own count of LLM calls and ``alc.progress``."""
+        with self._lock:
+            self.rounds += 1
+            self.calls, self.strategy, self.batch = calls, progress, (0, 0)
+        self.show()
+
+    def show(self) -> None:
+        """Redraw the line from the counts (thread-safe: answers of a batch may come from
+        several threads)."""
+        if self._progress is None:
+            return
+        with self._lock:
+            done, asked = self.batch
+            parts = [f"round {self.rounds + 1}", f"{self.calls} LLM calls"]
+            if asked > 1:
+                parts.append(f"batch {done}/{asked}")
+            completed: float = done if asked > 1 else 0
+            total: float | None = asked if asked > 1 else None
+            message = (self.strategy or {}).get("message")
             if message:
                 parts.append(str(message))
-            step, goal = progress.get("step"), progress.get("total")
+            step, goal = (self.strategy or {}).get("step"), (self.strategy or {}).get("total")
             if isinstance(step, int | float) and isinstance(goal, int | float) and goal > 0:
                 completed, total = step, goal
         from rich.markup import escape
@@ -104,7 +163,9 @@ class _Display(AbstractContextManager["_Display"]):
         from alc._text import visible
 
         description = escape(visible(" · ".join(parts)))  # the strategy's text, shown inert
-        self._progress.update(self._task, description=description, completed=completed, total=total)
+        self._progress.update(
+            self._task, description=description, completed=completed, total=total, refresh=True
+        )
 
 
 def drive(engine: Engine, outcome: Outcome, responder: Responder, spec: str) -> Outcome:
@@ -135,19 +196,15 @@ def drive(engine: Engine, outcome: Outcome, responder: Responder, spec: str) -> 
         return outcome
     show = sys.stderr.isatty() and getattr(responder, "name", "") != "interactive"
     session_id = outcome.session_id
-    rounds = 0
     try:
         with _Display(show) as display:
+            display.attach(responder)
 
             def on_pause(_: Outcome) -> None:
-                nonlocal rounds
-                rounds += 1
                 if show:
                     snapshot = engine.status(session_id)
                     assert not isinstance(snapshot, list)
-                    display.update(
-                        calls=snapshot.llm_calls, rounds=rounds, progress=snapshot.progress
-                    )
+                    display.paused(calls=snapshot.llm_calls, progress=snapshot.progress)
 
             try:
                 return engine.drive(session_id=session_id, llm=responder, on_pause=on_pause)

@@ -22,6 +22,7 @@ __all__ = [
     "OutputOpt",
     "SessionArg",
     "apply_output",
+    "complete_session",
     "open_engine",
     "parse_json_arg",
     "read_text_arg",
@@ -39,8 +40,32 @@ OutputOpt = Annotated[
 ]
 """``--json/--pretty`` on every command (the same flag is accepted before the command)."""
 
+
+def complete_session(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of a session id: ``last`` and the store's 20 most recently updated
+    sessions (id, with state and strategy as help) that start with ``incomplete``. Never
+    raises: a store that cannot be read completes ``last`` only."""
+    found: list[tuple[str, str]] = [("last", "the most recently updated session")]
+    try:
+        engine = open_engine()
+        try:
+            for snap in engine.sessions(None, 20):
+                found.append((snap.session_id, f"{snap.state} {snap.strategy or '(code)'}"))
+        finally:
+            engine.close()
+    except Exception:  # completion must never print a traceback into the shell
+        pass
+    return [(value, help_) for value, help_ in found if value.startswith(incomplete)]
+
+
 SessionArg = Annotated[
-    str, typer.Argument(help="The session id (s-...), as printed by `alc run`.", show_default=False)
+    str,
+    typer.Argument(
+        help="The session id (s-...), as printed by `alc run`, or `last`: the most recently "
+        "updated session of the store.",
+        show_default=False,
+        autocompletion=complete_session,
+    ),
 ]
 
 

@@ -10,7 +10,7 @@ The rules, stated once:
       1    the session failed (lua_error, budget_exceeded, timeout, memory_limit,
            replay_diverged, source_changed)
       2    bad request: usage, invalid input, unknown session or query, conflict, ...
-      3    the --llm responder failed (bad spec, missing extra, the model or command failed);
+      3    the --llm responder failed (bad spec, the model or command failed);
            the session, if any, is left paused
       70   internal error: a bug in alc (``internal_error``; ALC_TRACEBACK=1 shows it)
       130  interrupted (Ctrl-C); the session is left paused

@@ -2,6 +2,11 @@
 
 Every renderer takes the same JSON-ready dict that JSON mode prints, so both modes show the same
 facts. Imported only in pretty mode (rich is not free to import).
+
+Nothing is ever cropped: text wraps at the terminal's width and a long unbroken token (a URL, a
+hash) folds onto the next line. A completed session's result is shown for reading: its answer
+(the ``answer`` field, or a result that is text) as wrapped text, the other fields as a
+two-column table, nested values as indented JSON that wraps.
 """
 
 from __future__ import annotations
@@ -11,16 +16,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.json import JSON
 from rich.markup import escape
 from rich.panel import Panel
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
 from alc._text import visible_tree
 
-__all__ = ["render"]
+__all__ = ["render", "renderable"]
 
 _console = Console()
 
@@ -42,12 +49,51 @@ def render(kind: str, reply: dict[str, Any]) -> None:
     Every string of ``reply`` is passed through :func:`~alc._text.visible` first, so a
     strategy's text cannot move the cursor, retitle or clear the terminal.
     """
+    _console.print(renderable(kind, reply))
+
+
+def renderable(kind: str, reply: dict[str, Any]) -> RenderableType:
+    """The rich renderable :func:`render` prints (for a console of any width, e.g. in tests)."""
     renderer: Callable[[dict[str, Any]], RenderableType] = _RENDERERS.get(kind, _json)
-    _console.print(renderer(visible_tree(reply)))  # strategy text: no raw control characters
+    return renderer(visible_tree(reply))  # strategy text: no raw control characters
 
 
-def _json(value: Any) -> RenderableType:
-    return JSON(json.dumps(value, ensure_ascii=False, default=str))
+def _json(value: Any, compact: int = 0) -> RenderableType:
+    """Highlighted JSON that wraps (rich's own JSON never wraps: it crops); on one line when
+    that is at most ``compact`` characters, else indented."""
+    flat = json.dumps(value, ensure_ascii=False, default=str)
+    rendered = JSON(flat, indent=None) if len(flat) <= compact else JSON(flat)
+    rendered.text.no_wrap = False
+    rendered.text.overflow = "fold"
+    return rendered
+
+
+ANSWER_KEYS = ("answer", "final_answer", "response", "text", "output")
+"""Result fields shown as *the* answer (the first present that is text); strategies return
+``{answer = ..., ...}`` by convention."""
+
+
+def _result(result: Any) -> RenderableType:
+    """A completed session's result, readable: the answer as wrapped text under a rule, the
+    other fields as a table (text wraps, nested values as JSON), a bare value as itself."""
+    if isinstance(result, str):
+        return Group(Rule("answer", align="left", style="green"), Text(result, overflow="fold"))
+    if not isinstance(result, dict) or not result:
+        return Group(Rule("result", align="left", style="green"), _json(result))
+    key = next((k for k in ANSWER_KEYS if isinstance(result.get(k), str)), None)
+    parts: list[RenderableType] = []
+    if key is not None:
+        parts += [Rule(key, align="left", style="green"), Text(result[key], overflow="fold")]
+    rest = {k: v for k, v in result.items() if k != key}
+    if rest:
+        table = Table(box=box.SIMPLE_HEAD, show_header=False, expand=True, padding=(0, 1))
+        table.add_column(style="bold", overflow="fold", max_width=min(20, max(map(len, rest))))
+        table.add_column(overflow="fold", ratio=1)
+        for name, value in rest.items():
+            cell = Text(value, overflow="fold") if isinstance(value, str) else _json(value, 60)
+            table.add_row(Text(str(name), overflow="fold"), cell)
+        parts += [Rule("result" if key is None else "fields", align="left", style="dim"), table]
+    return Group(*parts)
 
 
 def _state(state: str) -> Text:
@@ -95,7 +141,7 @@ def _outcome(reply: dict[str, Any]) -> RenderableType:
         )
     parts: list[RenderableType] = [head]
     if status == "completed":
-        parts.append(Panel(_json(reply.get("result")), title="result", title_align="left"))
+        parts.append(_result(reply.get("result")))
     auto = (reply.get("stats") or {}).get("auto") or {}
     if auto:
         parts.append(

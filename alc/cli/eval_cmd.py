@@ -9,6 +9,7 @@ progress bar on stderr; Ctrl-C stops it with every finished pair stored, and the
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -48,9 +49,15 @@ def _parse_sets(values: list[str] | None) -> dict[str, dict[str, Any]]:
 
 
 class _Bar:
-    """The rich progress bar of a run (stderr): pairs done, pass rate so far, tokens, ETA."""
+    """The rich progress bar of a run (stderr): pairs done, pass rate so far, tokens, ETA. It
+    moves with every finished pair; shown only when stderr is a terminal (nothing otherwise:
+    logs and pipes get the JSON reply and the notes only)."""
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool) -> None:
+        self.progress: Any = None
+        self.task: Any = None
+        if not enabled:
+            return
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -73,22 +80,27 @@ class _Bar:
             console=Console(stderr=True),
             transient=False,
         )
-        self.task: Any = None
 
     def start(self, run_id: str, done: int, total: int) -> None:
-        self.progress.start()
-        self.task = self.progress.add_task(run_id, total=total, completed=done, rate="-", tokens=0)
+        if self.progress is not None:
+            self.progress.start()
+            self.task = self.progress.add_task(
+                run_id, total=total, completed=done, rate="-", tokens=0
+            )
         if done:
             note(f"alc: continuing run {run_id}: {done} of {total} pairs already done")
 
     def update(self, p: Progress) -> None:
+        if self.progress is None:
+            return
         rate = f"{p.pass_rate:.0%}" if p.pass_rate is not None else "-"
         self.progress.update(
             self.task, total=p.total, completed=p.done, rate=rate, tokens=f"{p.tokens:,}"
         )
 
     def stop(self) -> None:
-        self.progress.stop()
+        if self.progress is not None:
+            self.progress.stop()
 
 
 def run(
@@ -159,7 +171,7 @@ def run(
 
     apply_output(output)
     engine = open_engine()
-    bar = _Bar()
+    bar = _Bar(sys.stderr.isatty())
     try:
         record = ev.evaluate(
             engine,

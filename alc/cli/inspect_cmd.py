@@ -10,7 +10,13 @@ from typing import Annotated, Any
 
 import typer
 
-from alc.cli._options import OutputOpt, SessionArg, apply_output, open_engine
+from alc.cli._options import (
+    OutputOpt,
+    SessionArg,
+    apply_output,
+    complete_session,
+    open_engine,
+)
 from alc.cli._output import EXIT_OK, emit
 
 __all__ = ["register"]
@@ -19,7 +25,12 @@ __all__ = ["register"]
 def status(
     session_id: Annotated[
         str | None,
-        typer.Argument(help="A session id; without it, the active sessions.", show_default=False),
+        typer.Argument(
+            help="A session id, or `last` (the most recently updated session); without it, the "
+            "active sessions.",
+            show_default=False,
+            autocompletion=complete_session,
+        ),
     ] = None,
     output: OutputOpt = None,
 ) -> int:

@@ -45,6 +45,15 @@ def mcp(
             help="Name whose default thought chain sequentialthinking continues.",
         ),
     ] = "mcp",
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile",
+            envvar="ALC_MCP_PROFILE",
+            help="Tool surface: default (alc's compact tools) or algocline (algocline's 61 tool "
+            "names and arguments; what bare `alc` serves when stdin is not a terminal).",
+        ),
+    ] = "default",
     transport: TransportOpt = Transport.stdio,
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8765,
@@ -72,7 +81,14 @@ def mcp(
     path = store_path()
     if not is_store_url(path):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    serve(store=path, sampling=sampling, client=client)
+    from alc.engine.errors import InvalidInput
+    from alc.mcp._tools import PROFILES
+
+    if profile not in PROFILES:
+        raise InvalidInput(
+            f"Unknown --profile {profile!r}; use one of {', '.join(sorted(PROFILES))}."
+        )
+    serve(store=path, sampling=sampling, client=client, profile=profile)
     return 0
 
 

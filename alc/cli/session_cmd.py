@@ -127,7 +127,8 @@ def continue_(
         typer.Option(
             "--responses",
             metavar="JSON|@FILE",
-            help='Several answers at once: {"q-3": "...", "q-4": {"text": "...", "usage": {...}}}.',
+            help='Several answers at once: {"q-3": "...", "q-4": {"text": "...", "usage": {...}}}'
+            ' or [{"query_id": "q-3", "response": "..."}, ...] (as alc_continue takes them).',
             show_default=False,
         ),
     ] = None,
@@ -197,6 +198,7 @@ def delete(session_id: SessionArg, output: OutputOpt = None) -> int:
     """Delete a session and its whole journal (its transcript is gone afterwards)."""
     apply_output(output)
     engine = open_engine()
+    session_id = engine.registry.resolve(session_id)  # `last` -> its id, for the reply
     if not engine.delete(session_id):
         from alc.engine.errors import SessionNotFound
 

@@ -465,6 +465,7 @@ local session_info = host_fn("session_info")
 alc.stats.llm_calls = function() return session_info("llm_calls") end
 
 local state_op = host_fn("state")
+local state_decode = host_fn("state_decode")
 local function state_key(fname, key)
   if raw.type(key) ~= "string" then
     raw.error("alc.state." .. fname .. ": key must be a string, got " .. raw.type(key), 3)
@@ -472,9 +473,11 @@ local function state_key(fname, key)
   return key
 end
 function alc.state.get(key, default)
+  -- the host answers the stored JSON text, decoded here in the VM's own process (a value
+  -- nested up to the 500 levels json_encode allows never crosses a process boundary as objects)
   local v = state_op("get", state_key("get", key))
   if v == nil then return default end
-  return v
+  return state_decode(v)
 end
 function alc.state.set(key, value) state_op("set", state_key("set", key), encode(value)) end
 function alc.state.keys() return state_op("keys") end
@@ -503,7 +506,7 @@ local function state_ns(fname, ns)
 end
 function alc.state.list(ns) return state_op("list", state_ns("list", ns)) end
 function alc.state.show(ns, key)
-  return state_op("show", state_ns("show", ns), state_key("show", key))
+  return state_decode(state_op("show", state_ns("show", ns), state_key("show", key)))
 end
 function alc.state.reset(ns, key, opts)
   if opts ~= nil and raw.type(opts) ~= "table" then

@@ -5,7 +5,8 @@ The tree::
     AlcError                      root: stable ``.error_code``; ``.to_wire()`` gives the JSON
     ├── RequestError              the request was wrong; nothing applied (CLI exit 2, MCP error)
     │   ├── InvalidInput          invalid_input        malformed id, bad ctx, bad argument
-    │   ├── SessionNotFound       session_not_found    no such session in this store
+    │   ├── SessionNotFound       session_not_found    no such session in this store (or
+    │   │                                              ``last`` in a store without sessions)
     │   ├── UnknownQuery          unknown_query        the query id was never issued by the session
     │   ├── AlreadyAnswered       already_answered     that query already has an answer
     │   ├── AmbiguousQuery        ambiguous_query      several queries pending and no id given
@@ -16,12 +17,15 @@ The tree::
     │   ├── CardTooLarge          card_too_large       a card or its samples over their bounds
     │   ├── PackageNotFound       package_not_found    no installed (or linked) package of that name
     │   ├── InstallFailed         install_failed       a package operation failed; nothing changed
+    │   ├── MissingExtra          missing_extra        an optional extra (eval, openai, ...) is
+    │   │                                              not installed; the message says how
     │   └── Conflict              conflict             another process advanced the session first
     ├── StoreUnavailable          store_unavailable    the journal cannot be opened or written
     ├── ExecutorUnavailable       executor_unavailable worker processes kept dying; retry
     └── SessionError              the session itself failed (a ``Failed`` outcome, CLI exit 1)
         ├── LuaError              lua_error            the strategy raised an error
         ├── BudgetExceeded        budget_exceeded      ctx.budget would be exceeded by an alc.llm
+        ├── StateQuotaExceeded    state_quota_exceeded an alc.state write would pass its quota
         ├── LimitExceeded         a per-step sandbox limit was broken:
         │   ├── TimeLimitExceeded     timeout          too many instructions or wall time
         │   └── MemoryLimitExceeded   memory_limit     the VM outgrew Limits.max_memory
@@ -57,6 +61,7 @@ __all__ = [
     "LimitExceeded",
     "LuaError",
     "MemoryLimitExceeded",
+    "MissingExtra",
     "PackageNotFound",
     "ReplayDiverged",
     "RequestError",
@@ -64,6 +69,7 @@ __all__ = [
     "SessionFinished",
     "SessionNotFound",
     "SourceChanged",
+    "StateQuotaExceeded",
     "StoreUnavailable",
     "StrategyNotFound",
     "TimeLimitExceeded",
@@ -81,6 +87,7 @@ NEXT_STEPS = {
     "fix_store": "fix the store (path, permissions, disk) or point alc at another one",
     "retry": "send the same request again",
     "list_packages": "list the installed packages (and run the package doctor)",
+    "install_extra": "install the optional extra the error names (its install command is given)",
 }
 """Every ``next_step`` hint an error may carry, with what it means. Front ends render a hint in
 their own terms (the CLI names a command, MCP a tool, the Python API a method); the engine never
@@ -141,9 +148,9 @@ class SessionNotFound(RequestError):
 
     error_code = "session_not_found"
 
-    def __init__(self, session_id: str) -> None:
+    def __init__(self, session_id: str | None, *, message: str | None = None) -> None:
         super().__init__(
-            f"No session {session_id!r} in this store.",
+            message or f"No session {session_id!r} in this store.",
             session_id=session_id,
             next_step="list_sessions",
         )
@@ -193,6 +200,34 @@ class InstallFailed(RequestError):
     staged aside, so nothing on disk changed. The message names the cause and the fix."""
 
     error_code = "install_failed"
+
+
+class MissingExtra(RequestError):
+    """The request needs an optional extra of alc that is not installed (``eval``, ``openai``,
+    ``local``, ``postgres``). Raised before any work is done; nothing was applied.
+
+    Attributes:
+        extra: the extra's name (``"eval"``).
+        modules: the import names found missing (``["scipy"]``).
+        install: the shell command that installs the extra for this installation of alc
+            (``pip install -e '/src/alc[eval]'``; :func:`alc._extras.install_command`).
+    """
+
+    error_code = "missing_extra"
+    default_next_step = "install_extra"
+
+    def __init__(self, message: str, *, extra: str, modules: list[str], install: str) -> None:
+        super().__init__(message)
+        self.extra = extra
+        self.modules = list(modules)
+        self.install = install
+
+    def to_wire(self) -> dict[str, Any]:
+        """The error object plus ``extra`` (name), ``modules`` (missing imports) and
+        ``install`` (the command to run)."""
+        wire = super().to_wire()
+        wire.update(extra=self.extra, modules=self.modules, install=self.install)
+        return wire
 
 
 class CardNotFound(RequestError):
@@ -252,6 +287,15 @@ class BudgetExceeded(SessionError):
     """An ``alc.llm`` call would exceed ``ctx.budget``."""
 
     error_code = "budget_exceeded"
+
+
+class StateQuotaExceeded(SessionError):
+    """An ``alc.state`` write would pass the namespace's or the tenant's quota (bytes or keys;
+    ``alc.engine.store._quota``). Inside a strategy it is a Lua error whose message starts with
+    ``state_quota_exceeded:`` (catchable with ``pcall``); uncaught, the session fails with this
+    code. Nothing was written."""
+
+    error_code = "state_quota_exceeded"
 
 
 class LimitExceeded(SessionError):

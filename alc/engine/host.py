@@ -19,12 +19,12 @@ from alc.engine.accounting import SessionStats
 from alc.engine.cards import CARD_OPERATIONS, Cards
 from alc.engine.clock import Clock
 from alc.engine.effects import Effects
-from alc.engine.errors import AlcError, SourceChanged
+from alc.engine.errors import AlcError, SourceChanged, StateQuotaExceeded
 from alc.engine.executor import current_control
 from alc.engine.packages import PackageResolver, source_hash
 from alc.engine.protocol import Limits
-from alc.engine.stdlib.jsonvalue import decode
-from alc.engine.store import Store
+from alc.engine.store import ScopedState, Store
+from alc.engine.tenancy import check_scope_name
 
 __all__ = [
     "ENV_ALLOW_VARIABLE",
@@ -81,6 +81,7 @@ class Observations:
     log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     progress: dict[str, Any] | None = None
     source_changed: SourceChanged | None = None
+    state_quota_exceeded: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,8 @@ class SessionRuntime:
         budget_remaining: what is left of ``ctx.budget`` (None without one).
         env: the values the driver injected for ``alc.env`` (``ctx._env``, see
             :func:`injected_env`); the configuration's ``ALC_ENV_*`` come under them.
-        tenant: the session's owner (None without tenancy). A tenant's session names
-            namespaces inside its own: ``alc.state.list("x")`` reads ``"<tenant>/x"``, and
-            ``alc.card.*`` (cards are not separated by tenant yet) is refused.
+        tenant: the session's owner (None without tenancy): its ``alc.state`` values and cards
+            are the tenant's own (the store keeps the tenant in a column of its own).
     """
 
     session_id: str
@@ -233,13 +233,24 @@ class SessionHost:
         operation = _STATE_OPERATIONS.get(op)
         if operation is None:
             raise ValueError(f"unknown alc.state operation {op!r}")
-        if op in _NAMED_NAMESPACE and key is not None and rt.tenant is not None:
-            key = f"{rt.tenant}/{key}"  # a tenant names namespaces inside its own
-        value = rt.effects.read("state", lambda: operation(rt.store, rt.namespace, key, *args))
-        if op == "get" and value is not None:
-            return json.loads(value)
-        if op == "show":  # the JSON text, or the error (recorded, so replay raises it again)
-            value = _state_show(value, key or rt.namespace, args[0])
+        if op in _NAMED_NAMESPACE and key is not None:
+            key = check_scope_name(key, f"alc.state.{op} namespace")
+
+        def live() -> Any:
+            try:
+                return operation(ScopedState(rt.store, rt.tenant), rt.namespace, key, *args)
+            except StateQuotaExceeded as exc:  # recorded: replay fails the call the same way
+                return {_QUOTA_ERROR: exc.message}
+
+        value = rt.effects.read("state", live)
+        if isinstance(value, dict) and _QUOTA_ERROR in value:
+            rt.observations.state_quota_exceeded = True
+            raise ValueError(str(value[_QUOTA_ERROR]))
+        # "get" and "show" answer the stored JSON text: boot.lua decodes it in the VM's process
+        if op == "show" and value is None:  # the error (recorded, so replay raises it again)
+            raise LookupError(
+                f"alc.state.show: key {args[0]!r} not found in namespace {key or rt.namespace!r}"
+            )
         if op == "reset" and isinstance(value, str):
             raise LookupError(value)
         return value
@@ -253,18 +264,13 @@ class SessionHost:
         live (and was caught with ``pcall``) fails the same way on replay.
         """
         rt = self._rt
-        if rt.tenant is not None:
-            raise PermissionError(
-                "alc.card is not available to sessions of a tenant: cards are not separated by "
-                "tenant yet"
-            )
         operation = CARD_OPERATIONS.get(op)
         if operation is None:
             raise ValueError(f"unknown alc.card operation {op!r}")
 
         def live() -> dict[str, Any]:
             try:
-                return {"ok": operation(Cards(rt.store, rt.clock.time), *args)}
+                return {"ok": operation(Cards(rt.store, rt.clock.time, tenant=rt.tenant), *args)}
             except AlcError as exc:  # recorded too: replay fails the call the same way
                 return {"error": exc.message}
 
@@ -291,6 +297,10 @@ _STATE_OPERATIONS: dict[str, Callable[..., Any]] = {
     "reset": lambda store, ns, named, key, opts: _state_reset(store, named or ns, key, opts),
 }
 """``alc.state`` operations as boot.lua names them, onto the store's typed methods."""
+
+_QUOTA_ERROR = "state_quota_exceeded"
+"""The key of the recorded outcome of a state write refused by the quota (no operation returns
+a dict with it: only ``reset`` returns a dict, its report)."""
 
 _NAMED_NAMESPACE = frozenset({"list", "show", "reset"})
 """The operations whose ``key`` argument is a namespace the strategy names."""
@@ -344,13 +354,7 @@ def _reserved(name: str) -> bool:
     return name.upper().startswith(ENV_RESERVED_PREFIX)
 
 
-def _state_show(text: str | None, namespace: str, key: str) -> Any:
-    if text is None:
-        raise LookupError(f"alc.state.show: key {key!r} not found in namespace {namespace!r}")
-    return decode(text, "alc.state.show")
-
-
-def _state_reset(store: Store, namespace: str, key: str, opts: Any) -> dict[str, Any] | str:
+def _state_reset(store: ScopedState, namespace: str, key: str, opts: Any) -> dict[str, Any] | str:
     """``alc.state.reset``: drop ``opts.steps`` from ``data.completed_steps`` and ``opts.fields``
     from ``data``, keeping the previous value under ``<key>.bak``. Returns the report, or the
     error message (the value is then untouched)."""

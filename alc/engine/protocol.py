@@ -24,6 +24,7 @@ import enum
 import json
 import os
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -83,6 +84,17 @@ TERMINAL_STATES: frozenset[SessionState] = frozenset(
 """States a session never leaves."""
 ACTIVE_STATES: frozenset[SessionState] = frozenset({SessionState.RUNNING, SessionState.PAUSED})
 """States of a session that can still move (what listings show by default)."""
+WIRE_STATUS: Mapping[SessionState, str] = MappingProxyType(
+    {
+        SessionState.RUNNING: "running",
+        SessionState.PAUSED: "needs_response",
+        SessionState.COMPLETED: "completed",
+        SessionState.FAILED: "error",
+        SessionState.CANCELLED: "cancelled",
+    }
+)
+"""The one table from a state name to the ``status`` of its wire reply (a ``failed`` session
+replies ``error``; ``running`` is an in-memory phase only, never a reply)."""
 
 
 def dumps(obj: Any) -> str:

@@ -25,6 +25,7 @@ import functools
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -34,16 +35,18 @@ from alc.engine.errors import (
     ExecutorUnavailable,
     InvalidInput,
     SessionError,
-    SessionFinished,
     SessionNotFound,
     StoreUnavailable,
 )
 from alc.engine.executor import Executor, InlineExecutor, StepControl, VMLost
 from alc.engine.lua import Seeds
 from alc.engine.packages import PackageResolver
+from alc.engine.phase import Cancel, Ended, Paused, refuse_ended, transition
 from alc.engine.protocol import (
     TERMINAL_STATES,
+    Accepted,
     Cancelled,
+    Completed,
     Failed,
     LimitMaxima,
     Limits,
@@ -54,10 +57,9 @@ from alc.engine.protocol import (
     SessionSnapshot,
     SessionState,
 )
-from alc.engine.session import Session, new_session_id
+from alc.engine.session import Session, journaled_response, new_session_id
 from alc.engine.store import (
     AnswerEvent,
-    CancelEvent,
     JournalEntry,
     JournalEvent,
     PauseEvent,
@@ -65,11 +67,22 @@ from alc.engine.store import (
     Store,
     Summary,
 )
-from alc.engine.tenancy import current_tenant
+from alc.engine.tenancy import check_scope_name, current_tenant
+from alc.engine.tracing import SessionTracer, tracer
 
-__all__ = ["RegistryStatistics", "SessionRegistry", "Transcript", "validate_session_id"]
+__all__ = [
+    "LAST_SESSION",
+    "RegistryStatistics",
+    "SessionRegistry",
+    "Transcript",
+    "validate_session_id",
+]
 
 _SESSION_ID = re.compile(r"s-[0-9a-f]{32}")
+
+LAST_SESSION = "last"
+"""The session id that names the most recently updated session of the store (the request
+tenant's own), wherever a session id is taken: ``alc show last``, ``alc continue last ...``."""
 
 DEFAULT_IDLE_TTL = 600.0
 """Seconds a hot session may sit idle in memory before it is evicted (still restorable)."""
@@ -92,7 +105,8 @@ def validate_session_id(session_id: object) -> str:
     if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
         raise InvalidInput(
             f"{session_id!r} is not a session id (expected 's-' followed by 32 hex digits, "
-            "as returned when the session started)."
+            f"as returned when the session started, or {LAST_SESSION!r} for the most recently "
+            "updated one)."
         )
     return session_id
 
@@ -201,9 +215,9 @@ class SessionRegistry:
         """
         if ctx is None:
             ctx = {}
-        tenant = current_tenant()
-        if tenant is not None:  # each tenant's alc.state lives apart: "<tenant>/<ctx._ns>"
-            ctx = {**ctx, "_ns": f"{tenant}/{ctx.get('_ns') or 'default'}"}
+        tenant = current_tenant()  # alc.state and cards are the tenant's own (a store column)
+        if ctx.get("_ns") is not None:
+            check_scope_name(ctx["_ns"], "ctx._ns (alc.state namespace)")
         if strategy is not None:
             self.resolver.strategy(strategy)  # StrategyNotFound before anything is made
         resolved = self.maxima.admit(_limits(self.limits, limits))
@@ -220,12 +234,17 @@ class SessionRegistry:
             tenant=tenant,
         )
         self._sweep()
+        started = time.time_ns()
         session, outcome, events = _retrying(lambda: Session.create(record, control, **self._deps))
         session.head = self.store.create(record, events, session.summary())
         session.last_touch = self.clock.monotonic()
         if isinstance(outcome, NeedsResponse):
             with self._guard:
                 self._hot[record.session_id] = session
+        if (spans := tracer()) is not None:
+            spans.step(record.session_id, "start", strategy, started, outcome)
+            if not isinstance(outcome, NeedsResponse):
+                spans.ended(record.session_id, strategy, record.created_at, outcome)
         return outcome
 
     def feed(
@@ -243,13 +262,18 @@ class SessionRegistry:
             InvalidInput, SessionNotFound, SessionFinished, UnknownQuery, AlreadyAnswered,
             AmbiguousQuery, Conflict: nothing was applied.
         """
-        validate_session_id(session_id)
+        session_id = self.resolve(session_id)
         self._sweep()
         with self._locks.hold(session_id):
             for attempt in range(VM_RETRIES + 1):
                 session = self._checkout(session_id)
                 if isinstance(session, Failed):
                     return session
+                spans = tracer()
+                if spans is not None:
+                    asked = {q.id: q for q in session.pending}
+                    paused_at = self.store.summary(session_id).updated_at
+                    started = time.time_ns()
                 try:
                     outcome, events = session.feed(responses, control)
                 except VMLost:  # its worker died since: nothing was applied, rebuild by replay
@@ -261,6 +285,8 @@ class SessionRegistry:
                     self._drop(session_id)  # a half-applied feed must not stay hot
                     raise
                 self._commit(session, events)
+                if spans is not None:
+                    _trace_feed(spans, session, asked, paused_at, started, events, outcome)
                 return outcome
             raise AssertionError("unreachable")
 
@@ -270,23 +296,47 @@ class SessionRegistry:
         Raises:
             InvalidInput, SessionNotFound, SessionFinished, Conflict.
         """
-        validate_session_id(session_id)
+        session_id = self.resolve(session_id)
         with self._locks.hold(session_id):
             session = self._checkout(session_id)
             if isinstance(session, Failed):
-                # cannot replay it, but it can still be cancelled: journal directly
+                # it cannot be replayed, but it can still be cancelled: the stored pause moves
+                # through the same transition a live session's would
                 summary = self.store.summary(session_id)
                 outcome = Cancelled(session_id=session_id, stats={})
+                queries = tuple(Query.model_validate(q) for q in summary.pending)
+                phase, journal = transition(
+                    Paused(queries, summary.pending), Cancel(outcome), session_id
+                )
+                assert isinstance(phase, Ended)
                 self.store.append(
-                    session_id,
-                    summary.head,
-                    [CancelEvent(outcome.wire())],
-                    _terminal(summary, "cancelled", outcome, self.clock.time()),
+                    session_id, summary.head, journal, _terminal(summary, phase, self.clock.time())
                 )
                 return outcome
             outcome, events = session.cancel()
             self._commit(session, events)
             return outcome
+
+    def resolve(self, session_id: object) -> str:
+        """The id of the session ``session_id`` names: itself when it has the ``s-<32 hex>``
+        shape, or, for :data:`LAST_SESSION` (``"last"``), the most recently updated session of
+        the store that the request tenant owns. Every method taking a session id resolves it
+        here, first.
+
+        Raises:
+            InvalidInput: neither a session id nor ``"last"``.
+            SessionNotFound: ``"last"`` and the store has no session.
+        """
+        if session_id != LAST_SESSION:
+            return validate_session_id(session_id)
+        latest = self.store.list(None, 1, None, current_tenant())
+        if not latest:
+            raise SessionNotFound(
+                None,
+                message=f"{LAST_SESSION!r} names the most recently updated session, and this "
+                "store has none yet; start one.",
+            )
+        return latest[0].session_id
 
     def status(self, session_id: str) -> SessionSnapshot:
         """One session's snapshot, read from the store (so any process's sessions show).
@@ -294,7 +344,7 @@ class SessionRegistry:
         Raises:
             InvalidInput, SessionNotFound.
         """
-        validate_session_id(session_id)
+        session_id = self.resolve(session_id)
         return _snapshot(_owned(self.store.summary(session_id)))
 
     def sessions(
@@ -310,7 +360,7 @@ class SessionRegistry:
         Raises:
             InvalidInput, SessionNotFound.
         """
-        validate_session_id(session_id)
+        session_id = self.resolve(session_id)
         record, events, summary = self.store.load(session_id)
         _owned(summary)
         entries: dict[str, dict[str, Any]] = {}
@@ -333,7 +383,7 @@ class SessionRegistry:
 
     def delete(self, session_id: str) -> bool:
         """Remove a session and its journal entirely; returns whether it existed."""
-        validate_session_id(session_id)
+        session_id = self.resolve(session_id)
         with self._locks.hold(session_id):
             if current_tenant() is not None:
                 try:
@@ -422,10 +472,7 @@ class SessionRegistry:
         summary = _owned(self.store.summary(session_id))
         if summary.state in TERMINAL_STATES:
             self._drop(session_id)
-            raise SessionFinished(
-                f"Session {session_id} is {summary.state}; it accepts nothing more.",
-                session_id=session_id,
-            )
+        refuse_ended(summary.state, session_id)
         with self._guard:
             session = self._hot.get(session_id)
         if session is not None and session.head == summary.head:
@@ -464,6 +511,26 @@ class SessionRegistry:
         if session.state in TERMINAL_STATES:
             self._drop(session.session_id)
             self._release_memory()
+
+
+def _trace_feed(
+    spans: SessionTracer,
+    session: Session,
+    asked: Mapping[str, Query],
+    paused_at: float,
+    started: int,
+    events: Sequence[JournalEvent],
+    outcome: Outcome,
+) -> None:
+    """The spans of one feed: a ``chat`` span per answer, and the step it resumed (if any)."""
+    pairs = [
+        (asked[e.query_id], journaled_response(e)) for e in events if isinstance(e, AnswerEvent)
+    ]
+    spans.answered(session.session_id, pairs, paused_at)
+    if not isinstance(outcome, Accepted):
+        spans.step(session.session_id, "feed", session.record.strategy, started, outcome)
+    if isinstance(outcome, Completed | Failed | Cancelled):
+        spans.ended(session.session_id, session.record.strategy, session.record.created_at, outcome)
 
 
 @functools.cache
@@ -548,17 +615,17 @@ def _snapshot(summary: Summary) -> SessionSnapshot:
     )
 
 
-def _terminal(summary: Summary, state: str, outcome: Cancelled, now: float) -> Summary:
+def _terminal(summary: Summary, phase: Ended, now: float) -> Summary:
     return Summary(
         session_id=summary.session_id,
         strategy=summary.strategy,
         created_at=summary.created_at,
         updated_at=now,
-        state=state,
+        state=phase.state.value,
         head=summary.head,
         llm_calls=summary.llm_calls,
         log=summary.log,
-        outcome=outcome.wire(),
+        outcome=phase.outcome.wire(),
     )
 
 

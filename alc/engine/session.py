@@ -1,10 +1,8 @@
-"""One session: a strategy coroutine in its own VM, its pending queries, its stats.
+"""One session: a strategy coroutine in its own VM, its phase, its stats.
 
-The state machine::
-
-    running --(alc.llm / alc.llm_batch)--> paused --(last answer)--> running --> ...
-    running --(return)--> completed     running --(error, limit, budget)--> failed
-    paused --(cancel)--> cancelled
+The session's phase (:mod:`alc.engine.phase`: paused with its queries and answers, running, or
+ended with its outcome) is changed only by :func:`alc.engine.phase.transition`; this module runs
+the steps and hands their results to it, and replay hands it the journal's events the same way.
 
 The pause rule, stated once: ``alc.llm`` and ``alc.llm_batch`` pause; nothing else does.
 
@@ -17,28 +15,33 @@ replay re-issues exactly the same prompts or reports :class:`~alc.engine.errors.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from alc.engine._validate import is_query_id
 from alc.engine.accounting import Budget, SessionStats
 from alc.engine.clock import Clock
 from alc.engine.effects import EffectMismatch, Effects
-from alc.engine.errors import (
-    AlreadyAnswered,
-    AmbiguousQuery,
-    InvalidInput,
-    ReplayDiverged,
-    SessionFinished,
-    UnknownQuery,
-)
+from alc.engine.errors import InvalidInput, ReplayDiverged
 from alc.engine.executor import VM, Executor, StepControl, watching
 from alc.engine.fork import Fork
 from alc.engine.host import Observations, SessionHost, SessionRuntime, injected_env
 from alc.engine.lua import Allowance, QuerySpec, Seeds, StepResult
 from alc.engine.packages import PackageResolver
+from alc.engine.phase import (
+    Answered,
+    Cancel,
+    Ended,
+    Paused,
+    Phase,
+    PhaseEvent,
+    Resumed,
+    Running,
+    Stepped,
+    prompt_hash,
+    resolve_answers,
+    transition,
+)
 from alc.engine.protocol import (
     Accepted,
     Cancelled,
@@ -55,8 +58,6 @@ from alc.engine.protocol import (
 )
 from alc.engine.store import (
     AnswerEvent,
-    CancelEvent,
-    EndEvent,
     JournalEntry,
     JournalEvent,
     PauseEvent,
@@ -65,7 +66,7 @@ from alc.engine.store import (
     Summary,
 )
 
-__all__ = ["Effects", "Session", "State", "new_session_id", "prompt_hash"]
+__all__ = ["Effects", "Session", "State", "new_session_id", "prompt_hash"]  # prompt_hash: see phase
 
 JournalEvents = list[JournalEvent]
 
@@ -77,12 +78,6 @@ State = SessionState
 def new_session_id() -> str:
     """``s-`` + 128 random bits in hex."""
     return "s-" + secrets.token_hex(16)
-
-
-def prompt_hash(query: Query | QuerySpec) -> str:
-    """The hash replay compares: sha256 over system prompt and prompt (hex, 32 chars)."""
-    text = (query.system or "") + "\x00" + query.prompt
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class Session:
@@ -103,13 +98,9 @@ class Session:
         self.record = record
         self.session_id = record.session_id
         self.clock = clock
-        self.state = State.RUNNING
+        self.phase: Phase = Running()  # a new session runs its first step
         self.head = 0
-        self.pending: list[Query] = []
-        self._pending_wire: tuple[dict[str, Any], ...] = ()
-        self.answers: dict[str, Response] = {}
         self.next_query = 0
-        self.outcome: Outcome | None = None
         self.last_touch = 0.0  # the registry's clock.monotonic() at its last use
         ctx = record.ctx if isinstance(record.ctx, dict) else {}
         self.budget = Budget.parse(ctx.get("budget"))
@@ -139,6 +130,33 @@ class Session:
             self._host, self.limits, Seeds(record.math_seed, record.hash_seed)
         )
 
+    # ------------------------------------------------------------------ the phase
+
+    @property
+    def state(self) -> SessionState:
+        """The state name of the current phase."""
+        return self.phase.state
+
+    @property
+    def pending(self) -> tuple[Query, ...]:
+        """The current pause's queries (answered or not); empty unless paused."""
+        return self.phase.queries if isinstance(self.phase, Paused) else ()
+
+    @property
+    def answers(self) -> Mapping[str, Response]:
+        """The answers given so far to the current pause; empty unless paused."""
+        return self.phase.answers if isinstance(self.phase, Paused) else {}
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """The terminal outcome once ended, else None."""
+        return self.phase.outcome if isinstance(self.phase, Ended) else None
+
+    def _apply(self, event: PhaseEvent) -> tuple[JournalEvent, ...]:
+        """Move to the next phase (the one place a session's phase changes)."""
+        self.phase, journal = transition(self.phase, event, self.session_id)
+        return journal
+
     # ------------------------------------------------------------------ lifecycle
 
     @classmethod
@@ -150,7 +168,7 @@ class Session:
         session = cls(record, **deps)
         session._prepare()
         outcome = session._advance((), control)
-        return session, outcome, session._take_events(outcome)
+        return session, outcome, list(session._apply(Stepped(outcome, session.effects.take())))
 
     @classmethod
     def restore(
@@ -169,23 +187,21 @@ class Session:
         for entry in events:
             event = entry.event
             if isinstance(event, AnswerEvent):
-                session._accept(event.query_id, _journaled_response(event))
+                session._answer({event.query_id: journaled_response(event)})
                 continue
             if not isinstance(event, PauseEvent):
                 break  # terminal: nothing after it to restore
             session.effects.load(list(event.effects))
-            answers = [session.answers[q.id].text for q in session.pending]
-            if session.pending:
-                session.counters.rounds += 1
+            answers = session._resume()
             try:
                 result = session._run(answers)
-                session.effects.take()
+                effects = session.effects.take()
             except EffectMismatch as exc:
                 raise session._diverged(pause_no, str(exc)) from None
             if session.observations.source_changed is not None:
                 raise session.observations.source_changed
             session._check_replayed_pause(pause_no, result, list(event.queries))
-            session._pause(result.queries)
+            session._apply(Stepped(session._pause(result.queries), effects))
             pause_no += 1
         session.head = head
         return session
@@ -254,30 +270,22 @@ class Session:
             SessionFinished, InvalidInput, AmbiguousQuery, UnknownQuery, AlreadyAnswered:
                 nothing was applied.
         """
-        if self.state is not State.PAUSED:
-            raise SessionFinished(
-                f"Session {self.session_id} is {self.state.value}; it accepts no more answers.",
-                session_id=self.session_id,
-            )
-        if not responses:
-            raise InvalidInput(
-                "No answer given: pass a response or a map of query ids to answers.",
-                session_id=self.session_id,
-            )
-        resolved = self._resolve_ids(responses)
-        events: JournalEvents = []
-        for qid, response in resolved.items():
-            self._accept(qid, response)
-            usage = response.usage.wire() if response.usage else None
-            events.append(AnswerEvent(qid, response.text, usage))
-        remaining = len(self.pending) - len(self.answers)
-        if remaining:
+        resolved = resolve_answers(
+            self.phase,
+            responses,
+            session_id=self.session_id,
+            next_query=self.next_query,
+            max_bytes=self.limits.max_output_bytes,
+        )
+        events = list(self._answer(resolved))
+        assert isinstance(self.phase, Paused)
+        if not self.phase.complete:
+            remaining = len(self.phase.open)
             return Accepted.trusted(
                 session_id=self.session_id, remaining=remaining, status="accepted"
             ), events
-        self.counters.rounds += 1
-        outcome = self._advance([self.answers[q.id].text for q in self.pending], control)
-        events.extend(self._take_events(outcome))
+        outcome = self._advance(self._resume(), control)
+        events.extend(self._apply(Stepped(outcome, self.effects.take())))
         return outcome, events
 
     def cancel(self) -> tuple[Cancelled, JournalEvents]:
@@ -286,76 +294,29 @@ class Session:
         Raises:
             SessionFinished: it already ended.
         """
-        if self.state is not State.PAUSED:
-            raise SessionFinished(
-                f"Session {self.session_id} is {self.state.value}; there is nothing to cancel.",
-                session_id=self.session_id,
-            )
         outcome = self._cancelled()
-        return outcome, [CancelEvent(outcome.wire())]
+        return outcome, list(self._apply(Cancel(outcome)))
 
     def _cancelled(self) -> Cancelled:
-        self.state = State.CANCELLED
-        self.pending = []
-        outcome = Cancelled(session_id=self.session_id, stats=self.stats())
-        self.outcome = outcome
-        return outcome
+        return Cancelled(session_id=self.session_id, stats=self.stats())
 
-    def _resolve_ids(self, responses: Mapping[str | None, Response]) -> dict[str, Response]:
-        pending_ids = {q.id for q in self.pending}
-        resolved: dict[str, Response] = {}
-        for qid, response in responses.items():
-            if qid is None:
-                open_ids = [q.id for q in self.pending if q.id not in self.answers]
-                if len(open_ids) != 1:
-                    raise AmbiguousQuery(
-                        f"{len(open_ids)} queries are pending ({', '.join(open_ids)}); "
-                        "name the one you answer with query_id.",
-                        session_id=self.session_id,
-                    )
-                qid = open_ids[0]
-            if qid not in pending_ids:
-                if _issued_before(qid, self.next_query):
-                    raise AlreadyAnswered(
-                        f"Query {qid} of session {self.session_id} was answered already; "
-                        f"pending now: {', '.join(sorted(pending_ids - set(self.answers)))}.",
-                        session_id=self.session_id,
-                    )
-                raise UnknownQuery(
-                    f"Session {self.session_id} has no query {qid!r}; pending: "
-                    f"{', '.join(sorted(pending_ids - set(self.answers))) or 'none'}.",
-                    session_id=self.session_id,
-                )
-            if qid in self.answers or qid in resolved:
-                raise AlreadyAnswered(
-                    f"Query {qid} of session {self.session_id} already has an answer; "
-                    "answers are never applied twice.",
-                    session_id=self.session_id,
-                )
-            if not isinstance(response.text, str):
-                raise InvalidInput(
-                    f"The answer to {qid} must be a string.", session_id=self.session_id
-                )
-            try:
-                size = len(response.text.encode("utf-8"))
-            except UnicodeEncodeError:
-                raise InvalidInput(
-                    f"The answer to {qid} is not valid Unicode (it holds a lone surrogate); "
-                    "send UTF-8 text.",
-                    session_id=self.session_id,
-                ) from None
-            if size > self.limits.max_output_bytes:
-                raise InvalidInput(
-                    f"The answer to {qid} is {size:,} bytes, more than the session's "
-                    f"max_output_bytes ({self.limits.max_output_bytes:,}); send a shorter one.",
-                    session_id=self.session_id,
-                )
-            resolved[qid] = response
-        return resolved
+    def _answer(self, answers: Mapping[str, Response]) -> tuple[JournalEvent, ...]:
+        """Record answers (already resolved) in the phase and the stats."""
+        queries = {q.id: q for q in self.pending}
+        journal = self._apply(Answered(answers))
+        for qid, response in answers.items():
+            self.counters.record_answer(response, queries[qid])
+        return journal
 
-    def _accept(self, qid: str, response: Response) -> None:
-        self.answers[qid] = response
-        self.counters.record_answer(response, next(q for q in self.pending if q.id == qid))
+    def _resume(self) -> list[str]:
+        """The answers of a complete pause, in query order, as the session starts running (the
+        first step of a new session has none)."""
+        if not isinstance(self.phase, Paused):
+            return []
+        texts = [self.phase.answers[q.id].text for q in self.phase.queries]
+        self.counters.rounds += 1
+        self._apply(Resumed())
+        return texts
 
     # ------------------------------------------------------------------ stepping
 
@@ -363,7 +324,6 @@ class Session:
         """One step of the strategy, answering its (or its fork children's) last pause."""
         if self.counters.pauses == 0:
             self.counters.started_at = self.runtime.now(counted=False)
-        self.state = State.RUNNING
         allowance = Allowance.for_limits(self.limits)
         if self._fork is not None:
             result = self._after_fork_step(
@@ -413,8 +373,11 @@ class Session:
             return self._parent_step(self.vm.step_value(result.result, allowance))
         return result  # a child broke a limit, or failed with on_error = "abort"
 
-    def _advance(self, answers: Sequence[str], control: StepControl | None = None) -> Outcome:
-        """Run one step live and turn its result into an outcome.
+    def _advance(
+        self, answers: Sequence[str], control: StepControl | None = None
+    ) -> NeedsResponse | Completed | Failed | Cancelled:
+        """Run one step live and turn its result into an outcome (the caller hands it to
+        :func:`~alc.engine.phase.transition` as :class:`~alc.engine.phase.Stepped`).
 
         A step stopped by a cancelled ``control`` (or one that paused after the cancel came)
         ends the session ``cancelled``.
@@ -432,35 +395,28 @@ class Session:
         if result.kind == "yield":
             return self._pause(result.queries)
         if result.kind == "done":
-            self.state = State.COMPLETED
-            self.pending = []
-            outcome: Outcome = Completed.trusted(
+            return Completed.trusted(
                 session_id=self.session_id,
                 result=result.result,
                 stats=self.stats(),
                 status="completed",
             )
-            self.outcome = outcome
-            return outcome
         if result.kind == "limit":
             return self._fail(result.message, result.code)
         message = result.message
         if self.counters.budget_exceeded and "budget exceeded" in message:
             return self._fail(message, "budget_exceeded")  # the refusal went uncaught
+        if self.observations.state_quota_exceeded and "state_quota_exceeded" in message:
+            return self._fail(message, "state_quota_exceeded")  # the refusal went uncaught
         if result.traceback:
             message = f"{message}\n{result.traceback}"
         return self._fail(message, "lua_error")
 
     def _fail(self, message: str, code: str) -> Failed:
-        self.state = State.FAILED
-        self.pending = []
-        outcome = Failed(session_id=self.session_id, error=message, error_code=code)
-        self.outcome = outcome
-        return outcome
+        return Failed(session_id=self.session_id, error=message, error_code=code)
 
     def _pause(self, specs: Sequence[QuerySpec]) -> NeedsResponse:
         queries = []
-        wires = []
         first = self.next_query
         for n, spec in enumerate(specs, first):
             query = Query.trusted(
@@ -475,26 +431,11 @@ class Session:
                 cache_breakpoint=spec.cache_breakpoint,
             )
             queries.append(query)
-            wires.append(query.wire())
         self.counters.record_pause(specs)
         self.next_query = first + len(queries)
-        self.pending = queries
-        self._pending_wire = tuple(wires)
-        self.answers = {}
-        self.state = State.PAUSED
         return NeedsResponse.trusted(
             session_id=self.session_id, queries=tuple(queries), status="needs_response"
         )
-
-    def _take_events(self, outcome: Outcome) -> JournalEvents:
-        effects = self.effects.take()
-        if isinstance(outcome, NeedsResponse):
-            queries = tuple(
-                dict(w, hash=prompt_hash(q))
-                for q, w in zip(outcome.queries, self._pending_wire, strict=True)
-            )
-            return [PauseEvent(queries, tuple(effects))]
-        return [EndEvent(outcome.wire(), tuple(effects))]
 
     # ------------------------------------------------------------------ budget and stats
 
@@ -529,20 +470,18 @@ class Session:
             strategy=self.record.strategy,
             created_at=self.record.created_at,
             updated_at=self.clock.time(),
-            state=self.state.value,
+            state=self.phase.state.value,
             head=self.head,
-            pending=self._pending_wire if self.state is State.PAUSED else (),
-            answered=tuple(self.answers) if self.state is State.PAUSED else (),
+            pending=self.phase.wires if isinstance(self.phase, Paused) else (),
+            answered=tuple(self.phase.answers) if isinstance(self.phase, Paused) else (),
             llm_calls=self.counters.llm_calls,
             progress=self.observations.progress,
             log=tuple(self.observations.log),
-            outcome=self.outcome.wire()
-            if self.outcome and self.state not in (State.PAUSED, State.RUNNING)
-            else None,
+            outcome=self.phase.outcome.wire() if isinstance(self.phase, Ended) else None,
         )
 
 
-def _journaled_response(event: AnswerEvent) -> Response:
+def journaled_response(event: AnswerEvent) -> Response:  # also the tracer's view of an answer
     """The Response an ``answer`` event recorded (already validated when it was fed)."""
     usage = event.usage
     return Response.trusted(
@@ -553,12 +492,6 @@ def _journaled_response(event: AnswerEvent) -> Response:
         if usage
         else None,
     )
-
-
-def _issued_before(qid: str, next_query: int) -> bool:
-    if not is_query_id(qid):
-        return False
-    return int(qid[2:]) < next_query
 
 
 def _excerpt(text: str, limit: int = 160) -> str:

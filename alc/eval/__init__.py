@@ -39,6 +39,7 @@ from alc.eval._runner import (
     step_host_run,
 )
 from alc.eval._scenario import load_scenario
+from alc.eval._stats import require_eval_extra
 
 __all__ = [
     "BUILTIN_SETS",
@@ -83,6 +84,17 @@ def _llm_label(llm: Any) -> str:
     return f"{type(llm).__name__}@{id(llm):x}"
 
 
+def _check_options(options: Mapping[str, Any]) -> None:
+    """Before anything runs: the ``[eval]`` extra is installed, and every option is known."""
+    require_eval_extra("an eval run")
+    unknown = sorted(set(options) - set(EvalOptions.__annotations__))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown eval option(s) {', '.join(map(repr, unknown))}; the options are "
+            f"{', '.join(EvalOptions.__annotations__)}."
+        )
+
+
 def evaluate(
     engine: EngineLike,
     scenario: str | Scenario,
@@ -116,16 +128,12 @@ def evaluate(
         ``baseline``, ``cards`` (strategy -> card id), ``llm``, timestamps.
 
     Raises:
+        MissingExtra: the ``[eval]`` extra is not installed (checked before anything runs).
         InvalidInput: a bad scenario, grader, option (or an unknown one) or run id.
         StrategyNotFound.
         ResponderError: the responder failed (the run stops and can be continued).
     """
-    unknown = sorted(set(options) - set(EvalOptions.__annotations__))
-    if unknown:
-        raise InvalidInput(
-            f"Unknown eval option(s) {', '.join(map(repr, unknown))}; the options are "
-            f"{', '.join(EvalOptions.__annotations__)}."
-        )
+    _check_options(options)
     n = options.get("n")
     if isinstance(scenario, str):
         scenario = load_scenario(scenario, engine, n=n, seed=options.get("seed", 0))
@@ -187,6 +195,7 @@ def evaluate_step(
     Raises:
         InvalidInput: no scenario and no run id, and the errors of :func:`evaluate`.
     """
+    require_eval_extra("an eval run")
     if scenario is None:
         if run_id is None:
             raise InvalidInput("Give a scenario (and strategies) to start a run, or its run_id.")

@@ -12,7 +12,7 @@ from typing import Any
 from alc.engine.errors import InvalidInput
 from alc.eval._model import EngineLike
 from alc.eval._records import RunRecords
-from alc.eval._stats import compare, holm, summarize, verdict
+from alc.eval._stats import compare, holm, require_eval_extra, summarize, verdict
 
 __all__ = ["compare_runs", "list_runs", "run_report", "show_run"]
 
@@ -110,8 +110,10 @@ def run_report(engine: EngineLike, run_id: str) -> dict[str, Any]:
     paired, with ``p_holm`` adjusted over the strategies compared).
 
     Raises:
+        MissingExtra: the ``[eval]`` extra (scipy) is not installed.
         InvalidInput: no such run.
     """
+    require_eval_extra("an eval report")
     records = RunRecords(engine.store)
     record = records.run(run_id)
     samples = {s: _samples(records, record, s) for s in record["strategies"]}
@@ -165,8 +167,10 @@ def compare_runs(engine: EngineLike, a: str, b: str | None = None) -> dict[str, 
     :func:`alc.eval._stats.compare`; ``p_holm`` when more than one).
 
     Raises:
+        MissingExtra: the ``[eval]`` extra (scipy) is not installed.
         InvalidInput: unknown runs or strategies, sides that cannot be paired.
     """
+    require_eval_extra("an eval comparison")
     records = RunRecords(engine.store)
     if b is None:
         report = run_report(engine, a.partition(":")[0])

@@ -7,8 +7,10 @@ instead of the whole text):
 ``exact_match``   the (trimmed) text equals an expected answer
 ``contains``      the text contains an expected answer
 ``starts_with``   the (trimmed) text starts with an expected answer
-``regex``         Python ``re.search`` of ``pattern`` (param, ``case.context.pattern``, or the
-                  first expected answer)
+``regex``         ``regex.search`` of ``pattern`` (param, ``case.context.pattern``, or the
+                  first expected answer), under a deadline of :data:`REGEX_TIMEOUT` seconds per
+                  match: a pattern that backtracks catastrophically scores 0 and its grade
+                  carries ``"error"`` instead of freezing the run (or ``alc mcp``)
 ``json_valid``    the text (or its first ``{...}``/``[...]`` block with ``extract``) is JSON
 ``not_empty``     the text is not blank
 ``numeric``       the final number (``Answer:`` line, else the last number in the text) is
@@ -30,6 +32,11 @@ responder) and cache its answers in the sample, so re-grading asks nobody again:
 
 :func:`grade` combines graders like evalframe: score = weighted mean, passed = score at least
 the scenario's ``pass_threshold`` (1.0 unless set).
+
+Parameters are checked before anything runs (:func:`check_graders`): a parameter of the wrong
+type (``tolerance="abc"``), a non-finite number or a pattern that does not compile is
+``invalid_input`` naming the grader and the parameter, for the scenario's graders and for every
+case's ``context``.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,11 +53,27 @@ from alc.engine.errors import InvalidInput
 from alc.engine.protocol import Query
 from alc.eval._model import Case, GraderSpec
 
-__all__ = ["GRADERS", "Judge", "extract_answer", "extract_number", "grade", "grade_one"]
+__all__ = [
+    "GRADERS",
+    "REGEX_TIMEOUT",
+    "Judge",
+    "check_graders",
+    "extract_answer",
+    "extract_number",
+    "grade",
+    "grade_one",
+]
 
 _ANSWER_LINE = re.compile(r"(?:final answer|answer)\s*(?:is|:|=)\s*(.+)", re.IGNORECASE)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
 _JUDGE_TOKENS = 64
+REGEX_TIMEOUT = 1.0
+"""Seconds one ``regex`` grader match may take (the ``regex`` package's own timeout, which also
+releases the GIL while it matches, so a hostile pattern cannot freeze a server's other work)."""
+
+
+class GraderTimeout(Exception):
+    """A grader ran past its deadline: the grade scores 0 and records why."""
 
 
 class Judge(Protocol):
@@ -118,16 +141,29 @@ def _starts_with(ctx: _Ctx) -> float:
 
 
 def _regex(ctx: _Ctx) -> float:
-    pattern = ctx.params.get("pattern") or ctx.case.context.get("pattern")
-    if pattern is None and ctx.case.expected:
-        pattern = ctx.case.expected[0]
-    if not isinstance(pattern, str):
+    import regex  # the [eval] extra: Python's ``re`` has no timeout
+
+    pattern = _pattern(ctx.params, ctx.case)
+    if pattern is None:
         return 0.0
-    flags = re.IGNORECASE if ctx.params.get("ignore_case") else 0
+    flags = regex.IGNORECASE if ctx.params.get("ignore_case") else 0
     try:
-        return float(re.search(pattern, ctx.text, flags) is not None)
-    except re.error as exc:
+        found = regex.search(pattern, ctx.text, flags, timeout=REGEX_TIMEOUT, concurrent=True)
+    except TimeoutError:
+        raise GraderTimeout(
+            f"regex grader: {pattern[:80]!r} took longer than {REGEX_TIMEOUT:g} s on a response "
+            f"of {len(ctx.text):,} characters (catastrophic backtracking?); scored 0"
+        ) from None
+    except regex.error as exc:
         raise InvalidInput(f"regex grader: {pattern!r} is not a valid pattern ({exc}).") from None
+    return float(found is not None)
+
+
+def _pattern(params: Mapping[str, Any], case: Case) -> str | None:
+    pattern = params.get("pattern") or case.context.get("pattern")
+    if pattern is None and case.expected:
+        pattern = case.expected[0]
+    return pattern if isinstance(pattern, str) else None
 
 
 def _json_valid(ctx: _Ctx) -> float:
@@ -244,13 +280,79 @@ GRADERS: dict[str, Callable[[_Ctx], float]] = {
 """Every grader by name."""
 
 
-def check_graders(specs: tuple[GraderSpec, ...]) -> None:
-    """Raises InvalidInput naming an unknown grader (before anything runs)."""
+_PARAM_TYPES: dict[str, tuple[type, ...]] = {
+    "ignore_case": (bool,),
+    "extract": (bool,),
+    "pattern": (str,),
+    "tolerance": (int, float),
+    "rel_tolerance": (int, float),
+    "max_words": (int,),
+    "rubric": (str,),
+    "question": (str,),
+}
+"""The type of every grader parameter (scenario grader params and a case's ``context``)."""
+_WANTED = {
+    (bool,): "true or false",
+    (str,): "text",
+    (int, float): "a number",
+    (int,): "a whole number",
+}
+
+
+def check_graders(specs: tuple[GraderSpec, ...], cases: Sequence[Case] = ()) -> None:
+    """Check graders and their parameters before anything runs.
+
+    Checks every grader name, every parameter of :data:`_PARAM_TYPES` given in a grader spec or
+    a case's ``context`` (type; numbers finite and non-negative; ``max_words`` at least 1), and
+    that every ``regex`` pattern compiles.
+
+    Raises:
+        InvalidInput: an unknown grader, or the first bad parameter, naming where it is.
+    """
     for spec in specs:
         if spec.name not in GRADERS:
             raise InvalidInput(
                 f"Unknown grader {spec.name!r}; use one of {', '.join(sorted(GRADERS))}."
             )
+        _check_params(spec.params, f"grader {spec.name!r}")
+    for case in cases:
+        _check_params(case.context, f"case {case.id!r} context")
+    if any(spec.name == "regex" for spec in specs):
+        import regex
+
+        targets: Sequence[Case | None] = cases or (None,)
+        for target in targets:
+            for spec in specs:
+                if spec.name != "regex":
+                    continue
+                pattern = (
+                    spec.params.get("pattern") if target is None else _pattern(spec.params, target)
+                )
+                if not isinstance(pattern, str):
+                    continue
+                try:
+                    regex.compile(pattern)
+                except (regex.error, RecursionError, OverflowError, ValueError) as exc:
+                    raise InvalidInput(
+                        f"regex grader: {pattern[:80]!r} is not a valid pattern ({exc})."
+                    ) from None
+
+
+def _check_params(params: Mapping[str, Any], where: str) -> None:
+    for key, types in _PARAM_TYPES.items():
+        if key not in params:
+            continue
+        value = params[key]
+        wanted = _WANTED[types]
+        if (bool not in types and isinstance(value, bool)) or not isinstance(value, types):
+            raise InvalidInput(f"{where}: {key} must be {wanted}, not {value!r:.60}.")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if not math.isfinite(value) or value < 0:
+                raise InvalidInput(
+                    f"{where}: {key} must be a finite, non-negative number, not {value!r}."
+                )
+            if key == "max_words" and value < 1:
+                raise InvalidInput(f"{where}: max_words must be at least 1, not {value!r}.")
 
 
 def grade_one(
@@ -273,15 +375,21 @@ def grade(
     "judged"}`` where ``judged`` caches the judge's answers by prompt hash.
 
     Raises:
-        InvalidInput: an unknown grader, a bad regex, a model-judged grader without a judge.
+        InvalidInput: an unknown grader, a bad parameter or regex, a model-judged grader
+            without a judge. A grader that runs past its deadline does not raise: it scores 0
+            and its entry in ``grades`` carries ``"error"``.
     """
-    check_graders(specs)
+    check_graders(specs, (case,))
     cache = dict(judged or {})
-    scores = [grade_one(s, text, case, judge, cache) for s in specs]
-    grades = [
-        {"grader": s.name, "weight": s.weight, "score": v}
-        for s, v in zip(specs, scores, strict=True)
-    ]
+    grades: list[dict[str, Any]] = []
+    for spec in specs:
+        entry: dict[str, Any] = {"grader": spec.name, "weight": spec.weight}
+        try:
+            entry["score"] = grade_one(spec, text, case, judge, cache)
+        except GraderTimeout as exc:
+            entry.update(score=0.0, error=str(exc))
+        grades.append(entry)
+    scores = [g["score"] for g in grades]
     total = sum(s.weight for s in specs)
     score = sum(v * s.weight for s, v in zip(specs, scores, strict=True)) / total if total else 0.0
     return {

@@ -7,11 +7,13 @@ score a response to them (each with a weight). They are plain frozen dataclasses
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from alc.engine._validate import check_json
 from alc.engine.errors import InvalidInput
 from alc.engine.protocol import Cancelled, Completed, Failed, Outcome
 from alc.engine.registry import SessionRegistry, Transcript
@@ -106,8 +108,15 @@ class GraderSpec:
         if not isinstance(data, Mapping) or not isinstance(data.get("name"), str):
             raise InvalidInput(f'{where}: a grader is a name or {{"name": ..., "weight": ...}}.')
         weight = data.get("weight", 1.0)
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-            raise InvalidInput(f"{where}: weight must be a non-negative number, not {weight!r}.")
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not math.isfinite(weight)
+            or weight < 0
+        ):
+            raise InvalidInput(
+                f"{where}: weight must be a finite, non-negative number, not {weight!r:.40}."
+            )
         params = {k: v for k, v in data.items() if k not in ("name", "weight")}
         return cls(name=data["name"], weight=float(weight), params=params)
 
@@ -169,8 +178,10 @@ class Scenario:
         """A scenario from its JSON form (:meth:`wire`).
 
         Raises:
-            InvalidInput: as :meth:`Case.parse` / :meth:`GraderSpec.parse`.
+            InvalidInput: not plain JSON nested at most ``MAX_DEPTH`` levels (see
+                ``alc.engine._validate``), and as :meth:`Case.parse` / :meth:`GraderSpec.parse`.
         """
+        check_json(dict(data), where)
         cases = data.get("cases")
         if not isinstance(cases, Sequence) or isinstance(cases, str):
             raise InvalidInput(f"{where}: cases must be a list.")
@@ -178,7 +189,11 @@ class Scenario:
         if not isinstance(graders, Sequence) or isinstance(graders, str):
             graders = [graders]
         threshold = data.get("pass_threshold", 1.0)
-        if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, int | float)
+            or not 0 <= threshold <= 1
+        ):
             raise InvalidInput(f"{where}: pass_threshold must be a number from 0 to 1.")
         seed = data.get("seed")
         return cls(

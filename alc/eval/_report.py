@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,9 @@ def _reproduce(run: dict[str, Any]) -> str:
     return " ".join(shlex.quote(a) for a in args)
 
 
-def markdown(report: dict[str, Any], chart: str | None = "pass_rates.png") -> str:
+def markdown(
+    report: dict[str, Any], chart: str | None = "pass_rates.png", more: Sequence[str] = ()
+) -> str:
     """The Markdown report of :func:`alc.eval.run_report`'s data."""
     run = report["run"]
     baseline = report["baseline"]
@@ -113,6 +116,7 @@ def markdown(report: dict[str, Any], chart: str | None = "pass_rates.png") -> st
     lines += [f"- `{n}`: {c['verdict']}" for n, c in report["comparisons"].items()]
     if chart:
         lines += ["", f"![pass rates]({chart})"]
+    lines += [f"![{name.removesuffix('.png')}]({name})" for name in more]
     lines += [
         "",
         "## By tag",
@@ -131,23 +135,66 @@ def markdown(report: dict[str, Any], chart: str | None = "pass_rates.png") -> st
     return "\n".join(lines)
 
 
-def _chart(report: dict[str, Any], path: Path) -> None:
+CHARTS = ("pass_rates.png", "differences.png", "cost.png")
+"""The charts :func:`write_report` draws (the last two only when the run has a baseline /
+token counts)."""
+
+_BLUE, _GREY, _GREEN, _RED = "#3b75af", "#8c8c8c", "#2e8b57", "#c0392b"
+
+
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _title(report: dict[str, Any]) -> str:
+    run = report["run"]
+    return f"{run['scenario']['name']}, n={len(run['scenario']['cases'])}, {run.get('llm')}"
+
+
+def _chart(report: dict[str, Any], path: Path) -> None:
+    """Pass rate per strategy with its 95 % Wilson interval, a value label on every bar, and a
+    visible stub for a 0 % bar (a bar of height 0 would show only its whisker)."""
+    plt = _pyplot()
     names = list(report["strategies"])
-    rates = [report["strategies"][n]["pass_rate"] for n in names]
-    lows = [
-        r - report["strategies"][n]["pass_rate_ci"][0] for n, r in zip(names, rates, strict=True)
-    ]
-    highs = [
-        report["strategies"][n]["pass_rate_ci"][1] - r for n, r in zip(names, rates, strict=True)
-    ]
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(names) + 2), 4))
-    colors = ["#999999" if n == report["baseline"] else "#3b75af" for n in names]
-    ax.bar(names, rates, yerr=[lows, highs], capsize=4, color=colors)
+    stats = [report["strategies"][n] for n in names]
+    rates = [st["pass_rate"] for st in stats]
+    lows = [r - st["pass_rate_ci"][0] for r, st in zip(rates, stats, strict=True)]
+    highs = [st["pass_rate_ci"][1] - r for r, st in zip(rates, stats, strict=True)]
+    fig, ax = plt.subplots(figsize=(max(5.5, 1.2 * len(names) + 2), 4.2))
+    colors = [_GREY if n == report["baseline"] else _BLUE for n in names]
+    shown = [max(r, 0.015) for r in rates]  # a 0 % bar stays visible as a stub
+    ax.bar(
+        names,
+        shown,
+        yerr=[lows, highs],
+        capsize=4,
+        color=colors,
+        ecolor="#333333",
+        edgecolor="#333333",
+        linewidth=0.6,
+    )
+    for i, (rate, st) in enumerate(zip(rates, stats, strict=True)):
+        ax.annotate(
+            f"{rate:.0%} ({st['passed']}/{st['n']})",
+            (i, max(rate, 0.015)),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            fontweight="bold",
+            bbox={
+                "boxstyle": "round,pad=0.15",
+                "facecolor": "white",
+                "edgecolor": "none",
+                "alpha": 0.85,
+            },
+        )
     base = report["strategies"].get(report["baseline"] or "")
     if base is not None:
         ax.axhline(
@@ -157,20 +204,112 @@ def _chart(report: dict[str, Any], path: Path) -> None:
             linewidth=1,
             label=f"{report['baseline']} (baseline)",
         )
-        ax.legend(loc="upper right")
-    ax.set_ylim(0, 1)
+        ax.legend(loc="upper right", fontsize=8)
+    ax.set_ylim(0, 1.18)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["0%", "25%", "50%", "75%", "100%"])
     ax.set_ylabel("pass rate (95% Wilson CI)")
-    run = report["run"]
-    ax.set_title(f"{run['scenario']['name']}, n={len(run['scenario']['cases'])}, {run.get('llm')}")
+    ax.set_title(_title(report))
     ax.tick_params(axis="x", rotation=30)
+    ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
+def _differences(report: dict[str, Any], path: Path) -> bool:
+    """Each strategy minus the baseline (pass rate, paired on the same cases) with its 95 %
+    bootstrap interval, labelled with the difference and the Holm-adjusted p-value."""
+    comparisons = report["comparisons"]
+    if not comparisons:
+        return False
+    plt = _pyplot()
+    names = list(comparisons)
+    deltas = [comparisons[n]["delta_pass_rate"] for n in names]
+    cis = [comparisons[n]["delta_pass_rate_ci"] for n in names]
+    fig, ax = plt.subplots(figsize=(7.5, 0.6 * len(names) + 1.8))
+    ys = list(range(len(names)))[::-1]
+    colors = [_GREEN if d > 0 else _RED if d < 0 else _GREY for d in deltas]
+    ax.barh(ys, deltas, color=colors, height=0.55)
+    ax.scatter(deltas, ys, marker="D", color=colors, edgecolor="#333333", zorder=3, s=30)
+    ax.errorbar(
+        deltas,
+        ys,
+        xerr=[
+            [d - lo for d, (lo, _) in zip(deltas, cis, strict=True)],
+            [hi - d for d, (_, hi) in zip(deltas, cis, strict=True)],
+        ],
+        fmt="none",
+        ecolor="#333333",
+        capsize=4,
+    )
+    for y, name, d in zip(ys, names, deltas, strict=True):
+        p = comparisons[name].get("p_holm", comparisons[name]["p_mcnemar"])
+        ax.annotate(
+            f"{d:+.0%}  p={p:.2g}",
+            (1.02, y),
+            xycoords=("axes fraction", "data"),
+            va="center",
+            fontsize=9,
+        )
+    ax.axvline(0, color="#333333", linewidth=1)
+    ax.set_yticks(ys, names)
+    ax.set_xlim(-1.05, 1.05)
+    ax.set_xticks([-1, -0.5, 0, 0.5, 1], ["-100", "-50", "0", "+50", "+100"])
+    ax.set_xlabel(f"pass rate minus {report['baseline']} (points, paired 95% CI)")
+    ax.set_title("Gain over the baseline: " + _title(report), fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def _cost(report: dict[str, Any], path: Path) -> bool:
+    """Pass rate against tokens per case, one labelled point per strategy (with its interval):
+    up and to the left is better."""
+    names = list(report["strategies"])
+    tokens = [float(report["strategies"][n].get("tokens_per_case") or 0) for n in names]
+    if not any(tokens):
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for name, tok in zip(names, tokens, strict=True):
+        st = report["strategies"][name]
+        rate, (low, high) = st["pass_rate"], st["pass_rate_ci"]
+        color = _GREY if name == report["baseline"] else _BLUE
+        ax.errorbar(
+            [tok],
+            [rate],
+            yerr=[[rate - low], [high - rate]],
+            fmt="o",
+            color=color,
+            ecolor=color,
+            capsize=3,
+        )
+        ax.annotate(
+            f"{name} ({rate:.0%})",
+            (tok, rate),
+            xytext=(6, 4),
+            textcoords="offset points",
+            fontsize=9,
+        )
+    ax.set_xscale("log" if max(tokens) / max(min(t for t in tokens if t), 1) > 20 else "linear")
+    ax.set_ylim(-0.05, 1.08)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["0%", "25%", "50%", "75%", "100%"])
+    ax.set_xlabel("tokens per case")
+    ax.set_ylabel("pass rate (95% CI)")
+    ax.set_title("Accuracy against cost: " + _title(report), fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def write_report(report: dict[str, Any], out: Path) -> list[str]:
-    """Write ``report.md``, ``report.json`` and ``pass_rates.png`` into ``out`` (created);
-    returns the paths written.
+    """Write ``report.md``, ``report.json`` and the charts of :data:`CHARTS` into ``out``
+    (created); returns the paths written.
 
     Raises:
         InvalidInput: ``out`` cannot be created or written, or the run has no graded case yet.
@@ -181,8 +320,13 @@ def write_report(report: dict[str, Any], out: Path) -> list[str]:
         out.mkdir(parents=True, exist_ok=True)
         png = out / "pass_rates.png"
         _chart(report, png)
+        charts = [png]
+        if _differences(report, out / "differences.png"):
+            charts.append(out / "differences.png")
+        if _cost(report, out / "cost.png"):
+            charts.append(out / "cost.png")
         md = out / "report.md"
-        md.write_text(markdown(report, png.name), encoding="utf-8")
+        md.write_text(markdown(report, png.name, [c.name for c in charts[1:]]), encoding="utf-8")
         js = out / "report.json"
         js.write_text(
             json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
@@ -190,4 +334,4 @@ def write_report(report: dict[str, Any], out: Path) -> list[str]:
         )
     except OSError as exc:
         raise InvalidInput(f"Cannot write the report to {out}: {exc.strerror or exc}.") from None
-    return [str(md), str(js), str(png)]
+    return [str(md), str(js), *(str(c) for c in charts)]

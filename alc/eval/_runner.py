@@ -28,7 +28,7 @@ from alc.engine.protocol import Completed, Failed, NeedsResponse, SessionState
 from alc.eval._graders import Judge, check_graders, grade
 from alc.eval._model import EngineLike, GraderSpec, Scenario
 from alc.eval._records import RunRecords, new_run_id
-from alc.eval._stats import summarize
+from alc.eval._stats import require_eval_extra, summarize
 
 LLM = Any
 """A blocking LLM as ``Engine.drive`` takes it: ``llm(query) -> str | Response`` or a responder."""
@@ -378,7 +378,7 @@ def run_eval(
         raise InvalidInput("Give at least one strategy to evaluate.")
     if spec.concurrency < 1:
         raise InvalidInput("concurrency must be at least 1.")
-    check_graders(spec.scenario.graders)
+    check_graders(spec.scenario.graders, spec.scenario.cases)
     for name in spec.all_strategies:
         engine.registry.resolver.strategy(name)
     records = RunRecords(engine.store)
@@ -501,15 +501,17 @@ def regrade(
     Returns the run record with ``cards`` replaced by the new ones and ``regraded_from``.
 
     Raises:
+        MissingExtra: the ``[eval]`` extra (scipy) is not installed.
         InvalidInput: no such run, a run that is not complete, unknown graders.
     """
+    require_eval_extra("re-grading an eval run")
     records = RunRecords(engine.store)
     record = records.run(run_id)
     if record.get("status") != "complete":
         raise InvalidInput(f"Run {run_id} is not complete; finish it with `alc eval run` first.")
     scenario = Scenario.parse(record["scenario"])
     specs = tuple(graders) if graders else scenario.graders
-    check_graders(specs)
+    check_graders(specs, scenario.cases)
     threshold = scenario.pass_threshold if pass_threshold is None else pass_threshold
     new_cards = {}
     for strategy, card_id in record["cards"].items():
@@ -587,7 +589,7 @@ def step_host_run(
     Raises:
         The errors of :func:`run_eval`'s checks (nothing is driven here).
     """
-    check_graders(spec.scenario.graders)
+    check_graders(spec.scenario.graders, spec.scenario.cases)
     for name in spec.all_strategies:
         engine.registry.resolver.strategy(name)
     records = RunRecords(engine.store)

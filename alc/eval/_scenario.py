@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from alc.engine._validate import MAX_DEPTH
 from alc.engine.errors import InvalidInput
 from alc.engine.protocol import Completed
 from alc.eval._builtin import BUILTIN_SETS, builtin_scenario
@@ -84,15 +86,24 @@ def _jsonl(path: Path, text: str) -> dict[str, Any]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        try:
-            item = json.loads(line)
-        except ValueError as exc:
-            raise InvalidInput(f"{path}:{number}: not JSON ({exc}).") from None
+        item = _parse(json.loads, line, f"{path}:{number}", "JSON")
         if isinstance(item, dict) and "input" not in item:
             head.update(item)
         else:
             cases.append(item)
     return {**head, "cases": cases}
+
+
+def _parse(loads: Callable[[str], Any], text: str, where: str, kind: str) -> Any:
+    """``loads(text)``; malformed or too deeply nested text is ``invalid_input``, never a
+    ``RecursionError`` (both parsers recurse; nesting past :data:`MAX_DEPTH` is refused anyway
+    by :func:`check_json`)."""
+    try:
+        return loads(text)
+    except (ValueError, RecursionError) as exc:  # TOMLDecodeError is a ValueError
+        deep = isinstance(exc, RecursionError)
+        detail = f"nested deeper than {MAX_DEPTH} levels" if deep else exc
+        raise InvalidInput(f"{where}: not {kind} alc accepts ({detail}).") from None
 
 
 def _file(path: Path, engine: EngineLike) -> Scenario:
@@ -111,15 +122,9 @@ def _file(path: Path, engine: EngineLike) -> Scenario:
     elif suffix == ".jsonl":
         data = _jsonl(path, text)
     elif suffix == ".toml":
-        try:
-            data = {"name": path.stem, **tomllib.loads(text)}
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidInput(f"{path}: not TOML ({exc}).") from None
+        data = {"name": path.stem, **_parse(tomllib.loads, text, str(path), "TOML")}
     elif suffix == ".json":
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise InvalidInput(f"{path}: not JSON ({exc}).") from None
+        data = _parse(json.loads, text, str(path), "JSON")
     else:
         raise InvalidInput(
             f"Scenario {path}: unknown format {suffix or '(none)'}; use .lua (evalframe), "

@@ -26,6 +26,7 @@ __all__ = [
     "holm",
     "mcnemar_exact",
     "min_discordant",
+    "require_eval_extra",
     "summarize",
     "verdict",
     "wilson",
@@ -36,6 +37,17 @@ ALPHA = 0.05
 
 _RESAMPLES = 2000
 _SEED = 20261201
+
+
+def require_eval_extra(needed_by: str) -> None:
+    """Check, before any work, that the ``[eval]`` extra (scipy, numpy, matplotlib) is here.
+
+    Raises:
+        MissingExtra: naming the extra and its install command (:mod:`alc._extras`).
+    """
+    from alc._extras import require
+
+    require("eval", needed_by=needed_by)
 
 
 def wilson(passed: int, n: int, confidence: float = 1 - ALPHA) -> tuple[float, float]:

@@ -20,13 +20,18 @@ Run it with ``alc mcp`` or ``python -m alc.mcp``; see docs/mcp.md.
 
 from __future__ import annotations
 
-from alc.mcp._server import SERVER_NAME, AlcMCP, create_server
-from alc.mcp._tools import TOOLS
+from alc.mcp._server import SERVER_NAME, TOOLS, AlcMCP, create_server
 
 __all__ = ["SERVER_NAME", "TOOLS", "AlcMCP", "create_server", "serve"]
 
 
-def serve(*, store: str | None = None, sampling: bool = False, client: str = "mcp") -> None:
+def serve(
+    *,
+    store: str | None = None,
+    sampling: bool = False,
+    client: str = "mcp",
+    profile: str = "default",
+) -> None:
     """Serve MCP over stdio until the client closes the connection (blocking).
 
     Args:
@@ -34,8 +39,9 @@ def serve(*, store: str | None = None, sampling: bool = False, client: str = "mc
             ``$ALC_HOME/sessions.db``).
         sampling: resolve ``alc.llm`` through the client's LLM when it supports sampling.
         client: the thought-chain client name (whose default chain ``sequentialthinking`` uses).
+        profile: ``default`` (alc's compact tools) or ``algocline`` (algocline's 61 tool names).
     """
     import os
 
     store = store or os.environ.get("ALC_STORE") or None
-    create_server(store=store, sampling=sampling, client=client).run("stdio")
+    create_server(store=store, sampling=sampling, client=client, profile=profile).run("stdio")

@@ -65,12 +65,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alc.engine.errors import AlcError, InvalidInput
 from alc.engine.store import redacted
 from alc.engine.tenancy import check_tenant, tenant_scope
+from alc.inspector import Authenticate, inspector_app
 from alc.mcp._guard import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_HEADER_TIMEOUT,
@@ -103,6 +104,8 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 MCP_PATH = "/mcp"
 MAX_HEADER_BYTES = 16 * 1024
 """Largest request head (request line and headers) in bytes; bigger is ``400``."""
+UI_PATH = "/ui"
+"""Where `alc serve` mounts the session inspector (alc.inspector)."""
 MIN_TOKEN_CHARS = 16
 """A bearer token shorter than this is refused when tokens are loaded (too easy to guess)."""
 
@@ -365,8 +368,27 @@ def build_app(server: AlcMCP, config: ServeConfig) -> Starlette:
         Route(MCP_PATH, endpoint=endpoint),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Mount(UI_PATH, inspector_app(server.engine, authenticate=_authenticator(config))),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def _authenticator(config: ServeConfig) -> Authenticate | None:
+    """The inspector's token check: the replica's verifier, and the tenant the token acts for."""
+    verifier = config.verifier
+    if verifier is None:
+        return None
+
+    async def authenticate(token: str) -> str | None:
+        access = await verifier.verify_token(token)
+        if access is None:
+            return None
+        try:
+            return tenant_of(access)
+        except InvalidInput:
+            return None
+
+    return authenticate
 
 
 def _security(host: str) -> TransportSecuritySettings | None:

@@ -1,13 +1,14 @@
 """The ``alc mcp`` server: tools mapped one-to-one onto :class:`~alc.AsyncEngine` calls.
 
 :class:`AlcMCP` owns the engine, the thought chains and the :class:`MCPServer` (official SDK 2.x).
-Every tool handler parses its arguments, makes one engine call, and hands the wire object to
-:func:`_result`, which returns it as structured content and as JSON text. :func:`_tool_error`
-is the one place where an :class:`~alc.engine.errors.AlcError` becomes an MCP tool error
-(``isError``) carrying the JSON error object with its ``error_code``; any other exception (a bug)
-becomes the same kind of tool error with ``error_code`` ``internal_error`` (``ALC_TRACEBACK=1``
-lets it through instead). The stdio transport answers undecodable requests with a JSON-RPC error
-(:mod:`alc.mcp._stdio`).
+Each tool is one handler registered with its request model (``@TABLE.tool``, see
+:mod:`alc.mcp._tools`): :meth:`AlcMCP.call` validates the arguments into the model, the handler
+makes one engine call and hands the wire object to :func:`_result`, which returns it as structured
+content and as JSON text. :func:`_tool_error` is the one place where an
+:class:`~alc.engine.errors.AlcError` becomes an MCP tool error (``isError``) carrying the JSON
+error object with its ``error_code``; any other exception (a bug) becomes the same kind of tool
+error with ``error_code`` ``internal_error`` (``ALC_TRACEBACK=1`` lets it through instead). The
+stdio transport answers undecodable requests with a JSON-RPC error (:mod:`alc.mcp._stdio`).
 
 Lua steps run on worker threads (``AsyncEngine``), so the event loop keeps serving other
 sessions while one step computes. Nothing a strategy prints reaches stdout: the engine routes
@@ -29,7 +30,6 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,6 @@ from typing import Any
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
-from mcp.server.mcpserver.tools.base import Tool
-from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import (
     CallToolResult,
     CreateMessageRequest,
@@ -47,69 +45,48 @@ from mcp_types import (
     InputRequiredResult,
     SamplingMessage,
     TextContent,
-    ToolAnnotations,
 )
+from mcp_types import Tool as MCPTool
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
-from pydantic import ConfigDict
 
 from alc._api import AsyncEngine
+from alc._requests import (
+    AdviceRequest,
+    CancelRequest,
+    CardsRequest,
+    EvalCompareRequest,
+    EvalHistoryRequest,
+    EvalRunRequest,
+    FeedRequest,
+    InfoRequest,
+    PkgRequest,
+    RunRequest,
+    StatusRequest,
+    StrategiesRequest,
+    ThoughtRequest,
+)
 from alc.engine import __version__
 from alc.engine.errors import AlcError, CardNotFound, InvalidInput, StrategyNotFound
 from alc.engine.executor import make_executor
 from alc.engine.protocol import NeedsResponse, Outcome, Query, SessionSnapshot, dumps
 from alc.engine.tenancy import current_tenant
+from alc.mcp import _tools as words
+from alc.mcp._algocline import ALGOCLINE_PROFILE
 from alc.mcp._hosts import host_flags, json_argument, status_v2, summary_v2
 from alc.mcp._progress import progress_relay
 from alc.mcp._stdio import StdioServer
-from alc.mcp._tools import (
-    TOOLS,
-    AdviceArgs,
-    CancelArgs,
-    CardsArgs,
-    ContinueArgs,
-    EvalCompareArgs,
-    EvalHistoryArgs,
-    EvalRunArgs,
-    InfoArgs,
-    PkgArgs,
-    RunArgs,
-    StatusArgs,
-    StrategiesArgs,
-    ToolSpec,
-    parse_args,
-)
+from alc.mcp._tools import DEFAULT_PROFILE, INSTRUCTIONS, PROFILES, TABLE, ToolReply, ToolSpec
 from alc.thinking import ThoughtChains
 
-__all__ = ["SERVER_NAME", "AlcMCP", "create_server"]
+__all__ = ["SERVER_NAME", "TOOLS", "AlcMCP", "create_server"]
 
 SERVER_NAME = "alc"
 
 _log = logging.getLogger("alc.mcp")
 
-_INSTRUCTIONS = (
-    "alc runs LLM reasoning strategies written in Lua. Start one with alc_advice (a named "
-    "strategy) or alc_run (your own Lua). Whenever the strategy needs an LLM answer the reply "
-    'is status "needs_response" with a prompt for you: answer it yourself and call '
-    'alc_continue with the session_id, until status is "completed". For step-by-step '
-    "thinking use sequentialthinking, one call per thought."
-)
-
-ToolReply = CallToolResult | InputRequiredResult
-"""What a tool returns: a result, or (sampling on 2026-07-28+) a request for sampled answers."""
-
-Handler = Callable[[dict[str, Any], Context], Awaitable[ToolReply]]
 
 _SAMPLING_CONCURRENCY = 64
 """At most this many sampling requests of one batch are in flight at once."""
-
-
-class _RawArguments(ArgModelBase):
-    """Accept any JSON object; the handler validates it against its own model."""
-
-    model_config = ConfigDict(extra="allow")
-
-    def model_dump_one_level(self) -> dict[str, Any]:
-        return {"arguments": dict(self.model_extra or {})}
 
 
 def _result(wire: dict[str, Any]) -> CallToolResult:
@@ -207,29 +184,22 @@ def _internal_error(tool: str, exc: Exception) -> CallToolResult:
     )
 
 
-_TENANT_WIDE_TOOLS = frozenset(
-    {"alc_cards", "alc_eval_run", "alc_eval_compare", "alc_eval_history"}
-)
-"""Tools over records the store keeps for everyone (cards, eval runs): not served to a tenant."""
-
-
-def _remote_check(tool: str, arguments: dict[str, Any]) -> None:
+def _remote_check(spec: ToolSpec, arguments: dict[str, Any]) -> None:
     """Refuse what a remote client of ``alc serve`` (``read_files=False``) must not do: touch the
-    server's files or its package set (``alc_pkg`` other than ``list``, any ``project_root``),
-    or, under a tenant, read records that are not separated by tenant.
+    server's files or its package set (``alc_pkg`` other than ``list``, any ``project_root``).
+    (Cards and eval runs are served to tenants: each tenant's are its own, kept apart by the
+    store.)
 
     Raises:
         InvalidInput: the call is refused (nothing was done).
     """
-    if tool == "alc_pkg" and (arguments.get("action") != "list" or "project_root" in arguments):
+    tool = spec.name
+    if spec.model is PkgRequest and (
+        arguments.get("action") != "list" or "project_root" in arguments
+    ):
         raise InvalidInput(
-            "alc_pkg is limited to action=list on this server: its packages are installed by "
+            f"{tool} is limited to action=list on this server: its packages are installed by "
             "its operator (alc pkg on the server), not by remote clients."
-        )
-    if tool in _TENANT_WIDE_TOOLS and current_tenant() is not None:
-        raise InvalidInput(
-            f"{tool} is not available to tenants of this server: cards and eval runs are not "
-            "separated by tenant yet."
         )
 
 
@@ -265,6 +235,8 @@ class AlcMCP:
             under a tenant (``alc serve`` with tokens) one per host and tenant).
         read_files: whether ``alc_run`` may read ``code_file`` from this machine (off for
             ``alc serve``: a remote client must not read the server's files).
+        profile: which tools are listed and callable: ``default`` (alc's compact set) or
+            ``algocline`` (algocline's 61 tool names; see :mod:`alc.mcp._algocline`).
 
     Attributes:
         server: the :class:`MCPServer`; run it with ``server.run()`` (stdio) or connect an SDK
@@ -279,7 +251,13 @@ class AlcMCP:
         sampling: bool = False,
         client: str = "mcp",
         read_files: bool = True,
+        profile: str = DEFAULT_PROFILE,
     ) -> None:
+        if profile not in PROFILES:
+            raise InvalidInput(
+                f"Unknown tool profile {profile!r}; use one of {', '.join(sorted(PROFILES))}."
+            )
+        self.profile = profile
         if engine is None:
             store = store if store is not None else AsyncEngine.default_store_path()
             engine = AsyncEngine(store, executor=make_executor(None, default="process"))
@@ -288,49 +266,30 @@ class AlcMCP:
         self.client = client
         self.read_files = read_files
         self.chains = ThoughtChains(engine)
-        self.server: MCPServer[Any] = StdioServer(
-            SERVER_NAME,
-            title="alc — pausable LLM reasoning strategies",
-            instructions=_INSTRUCTIONS,
-            version=__version__,
-            tools=[self._tool(spec) for spec in TOOLS],
-            log_level="WARNING",
-        )
+        self.server: MCPServer[Any] = _ToolServer(self)
         self._resources()
 
     # ------------------------------------------------------------------ registration
 
-    def _tool(self, spec: ToolSpec) -> Tool:
-        handler: Handler = getattr(self, "_" + spec.name)
-
-        async def call(arguments: dict[str, Any], ctx: Context) -> ToolReply:
-            try:
-                if not self.read_files:
-                    _remote_check(spec.name, arguments)
-                resumed = await self._resume_sampling(ctx)
-                if resumed is not None:
-                    return resumed
-                return await handler(arguments, ctx)
-            except AlcError as exc:
-                return _tool_error(exc)
-            except Exception as exc:  # the safety net: a bug is internal_error, not a traceback
-                if os.environ.get("ALC_TRACEBACK", "") not in ("", "0"):
-                    raise
-                return _internal_error(spec.name, exc)
-
-        call.__name__ = spec.name
-        tool = Tool.from_function(
-            call, name=spec.name, title=spec.title, description=spec.description
-        )
-        return tool.model_copy(
-            update={
-                "parameters": spec.input_schema,
-                "fn_metadata": FuncMetadata(arg_model=_RawArguments),
-                "annotations": ToolAnnotations(
-                    title=spec.title, read_only_hint=spec.read_only, open_world_hint=False
-                ),
-            }
-        )
+    async def call(self, name: str, arguments: dict[str, Any], ctx: Context) -> ToolReply:
+        """Serve one ``tools/call``: parse the arguments into the tool's request model and run
+        its handler; every error comes back as a tool error (see the module docstring)."""
+        spec = TABLE.get(name, self.profile)
+        try:
+            if spec is None:
+                raise InvalidInput(f"Unknown tool {name!r}: tools/list names this server's tools.")
+            if not self.read_files:
+                _remote_check(spec, arguments)
+            resumed = await self._resume_sampling(ctx)
+            if resumed is not None:
+                return resumed
+            return await spec.handler(self, spec.model.parse(arguments, name), ctx)
+        except AlcError as exc:
+            return _tool_error(exc)
+        except Exception as exc:  # the safety net: a bug is internal_error, not a traceback
+            if os.environ.get("ALC_TRACEBACK", "") not in ("", "0"):
+                raise
+            return _internal_error(name, exc)
 
     def _resources(self) -> None:
         engine = self.engine
@@ -361,8 +320,8 @@ class AlcMCP:
 
     # ------------------------------------------------------------------ tools
 
-    async def _alc_run(self, arguments: dict[str, Any], ctx: Context) -> ToolReply:
-        args = parse_args(RunArgs, "alc_run", arguments)
+    @TABLE.tool("alc_run", RunRequest, words.RUN)
+    async def _alc_run(self, args: RunRequest, ctx: Context) -> ToolReply:
         host_flags(args.project_root, args.host_mode)
         context = json_argument(args.ctx, "ctx")
         code = args.code
@@ -384,8 +343,8 @@ class AlcMCP:
             )
         return await self._reply(outcome, ctx)
 
-    async def _alc_advice(self, arguments: dict[str, Any], ctx: Context) -> ToolReply:
-        args = parse_args(AdviceArgs, "alc_advice", arguments)
+    @TABLE.tool("alc_advice", AdviceRequest, words.ADVICE)
+    async def _alc_advice(self, args: AdviceRequest, ctx: Context) -> ToolReply:
         host_flags(args.project_root, args.host_mode)
         opts = json_argument(args.opts, "opts")
         async with progress_relay(ctx) as on_progress:
@@ -398,27 +357,21 @@ class AlcMCP:
             )
         return await self._reply(outcome, ctx)
 
-    async def _alc_continue(self, arguments: dict[str, Any], ctx: Context) -> ToolReply:
-        args = parse_args(ContinueArgs, "alc_continue", arguments)
-        responses = [
-            (item.query_id, {"text": item.response, "usage": item.usage})
-            if item.usage is not None
-            else (item.query_id, item.response)
-            for item in args.responses
-        ]
+    @TABLE.tool("alc_continue", FeedRequest, words.CONTINUE)
+    async def _alc_continue(self, args: FeedRequest, ctx: Context) -> ToolReply:
         async with progress_relay(ctx) as on_progress:
-            outcome = await self.engine.feed(
+            outcome = await self.engine.feed(  # the API parses the answers (either shape)
                 args.session_id,
                 args.response,
                 query_id=args.query_id,
-                responses=responses or None,
+                responses=args.responses,
                 usage=args.usage,
                 on_progress=on_progress,
             )
         return await self._reply(outcome, ctx)
 
-    async def _alc_status(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
-        args = parse_args(StatusArgs, "alc_status", arguments)
+    @TABLE.tool("alc_status", StatusRequest, words.STATUS)
+    async def _alc_status(self, args: StatusRequest, ctx: Context) -> CallToolResult:
         if args.session_id is not None:
             transcript = await self.engine.transcript(args.session_id)
             conversation = args.include_conversation or args.include_history
@@ -427,12 +380,12 @@ class AlcMCP:
         assert not isinstance(found, SessionSnapshot)
         return _result({"sessions": [summary_v2(s) for s in found], "status": "ok"})
 
-    async def _alc_cancel(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
-        args = parse_args(CancelArgs, "alc_cancel", arguments)
+    @TABLE.tool("alc_cancel", CancelRequest, words.CANCEL)
+    async def _alc_cancel(self, args: CancelRequest, ctx: Context) -> CallToolResult:
         return _result((await self.engine.cancel(args.session_id)).wire())
 
-    async def _alc_strategies(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
-        args = parse_args(StrategiesArgs, "alc_strategies", arguments)
+    @TABLE.tool("alc_strategies", StrategiesRequest, words.STRATEGIES)
+    async def _alc_strategies(self, args: StrategiesRequest, ctx: Context) -> CallToolResult:
         if args.name is not None:
             return _result((await self.engine.describe(args.name)).wire())
         listing = [
@@ -448,21 +401,21 @@ class AlcMCP:
         ]
         return _result({"strategies": listing})
 
-    async def _alc_info(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
-        parse_args(InfoArgs, "alc_info", arguments)
+    @TABLE.tool("alc_info", InfoRequest, words.INFO)
+    async def _alc_info(self, args: InfoRequest, ctx: Context) -> CallToolResult:
         info = await self.engine.info()
         info["sampling"] = self.sampling
         info["server"] = SERVER_NAME
         return _result(info)
 
-    async def _alc_cards(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
-        a = parse_args(CardsArgs, "alc_cards", arguments)
+    @TABLE.tool("alc_cards", CardsRequest, words.CARDS)
+    async def _alc_cards(self, a: CardsRequest, ctx: Context) -> CallToolResult:
         cards = self.engine.cards
         where = a.where
         if isinstance(where, str):
             try:
                 where = json.loads(where)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise InvalidInput("alc_cards: where is not valid JSON text.") from None
         if a.action in ("list", "find"):
             query = {"pkg": a.pkg, "where": where, "order_by": a.order_by}
@@ -505,17 +458,17 @@ class AlcMCP:
             )
         return _result({"card": await cards.append(a.card_id, a.fields)})
 
-    async def _alc_pkg(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
-        args = parse_args(PkgArgs, "alc_pkg", arguments)
+    @TABLE.tool("alc_pkg", PkgRequest, words.PKG)
+    async def _alc_pkg(self, args: PkgRequest, ctx: Context) -> CallToolResult:
         if not isinstance(args.action, str):
             raise InvalidInput("alc_pkg: action must be a string (list, install, doctor, ...).")
-        rest = {k: v for k, v in arguments.items() if k not in ("action", "project_root")}
+        rest = args.action_arguments()
         return _result(await self.engine.package_action(args.action, rest, args.project_root))
 
-    async def _alc_eval_run(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
+    @TABLE.tool("alc_eval_run", EvalRunRequest, words.EVAL_RUN)
+    async def _alc_eval_run(self, a: EvalRunRequest, ctx: Context) -> CallToolResult:
         import alc.eval as ev
 
-        a = parse_args(EvalRunArgs, "alc_eval_run", arguments)
         if a.scenario is not None and a.scenario not in ev.BUILTIN_SETS and not self.read_files:
             raise InvalidInput("This server reads no files: use a built-in scenario set.")
         step = await anyio.to_thread.run_sync(
@@ -538,18 +491,18 @@ class AlcMCP:
             step = {"run_id": step["run_id"], "status": "complete", **_eval_brief(report)}
         return _result(step)
 
-    async def _alc_eval_compare(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
+    @TABLE.tool("alc_eval_compare", EvalCompareRequest, words.EVAL_COMPARE)
+    async def _alc_eval_compare(self, a: EvalCompareRequest, ctx: Context) -> CallToolResult:
         import alc.eval as ev
 
-        a = parse_args(EvalCompareArgs, "alc_eval_compare", arguments)
         return _result(
             await anyio.to_thread.run_sync(ev.compare_runs, self.engine.engine, a.run_a, a.run_b)
         )
 
-    async def _alc_eval_history(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
+    @TABLE.tool("alc_eval_history", EvalHistoryRequest, words.EVAL_HISTORY)
+    async def _alc_eval_history(self, a: EvalHistoryRequest, ctx: Context) -> CallToolResult:
         import alc.eval as ev
 
-        a = parse_args(EvalHistoryArgs, "alc_eval_history", arguments)
         engine = self.engine.engine
         if a.run_id is None:
             return _result({"runs": await anyio.to_thread.run_sync(ev.list_runs, engine, a.limit)})
@@ -582,10 +535,11 @@ class AlcMCP:
             ]
         return _result(out)
 
-    async def _sequentialthinking(self, arguments: dict[str, Any], ctx: Context) -> CallToolResult:
+    @TABLE.tool("sequentialthinking", ThoughtRequest, words.THINKING)
+    async def _sequentialthinking(self, args: ThoughtRequest, ctx: Context) -> CallToolResult:
         tenant = current_tenant()  # each tenant has its own default chain and labels
         client = self.client if tenant is None else f"{self.client}\x1e{tenant}"
-        return _result(await self.chains.athink(arguments, client=client))
+        return _result(await self.chains.athink(args.arguments(), client=client))
 
     # ------------------------------------------------------------------ replies and sampling
 
@@ -652,12 +606,46 @@ class AlcMCP:
         return await self._reply(outcome, ctx)
 
 
+TOOLS: tuple[ToolSpec, ...] = tuple(TABLE.profile(DEFAULT_PROFILE))
+"""Every tool ``alc mcp`` serves by default, in ``tools/list`` order."""
+ALGOCLINE = ALGOCLINE_PROFILE
+"""The profile name of algocline's tool surface (``alc mcp --profile algocline``)."""
+
+
+class _ToolServer(StdioServer):
+    """The SDK's :class:`MCPServer` serving :data:`TABLE`: its two tool methods (``list_tools``,
+    ``call_tool``, which the SDK's ``tools/list`` and ``tools/call`` handlers call) are
+    overridden, so each tool's schema, validation and handler come from one registration."""
+
+    def __init__(self, app: AlcMCP) -> None:
+        super().__init__(
+            SERVER_NAME,
+            title="alc — pausable LLM reasoning strategies",
+            instructions=INSTRUCTIONS,
+            version=__version__,
+            log_level="WARNING",
+        )
+        self._app = app
+        self._listing = [spec.listing() for spec in TABLE.profile(app.profile)]
+
+    async def list_tools(self) -> list[MCPTool]:
+        """Every tool, its input schema derived from its request model."""
+        return list(self._listing)
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> ToolReply:
+        """Run tool ``name``; an error is a tool result with ``isError`` (never raised)."""
+        return await self._app.call(name, arguments, context or Context(mcp_server=self))
+
+
 def create_server(
     engine: AsyncEngine | None = None,
     *,
     store: str | Path | None = None,
     sampling: bool = False,
     client: str = "mcp",
+    profile: str = DEFAULT_PROFILE,
 ) -> MCPServer[Any]:
     """Build the alc MCP server (see :class:`AlcMCP` for the arguments); ``.run()`` serves stdio."""
-    return AlcMCP(engine, store=store, sampling=sampling, client=client).server
+    return AlcMCP(engine, store=store, sampling=sampling, client=client, profile=profile).server

@@ -1,682 +1,328 @@
-"""The MCP tools' names, descriptions, input schemas and argument models.
+"""The tool registry: each MCP tool is one request model, one handler and its wording.
 
-Schemas are written out by hand (not derived from function signatures) so ``tools/list`` shows
-exactly the documented contract, the ``sequentialthinking`` schema is the reference server's,
-and malformed arguments come back as alc's own ``invalid_input`` error object.
+A tool is declared once, on its handler::
+
+    @TABLE.tool("alc_cancel", CancelRequest, words.CANCEL)  # words.CANCEL: title, description
+    async def _cancel(self, args: CancelRequest, ctx: Context) -> ToolReply: ...
+
+The request model (:mod:`alc._requests`, the API layer) is the contract: the tool's input
+schema is derived from it (:meth:`Request.input_schema`), the call's arguments are validated
+into it (bad ones come back as alc's own ``invalid_input`` error object) and the handler
+receives it typed.
+:meth:`ToolTable.alias` serves the same model and handler under a second name.
+
+The run/continue loop is explained once, in the server's :data:`INSTRUCTIONS`; each tool's
+description says only what is specific to it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult, InputRequiredResult, ToolAnnotations
+from mcp_types import Tool as MCPTool
 
-from alc.engine.errors import InvalidInput
-from alc.engine.pkg import ACTIONS as PKG_ACTIONS
+from alc._requests import Request
+from alc.mcp._algocline import ALGOCLINE_PROFILE, ALGOCLINE_TOOLS
 
 __all__ = [
-    "CARD_ACTIONS",
-    "TOOLS",
-    "AdviceArgs",
-    "CancelArgs",
-    "CardsArgs",
-    "ContinueArgs",
-    "EvalCompareArgs",
-    "EvalHistoryArgs",
-    "EvalRunArgs",
-    "InfoArgs",
-    "PkgArgs",
-    "RunArgs",
-    "StatusArgs",
-    "StrategiesArgs",
+    "DEFAULT_PROFILE",
+    "INSTRUCTIONS",
+    "PROFILES",
+    "TABLE",
+    "ToolReply",
     "ToolSpec",
-    "parse_args",
+    "ToolTable",
+    "Wording",
 ]
 
-_LOOP = (
-    'The loop: the reply is JSON. While "status" is "needs_response", the strategy is paused '
-    'on a prompt meant for YOU: read "prompt" (and "system"), answer it with your own '
-    "reasoning, and pass your answer to alc_continue with the same session_id (and query_id). "
-    'When the reply has "queries" (a batch), answer each one: all at once with '
-    '"responses": [{"query_id", "response"}, ...], or one at a time (replies '
-    '"accepted" with "remaining" until the last answer). Repeat until "status" is '
-    '"completed" (the outcome is in "result") or "error" (the session failed; see '
-    '"error_code"). Sessions are durable: a session_id stays valid across server restarts.'
+ToolReply = CallToolResult | InputRequiredResult
+"""What a tool returns: a result, or (sampling on 2026-07-28+) a request for sampled answers."""
+
+_R = TypeVar("_R", bound=Request)
+Handler = Callable[[Any, _R, Context], Awaitable[ToolReply]]
+"""A tool handler: a method of the server taking its parsed request and the call's context."""
+
+INSTRUCTIONS = (
+    "alc runs LLM reasoning strategies written in Lua as durable sessions. Start one with "
+    "alc_advice (a named strategy; alc_strategies lists them) or alc_run (your own Lua).\n"
+    'The loop: while a reply has status "needs_response", the strategy is paused on a prompt '
+    'meant for YOU: answer "prompt" (and "system") with your own reasoning and call '
+    'alc_continue with the session_id and your response. A reply with "queries" is a batch: '
+    'answer each (its "id" is the query_id) all at once with responses [{query_id, response}], '
+    'or one at a time (replies "accepted" with "remaining"). Repeat until status is '
+    '"completed" (the outcome is "result") or "error" (see "error_code"). A session_id stays '
+    "valid across server restarts.\n"
+    "For step-by-step thinking use sequentialthinking, one call per thought."
 )
+"""The server instructions: what every client model reads once."""
 
-_SESSION_ID = {
-    "type": "string",
-    "description": "The session id from a previous reply ('s-' + 32 hex digits).",
-}
-_USAGE = {
-    "type": "object",
-    "description": "Optional real token usage of the answer: {prompt_tokens, response_tokens}.",
-    "properties": {
-        "prompt_tokens": {"type": "integer", "minimum": 0},
-        "response_tokens": {"type": "integer", "minimum": 0},
-    },
-}
+LOOP = " Answer each needs_response reply with alc_continue (the loop is in the instructions)."
+"""The one-line pointer to the loop, for the tools that start or continue a session."""
 
 
-class ToolSpec(BaseModel):
-    """One tool: its name, description and JSON input schema."""
+@dataclass(frozen=True)
+class Wording:
+    """What a client shows of a tool besides its schema.
 
-    model_config = ConfigDict(frozen=True)
+    Attributes:
+        title: a short human title.
+        description: what a model reads about this tool (only what is specific to it).
+        read_only: the tool changes nothing (annotation ``readOnlyHint``).
+    """
+
+    title: str
+    description: str
+    read_only: bool = False
+    destructive: bool = False
+    idempotent: bool = False
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool: its name and wording, its request model and its handler.
+
+    Attributes:
+        name: the tool name clients call.
+        title: a short human title.
+        description: what a model reads about this tool (only what is specific to it).
+        model: the request model; the input schema is derived from it.
+        handler: the server method serving it (called with the parsed model).
+        read_only: the tool changes nothing (annotation ``readOnlyHint``).
+        destructive / idempotent: the ``destructiveHint`` / ``idempotentHint`` annotations.
+    """
 
     name: str
     title: str
     description: str
-    input_schema: dict[str, Any]
+    model: type[Request]
+    handler: Callable[[Any, Any, Context], Awaitable[ToolReply]]
     read_only: bool = False
+    destructive: bool = False
+    idempotent: bool = False
 
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        """The JSON schema of the arguments, derived from :attr:`model`."""
+        return self.model.input_schema()
 
-_LIMITS: dict[str, Any] = {
-    "type": "object",
-    "description": (
-        "Sandbox limits of the session, tighter or looser than the server's defaults: "
-        "max_memory (bytes), max_instructions (per step), max_step_seconds, max_output_bytes, "
-        "lua_version ('5.5' | '5.4')."
-    ),
-}
-
-_PROJECT_ROOT = {
-    "type": "string",
-    "description": (
-        "algocline compatibility: accepted and ignored. Packages resolve from the server's "
-        "own project scope (the alc.toml nearest to its working folder; alc_info shows it)."
-    ),
-}
-_HOST_MODE = {
-    "type": "boolean",
-    "description": (
-        "algocline compatibility: accepted and ignored. Every alc session is durable and runs "
-        "outside the server already."
-    ),
-}
-
-CARD_ACTIONS = (
-    "list",
-    "get",
-    "find",
-    "samples",
-    "lineage",
-    "alias_list",
-    "get_by_alias",
-    "alias_set",
-    "append",
-)
-"""The ``action`` values of ``alc_cards``."""
-
-TOOLS: tuple[ToolSpec, ...] = (
-    ToolSpec(
-        name="alc_run",
-        title="Run Lua strategy code",
-        description=(
-            "Start a session from Lua code. The code sees `ctx` as a global and may `return` its "
-            "result; every alc.llm(prompt) call pauses the session and comes back to you as a "
-            "prompt to answer. Give `code` (Lua source) or `code_file` (a path to a .lua file), "
-            "and optionally `ctx` (a JSON object, or its JSON text). " + _LOOP
-        ),
-        input_schema={
-            "type": "object",
-            "properties": {
-                "code": {"type": "string", "description": "Lua source of the strategy."},
-                "code_file": {
-                    "type": "string",
-                    "description": "Path to a Lua file to run instead of `code`.",
-                },
-                "ctx": {
-                    "type": ["object", "string"],
-                    "description": "The JSON object handed to the code as `ctx`, or its JSON text.",
-                },
-                "limits": _LIMITS,
-                "project_root": _PROJECT_ROOT,
-                "host_mode": _HOST_MODE,
-            },
-        },
-    ),
-    ToolSpec(
-        name="alc_advice",
-        title="Run a reasoning strategy",
-        description=(
-            "Start a session of a named reasoning strategy (cot, sc, reflect, tot, ucb, ...; list "
-            "them with alc_strategies) on `task`. `opts` are the strategy's parameters, merged "
-            "into its ctx. The strategy supplies the algorithm; you supply the thinking. " + _LOOP
-        ),
-        input_schema={
-            "type": "object",
-            "properties": {
-                "strategy": {"type": "string", "description": "The strategy name."},
-                "task": {"type": "string", "description": "The question or task."},
-                "opts": {
-                    "type": ["object", "string"],
-                    "description": (
-                        "Strategy parameters (see alc_strategies with `name`), or their JSON text."
-                    ),
-                },
-                "limits": _LIMITS,
-                "project_root": _PROJECT_ROOT,
-                "host_mode": _HOST_MODE,
-            },
-            "required": ["strategy"],
-        },
-    ),
-    ToolSpec(
-        name="alc_continue",
-        title="Answer a paused session",
-        description=(
-            "Feed your answer(s) to a paused session and get its next reply. One pending query: "
-            "pass `response` (query_id optional). A batch: pass `responses` as a list of "
-            "{query_id, response}, or answer queries one at a time with `response` + `query_id` "
-            '(the reply is "accepted" with "remaining" until the last one). ' + _LOOP
-        ),
-        input_schema={
-            "type": "object",
-            "properties": {
-                "session_id": _SESSION_ID,
-                "response": {"type": "string", "description": "Your answer to the query."},
-                "query_id": {
-                    "type": "string",
-                    "description": "The query answered by `response` ('q-<n>').",
-                },
-                "responses": {
-                    "type": "array",
-                    "description": "Several answers at once.",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "query_id": {"type": "string"},
-                            "response": {"type": "string"},
-                            "usage": _USAGE,
-                        },
-                        "required": ["query_id", "response"],
-                    },
-                },
-                "usage": _USAGE,
-            },
-            "required": ["session_id"],
-        },
-    ),
-    ToolSpec(
-        name="alc_status",
-        title="Session status",
-        description=(
-            "One session's snapshot (state, phase, pending queries, progress, recent log lines, "
-            "LLM calls, token totals, last activity, outcome once ended; with "
-            "`include_conversation` also its prompts and answers), or without `session_id` the "
-            "list of active (paused or running) sessions."
-        ),
-        input_schema={
-            "type": "object",
-            "properties": {
-                "session_id": _SESSION_ID,
-                "include_conversation": {
-                    "type": "boolean",
-                    "description": (
-                        "Add `conversation_history`: the session's prompts and answers, most "
-                        "recent last (default false; `include_history` is the same)."
-                    ),
-                },
-                "include_history": {
-                    "type": "boolean",
-                    "description": "The same as `include_conversation` (algocline's name).",
-                },
-                "conversation_limit": {
-                    "type": "integer",
-                    "minimum": 0,
-                    "description": "How many of the most recent exchanges to show (default 10; "
-                    "0: all).",
-                },
-            },
-        },
-        read_only=True,
-    ),
-    ToolSpec(
-        name="alc_cancel",
-        title="Cancel a session",
-        description="Cancel a paused session. It accepts no more answers afterwards.",
-        input_schema={
-            "type": "object",
-            "properties": {"session_id": _SESSION_ID},
-            "required": ["session_id"],
-        },
-    ),
-    ToolSpec(
-        name="alc_strategies",
-        title="List strategies",
-        description=(
-            "The strategy catalogue (name, description, category, paper), or with `name` one "
-            "strategy's metadata including its parameters and an example ctx. The Lua source "
-            "is the resource alc://strategies/{name}."
-        ),
-        input_schema={
-            "type": "object",
-            "properties": {"name": {"type": "string", "description": "A strategy name."}},
-        },
-        read_only=True,
-    ),
-    ToolSpec(
-        name="alc_info",
-        title="Engine information",
-        description=(
-            "alc's version, Lua version, session store, strategy search paths, the Lua type "
-            "definitions (resource alc://types/alc.d.lua) and whether sampling mode is on."
-        ),
-        input_schema={"type": "object", "properties": {}},
-        read_only=True,
-    ),
-    ToolSpec(
-        name="alc_cards",
-        title="Cards: stored run records",
-        description=(
-            "Read the cards in alc's store: immutable run records that strategies write with "
-            "alc.card.* (e.g. an eval or optimize run with `auto_card`: parameters, stats such "
-            "as pass_rate, per-case samples). Use it to find the best past run before choosing "
-            "parameters, compare runs, inspect per-case failures, or follow a run's lineage "
-            "(metadata.prior_card_id). One tool, one `action`:\n"
-            "- list: summaries newest first (`pkg`, `limit`);\n"
-            "- get: one whole card (`card_id`) plus its sample count;\n"
-            "- find: summaries matching `where` (algocline's filter over the whole card, e.g. "
-            '{"scenario": {"name": "gsm8k"}, "stats": {"pass_rate": {"gte": 0.8}}}; operators '
-            "eq ne lt lte gt gte in nin exists contains starts_with, _and/_or/_not), sorted by "
-            '`order_by` ("-stats.pass_rate"), paged by `limit`/`offset`;\n'
-            "- samples: a card's per-case rows (`card_id`, optional `where`, `limit`, `offset`);\n"
-            "- lineage: ancestors/descendants (`card_id`, `direction` up|down|both, `depth`, "
-            "`relation_filter`);\n"
-            "- alias_list / get_by_alias (`name`) / alias_set (`name`, `card_id`, `note`): the "
-            "mutable names of cards;\n"
-            "- append: add new top-level sections to a card (`card_id`, `fields`); existing keys "
-            "are immutable.\n"
-            "Unknown ids are a card_not_found error."
-        ),
-        input_schema={
-            "type": "object",
-            "properties": {
-                "action": {
-                    "type": "string",
-                    "enum": list(CARD_ACTIONS),
-                    "description": "What to do (see the tool description).",
-                },
-                "card_id": {"type": "string", "description": "A card id (from list or find)."},
-                "pkg": {"type": "string", "description": "Only cards (aliases) of this package."},
-                "where": {
-                    "type": ["object", "string"],
-                    "description": "The filter of find / samples, or its JSON text.",
-                },
-                "order_by": {
-                    "type": ["string", "array"],
-                    "items": {"type": "string"},
-                    "description": "find: dotted path(s), '-' first for descending.",
-                },
-                "limit": {"type": "integer", "minimum": 0, "description": "At most this many."},
-                "offset": {"type": "integer", "minimum": 0, "description": "Skip this many."},
-                "name": {"type": "string", "description": "An alias name."},
-                "note": {"type": "string", "description": "alias_set: a free note."},
-                "fields": {"type": "object", "description": "append: the new top-level keys."},
-                "direction": {"type": "string", "enum": ["up", "down", "both"]},
-                "depth": {"type": "integer", "minimum": 0, "description": "lineage: at most."},
-                "include_stats": {"type": "boolean", "description": "lineage: default true."},
-                "relation_filter": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "description": "lineage: follow only these metadata.prior_relation values.",
-                },
-            },
-            "required": ["action"],
-        },
-    ),
-    ToolSpec(
-        name="alc_pkg",
-        title="Strategy packages",
-        description=(
-            "Manage the strategy packages alc_advice can run. Use it when alc_advice reports "
-            "strategy_not_found, when the user asks to install or update a package or an "
-            "algocline collection, or to check why a package misbehaves. One tool, one "
-            "`action`:\n"
-            "- list: installed packages (name, version, source, scope, pin, shadowed_by) and "
-            "the search order;\n"
-            "- install: `source` = a package folder, a git URL (`ref` pins a branch, tag or "
-            "commit) or a collection root (every */init.lua); `scope` user (default) or project "
-            "(recorded in alc.toml / alc.lock); no `source` = install what alc.toml lists, at "
-            "alc.lock's pins (`update`: re-pin). Atomic: a failed install changes nothing;\n"
-            "- remove / unlink (`name`, optional `scope`); link (`path`: a working folder, "
-            "edits take effect at once; `name`);\n"
-            "- doctor: broken, shadowed and missing packages, each with `fix` and an `action` "
-            "object you can send back to this tool as is;\n"
-            "- scaffold (`name`, `directory`): a new package with meta, spec and a test;\n"
-            "- test (`target`: a package name or folder; `answers`: scripted alc.llm answers): "
-            "runs its *_spec.lua files in the sandbox.\n"
-            "Running sessions keep the code they started with (sources are pinned), so "
-            "installing or removing never breaks them."
-        ),
-        input_schema={
-            "type": "object",
-            "properties": {
-                "action": {
-                    "type": "string",
-                    "enum": list(PKG_ACTIONS),
-                    "description": "What to do (see the tool description).",
-                },
-                "source": {"type": "string", "description": "install: folder or git URL."},
-                "ref": {"type": "string", "description": "install: git branch, tag or commit."},
-                "name": {"type": "string", "description": "The package name."},
-                "scope": {"type": "string", "enum": ["user", "project"]},
-                "update": {"type": "boolean", "description": "install: re-pin alc.lock."},
-                "include_builtin": {"type": "boolean", "description": "list: built-ins too."},
-                "path": {"type": "string", "description": "link: the working folder."},
-                "directory": {"type": "string", "description": "scaffold: where (default: cwd)."},
-                "target": {"type": "string", "description": "test: package name or folder."},
-                "answers": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "description": "test: alc.llm answers, used in turn.",
-                },
-                "project_root": {
-                    "type": "string",
-                    "description": (
-                        "The folder whose alc.toml is the project (default: the server's "
-                        "working folder)."
-                    ),
-                },
-            },
-            "required": ["action"],
-        },
-    ),
-    ToolSpec(
-        name="alc_eval_run",
-        title="Evaluate strategies against a baseline",
-        description=(
-            "Measure whether a strategy beats asking the model directly: every (strategy, case) "
-            "pair of a scenario runs as an alc session, is graded, and is stored (one card with "
-            "per-case samples per strategy). Scenarios: the built-in sets arith (generated word "
-            "problems), logic (generated puzzles), factual, or a scenario file (evalframe .lua, "
-            ".jsonl, .toml). The baseline (default direct) is added to the strategies.\n"
-            "The loop: call with scenario, strategies (and n). The reply is "
-            '{"status": "needs_response", "run_id", "done", "total", "pending": <a session '
-            "pause>}: answer the pending session with alc_continue, exactly as for alc_run, until "
-            'it is "completed"; then call alc_eval_run again with just the run_id. Each call '
-            'grades what finished and hands you the next pause, until "status" is "complete" '
-            "with the per-strategy pass rates and the paired comparisons with the baseline. "
-            "Answer each task as the model under test would: the point is to compare the "
-            "strategies, so do not carry knowledge from one case to another. A run is durable: "
-            "the same run_id continues it in a later conversation. Then alc_eval_compare for "
-            "the statistics, alc_eval_history for past runs and per-case answers."
-        ),
-        input_schema={
-            "type": "object",
-            "properties": {
-                "scenario": {
-                    "type": "string",
-                    "description": "arith | logic | factual, or a scenario file path.",
-                },
-                "strategies": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "description": 'Strategies to evaluate, e.g. ["cot", "sc"].',
-                },
-                "baseline": {
-                    "type": ["string", "null"],
-                    "description": "The strategy compared with (default direct; null for none).",
-                },
-                "n": {"type": "integer", "minimum": 1, "description": "Number of cases."},
-                "seed": {"type": "integer", "description": "Seed of the generated sets."},
-                "strategy_opts": {
-                    "type": "object",
-                    "description": 'ctx parameters per strategy, e.g. {"sc": {"n": 3}}.',
-                },
-                "run_id": {"type": "string", "description": "Continue this run (ev-...)."},
-            },
-        },
-    ),
-    ToolSpec(
-        name="alc_eval_compare",
-        title="Compare eval runs (paired statistics)",
-        description=(
-            "Paired statistics of a finished (or partly finished) eval run, on the cases both "
-            "sides ran: for each strategy against the baseline, the pass-rate gain with its 95% "
-            "interval, McNemar's exact p-value, the Holm-adjusted p-value over the strategies, "
-            "and a verdict that says plainly when there are too few cases to conclude anything. "
-            "Give run_a alone (each strategy vs the run's baseline), or run_a and run_b as RUN or "
-            "RUN:STRATEGY (run_b vs run_a, e.g. the same strategy on two models)."
-        ),
-        input_schema={
-            "type": "object",
-            "properties": {
-                "run_a": {"type": "string", "description": "RUN or RUN:STRATEGY (baseline side)."},
-                "run_b": {"type": "string", "description": "RUN or RUN:STRATEGY (optional)."},
-            },
-            "required": ["run_a"],
-        },
-        read_only=True,
-    ),
-    ToolSpec(
-        name="alc_eval_history",
-        title="Eval runs and their per-case results",
-        description=(
-            "Without run_id: the eval runs of the store, newest first (scenario, n, strategies, "
-            "pass rates, status; a run that is not complete can be continued with alc_eval_run). "
-            "With run_id: its per-strategy statistics and, with cases=true, every case's answer, "
-            "score and session_id (alc_status on that session shows the full transcript)."
-        ),
-        input_schema={
-            "type": "object",
-            "properties": {
-                "run_id": {"type": "string", "description": "A run id (ev-...)."},
-                "strategy": {"type": "string", "description": "Only this strategy's cases."},
-                "cases": {"type": "boolean", "description": "Include per-case results."},
-                "limit": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "description": "At most this many runs.",
-                },
-            },
-        },
-        read_only=True,
-    ),
-    ToolSpec(
-        name="sequentialthinking",
-        title="Sequential thinking",
-        description=(
-            "A detailed tool for dynamic and reflective problem-solving through thoughts. Call it "
-            "once per thought: each thought can build on, question or revise previous insights, "
-            "branch into alternative approaches, and you may adjust totalThoughts up or down as "
-            "understanding deepens. Set nextThoughtNeeded to false only when you have a "
-            "satisfactory answer.\n\n"
-            "Parameters: thought (this thinking step), thoughtNumber (1, 2, ...), totalThoughts "
-            "(current estimate), nextThoughtNeeded, isRevision + revisesThought (this thought "
-            "reconsiders an earlier one), branchFromThought + branchId (start or continue an "
-            "alternative line), needsMoreThoughts (you reached the end but need more).\n\n"
-            "alc keeps every chain durably: the reply holds the chain's session_id, its "
-            "branch_tree, the last few thoughts and warnings (e.g. a revision of a thought that "
-            "does not exist). thoughtNumber 1 starts a new chain; later thoughts continue the "
-            "latest one. To keep several chains apart, pass the same session_id (the id from a "
-            'reply, or any label of your own such as "design-review") with every thought of '
-            "a chain. Completed chains can be read back with alc_status."
-        ),
-        input_schema={
-            "type": "object",
-            "properties": {
-                "thought": {"type": "string", "description": "Your current thinking step"},
-                "nextThoughtNeeded": {
-                    "type": "boolean",
-                    "description": "Whether another thought step is needed",
-                },
-                "thoughtNumber": {
-                    "type": "integer",
-                    "description": "Current thought number (numeric value, e.g., 1, 2, 3)",
-                    "minimum": 1,
-                },
-                "totalThoughts": {
-                    "type": "integer",
-                    "description": "Estimated total thoughts needed (numeric value, e.g., 5, 10)",
-                    "minimum": 1,
-                },
-                "isRevision": {
-                    "type": "boolean",
-                    "description": "Whether this revises previous thinking",
-                },
-                "revisesThought": {
-                    "type": "integer",
-                    "description": "Which thought is being reconsidered",
-                    "minimum": 1,
-                },
-                "branchFromThought": {
-                    "type": "integer",
-                    "description": "Branching point thought number",
-                    "minimum": 1,
-                },
-                "branchId": {"type": "string", "description": "Branch identifier"},
-                "needsMoreThoughts": {
-                    "type": "boolean",
-                    "description": "If more thoughts are needed",
-                },
-                "session_id": {
-                    "type": "string",
-                    "description": (
-                        "Optional: which chain. A session id from an earlier reply, or a "
-                        "label of your own; omit it to use your default chain."
-                    ),
-                },
-            },
-            "required": ["thought", "nextThoughtNeeded", "thoughtNumber", "totalThoughts"],
-        },
-    ),
-)
-"""Every tool ``alc mcp`` serves, in ``tools/list`` order."""
-
-
-# ---------------------------------------------------------------------- argument models
-
-
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-_M = TypeVar("_M", bound=_Args)
-
-
-# Values the engine checks (session ids, code, ctx, task, answers, usage) are taken as given
-# (``Any``): the Python API refuses a bad one with the message every front end shares. These
-# models only check the shape of the call: known argument names, required ones present.
-
-
-class RunArgs(_Args):
-    code: Any = None
-    code_file: str | None = None
-    ctx: Any = None
-    limits: Any = None
-    project_root: Any = None
-    host_mode: Any = None
-
-
-class AdviceArgs(_Args):
-    strategy: Any
-    task: Any = None
-    opts: Any = None
-    limits: Any = None
-    project_root: Any = None
-    host_mode: Any = None
-
-
-class ResponseItem(_Args):
-    query_id: Any
-    response: Any
-    usage: Any = None
-
-
-class ContinueArgs(_Args):
-    session_id: Any
-    response: Any = None
-    query_id: Any = None
-    responses: list[ResponseItem] = Field(default_factory=list)
-    usage: Any = None
-
-
-class StatusArgs(_Args):
-    session_id: Any = None
-    include_conversation: bool = False
-    include_history: bool = False
-    conversation_limit: int = Field(default=10, ge=0)
-
-
-class CancelArgs(_Args):
-    session_id: Any
-
-
-class StrategiesArgs(_Args):
-    name: str | None = None
-
-
-class InfoArgs(_Args):
-    pass
-
-
-class CardsArgs(_Args):
-    action: str
-    card_id: Any = None
-    pkg: Any = None
-    where: Any = None
-    order_by: Any = None
-    limit: Any = None
-    offset: Any = None
-    name: Any = None
-    note: Any = None
-    fields: Any = None
-    direction: Any = None
-    depth: Any = None
-    include_stats: Any = None
-    relation_filter: Any = None
-
-    @field_validator("action")
-    @classmethod
-    def _known_action(cls, value: str) -> str:
-        if value not in CARD_ACTIONS:
-            raise ValueError(f"must be one of {', '.join(CARD_ACTIONS)}")
-        return value
-
-
-class PkgArgs(_Args):
-    """``alc_pkg``: the action and its arguments (checked by the engine), and the project."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    action: Any
-    project_root: str | None = None
-
-
-class EvalRunArgs(_Args):
-    scenario: str | None = None
-    strategies: list[str] = Field(default_factory=list)
-    baseline: str | None = "direct"
-    n: int | None = Field(default=None, ge=1)
-    seed: int = 0
-    strategy_opts: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    run_id: str | None = None
-
-
-class EvalCompareArgs(_Args):
-    run_a: str
-    run_b: str | None = None
-
-
-class EvalHistoryArgs(_Args):
-    run_id: str | None = None
-    strategy: str | None = None
-    cases: bool = False
-    limit: int = Field(default=20, ge=1)
-
-
-def parse_args(model: type[_M], tool: str, arguments: dict[str, Any]) -> _M:
-    """Validate tool arguments into ``model``.
-
-    Raises:
-        InvalidInput: a missing, unknown or mistyped argument (the message names each).
-    """
-    try:
-        return model.model_validate(arguments)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(arguments)'}: {err['msg']}"
-            for err in exc.errors()
+    def listing(self) -> MCPTool:
+        """The tool as ``tools/list`` shows it."""
+        return MCPTool(
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            input_schema=self.input_schema,
+            annotations=ToolAnnotations(
+                title=self.title,
+                read_only_hint=self.read_only,
+                destructive_hint=self.destructive,
+                idempotent_hint=self.idempotent or self.read_only,
+                open_world_hint=False,
+            ),
         )
-        raise InvalidInput(f"Invalid arguments for {tool}: {problems}.") from None
+
+
+class ToolTable:
+    """Every tool of a server, in ``tools/list`` order; filled by the :meth:`tool` decorator."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, ToolSpec] = {}
+
+    def tool(
+        self, name: str, model: type[_R], wording: Wording
+    ) -> Callable[[Handler[_R]], Handler[_R]]:
+        """Register the decorated handler as tool ``name`` taking ``model``, worded ``wording``.
+
+        Raises:
+            ValueError: ``name`` is registered already.
+        """
+
+        def register(handler: Handler[_R]) -> Handler[_R]:
+            w = wording
+            self._add(
+                ToolSpec(
+                    name,
+                    w.title,
+                    w.description,
+                    model,
+                    handler,
+                    w.read_only,
+                    w.destructive,
+                    w.idempotent,
+                )
+            )
+            return handler
+
+        return register
+
+    def alias(self, name: str, target: str, *, description: str | None = None) -> ToolSpec:
+        """Serve tool ``target``'s model and handler under ``name`` too (e.g. another server's
+        tool name); ``description`` replaces the target's when given.
+
+        Raises:
+            KeyError: ``target`` is not registered.
+            ValueError: ``name`` is registered already.
+        """
+        spec = self._specs[target]
+        alias = replace(spec, name=name, description=description or spec.description)
+        self._add(alias)
+        return alias
+
+    def _add(self, spec: ToolSpec) -> None:
+        if spec.name in self._specs:
+            raise ValueError(f"tool {spec.name!r} is registered twice")
+        self._specs[spec.name] = spec
+
+    def get(self, name: str, profile: str | None = None) -> ToolSpec | None:
+        """The tool called ``name`` (in ``profile`` when given), or None."""
+        if profile is not None and name not in PROFILES[profile]:
+            return None
+        return self._specs.get(name)
+
+    def profile(self, profile: str) -> list[ToolSpec]:
+        """The tools of ``profile`` that are registered, in the profile's order.
+
+        Raises:
+            KeyError: no such profile.
+        """
+        return [self._specs[n] for n in PROFILES[profile] if n in self._specs]
+
+    def __iter__(self) -> Iterator[ToolSpec]:
+        return iter(tuple(self._specs.values()))
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+
+TABLE = ToolTable()
+"""Every tool alc can serve; handlers register themselves with ``@TABLE.tool`` (the server's
+methods in :mod:`alc.mcp._server`, the algocline profile's in :mod:`alc.mcp._algocline`)."""
+
+DEFAULT_PROFILE = "default"
+
+PROFILES: dict[str, tuple[str, ...]] = {
+    "default": (
+        "alc_run",
+        "alc_advice",
+        "alc_continue",
+        "alc_status",
+        "alc_cancel",
+        "alc_strategies",
+        "alc_info",
+        "alc_cards",
+        "alc_pkg",
+        "alc_eval_run",
+        "alc_eval_compare",
+        "alc_eval_history",
+        "sequentialthinking",
+    ),
+    ALGOCLINE_PROFILE: ALGOCLINE_TOOLS,
+}
+"""Which tools each surface lists: ``default`` is alc's compact set (fewer, clearer tools serve
+models better); ``algocline`` (:mod:`alc.mcp._algocline`) is algocline 0.47's 61 tool
+names, each mapped onto the same engine calls. A profile only lists tools that are registered."""
+
+
+# ---------------------------------------------------------------------- descriptions
+
+_RUN = (
+    "Start a session from Lua code (`code`, or a `code_file` path). The code sees `ctx` as a "
+    "global and may `return` its result; every alc.llm(prompt) call pauses the session and "
+    "comes back to you as a prompt to answer." + LOOP
+)
+_ADVICE = (
+    "Start a session of a named reasoning strategy (cot, sc, reflect, tot, ucb, ...) on "
+    "`task`; `opts` are its parameters (alc_strategies with `name` lists them). The strategy "
+    "supplies the algorithm, you supply the thinking." + LOOP
+)
+_CONTINUE = (
+    "Answer a paused session and get its next reply. One pending query: `response` (query_id "
+    "optional). A batch: `responses`, or one answer at a time with `response` + `query_id`."
+)
+_STATUS = (
+    "One session's snapshot (state, pending queries, progress, log, token totals, outcome; "
+    "with include_conversation its prompts and answers), or without session_id the active "
+    "sessions."
+)
+_CANCEL = "Cancel a paused session; it accepts no more answers."
+_STRATEGIES = (
+    "The strategy catalogue, or with `name` one strategy's parameters and an example ctx. "
+    "Its Lua source is the resource alc://strategies/{name}."
+)
+_INFO = (
+    "alc's version, Lua version, session store, strategy search paths and whether sampling "
+    "is on; the Lua API types are the resource alc://types/alc.d.lua."
+)
+_CARDS = (
+    "Cards: immutable records of past runs (parameters, stats such as pass_rate, per-case "
+    "samples) that strategies write with alc.card.*. Find the best past run, compare runs, "
+    "inspect failures, follow lineage. Actions: list (`pkg`, `limit`); get (`card_id`); find "
+    '(`where`, e.g. {"stats": {"pass_rate": {"gte": 0.8}}}; operators eq ne lt lte gt gte in '
+    'nin exists contains starts_with _and _or _not; `order_by` "-stats.pass_rate"; `limit`, '
+    "`offset`); samples (`card_id`, `where`); lineage (`card_id`, `direction`, `depth`); "
+    "alias_list, get_by_alias (`name`), alias_set (`name`, `card_id`, `note`); append "
+    "(`card_id`, `fields`: new top-level keys only)."
+)
+_PKG = (
+    "Manage the strategy packages alc_advice runs (use it on strategy_not_found, or when asked "
+    "to install or update one). Actions: list; install (`source`: a folder, git URL with "
+    "`ref`, or collection root; `scope` user|project; no source: what alc.toml lists at "
+    "alc.lock's pins, `update` re-pins; atomic); remove / unlink (`name`); link (`path`, "
+    "`name`); doctor (problems, each with a `fix` and an `action` to send back here); "
+    "scaffold (`name`, `directory`); test (`target`, `answers`: runs its *_spec.lua). Running "
+    "sessions keep the code they started with."
+)
+_EVAL_RUN = (
+    "Measure whether strategies beat asking the model directly: each (strategy, case) of a "
+    "scenario (arith, logic, factual, or a scenario file) runs as a session, is graded and "
+    "stored; the baseline (default direct) is added. Call with scenario, strategies (and n): "
+    'the reply is {"status": "needs_response", "run_id", "done", "total", "pending": a '
+    "session pause}; answer the pending session with alc_continue until it completes, then "
+    'call again with just run_id, until "status" is "complete" with pass rates and paired '
+    "comparisons. Answer each case as the model under test would, carrying nothing from one "
+    "case to another. The same run_id continues a run later."
+)
+_EVAL_COMPARE = (
+    "Paired statistics on the cases both sides ran: per strategy vs the baseline, the "
+    "pass-rate gain with its 95% interval, McNemar's exact p, Holm-adjusted p and a plain "
+    "verdict. run_a alone, or run_a and run_b as RUN or RUN:STRATEGY (run_b vs run_a)."
+)
+_EVAL_HISTORY = (
+    "Without run_id: the eval runs, newest first (an incomplete one continues with "
+    "alc_eval_run). With run_id: its statistics and, with cases=true, each case's answer, "
+    "score and session_id (alc_status shows its transcript)."
+)
+_THINKING = (
+    "A detailed tool for dynamic and reflective problem-solving through thoughts. Call it "
+    "once per thought: each thought can build on, question or revise previous insights, "
+    "branch into alternative approaches, and you may adjust totalThoughts up or down as "
+    "understanding deepens. Set nextThoughtNeeded to false only when you have a satisfactory "
+    "answer. isRevision + revisesThought reconsider an earlier thought; branchFromThought + "
+    "branchId start or continue an alternative line; needsMoreThoughts: you reached the end "
+    "but need more.\n"
+    "alc keeps every chain durably: the reply holds its session_id, branch_tree, the last few "
+    "thoughts and warnings. thoughtNumber 1 starts a new chain; later thoughts continue the "
+    "latest one, or the chain named by session_id (an id from a reply, or a label of your own "
+    'such as "design-review"). alc_status reads a chain back.'
+)
+
+
+# ---------------------------------------------------------------------- wordings
+
+RUN = Wording("Run Lua strategy code", _RUN)
+ADVICE = Wording("Run a reasoning strategy", _ADVICE)
+CONTINUE = Wording("Answer a paused session", _CONTINUE)
+STATUS = Wording("Session status", _STATUS, read_only=True)
+CANCEL = Wording("Cancel a session", _CANCEL)
+STRATEGIES = Wording("List strategies", _STRATEGIES, read_only=True)
+INFO = Wording("Engine information", _INFO, read_only=True)
+CARDS = Wording("Cards: stored run records", _CARDS)
+PKG = Wording("Strategy packages", _PKG)
+EVAL_RUN = Wording("Evaluate strategies against a baseline", _EVAL_RUN)
+EVAL_COMPARE = Wording("Compare eval runs (paired statistics)", _EVAL_COMPARE, read_only=True)
+EVAL_HISTORY = Wording("Eval runs and their per-case results", _EVAL_HISTORY, read_only=True)
+THINKING = Wording("Sequential thinking", _THINKING)

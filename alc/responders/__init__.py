@@ -12,14 +12,16 @@ Built-in specs (see docs/responders.md):
 =========================  ================================================================
 ``interactive``            a person types each answer at the terminal
 ``cmd:<shell command>``    runs the command per query: prompt on stdin, answer on stdout
-``openai:<model>``         Chat Completions via ``openai`` (extra ``alc-engine[openai]``)
+``openai:<model>``         Chat Completions via ``openai`` (extra ``[openai]``)
 ``scripted:<file.json>``   canned answers from a file (tests and demos)
-``local[:<path.gguf>]``    a GGUF model on the CPU via llama.cpp (extra ``alc-engine[local]``)
+``local[:<path.gguf>]``    a GGUF model on the CPU via llama.cpp (extra ``[local]``)
 =========================  ================================================================
 
 Plugins add names through the entry-point group ``alc.responders`` (or :func:`register`), the
 same registry the built-ins use. Every failure is a :class:`ResponderError`
-(``error_code == "responder_failed"``).
+(``error_code == "responder_failed"``), except a missing optional extra:
+:class:`~alc.engine.errors.MissingExtra` (``missing_extra``), with the install command
+(:mod:`alc._extras`).
 """
 
 from __future__ import annotations

@@ -8,16 +8,18 @@ The tree (responders add one leaf under the alc root)::
 Every responder translates its provider's errors (subprocess exit codes, ``openai`` exceptions,
 ``llama_cpp`` failures, malformed answer files) in exactly one place, chains the original with
 ``raise ... from`` and says what to do next. Misuse that is not the provider's fault (an unknown
-spec, a missing optional extra) raises the same class, because to the user it is the same
-situation: ``--llm SPEC`` cannot answer, fix the spec or the environment.
+spec) raises the same class, because to the user it is the same situation: ``--llm SPEC``
+cannot answer, fix the spec. A missing optional extra is not a responder failure but a request
+error, :class:`~alc.engine.errors.MissingExtra` (``missing_extra``), raised by
+:func:`require_extra` before any work.
 """
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import ClassVar
 
+from alc._extras import import_module
 from alc.engine.errors import AlcError, InvalidInput
 from alc.engine.protocol import Usage
 
@@ -49,7 +51,8 @@ class ResponderError(AlcError):
 
 
 def require_extra(module: str, *, extra: str, responder: str) -> ModuleType:
-    """Import ``module`` or raise a :class:`ResponderError` with the ``pip install`` hint.
+    """Import ``module`` or raise :class:`~alc.engine.errors.MissingExtra` with the install
+    command for this installation of alc (:mod:`alc._extras`).
 
     Args:
         module: the import name (``"openai"``, ``"llama_cpp"``).
@@ -57,16 +60,10 @@ def require_extra(module: str, *, extra: str, responder: str) -> ModuleType:
         responder: the responder name, for the message.
 
     Raises:
-        ResponderError: the module is not installed.
+        MissingExtra: the module is not installed (``missing_extra``: a request error, exit 2,
+            raised before the session is touched).
     """
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ResponderError(
-            f"The {responder!r} responder needs the {module!r} package, which is not installed. "
-            f"Install it with: pip install 'alc-engine[{extra}]'",
-            responder=responder,
-        ) from exc
+    return import_module(module, extra=extra, needed_by=f"the {responder!r} responder")
 
 
 def provider_usage(

@@ -1,6 +1,7 @@
 """``openai:<model>``: any OpenAI-compatible Chat Completions endpoint via the ``openai`` package.
 
-Needs the optional extra: ``pip install 'alc-engine[openai]'``.
+Needs the optional extra ``[openai]``; without it the spec is a ``missing_extra`` error naming
+the install command for this installation (:mod:`alc._extras`).
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ class OpenAIResponder(BaseResponder):
             max_retries: retries on connection errors, 429 and 5xx (the ``openai`` backoff).
 
         Raises:
-            ResponderError: ``openai`` is not installed, no model was named, no API key is
-                configured, or ``max_concurrency`` < 1.
+            MissingExtra: ``openai`` is not installed (the ``[openai]`` extra).
+            ResponderError: no model was named, no API key is configured, or
+                ``max_concurrency`` < 1.
         """
         self._openai = require_extra("openai", extra="openai", responder="openai")
         if not model.strip():

@@ -88,7 +88,13 @@ def test_run_list_show_compare_report_regrade(tmp_path: Path, script: str) -> No
 
     out = tmp_path / "report"
     files = ok(alc_cli(tmp_path, "eval", "report", run_id, "--out", str(out)))["files"]
-    assert sorted(Path(f).name for f in files) == ["pass_rates.png", "report.json", "report.md"]
+    assert sorted(Path(f).name for f in files) == [
+        "cost.png",
+        "differences.png",
+        "pass_rates.png",
+        "report.json",
+        "report.md",
+    ]
     assert (out / "pass_rates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| direct | 3/3 = 100.0% |" in md and "alc eval run --strategy cot" in md
@@ -234,3 +240,65 @@ def test_ctrl_c_stops_a_run_and_the_same_command_continues_it(tmp_path: Path) ->
     done = ok(alc_cli(tmp_path, *args))
     assert done["run_id"] == stopped["run_id"] and done["status"] == "complete"
     assert done["strategies"]["cot"]["n"] == 4
+
+
+def test_a_catastrophic_regex_grader_is_bounded_and_bad_params_exit_2(tmp_path: Path) -> None:
+    """A pattern that backtracks exponentially on the answer scores 0 within its deadline (the
+    run completes); a mistyped grader parameter is refused before any session runs."""
+    answer = "a" * 40 + "!"
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"": answer}), encoding="utf-8")
+    scenario = tmp_path / "hostile.json"
+    scenario.write_text(
+        json.dumps(
+            {
+                "graders": [{"name": "regex", "pattern": r"^(a|aa)+$"}, "not_empty"],
+                "cases": [{"id": "c1", "input": "Say many a's."}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    run = ok(
+        alc_cli(
+            tmp_path,
+            "eval",
+            "run",
+            "-s",
+            "direct",
+            "--scenario",
+            str(scenario),
+            "--llm",
+            f"scripted:{script}",
+            "--baseline",
+            "direct",
+        )
+    )
+    assert run["status"] == "complete"
+    assert run["strategies"]["direct"]["pass_rate"] == 0.0
+    cases = ok(alc_cli(tmp_path, "eval", "show", run["run_id"]))
+    assert "took longer than" in json.dumps(cases)
+
+    scenario.write_text(
+        json.dumps(
+            {
+                "graders": [{"name": "numeric", "tolerance": "abc"}],
+                "cases": [{"id": "c1", "input": "q"}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    proc = alc_cli(
+        tmp_path,
+        "eval",
+        "run",
+        "-s",
+        "direct",
+        "--scenario",
+        str(scenario),
+        "--llm",
+        f"scripted:{script}",
+    )
+    assert proc.returncode == 2, proc.stderr
+    error = json.loads(proc.stdout)
+    assert error["error_code"] == "invalid_input" and "tolerance" in error["error"]
+    assert "Traceback" not in proc.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from alc.engine.errors import InvalidInput
 from alc.engine.protocol import Query, Response
 from alc.eval import Case, GraderSpec, extract_answer, extract_number, grade
+from alc.eval._graders import REGEX_TIMEOUT, check_graders
 
 
 def score(name: str, text: str, case: Case, **params: Any) -> float:
@@ -109,7 +111,7 @@ def test_weights_compose_like_evalframe() -> None:
 def test_unknown_grader_is_refused() -> None:
     with pytest.raises(InvalidInput, match="Unknown grader 'fuzzy'"):
         grade((GraderSpec("fuzzy"),), "x", CASE)
-    with pytest.raises(InvalidInput, match="weight must be a non-negative number"):
+    with pytest.raises(InvalidInput, match="weight must be a finite, non-negative number"):
         GraderSpec.parse({"name": "contains", "weight": -1}, "test")
 
 
@@ -158,3 +160,52 @@ def test_the_report_headline_names_the_largest_gain_and_the_largest_loss() -> No
     assert "Largest gain: `bon` +6.0%" in _headline(report)
     report["comparisons"] = {"cot": comparison(0.0)}
     assert "as many cases as the baseline" in _headline(report)
+
+
+# --- bad parameters and hostile patterns (issue 24: every one is invalid_input or bounded) ---
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"tolerance": "abc"}, "tolerance must be a number"),
+        ({"tolerance": float("nan")}, "finite"),
+        ({"tolerance": float("inf")}, "finite"),
+        ({"rel_tolerance": -1}, "non-negative"),
+        ({"tolerance": True}, "tolerance must be a number"),
+        ({"ignore_case": "yes"}, "ignore_case must be true or false"),
+        ({"max_words": 0}, "at least 1"),
+        ({"max_words": 2.5}, "max_words must be a whole number"),
+        ({"rubric": ["x"]}, "rubric must be text"),
+    ],
+)
+def test_mistyped_grader_params_are_invalid_input(params: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        score("numeric", "42", Case(id="c", input="q", expected=("42",)), **params)
+
+
+def test_mistyped_case_context_is_invalid_input_before_anything_runs() -> None:
+    case = Case(id="c7", input="q", expected=("42",), context={"tolerance": "abc"})
+    with pytest.raises(InvalidInput, match="case 'c7' context: tolerance"):
+        check_graders((GraderSpec("numeric"),), (case,))
+
+
+def test_a_bad_pattern_is_refused_before_anything_runs() -> None:
+    with pytest.raises(InvalidInput, match="not a valid pattern"):
+        check_graders((GraderSpec("regex", 1.0, {"pattern": "(unclosed"}),))
+    case = Case(id="c", input="q", context={"pattern": "[z-a]"})
+    with pytest.raises(InvalidInput, match="not a valid pattern"):
+        check_graders((GraderSpec("regex"),), (case,))
+
+
+def test_a_catastrophic_regex_scores_zero_within_its_deadline() -> None:
+    spec = GraderSpec("regex", 1.0, {"pattern": r"^(a|aa)+$"})
+    text = "a" * 40 + "!"
+    started = time.monotonic()
+    graded = grade((spec, GraderSpec("not_empty")), text, CASE)
+    elapsed = time.monotonic() - started
+    assert elapsed < REGEX_TIMEOUT * 20  # bounded, not exponential (2**40 steps)
+    first, second = graded["grades"]
+    assert first["score"] == 0.0 and "took longer than" in first["error"]
+    assert second == {"grader": "not_empty", "weight": 1.0, "score": 1.0}
+    assert graded["score"] == 0.5 and not graded["passed"]

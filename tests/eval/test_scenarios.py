@@ -143,3 +143,44 @@ def test_evalframe_refuses_malformed_cases(engine: alc.Engine) -> None:
     assert isinstance(out, alc.Failed) and "'input' is required" in out.error
     out = engine.start(code='local ef = require("evalframe"); return ef.bind { weight = 1 }')
     assert isinstance(out, alc.Failed) and "a grader is required" in out.error
+
+
+DEEP = 600
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.json", '{"cases": ' + "[" * DEEP + "]" * DEEP + "}"),
+        ("deep.jsonl", '{"input": "q", "expected": ' + "[" * DEEP + "]" * DEEP + "}"),
+        ("deep.toml", "x = " + "[" * DEEP + "]" * DEEP + '\ncases = [{input = "q"}]'),
+        (
+            "ctx.json",
+            '{"cases": [{"input": "q", "context": ' + '{"a":' * 300 + "1" + "}" * 300 + "}]}",
+        ),
+        (
+            "w.json",
+            '{"graders": [{"name": "contains", "weight": 1e999}], "cases": [{"input": "q"}]}',
+        ),
+        (
+            "nan.json",
+            '{"graders": [{"name": "contains", "weight": NaN}], "cases": [{"input": "q"}]}',
+        ),
+        ("t.json", '{"pass_threshold": true, "cases": [{"input": "q", "id": "c"}]}'),
+    ],
+)
+def test_deep_or_non_finite_scenario_files_are_invalid_input(
+    engine: alc.Engine, tmp_path: Path, name: str, text: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput):
+        load_scenario(str(path), engine)
+
+
+def test_a_deep_inline_scenario_is_invalid_input_through_the_api(engine: alc.Engine) -> None:
+    deep: object = 1
+    for _ in range(DEEP):
+        deep = {"a": deep}
+    with pytest.raises(InvalidInput, match="nests deeper"):
+        Scenario.parse({"cases": [{"id": "c", "input": "q", "context": deep}]})

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import alc.responders as responders
-from alc.engine.errors import AlcError
+from alc.engine.errors import AlcError, MissingExtra
 from alc.engine.protocol import Query, Response
 from alc.responders import (
     BaseResponder,
@@ -95,14 +95,15 @@ def test_unknown_spec_lists_the_known_names() -> None:
 
 def test_missing_extra_fails_with_an_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "openai", None)  # makes `import openai` raise ImportError
-    with pytest.raises(ResponderError, match=r"pip install 'alc-engine\[openai\]'") as info:
+    with pytest.raises(MissingExtra, match=r"pip install .*\[openai\]'") as info:
         from_spec("openai:gpt-4o-mini")
     assert isinstance(info.value.__cause__, ImportError)
+    assert info.value.error_code == "missing_extra"
 
 
 def test_missing_local_extra_fails_with_an_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "llama_cpp", None)
-    with pytest.raises(ResponderError, match=r"pip install 'alc-engine\[local\]'"):
+    with pytest.raises(MissingExtra, match=r"pip install .*\[local\]'"):
         from_spec("local")
 
 

@@ -24,8 +24,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # the error tree, and the empty engine package (engine internals are never re-exported)
     ("alc.engine.errors", "alc.engine"),
     # leaf utilities: the one clock, input validation, terminal-safe text (standard library
-    # only), the request-scoped tenant
-    ("alc.engine.clock", "alc.engine._validate", "alc._text", "alc.engine.tenancy"),
+    # only), the request-scoped tenant, the optional extras and their install command
+    ("alc.engine.clock", "alc.engine._validate", "alc._text", "alc.engine.tenancy", "alc._extras"),
     # every wire object
     ("alc.engine.protocol",),
     # the Python primitives of alc.* and the Lua prelude
@@ -46,11 +46,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "alc.engine.host",
         "alc.engine.fork",
         "alc.engine.catalog",
+        "alc.engine.tracing",
     ),
     # package management (install, link, doctor, spec runs in throwaway sandboxes)
     ("alc.engine.pkg",),
     # one session: state machine and stepping
-    ("alc.engine.session",),
+    ("alc.engine.phase", "alc.engine.session"),
     # all sessions: start / feed / status / cancel, hot sessions, write-ahead commits
     ("alc.engine.registry",),
     # LLM drivers: they speak protocol objects only, never the engine or a front end
@@ -58,10 +59,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # evaluation: scenarios, graders, runs of (strategy, case) sessions, statistics (scipy);
     # below the API so Engine.evaluate can delegate here (it names the engine by protocol)
     ("alc.eval",),
+    # the one parser of a feed's answers (and the request base model), then the typed requests
+    ("alc._feed",),
+    ("alc._requests",),
     # the Python API (Engine, AsyncEngine): the one layer front ends call
     ("alc._api",),
     # sequential-thinking calls mapped onto sessions of the `thinking` strategy
     ("alc.thinking",),
+    # the session inspector (read-only pages; alc serve mounts it at /ui, alc ui serves it)
+    ("alc.inspector",),
     # front ends; the CLI's `alc mcp` command starts the MCP server
     ("alc.mcp",),
     ("alc.cli",),
