@@ -64,6 +64,20 @@ app = typer.Typer(
 """The typer application; :func:`main` runs it."""
 
 
+def _print_version(value: bool) -> None:
+    """``--version``: print ``alc <version>`` (the installed distribution's) and exit 0."""
+    if not value:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        number = version("alc-engine")
+    except PackageNotFoundError:  # run from a checkout that is not installed (PYTHONPATH)
+        from alc.engine import __version__ as number
+    typer.echo(f"alc {number}")
+    raise typer.Exit(0)
+
+
 @app.callback()
 def _global_options(
     store: Annotated[
@@ -78,6 +92,15 @@ def _global_options(
         ),
     ] = None,
     output: OutputOpt = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print `alc <version>` and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Options before the command apply to every command."""
     settings.store = store
