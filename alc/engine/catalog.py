@@ -11,17 +11,17 @@ hostile package cannot freeze a server that lists it; a package whose top level 
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from alc.engine import __version__
 from alc.engine.executor import Executor, InlineExecutor, VMLost
-from alc.engine.host import ENV_PREFIX
+from alc.engine.host import lua_getenv
 from alc.engine.lua import Seeds, lua_version
 from alc.engine.packages import PackageResolver, StrategyPackage, alc_home, find_project
 from alc.engine.protocol import Limits
+from alc.engine.store import redacted
 
 __all__ = ["StrategyInfo", "catalogue", "describe", "engine_info"]
 
@@ -133,7 +133,7 @@ class _CatalogHost:
         return {} if what == "env" else 0
 
     def getenv(self, name: str) -> str | None:
-        return os.environ.get(name) if name.startswith(ENV_PREFIX) else None
+        return lua_getenv(name)  # the one rule (alc.engine.host.lua_env)
 
     def load_source(self, name: str, kind: str) -> tuple[str, str]:
         if kind == "file":
@@ -218,8 +218,9 @@ def describe(
 def engine_info(
     resolver: PackageResolver | None = None, store_path: str | None = None
 ) -> dict[str, Any]:
-    """Version, Lua version, store path, package search paths (``package_roots``: each with its
-    scope, in search order), the project folder (``alc.toml``) or None, type definitions path."""
+    """Version, Lua version, store path (a URL's password redacted), package search paths
+    (``package_roots``: each with its scope, in search order), the project folder
+    (``alc.toml``) or None, type definitions path."""
     from importlib import resources
 
     resolver = resolver or PackageResolver()
@@ -227,7 +228,7 @@ def engine_info(
         "version": __version__,
         "lua_version": lua_version("5.5"),
         "lua_versions": {"5.5": lua_version("5.5"), "5.4": lua_version("5.4")},
-        "store": store_path,
+        "store": None if store_path is None else redacted(store_path),
         "alc_home": str(alc_home()),
         "package_paths": [str(r) for r in resolver.roots],
         # the search order with each root's scope (docs/packages.md, "Resolution order")

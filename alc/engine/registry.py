@@ -48,6 +48,7 @@ from alc.engine.protocol import (
     Cancelled,
     Completed,
     Failed,
+    LimitMaxima,
     Limits,
     NeedsResponse,
     Outcome,
@@ -140,10 +141,12 @@ class SessionRegistry:
     Args:
         store: the journal.
         resolver: where strategies are found.
-        limits: default sandbox limits for new sessions.
+        limits: default sandbox limits for new sessions (lowered to ``maxima``).
         clock: time source (inject a fake one in tests).
         idle_ttl: seconds before an idle hot session is evicted from memory.
         retention: seconds before ended or abandoned sessions are purged from the store.
+        maxima: the largest limits a request may ask for (default:
+            :meth:`LimitMaxima.from_env`, i.e. ``ALC_LIMIT_*`` or the documented defaults).
         executor: where session VMs run (default: an :class:`InlineExecutor`); see
             ``alc.engine.executor``. A VM lost with its worker is rebuilt by replay and the
             request retried (up to :data:`VM_RETRIES` times).
@@ -161,11 +164,13 @@ class SessionRegistry:
         idle_ttl: float = DEFAULT_IDLE_TTL,
         retention: float = DEFAULT_RETENTION,
         executor: Executor | None = None,
+        maxima: LimitMaxima | None = None,
     ) -> None:
         self.executor: Executor = executor or InlineExecutor()
+        self.maxima = maxima or LimitMaxima.from_env()
         self.store = store
         self.resolver = resolver or PackageResolver()
-        self.limits = limits or Limits()
+        self.limits = self.maxima.clamp(limits or Limits())
         self.clock: Clock = clock or SystemClock()
         self.idle_ttl = idle_ttl
         self.retention = retention
@@ -204,7 +209,8 @@ class SessionRegistry:
         code or strategy, ctx a plain JSON object, code text); the registry trusts that.
 
         Raises:
-            InvalidInput: bad limits, code that does not compile.
+            InvalidInput: bad limits or limits above the server's maxima
+                (:class:`LimitMaxima`), code that does not compile.
             StrategyNotFound: no such strategy package.
         """
         if ctx is None:
@@ -214,7 +220,7 @@ class SessionRegistry:
             check_scope_name(ctx["_ns"], "ctx._ns (alc.state namespace)")
         if strategy is not None:
             self.resolver.strategy(strategy)  # StrategyNotFound before anything is made
-        resolved = _limits(self.limits, limits)
+        resolved = self.maxima.admit(_limits(self.limits, limits))
         seeds = Seeds.new()
         record = SessionRecord(
             session_id=new_session_id(),

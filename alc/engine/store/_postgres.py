@@ -29,7 +29,6 @@ import contextlib
 import functools
 import json
 import os
-import re
 import sys
 import threading
 import time
@@ -62,6 +61,7 @@ from alc.engine.store._records import (
     decode_event,
     stored_object,
 )
+from alc.engine.store._redact import redacted
 from alc.engine.store._rows import (
     ALIAS_COLUMNS,
     ALIAS_UPSERT,
@@ -700,17 +700,6 @@ def _migrate(conn: psycopg.Connection[Any]) -> None:
                 "INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)",
                 (name, time.time()),
             )
-
-
-_PASSWORD_IN_AUTHORITY = re.compile(r"(://[^/?#@:\s\"']*:)[^\s\"']*@")
-_PASSWORD_PARAMETER = re.compile(r"(\bpassword\s*=\s*)[^&#\s\"']*", re.IGNORECASE)
-
-
-def redacted(text: str) -> str:
-    """``text`` (a URL, or a message quoting one) with every password shown as ``***``: in a
-    URL's authority (``user:***@host``) and in ``password=`` parameters."""
-    text = _PASSWORD_IN_AUTHORITY.sub(r"\1***@", text)
-    return _PASSWORD_PARAMETER.sub(r"\1***", text)
 
 
 def _env_int(name: str, default: int) -> int:
