@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import re
 import sys
 import threading
 import time
@@ -30,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from alc.engine._validate import is_session_id
 from alc.engine.clock import Clock, SystemClock
 from alc.engine.errors import (
     ExecutorUnavailable,
@@ -78,7 +78,6 @@ __all__ = [
     "validate_session_id",
 ]
 
-_SESSION_ID = re.compile(r"s-[0-9a-f]{32}")
 
 LAST_SESSION = "last"
 """The session id that names the most recently updated session of the store (the request
@@ -102,7 +101,7 @@ def validate_session_id(session_id: object) -> str:
     Raises:
         InvalidInput: anything else (checked before any lookup).
     """
-    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+    if not is_session_id(session_id):
         raise InvalidInput(
             f"{session_id!r} is not a session id (expected 's-' followed by 32 hex digits, "
             f"as returned when the session started, or {LAST_SESSION!r} for the most recently "
