@@ -49,6 +49,7 @@ from alc._requests_sessions import (
 )
 from alc.engine.errors import AlcError, InvalidInput, SessionFinished
 from alc.engine.pkg.project_init import init_project, migrate_project
+from alc.engine.pkg.types_gen import shapes_types
 from alc.engine.protocol import dumps
 from alc.mcp._algocline import ALGOCLINE_PROFILE
 from alc.mcp._hosts import json_argument, summary_v2
@@ -114,10 +115,12 @@ def pinned_root(app: AlcMCP, given: Any) -> str | None:
     ``ALC_PROJECT_ROOT``, else None (the server's working folder).
 
     Raises:
-        InvalidInput: ``given`` that is not text.
+        InvalidInput: ``given`` that is not text, or not a folder.
     """
     root = _text(given, "project_root")
     if root is not None:
+        if not Path(root).expanduser().is_dir():
+            raise InvalidInput(f"project_root {root!r} is not a folder.")
         return root
     pin = _PINS.get(app)
     if pin is not None and pin["project_root"] is not None:
@@ -209,9 +212,10 @@ _UPDATE = Wording(
     "into the project and rewrite alc.lock.",
 )
 _MIGRATE = Wording(
-    "Convert a lock-only project to alc.toml",
-    "Write alc.toml from an alc.lock that has none (each locked entry becomes a [packages] "
-    "entry with its source and ref), then re-lock it.",
+    "Convert a legacy alc.lock to alc.toml",
+    "Write alc.toml from a legacy alc.lock (each entry's local_dir, path or source becomes a "
+    "[packages] entry) and keep the old lock as alc.lock.bak; run alc_update next to write "
+    "the new alc.lock.",
 )
 
 
@@ -224,16 +228,15 @@ async def _init(app: AlcMCP, args: ProjectRequest, ctx: Context) -> CallToolResu
 @TABLE.tool("alc_update", ProjectRequest, _UPDATE)
 async def _update(app: AlcMCP, args: ProjectRequest, ctx: Context) -> CallToolResult:
     root = pinned_root(app, args.project_root)
-    return _result(await app.engine.package_action("install", {"update": True}, root))
+    done = await app.engine.package_action("install", {"update": True}, root)
+    installed = done.get("installed") or []
+    return _result({"resolved": len(installed), "errors": [], "alc_lock": done.get("lock"), **done})
 
 
 @TABLE.tool("alc_migrate", ProjectRequest, _MIGRATE)
 async def _migrate(app: AlcMCP, args: ProjectRequest, ctx: Context) -> CallToolResult:
-    root = pinned_root(app, args.project_root)
-    migrated = await anyio.to_thread.run_sync(migrate_project, Path(root or os.getcwd()))
-    if migrated["migrated"]:
-        migrated["install"] = await app.engine.package_action("install", {"update": True}, root)
-    return _result(migrated)
+    root = Path(pinned_root(app, args.project_root) or os.getcwd())
+    return _result(await anyio.to_thread.run_sync(migrate_project, root))
 
 
 # ---------------------------------------------------------------------- pool
@@ -245,21 +248,20 @@ _POOL_NOTE = (
 _POOL_ENSURE = Wording(
     "Executor workers and live sessions",
     "The executor's worker statistics and the live (paused or running) sessions. " + _POOL_NOTE,
-    read_only=True,
+    idempotent=True,
 )
 _POOL_STATUS = Wording(
     "Executor worker status",
     "The executor's workers (live, started, lost, VMs held) and the sessions held in memory; "
     "with `sid`, that session's state too. " + _POOL_NOTE,
-    read_only=True,
+    idempotent=True,
 )
 _POOL_STOP = Wording(
     "Release idle session VMs",
     "Release every idle in-memory session VM (its worker memory); the sessions stay paused in "
     "the journal and resume by replay on their next call. With `sid`, only when that session "
     "is idle. " + _POOL_NOTE,
-    destructive=False,
-    idempotent=True,
+    destructive=True,
 )
 
 
@@ -506,18 +508,20 @@ def _templates(app: AlcMCP) -> None:
         return await _read(lambda: _blocking(app, logs.session_log, session_id, None))
 
     @server.resource("alc://types/alc_shapes.d.lua", mime_type="text/x-lua")
-    def shapes_types() -> str:
-        """Type definitions of the alc_shapes library (LuaLS annotations)."""
-        return _SHAPES_TYPES
+    async def shapes_d_lua() -> str:
+        """LuaCATS classes of the alc_shapes result shapes (generated from the installed
+        alc_shapes package)."""
+        text = await _blocking(app, _shapes_types)
+        if text is None:
+            raise ResourceError(
+                "alc_shapes is not installed: install algocline's collection "
+                "(alc_pkg_install) to get its result-shape types."
+            )
+        return text
 
 
-_SHAPES_TYPES = """---@meta alc_shapes
--- alc_shapes: the shape DSL of algocline's published collection (a Lua package, resolved
--- like any other; alc does not bundle it). Its own annotations ship in its init.lua.
----@class alc_shapes
----@field check fun(value: any, shape: any): boolean, string?
----@field T table<string, any>
-"""
+def _shapes_types(engine: Engine) -> str | None:
+    return shapes_types(engine.registry.resolver, engine.registry.executor)
 
 
 async def _wire(found: Any) -> dict[str, Any]:

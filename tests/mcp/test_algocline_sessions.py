@@ -16,13 +16,14 @@ from mcp_types import PromptReference, ResourceTemplateReference
 
 pytestmark = pytest.mark.slow
 
+CORPUS = str(Path(__file__).resolve().parents[3] / "shared" / "conformance" / "algocline-packages")
 PAUSE_TWICE = "local a = alc.llm('first question') return a .. alc.llm('second question')"
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlgoclineServer]:
     root = tmp_path_factory.mktemp("algocline")
-    server = AlgoclineServer(root, env={"ALC_EXECUTOR": "inline"})
+    server = AlgoclineServer(root, env={"ALC_EXECUTOR": "inline", "ALC_PACKAGES_PATH": CORPUS})
     try:
         yield server
     finally:
@@ -189,6 +190,7 @@ def test_alc_init_creates_alc_toml_and_ignores_alc_local_toml(srv: AlgoclineServ
     (project / ".gitignore").write_text("node_modules\n")
     made = ok(srv.call("alc_init", project_root=str(project)))
     assert made["created"] is True and made["gitignore_updated"] is True
+    assert made["gitignore_path"] == str((project / ".gitignore").resolve())
     assert (project / ".gitignore").read_text() == "node_modules\nalc.local.toml\n"
     again = ok(srv.call("alc_init", project_root=str(project)))
     assert again["created"] is False and again["gitignore_updated"] is False
@@ -211,17 +213,23 @@ def test_alc_update_relocks_the_project(srv: AlgoclineServer) -> None:
     toml = project / "alc.toml"
     toml.write_text(toml.read_text() + 'upd_pkg = "vendor/upd_pkg"\n')
     reply = ok(srv.call("alc_update", project_root=str(project)))
-    assert "upd_pkg" in json.dumps(reply)
+    assert reply["resolved"] == 1 and reply["errors"] == []
+    assert reply["alc_lock"] == str(project / "alc.lock")
     assert "upd_pkg" in (project / "alc.lock").read_text()
+    error(srv.call("alc_update", project_root=str(srv.root / "fresh" / "none")), "invalid_input")
 
 
 def test_alc_migrate_writes_alc_toml_from_a_legacy_lock(srv: AlgoclineServer) -> None:
     project = srv.root / "legacy"
     _package(project / "vendor" / "mig_pkg", "mig_pkg")
-    (project / "alc.lock").write_text('[[packages]]\nname = "mig_pkg"\npath = "vendor/mig_pkg"\n')
+    legacy = '[[packages]]\nname = "mig_pkg"\nlocal_dir = "vendor/mig_pkg"\nlinked_at = "x"\n'
+    (project / "alc.lock").write_text(legacy)
     reply = ok(srv.call("alc_migrate", project_root=str(project)))
     assert reply["migrated"] is True and reply["entries"] == ["mig_pkg"]
     assert "mig_pkg" in (project / "alc.toml").read_text()
+    assert (project / "alc.lock.bak").read_text() == legacy and not (project / "alc.lock").exists()
+    updated = ok(srv.call("alc_update", project_root=str(project)))  # the new alc.lock
+    assert updated["resolved"] == 1 and "mig_pkg" in (project / "alc.lock").read_text()
     again = ok(srv.call("alc_migrate", project_root=str(project)))
     assert again["migrated"] is False and again["reason"] == "alc.toml exists"
     bad = srv.root / "badlock"
@@ -308,6 +316,10 @@ def test_annotations_follow_algocline(srv: AlgoclineServer) -> None:
     assert cancel is not None and cancel.destructive_hint and cancel.idempotent_hint
     log_view = tools["alc_log_view"].annotations
     assert log_view is not None and log_view.read_only_hint
+    stop = tools["alc_pool_stop"].annotations
+    assert stop is not None and stop.destructive_hint and not stop.idempotent_hint
+    init = tools["alc_init"].annotations
+    assert init is not None and init.idempotent_hint and not init.destructive_hint
     assert "alc_cancel" not in tools  # alc's own name is not in algocline's surface
 
 
@@ -348,6 +360,8 @@ def test_resource_templates_read(srv: AlgoclineServer) -> None:
     assert scenario["name"] == "arith" and scenario["cases"]
     types = srv.run(client.read_resource("alc://types/alc.d.lua")).contents[0]
     assert "alc" in types.text  # type: ignore[union-attr]
+    shapes = srv.run(client.read_resource("alc://types/alc_shapes.d.lua")).contents[0]
+    assert "---@class AlcResultVoted" in shapes.text  # type: ignore[union-attr]
     with pytest.raises(Exception, match=r"not found|No card|Unknown"):
         srv.run(client.read_resource("alc://cards/no-such-card"))
 

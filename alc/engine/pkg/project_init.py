@@ -58,6 +58,7 @@ def init_project(root: Path) -> dict[str, Any]:
         "project_root": str(root),
         "alc_toml": str(toml),
         "created": created,
+        "gitignore_path": str(ignore),
         "gitignore_updated": not listed,
         "status": "ok",
     }
@@ -65,7 +66,8 @@ def init_project(root: Path) -> dict[str, Any]:
 
 def _locked_entries(path: Path) -> list[ProjectEntry]:
     """The entries of a lock file: alc's (``[packages.NAME]`` with ``source`` / ``ref``) or
-    algocline's legacy one (``[[packages]]`` rows with ``name`` and ``source`` or ``path``)."""
+    algocline's legacy one (``[[packages]]`` rows with ``name`` and ``local_dir``, ``path`` or
+    ``source``)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -78,7 +80,8 @@ def _locked_entries(path: Path) -> list[ProjectEntry]:
     )
     out = []
     for row in rows:
-        name, source = row.get("name"), row.get("source") or row.get("path")
+        name = row.get("name")
+        source = row.get("local_dir") or row.get("path") or row.get("source")
         if not isinstance(name, str) or not is_module_name(name) or not isinstance(source, str):
             raise InstallFailed(f"{path}: entry {row!r} has no usable name and source/path.")
         ref = row.get("ref") if isinstance(row.get("ref"), str) else None
@@ -87,11 +90,13 @@ def _locked_entries(path: Path) -> list[ProjectEntry]:
 
 
 def migrate_project(root: Path) -> dict[str, Any]:
-    """Write ``alc.toml`` from ``alc.lock`` when the project has a lock but no ``alc.toml``
-    (the caller then re-locks it with an install); nothing to do otherwise.
+    """Write ``alc.toml`` from ``alc.lock`` when the project has a lock but no ``alc.toml``, and
+    rename the old lock to ``alc.lock.bak`` (``alc_update`` / ``alc pkg install --update`` then
+    writes the new one); nothing to do otherwise.
 
     Returns:
-        ``{"project_root", "migrated": bool, "entries": [names], "reason"?}``.
+        ``{"project_root", "migrated": bool, "entries": [names], "alc_toml"?, "backup"?,
+        "reason"?}``.
 
     Raises:
         InvalidInput: ``root`` is not a folder.
@@ -109,4 +114,11 @@ def migrate_project(root: Path) -> dict[str, Any]:
     (root / PROJECT_FILE).write_text(_HEADER, encoding="utf-8")
     for entry in entries:
         add_entry(root, entry)
-    return {**base, "migrated": True, "entries": [e.name for e in entries]}
+    backup = lock.replace(root / f"{LOCK_FILE}.bak")
+    return {
+        **base,
+        "migrated": True,
+        "entries": [e.name for e in entries],
+        "alc_toml": str(root / PROJECT_FILE),
+        "backup": str(backup),
+    }
