@@ -111,3 +111,15 @@ def test_migrate_converts_alcs_own_lock_and_refuses_broken_ones(tmp_path: Path) 
 
 def test_shapes_types_without_alc_shapes_is_none(tmp_path: Path) -> None:
     assert shapes_types(PackageResolver([tmp_path])) is None
+
+
+def test_compatibility_doc_has_one_row_per_algocline_tool() -> None:
+    from alc.mcp._algocline import ALGOCLINE_TOOLS
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "compatibility.md"
+    rows = [
+        line.split("`")[1]
+        for line in doc.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `alc_") and line.split("`")[1] in ALGOCLINE_TOOLS
+    ]
+    assert rows == list(ALGOCLINE_TOOLS)
