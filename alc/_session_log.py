@@ -214,9 +214,10 @@ def _summary(engine: Engine, snapshot: SessionSnapshot) -> dict[str, Any]:
 
 def log_list(engine: Engine, limit: int | None) -> dict[str, Any]:
     """``{"sessions": [...]}``: the most recently updated sessions' summaries (``limit``,
-    default 50; 0: all): id, strategy, state, timestamps, elapsed_ms, llm_calls, notes_count."""
+    default 50; 0: all, at most 100 000): id, strategy, state, timestamps, elapsed_ms,
+    llm_calls, notes_count."""
     limit = 50 if limit is None else limit
-    found = engine.sessions(limit=limit or _STATS_SCAN)
+    found = engine.sessions(limit=min(limit, _STATS_SCAN) or _STATS_SCAN)
     return {"sessions": [_summary(engine, s) for s in found]}
 
 

@@ -98,6 +98,32 @@ def _text(value: Any, name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _session_id(value: Any) -> str:
+    """A session id argument.
+
+    Raises:
+        InvalidInput: not non-empty text.
+    """
+    if not isinstance(value, str) or not value:
+        raise InvalidInput("session_id must be a session id ('s-' + 32 hex digits).")
+    return value
+
+
+def _folder(root: str) -> Path:
+    """``root`` as an existing folder (``~`` expanded, made absolute).
+
+    Raises:
+        InvalidInput: not a folder, or not a usable path (NUL byte, too long).
+    """
+    try:
+        path = Path(root).expanduser().resolve()
+        if path.is_dir():
+            return path
+    except (OSError, ValueError, RuntimeError):
+        pass
+    raise InvalidInput(f"project_root {root[:200]!r} is not a folder.")
+
+
 async def _blocking(app: AlcMCP, fn: Callable[..., _T], *args: Any) -> _T:
     """``fn(engine, *args)`` on a worker thread (the store calls block)."""
     engine: Engine = app.engine.engine
@@ -119,9 +145,7 @@ def pinned_root(app: AlcMCP, given: Any) -> str | None:
     """
     root = _text(given, "project_root")
     if root is not None:
-        if not Path(root).expanduser().is_dir():
-            raise InvalidInput(f"project_root {root!r} is not a folder.")
-        return root
+        return str(_folder(root))
     pin = _PINS.get(app)
     if pin is not None and pin["project_root"] is not None:
         return str(pin["project_root"])
@@ -144,10 +168,7 @@ async def _session_new(app: AlcMCP, args: SessionNewRequest, ctx: Context) -> Ca
         raise InvalidInput(f'alc_session_new: unknown mode {mode!r} (allowed: "default" | "test").')
     root = _text(args.project_root, "project_root")
     if root is not None:
-        path = Path(root).expanduser().resolve()
-        if not path.is_dir():
-            raise InvalidInput(f"alc_session_new: project_root {root!r} is not a folder.")
-        root = str(path)
+        root = str(_folder(root))
     pin = {
         "session_id": f"alc-sess-{int(time.time() * 1000)}-{os.urandom(4).hex()}",
         "project_root": root,
@@ -179,6 +200,10 @@ _STATS = Wording(
 )
 
 
+_MAX_DAYS = 1_000_000
+"""An ``alc_stats`` window longer than this many days counts every session."""
+
+
 @TABLE.tool("alc_note", NoteRequest, _NOTE)
 async def _note(app: AlcMCP, args: NoteRequest, ctx: Context) -> CallToolResult:
     title = _text(args.title, "title")
@@ -196,6 +221,7 @@ async def _log_view(app: AlcMCP, args: LogViewRequest, ctx: Context) -> CallTool
 @TABLE.tool("alc_stats", StatsRequest, _STATS)
 async def _stats(app: AlcMCP, args: StatsRequest, ctx: Context) -> CallToolResult:
     strategy, days = _text(args.strategy, "strategy"), _count(args.days, "days")
+    days = None if days is not None and days > _MAX_DAYS else days  # all of history
     return _result(await _blocking(app, logs.usage_stats, strategy, days))
 
 
@@ -289,7 +315,7 @@ async def _pool_ensure(app: AlcMCP, args: PoolRequest, ctx: Context) -> CallTool
 async def _pool_status(app: AlcMCP, args: PoolRequest, ctx: Context) -> CallToolResult:
     pool = await _blocking(app, _pool)
     if args.sid is not None:
-        found = await app.engine.status(args.sid)
+        found = await app.engine.status(_session_id(args.sid))
         assert not isinstance(found, list)
         pool["session"] = summary_v2(found)
     return _result({**pool, "status": "ok"})
@@ -353,7 +379,7 @@ async def _v2_run(app: AlcMCP, args: V2RunRequest, ctx: Context) -> CallToolResu
 
 @TABLE.tool("alc_v2_state", V2StateRequest, _V2_STATE)
 async def _v2_state(app: AlcMCP, args: V2StateRequest, ctx: Context) -> CallToolResult:
-    found = await app.engine.status(args.session_id)
+    found = await app.engine.status(_session_id(args.session_id))
     assert not isinstance(found, list)
     return _result(_state(summary_v2(found)))
 
@@ -404,10 +430,11 @@ async def _v2_resume(app: AlcMCP, args: V2ResumeRequest, ctx: Context) -> CallTo
 @TABLE.tool("alc_v2_cancel", V2CancelRequest, _V2_CANCEL)
 async def _v2_cancel(app: AlcMCP, args: V2CancelRequest, ctx: Context) -> CallToolResult:
     reason = args.reason if args.reason is not None else {"code": "user"}
+    session_id = _session_id(args.session_id)
     try:
-        wire = (await app.engine.cancel(args.session_id)).wire()
+        wire = (await app.engine.cancel(session_id)).wire()
     except SessionFinished:
-        found = await app.engine.status(args.session_id)
+        found = await app.engine.status(session_id)
         assert not isinstance(found, list)
         wire = summary_v2(found)
     return _result({**_state(wire), "reason": reason})

@@ -123,3 +123,39 @@ def test_compatibility_doc_has_one_row_per_algocline_tool() -> None:
         if line.startswith("| `alc_") and line.split("`")[1] in ALGOCLINE_TOOLS
     ]
     assert rows == list(ALGOCLINE_TOOLS)
+
+
+_HOSTILE = [None, 5, -1, True, 1.5, 10**400, "", "x", [], {}, "\x00", "a" * 5000, "../../etc"]
+_ARGUMENTS = {
+    "alc_note": ("session_id", "content", "title"),
+    "alc_log_view": ("session_id", "limit", "max_chars"),
+    "alc_stats": ("strategy", "days"),
+    "alc_session_new": ("project_root", "mode"),
+    "alc_init": ("project_root",),
+    "alc_update": ("project_root",),
+    "alc_migrate": ("project_root",),
+    "alc_pool_status": ("sid",),
+    "alc_pool_stop": ("sid",),
+    "alc_v2_run": ("code", "ctx", "project_root"),
+    "alc_v2_state": ("session_id",),
+    "alc_v2_resume": ("session_id", "payload"),
+    "alc_v2_cancel": ("session_id", "reason"),
+    "alc_status": ("session_id", "pending_filter"),
+}
+
+
+@pytest.mark.anyio
+async def test_hostile_arguments_get_coded_errors_never_internal_ones(tmp_path: Path) -> None:
+    from mcp import Client
+
+    from alc.mcp._server import AlcMCP
+
+    app = AlcMCP(alc.AsyncEngine(tmp_path / "s.db"), profile="algocline")
+    async with Client(app.server) as client:
+        for tool, names in _ARGUMENTS.items():
+            for name in names:
+                for value in _HOSTILE:
+                    reply = await client.call_tool(tool, {name: value})
+                    wire = reply.structured_content or {}
+                    assert wire.get("error_code") != "internal_error", (tool, name, value, wire)
+                    assert not reply.is_error or wire.get("error_code"), (tool, name, value)

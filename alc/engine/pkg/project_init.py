@@ -27,10 +27,13 @@ _HEADER = (
 
 
 def _folder(root: Path) -> Path:
-    root = root.expanduser()
-    if not root.is_dir():
-        raise InvalidInput(f"project_root {str(root)!r} is not a folder.")
-    return root.resolve()
+    try:
+        found = root.expanduser().resolve()
+        if found.is_dir():
+            return found
+    except (OSError, ValueError, RuntimeError):
+        pass
+    raise InvalidInput(f"project_root {str(root)[:200]!r} is not a folder.")
 
 
 def init_project(root: Path) -> dict[str, Any]:
