@@ -159,3 +159,17 @@ async def test_hostile_arguments_get_coded_errors_never_internal_ones(tmp_path: 
                     wire = reply.structured_content or {}
                     assert wire.get("error_code") != "internal_error", (tool, name, value, wire)
                     assert not reply.is_error or wire.get("error_code"), (tool, name, value)
+
+
+@pytest.mark.anyio
+async def test_the_default_profile_gains_no_prompts_or_templates(tmp_path: Path) -> None:
+    from mcp import Client
+
+    from alc.mcp._server import AlcMCP
+
+    app = AlcMCP(alc.AsyncEngine(tmp_path / "s.db"))
+    async with Client(app.server) as client:
+        assert (await client.list_prompts()).prompts == []
+        templates = (await client.list_resource_templates()).resource_templates
+        assert [t.uri_template for t in templates] == ["alc://strategies/{name}"]
+        assert len((await client.list_tools()).tools) == 13
