@@ -145,8 +145,14 @@ _ARGUMENTS = {
 
 
 @pytest.mark.anyio
-async def test_hostile_arguments_get_coded_errors_never_internal_ones(tmp_path: Path) -> None:
+async def test_hostile_arguments_get_coded_errors_never_internal_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mcp import Client
+
+    monkeypatch.chdir(tmp_path)  # the project tools fall back to the cwd
+    monkeypatch.setenv("ALC_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("ALC_PROJECT_ROOT", raising=False)
 
     from alc.mcp._server import AlcMCP
 
