@@ -117,7 +117,7 @@ def _folder(root: str) -> Path:
     """
     try:
         path = Path(root).expanduser().resolve()
-        if path.is_dir():
+        if root.strip() and path.is_dir():
             return path
     except (OSError, ValueError, RuntimeError):
         pass

@@ -29,7 +29,7 @@ _HEADER = (
 def _folder(root: Path) -> Path:
     try:
         found = root.expanduser().resolve()
-        if found.is_dir():
+        if str(root).strip() and found.is_dir():
             return found
     except (OSError, ValueError, RuntimeError):
         pass
