@@ -45,3 +45,15 @@ def test_every_generated_method_names_its_blocking_twin() -> None:
         for method in methods:
             doc = getattr(twin, method).__doc__ or ""
             assert doc.startswith("See :meth:") and doc.rstrip("`.").endswith(method), (name, doc)
+
+
+def test_the_blocking_api_never_loads_the_async_mirror() -> None:
+    code = (
+        "import sys, alc\n"
+        "alc.Engine().start('return 1')\n"
+        "assert 'alc._generated_async' not in sys.modules, 'loaded'\n"
+        "assert alc.AsyncEngine.__name__ == 'AsyncEngine'\n"
+        "assert 'alc._generated_async' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -69,6 +69,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("alc._services",),
     ("alc._engine",),
     ("alc._generated_async",),
+    ("alc._services_async",),
     ("alc._api",),
     # sequential-thinking calls mapped onto sessions of the `thinking` strategy
     ("alc.thinking",),
