@@ -225,6 +225,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
+    sys.path.insert(0, str(TARGET.parents[1]))  # this checkout's alc, whatever is installed
     text = render()
     if "--check" in argv:
         current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
