@@ -413,6 +413,14 @@ class AsyncCatalogService:
             name,
         )
 
+    async def shapes_types(
+        self,
+    ) -> str | None:
+        """See :meth:`alc._services.CatalogService.shapes_types`."""
+        return await in_thread(
+            self.sync.shapes_types,
+        )
+
     async def source(
         self,
         name: str,

@@ -436,6 +436,13 @@ class CatalogService:
 
         return describe(name, self.registry.resolver, self.registry.executor)
 
+    def shapes_types(self) -> str | None:
+        """The LuaCATS classes of the result shapes the installed ``alc_shapes`` package
+        defines (``alc://types/alc_shapes.d.lua``), or None without that package."""
+        from alc.engine.pkg.types_gen import shapes_types
+
+        return shapes_types(self.registry.resolver, self.registry.executor)
+
     def locate(self, name: str) -> Path:
         """The path of a strategy's ``init.lua`` (nothing is run): the check that it exists.
 

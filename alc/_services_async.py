@@ -201,6 +201,12 @@ class AsyncEngine(AsyncEngineBase):
         return self.engine.store
 
     @property
+    def blocking(self) -> Engine:
+        """The blocking :class:`Engine` this one runs on worker threads: for code that is already
+        on a worker thread (``anyio.to_thread``) and needs several blocking calls in a row."""
+        return self.engine
+
+    @property
     def cards(self) -> AsyncCards:
         """See :attr:`Engine.cards` (each method a coroutine)."""
         return AsyncCards(self.engine.cards)
