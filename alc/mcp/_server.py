@@ -71,6 +71,7 @@ from alc.engine.errors import AlcError, CardNotFound, InvalidInput, StrategyNotF
 from alc.engine.executor import make_executor
 from alc.engine.protocol import NeedsResponse, Outcome, Query, SessionSnapshot, dumps
 from alc.engine.tenancy import current_tenant
+from alc.mcp import _algocline_data  # noqa: F401  (registers algocline's data tools)
 from alc.mcp import _tools as words
 from alc.mcp._algocline import ALGOCLINE_PROFILE
 from alc.mcp._hosts import host_flags, json_argument, status_v2, summary_v2
@@ -507,8 +508,9 @@ class AlcMCP:
     async def _alc_eval_compare(self, a: EvalCompareRequest, ctx: Context) -> CallToolResult:
         import alc.eval as ev
 
+        side_a, side_b = a.sides()
         return _result(
-            await anyio.to_thread.run_sync(ev.compare_runs, self.engine.engine, a.run_a, a.run_b)
+            await anyio.to_thread.run_sync(ev.compare_runs, self.engine.engine, side_a, side_b)
         )
 
     @TABLE.tool("alc_eval_history", EvalHistoryRequest, words.EVAL_HISTORY)
@@ -517,7 +519,8 @@ class AlcMCP:
 
         engine = self.engine.engine
         if a.run_id is None:
-            return _result({"runs": await anyio.to_thread.run_sync(ev.list_runs, engine, a.limit)})
+            runs = await anyio.to_thread.run_sync(ev.list_runs, engine, a.limit, a.strategy)
+            return _result({"runs": runs})
         report = await anyio.to_thread.run_sync(ev.run_report, engine, a.run_id)
         out: dict[str, Any] = {
             "run_id": a.run_id,

@@ -44,12 +44,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "alc.engine.card_lineage",
         "alc.engine.cards",
         "alc.engine.host",
+        "alc.engine.state_admin",
         "alc.engine.fork",
         "alc.engine.catalog",
         "alc.engine.tracing",
     ),
     # package management (install, link, doctor, spec runs in throwaway sandboxes)
     ("alc.engine.pkg",),
+    # cards and scenarios in and out of the store (collections, git publishing, sinks, traces)
+    ("alc.engine.card_exchange", "alc.engine.scenario_library"),
     # one session: state machine and stepping
     ("alc.engine.phase", "alc.engine.session"),
     # all sessions: start / feed / status / cancel, hot sessions, write-ahead commits
@@ -62,6 +65,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # the one parser of a feed's answers (and the request base model), then the typed requests
     ("alc._feed",),
     ("alc._requests",),
+    ("alc._requests_data",),
     # the Python API (Engine, AsyncEngine): the one layer front ends call
     ("alc._api",),
     # sequential-thinking calls mapped onto sessions of the `thinking` strategy
