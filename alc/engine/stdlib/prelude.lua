@@ -52,12 +52,36 @@ local function load_unit(unit)
   fn(alc)
 end
 
+-- algocline's accessors on alc.env (in its metatable, so pairs(alc.env) lists values only):
+-- alc.env:get(name[, default]) is the value or default; alc.env:use(name, ...) returns the
+-- values of names the strategy cannot run without, and fails naming those not provided.
+local ENV_METHODS = {
+  get = function(self, name, default)
+    local value = rawget(self, name)
+    if value == nil then return default end
+    return value
+  end,
+  use = function(self, ...)
+    local values, missing = {}, {}
+    for i = 1, select("#", ...) do
+      local name = select(i, ...)
+      values[i] = rawget(self, name)
+      if values[i] == nil then missing[#missing + 1] = tostring(name) end
+    end
+    if #missing > 0 then
+      error("alc.env:use: not provided: " .. table.concat(missing, ", ")
+        .. " (inject them as ctx._env or ALC_ENV_<NAME>)", 2)
+    end
+    return table.unpack(values, 1, select("#", ...))
+  end,
+}
+
 setmetatable(alc, {
   __index = function(t, key)
     if key == "env" then
       -- alc.env: what the driver (ctx._env) and the configuration (ALC_ENV_<NAME>) inject,
       -- read once per VM (a recorded effect, so replay sees the same values)
-      local values = session_info("env")
+      local values = setmetatable(session_info("env"), { __index = ENV_METHODS })
       rawset(t, "env", values)
       return values
     end
