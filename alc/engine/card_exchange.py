@@ -125,15 +125,18 @@ def _write_card(folder: Path, card: dict[str, Any], samples: list[Any]) -> list[
     target = folder / card["pkg"]["name"] / f"{card['card_id']}.json"
     if target.exists():
         return []
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(card, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    written = [target]
-    if samples:
-        sidecar = target.with_name(card["card_id"] + _SAMPLES_SUFFIX)
+    sidecar = target.with_name(card["card_id"] + _SAMPLES_SUFFIX)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(card, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        target.write_text(text, encoding="utf-8")
+        if not samples:
+            return [target]
         lines = (json.dumps(r, sort_keys=True, ensure_ascii=False) for r in samples)
-        sidecar.write_text("".join(line + "\n" for line in lines))
-        written.append(sidecar)
-    return written
+        sidecar.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    except OSError as exc:
+        raise InstallFailed(f"Cannot write card {card['card_id']!r} to {folder}: {exc}.") from None
+    return [target, sidecar]
 
 
 def publish_card(
@@ -183,7 +186,8 @@ def sink_folder(uri: str) -> Path:
         InvalidInput: another scheme, or a URI with a host.
     """
     parsed = urlparse(uri)
-    if parsed.scheme != "file" or parsed.netloc not in ("", "localhost") or not parsed.path:
+    local = parsed.scheme == "file" and parsed.netloc in ("", "localhost")
+    if not local or not parsed.path.startswith("/"):
         raise InvalidInput(
             f"Card sink {uri!r} is not supported: alc writes file:///absolute/folder sinks "
             f"({SINKS_ENV} lists them, comma-separated)."
@@ -210,10 +214,7 @@ def backfill_sink(cards: Cards, sink: str, dry_run: bool = False) -> dict[str, A
             skipped.append(card_id)
             continue
         if not dry_run:
-            try:
-                _write_card(folder, card, samples)
-            except OSError as exc:
-                raise InstallFailed(f"Cannot write to sink {sink}: {exc.strerror}.") from None
+            _write_card(folder, card, samples)
         copied.append(card_id)
     return {"sink": sink, "dry_run": dry_run, "copied": copied, "skipped": skipped}
 

@@ -1,0 +1,209 @@
+"""The engine side of algocline's data tools, attacked directly: the scenario library's names and
+files, card collections with links and junk, sink URIs, traces without numbers, and alc.state
+administration under a tenant."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import alc
+from alc.engine.card_exchange import (
+    backfill_sink,
+    configured_sinks,
+    install_cards,
+    sink_folder,
+    trace_diff,
+    trace_query,
+)
+from alc.engine.errors import CardNotFound, InstallFailed, InvalidInput
+from alc.engine.scenario_library import ScenarioLibrary
+from alc.engine.state_admin import StateAdmin
+from alc.engine.tenancy import tenant_scope
+
+# ---------------------------------------------------------------------- scenario library
+
+
+@pytest.mark.parametrize(
+    "name", ["../x", "a/b", "..", "", ".hidden", "a.b", "x" * 300, "nul\x00", "sp ace"]
+)
+def test_a_scenario_name_never_leaves_the_library(tmp_path: Path, name: str) -> None:
+    library = ScenarioLibrary(tmp_path / "lib")
+    with pytest.raises(InvalidInput):
+        library.show(name)
+
+
+def test_install_skips_links_and_bad_names_and_writes_only_in_the_root(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "good.jsonl").write_text('{"input": "q", "expected": "a"}\n')
+    (tmp_path / "secret.lua").write_text("return {}")
+    os.symlink(tmp_path / "secret.lua", source / "linked.lua")
+    (source / "..dots.lua").write_text("return {}")
+    (source / "notes.txt").write_text("not a scenario")
+    library = ScenarioLibrary(tmp_path / "lib")
+    report = library.install(str(source))
+    assert report["installed"] == ["good"]
+    assert len(report["skipped"]) == 2
+    assert sorted(p.name for p in (tmp_path / "lib").iterdir()) == ["good.jsonl"]
+
+
+def test_a_new_format_replaces_the_old_file_of_the_same_name(tmp_path: Path) -> None:
+    library = ScenarioLibrary(tmp_path / "lib")
+    first, second = tmp_path / "s.lua", tmp_path / "s.jsonl"
+    first.write_text("return {}")
+    second.write_text('{"input": "q"}\n')
+    library.install(str(first))
+    library.install(str(second))
+    assert [s["format"] for s in library.list()["scenarios"]] == ["jsonl"]
+
+
+def test_install_of_nothing_usable_fails(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InstallFailed):
+        ScenarioLibrary(tmp_path / "lib").install(str(tmp_path / "empty"))
+    assert not (tmp_path / "lib").exists()
+
+
+def test_a_listing_ignores_foreign_files(tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    root.mkdir()
+    (root / "ok.toml").write_text("")
+    (root / "bad name.lua").write_text("")
+    (root / "x.txt").write_text("")
+    os.symlink(tmp_path, root / "dir.lua")
+    assert [s["name"] for s in ScenarioLibrary(root).list()["scenarios"]] == ["ok"]
+
+
+# ---------------------------------------------------------------------- card collections
+
+
+def _card(folder: Path, card_id: str, **extra: object) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{card_id}.json"
+    path.write_text(json.dumps({"card_id": card_id, "pkg": {"name": "p"}, **extra}))
+    return path
+
+
+def test_a_collection_ignores_junk_and_links(engine: alc.Engine, tmp_path: Path) -> None:
+    tree = tmp_path / "c"
+    _card(tree, "p_one")
+    (tree / "broken.json").write_text("{not json")
+    (tree / "list.json").write_text("[1, 2]")
+    (tree / "nopkg.json").write_text('{"card_id": "x"}')
+    (tree / "deep.json").write_text("[" * 100_000)
+    outside = _card(tmp_path / "outside", "p_outside")
+    os.symlink(outside, tree / "p_outside.json")
+    report = install_cards(engine.cards, str(tree))
+    assert report["installed"] == ["p_one"] and report["skipped"] == []
+
+
+def test_a_card_id_the_store_refuses_is_an_error_naming_it(
+    engine: alc.Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.json").write_text(json.dumps({"card_id": "../x", "pkg": {"name": "p"}}))
+    with pytest.raises(InvalidInput):
+        install_cards(engine.cards, str(tmp_path / "d"))
+
+
+def test_malformed_samples_are_an_install_error(engine: alc.Engine, tmp_path: Path) -> None:
+    _card(tmp_path / "c", "p_s")
+    (tmp_path / "c" / "p_s.samples.jsonl").write_text("{bad\n")
+    with pytest.raises(InstallFailed):
+        install_cards(engine.cards, str(tmp_path / "c"))
+
+
+@pytest.mark.parametrize(
+    "uri", ["s3://b/x", "file://host/x", "file://", "http://x", "/plain/path", "file:relative"]
+)
+def test_only_local_file_sinks_are_accepted(uri: str) -> None:
+    with pytest.raises(InvalidInput):
+        sink_folder(uri)
+
+
+def test_sinks_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALC_CARD_SINKS", " file:///a , ,file:///b")
+    assert configured_sinks() == ["file:///a", "file:///b"]
+    monkeypatch.delenv("ALC_CARD_SINKS")
+    assert configured_sinks() == []
+
+
+def test_backfill_never_overwrites(engine: alc.Engine, tmp_path: Path) -> None:
+    engine.cards.create({"pkg": {"name": "p"}, "card_id": "p_1", "stats": {"n": 1}})
+    existing = tmp_path / "sink" / "p" / "p_1.json"
+    existing.parent.mkdir(parents=True)
+    existing.write_text("mine")
+    report = backfill_sink(engine.cards, f"file://{tmp_path / 'sink'}")
+    assert report["skipped"] == ["p_1"] and existing.read_text() == "mine"
+
+
+# ---------------------------------------------------------------------- traces
+
+
+def test_traces_with_odd_values_are_filtered_not_crashed_on(engine: alc.Engine) -> None:
+    engine.cards.create({"pkg": {"name": "t"}, "card_id": "t_1"})
+    rows = [
+        {"trace": {"calls": "many", "ms": True}},
+        {"trace": {"calls": 0, "ms": 5}},
+        {"trace": "not an object"},
+        7,
+    ]
+    engine.cards.write_samples("t_1", rows)
+    assert trace_query(engine.cards, {"pkg": "t"})["total"] == 2
+    assert trace_query(engine.cards, {"min_calls": 1})["rows"] == []
+    diff = trace_diff(engine.cards, "t_1", "t_1", 0, 1)
+    assert diff["delta"] == {"calls": None, "ms": None, "ms_per_call": None}
+    with pytest.raises(InvalidInput):
+        trace_diff(engine.cards, "t_1", "t_1", 0, 2)
+    with pytest.raises(CardNotFound):
+        trace_diff(engine.cards, "nope", "t_1")
+
+
+# ---------------------------------------------------------------------- state
+
+
+def test_a_tenant_reaches_only_its_own_namespaces(engine: alc.Engine) -> None:
+    admin = StateAdmin(engine.store)
+    admin.set("ns", "k", "public")
+    with tenant_scope("t1"):
+        assert admin.list("ns")["keys"] == []
+        admin.set("ns", "k", "t1's")
+        assert admin.show("ns", "k")["value"] == "t1's"
+    with tenant_scope("t2"):
+        with pytest.raises(InvalidInput):
+            admin.show("ns", "k")
+    assert admin.show("ns", "k")["value"] == "public"
+    assert engine.store.state_get("t1/ns", "k") == '"t1\'s"'
+
+
+@pytest.mark.parametrize("value", [float("nan"), 2**70, {"a": {1, 2}}])
+def test_a_value_that_is_not_json_is_refused(engine: alc.Engine, value: object) -> None:
+    with pytest.raises(InvalidInput):
+        StateAdmin(engine.store).set("ns", "k", value)
+
+
+def test_reset_of_a_value_without_data_is_refused_and_untouched(engine: alc.Engine) -> None:
+    admin = StateAdmin(engine.store)
+    admin.set("ns", "k", [1, 2])
+    with pytest.raises(InvalidInput, match="shape"):
+        admin.reset("ns", "k", ["a"], [])
+    assert admin.show("ns", "k")["value"] == [1, 2]
+
+
+def test_a_card_whose_file_name_is_too_long_is_an_install_error(
+    engine: alc.Engine, tmp_path: Path
+) -> None:
+    engine.cards.create({"pkg": {"name": "p"}, "card_id": "p_" + "x" * 250})
+    with pytest.raises(InstallFailed):
+        backfill_sink(engine.cards, f"file://{tmp_path / 'sink'}")
+
+
+def test_a_sink_that_is_a_file_is_an_install_error(engine: alc.Engine, tmp_path: Path) -> None:
+    engine.cards.create({"pkg": {"name": "p"}, "card_id": "p_1"})
+    (tmp_path / "sink").write_text("a file")
+    with pytest.raises(InstallFailed):
+        backfill_sink(engine.cards, f"file://{tmp_path / 'sink'}")

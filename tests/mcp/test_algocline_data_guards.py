@@ -1,0 +1,79 @@
+"""What algocline's data tools refuse on a server that reads no files (``alc serve``) and under a
+tenant, called in-process through the server's own tool entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _mcp_helpers import error, ok
+
+import alc
+from alc.engine.tenancy import tenant_scope
+from alc.mcp._server import AlcMCP
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> AlcMCP:
+    engine = alc.AsyncEngine(tmp_path / "s.db")
+    return AlcMCP(engine, read_files=False, profile="algocline")
+
+
+async def call(app: AlcMCP, tool: str, **arguments: Any) -> Any:
+    return await app.server.call_tool(tool, arguments)
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("alc_card_install", {"url": "/etc"}),
+        ("alc_card_publish", {"card_id": "c", "target_repo": "/tmp/x.git"}),
+        ("alc_card_sink_backfill", {"sink": "file:///tmp/sink"}),
+        ("alc_scenario_install", {"url": "/etc"}),
+        ("alc_eval", {"strategy": "direct", "scenario_file": "/etc/passwd"}),
+        ("alc_eval", {"strategy": "direct", "scenario": "return {}"}),
+    ],
+)
+async def test_a_remote_client_cannot_touch_the_servers_files(
+    remote: AlcMCP, tool: str, arguments: dict[str, Any], tmp_path: Path
+) -> None:
+    reply = error(await call(remote, tool, **arguments), "invalid_input")
+    assert "refused" in reply["error"]
+    assert not (tmp_path / "sink").exists()
+
+
+async def test_a_remote_client_may_use_state(remote: AlcMCP) -> None:
+    ok(await call(remote, "alc_state_set", namespace="n", key="k", value=1))
+    assert ok(await call(remote, "alc_state_show", namespace="n", key="k"))["value"] == 1
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("alc_card_list", {}),
+        ("alc_card_get", {"card_id": "c"}),
+        ("alc_card_analyze", {"card_id": "c"}),
+        ("alc_trace_query", {}),
+        ("alc_trace_diff", {"a_card_id": "a", "b_card_id": "b"}),
+        ("alc_eval_detail", {"eval_id": "ev-x"}),
+        ("alc_eval", {"strategy": "direct", "scenario_name": "arith"}),
+    ],
+)
+async def test_a_tenant_cannot_read_records_shared_by_everyone(
+    remote: AlcMCP, tool: str, arguments: dict[str, Any]
+) -> None:
+    with tenant_scope("t1"):
+        reply = error(await call(remote, tool, **arguments), "invalid_input")
+    assert "tenants" in reply["error"]
+
+
+async def test_a_tenants_state_is_its_own(remote: AlcMCP) -> None:
+    with tenant_scope("t1"):
+        ok(await call(remote, "alc_state_set", namespace="n", key="k", value="mine"))
+    with tenant_scope("t2"):
+        assert ok(await call(remote, "alc_state_list", namespace="n"))["keys"] == []
+        error(await call(remote, "alc_state_show", namespace="n", key="k"), "invalid_input")
+    assert remote.engine.store.state_get("t1/n", "k") == '"mine"'
