@@ -297,8 +297,8 @@ _card_alias(
 
 _ANALYZE = (
     "Run an analyzer strategy (`pkg`, default card_analysis) over one card: a session whose "
-    "ctx holds the card (ctx.card, ctx.card_id) and its first sample rows (ctx.samples); it "
-    "returns improvement hints." + LOOP
+    "ctx holds the card (ctx.card, ctx.card_id) and its first sample rows (ctx.samples); the "
+    "built-in card_analysis returns improvement hints." + LOOP
 )
 
 
@@ -311,7 +311,7 @@ async def _alc_card_analyze(app: Any, a: CardAnalyzeRequest, ctx: Context) -> To
         raise CardNotFound(f"No card {a.card_id!r} in this store (alc_card_list shows them).")
     samples = await cards.read_samples(a.card_id, {"limit": _ANALYZE_SAMPLES})
     context = {"card_id": a.card_id, "card": card, "samples": samples}
-    outcome = await app.engine.start(strategy=a.pkg, ctx=context, task=f"Analyze card {a.card_id}")
+    outcome = await app.engine.start(strategy=a.pkg, ctx=context)
     reply: ToolReply = await app._reply(outcome, ctx)
     return reply
 

@@ -153,9 +153,14 @@ async def test_alc_card_lineage(c: Client) -> None:
 
 
 async def test_alc_card_analyze_runs_the_analyzer_with_the_card_in_ctx(c: Client) -> None:
-    reply = ok(await call(c, "alc_card_analyze", card_id="demo_a", pkg="direct"))
+    reply = ok(await call(c, "alc_card_analyze", card_id="demo_a"))  # the built-in analyzer
     assert reply["status"] == "needs_response" and "demo_a" in reply["prompt"]
-    error(await call(c, "alc_card_analyze", card_id="demo_a"), "strategy_not_found")
+    assert '"case_id":"2"' in reply["prompt"]  # its failing sample row
+    done = ok(await call(c, "alc_continue", session_id=reply["session_id"], response="1. more n"))
+    assert done["result"]["hints"] == ["more n"]
+    reply = ok(await call(c, "alc_card_analyze", card_id="demo_a", pkg="direct"))
+    assert reply["error_code"] == "lua_error" and "ctx.task" in reply["error"]  # not an analyzer
+    error(await call(c, "alc_card_analyze", card_id="demo_a", pkg="absent"), "strategy_not_found")
     error(await call(c, "alc_card_analyze", card_id="nope", pkg="direct"), "card_not_found")
 
 
