@@ -140,8 +140,8 @@ _EVAL = (
     "`scenario_file` or `scenario_name` (alc_scenario_list, or arith|logic|factual); "
     "`strategy_opts` is the strategy's ctx. Each case runs as a session: the reply holds a "
     '"pending" session pause; answer it with alc_continue until it completes, then call '
-    'alc_eval again with the same arguments, until status is "complete" (the eval\'s '
-    "run_id is its eval_id)." + LOOP
+    'alc_eval again with the same arguments, until status is "complete". Its eval_id is what '
+    "alc_eval_detail and alc_eval_compare take." + LOOP
 )
 
 
@@ -159,7 +159,12 @@ async def _alc_eval(app: Any, a: EvalRequest, ctx: Context) -> ToolReply:
         }
     )
     reply: ToolReply = await app._alc_eval_run(run, ctx)
-    return reply
+    if not isinstance(reply, CallToolResult) or reply.is_error:
+        return reply
+    wire = reply.structured_content or {}
+    if "run_id" not in wire:
+        return reply
+    return _result({**wire, "eval_id": wire["run_id"]})  # algocline's name for the run id
 
 
 _DETAIL = (

@@ -344,6 +344,7 @@ async def _finish_eval(c: Client, **args: Any) -> dict[str, Any]:
 async def test_alc_eval_with_an_inline_scenario(c: Client) -> None:
     result = await _finish_eval(c, strategy="direct", scenario=_INLINE)
     assert result["strategies"]["direct"]["pass_rate"] == 1.0
+    assert result["eval_id"] == result["run_id"]
     error(await call(c, "alc_eval", strategy="direct"), "invalid_input")
     both = await call(c, "alc_eval", strategy="direct", scenario=_INLINE, scenario_name="x")
     error(both, "invalid_input")
