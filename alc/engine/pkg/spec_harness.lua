@@ -4,7 +4,8 @@
 -- global `lust` by their test launcher). This harness provides a lust-compatible global written
 -- for alc: describe / it / test / before / after / expect / spy, with the assertion chains
 -- to / to_not / be / a / an / truthy / exist / equal (deep, optional epsilon) / have / fail /
--- match. Instead of printing, it records every case and returns the report as the session
+-- match, plus mlua-lspec's gt / gte / lt / lte / have_key / have_length and its `test_doubles`
+-- (spy, stub, spy_on). Instead of printing, it records every case and returns the report as the session
 -- result:
 --   { cases = { {name, ok, error?}, ... }, passed = n, failed = n, error = <load error>? }
 -- The global `alc` is alc's own: alc.llm pauses, and `alc pkg test` answers from its script.
@@ -154,11 +155,39 @@ local tests = {
 }
 tests.an = tests.a
 
+-- mlua-lspec's additions (what algocline's alc_pkg_test runs): ordering and table shape
+local function ordered(op, word)
+  return function(v, x)
+    if type(v) ~= "number" or type(x) ~= "number" then
+      error("expected two numbers to compare, got " .. show(v) .. " and " .. show(x), 3)
+    end
+    return op(v, x), "expected " .. show(v) .. " to %sbe " .. word .. " " .. show(x)
+  end
+end
+tests.gt = ordered(function(a, b) return a > b end, "greater than")
+tests.gte = ordered(function(a, b) return a >= b end, "at least")
+tests.lt = ordered(function(a, b) return a < b end, "less than")
+tests.lte = ordered(function(a, b) return a <= b end, "at most")
+tests.have_key = function(v, key)
+  if type(v) ~= "table" then error("expected " .. show(v) .. " to be a table", 3) end
+  return v[key] ~= nil, "expected " .. show(v) .. " to %shave key " .. show(key)
+end
+tests.have_length = function(v, n)
+  if type(v) ~= "table" and type(v) ~= "string" then
+    error("expected " .. show(v) .. " to be a table or a string", 3)
+  end
+  return #v == n, "expected " .. show(v) .. " (length " .. #v .. ") to %shave length " .. show(n)
+end
+
+local ASSERT_WORDS = {
+  have = true, equal = true, be = true, exist = true, fail = true, match = true,
+  have_key = true, have_length = true,
+}
 local chains = {
   [""] = { to = true, to_not = true },
-  to = { have = true, equal = true, be = true, exist = true, fail = true, match = true },
-  to_not = { have = true, equal = true, be = true, exist = true, fail = true, match = true },
-  be = { a = true, an = true, truthy = true },
+  to = ASSERT_WORDS,
+  to_not = ASSERT_WORDS,
+  be = { a = true, an = true, truthy = true, gt = true, gte = true, lt = true, lte = true },
 }
 
 function lust.expect(value)
@@ -211,6 +240,53 @@ end
 
 lust.paths = chains
 _G.lust = lust
+
+-- test_doubles (mlua-lspec's spy / stub / spy_on): callable tables recording their calls.
+-- A double answers call_count() and was_called_with(...); a stub returns(...) fixed values; a
+-- spy_on double replaces obj[name] until revert().
+local Double = {}
+Double.__index = Double
+function Double.__call(self, ...)
+  local n = select("#", ...)
+  self._calls[#self._calls + 1] = { n = n, ... }
+  if self._target then return self._target(...) end
+  return table.unpack(self._returns, 1, self._returns.n)
+end
+function Double:call_count() return #self._calls end
+function Double:was_called_with(...)
+  local want = table.pack(...)
+  for _, call in ipairs(self._calls) do
+    local same = call.n == want.n
+    for i = 1, want.n do
+      if not same then break end
+      same = deep_equal(call[i], want[i])
+    end
+    if same then return true end
+  end
+  return false
+end
+function Double:returns(...)
+  self._returns = table.pack(...)
+  return self
+end
+function Double:revert()
+  if self._owner then self._owner[self._name] = self._target end
+  return self
+end
+local function double(target)
+  return setmetatable({ _calls = {}, _returns = { n = 0 }, _target = target }, Double)
+end
+_G.test_doubles = {
+  spy = function(fn) return double(fn or function() end) end,
+  stub = function() return double(nil) end,
+  spy_on = function(obj, name)
+    if type(obj) ~= "table" then error("test_doubles.spy_on: expected a table", 2) end
+    local d = double(obj[name])
+    d._owner, d._name = obj, name
+    obj[name] = d
+    return d
+  end,
+}
 
 -- require with package.path: specs prepend templates such as "./flow/doc/?.lua" to reach
 -- modules outside a package's own folder. Relative templates are tried through loadfile (so
