@@ -87,3 +87,63 @@ def test_failed_assertions_name_the_values(manager: PackageManager, tmp_path: Pa
     assert "two numbers" in errors[1]
     assert "to have length 2" in errors[2]
     assert "to be a table" in errors[3]
+
+
+MOCKS = """
+local describe, it, expect = lust.describe, lust.it, lust.expect
+describe("mocks", function()
+  it("with_alc swaps for the body and restores", function()
+    local original = alc.llm
+    alc.flag = false
+    local swaps = { llm = function(p) return "mocked " .. p end, extra = 1, flag = true }
+    local got = with_alc(swaps, function()
+      expect(alc.extra).to.equal(1)
+      expect(alc.flag).to.equal(true)
+      return alc.llm("q")
+    end)
+    expect(got).to.equal("mocked q")
+    expect(alc.llm).to.be(original)
+    expect(alc.extra).to_not.exist()
+    expect(alc.flag).to.equal(false)
+  end)
+  it("with_alc restores when the body fails", function()
+    local original = alc.llm
+    local ok, err = pcall(with_alc, { llm = function() return "x" end }, function()
+      error("boom", 0)
+    end)
+    expect(ok).to.equal(false)
+    expect(err).to.equal("boom")
+    expect(alc.llm).to.be(original)
+  end)
+  it("alc_mock installs until restored, nested", function()
+    local original = alc.llm
+    alc_mock.install({ llm = function() return "one" end })
+    alc_mock.install({ llm = function() return "two" end })
+    expect(alc.llm("q")).to.equal("two")
+    alc_mock.restore()
+    expect(alc.llm("q")).to.equal("one")
+    alc_mock.restore_all()
+    expect(alc.llm).to.be(original)
+    alc_mock.restore()
+  end)
+  it("alc.spy records calls through to the implementation", function()
+    local spy = alc.spy("llm", function(p) return "seen " .. p end)
+    expect(alc.llm("a")).to.equal("seen a")
+    alc.llm("b")
+    expect(spy.call_count).to.equal(2)
+    expect(spy.calls[2].args[1]).to.equal("b")
+    spy:reset()
+    expect(spy.call_count).to.equal(0)
+    alc_mock.restore()
+    expect(alc.llm("real")).to.be.a("string")
+  end)
+end)
+"""
+
+
+def test_algoclines_alc_mocks(manager: PackageManager, tmp_path: Path) -> None:
+    folder = _package(tmp_path, MOCKS)
+    report = manager.test(str(folder), answers=["the model"])
+    result = _only_file(report)
+    assert result["ok"] and result["passed"] == 4, result
+    assert result["pauses"] == 1  # only the last alc.llm (after restore) reached the model

@@ -5,7 +5,7 @@
 -- for alc: describe / it / test / before / after / expect / spy, with the assertion chains
 -- to / to_not / be / a / an / truthy / exist / equal (deep, optional epsilon) / have / fail /
 -- match, plus mlua-lspec's gt / gte / lt / lte / have_key / have_length and its `test_doubles`
--- (spy, stub, spy_on). Instead of printing, it records every case and returns the report as the session
+-- (spy, stub, spy_on), and algocline's with_alc / alc_mock / alc.spy. Instead of printing, it records every case and returns the report as the session
 -- result:
 --   { cases = { {name, ok, error?}, ... }, passed = n, failed = n, error = <load error>? }
 -- The global `alc` is alc's own: alc.llm pauses, and `alc pkg test` answers from its script.
@@ -287,6 +287,73 @@ _G.test_doubles = {
     return d
   end,
 }
+
+-- algocline's pkg_test mocks of alc.* (its bridge/mock.lua API): with_alc(overrides, fn) swaps
+-- alc.<name> entries for fn's duration (restored on return or error), alc_mock.install /
+-- restore / restore_all push and pop the same swaps for before/after hooks, and
+-- alc.spy(name[, fn]) wraps alc.<name> (or fn) in a recorder: {call_count, calls = {{args}},
+-- reset()}. Every swap remembers whether the entry existed, so a restore removes an added one.
+local mock_frames = {}
+
+local function swap(overrides, where)
+  if type(overrides) ~= "table" then error(where .. ": overrides must be a table", 3) end
+  local target = _G.alc
+  local frame = { target = target }
+  for name, value in pairs(overrides) do
+    frame[#frame + 1] = { name = name, had = target[name] ~= nil, prev = target[name] }
+    target[name] = value
+  end
+  return frame
+end
+
+local function unswap(frame)
+  for i = #frame, 1, -1 do
+    local entry = frame[i]
+    if entry.had then frame.target[entry.name] = entry.prev else frame.target[entry.name] = nil end
+  end
+end
+
+function with_alc(overrides, fn)
+  if type(fn) ~= "function" then error("with_alc: fn must be a function", 2) end
+  local frame = swap(overrides, "with_alc")
+  local ok, result = pcall(fn)
+  unswap(frame)
+  if not ok then error(result, 0) end
+  return result
+end
+
+alc_mock = {
+  install = function(overrides)
+    mock_frames[#mock_frames + 1] = swap(overrides, "alc_mock.install")
+  end,
+  restore = function()
+    local frame = table.remove(mock_frames)
+    if frame then unswap(frame) end
+  end,
+  restore_all = function()
+    while #mock_frames > 0 do unswap(table.remove(mock_frames)) end
+  end,
+}
+
+if type(alc) == "table" then
+  alc.spy = function(name, fn)
+    if type(name) ~= "string" then error("alc.spy: name must be a string", 2) end
+    local impl = fn
+    if impl == nil then impl = _G.alc[name] end
+    local handle = { call_count = 0, calls = {} }
+    function handle.reset(self)
+      self = self or handle
+      self.call_count, self.calls = 0, {}
+    end
+    local function recorder(...)
+      handle.call_count = handle.call_count + 1
+      handle.calls[#handle.calls + 1] = { args = { ... } }
+      if type(impl) == "function" then return impl(...) end
+    end
+    mock_frames[#mock_frames + 1] = swap({ [name] = recorder }, "alc.spy")
+    return handle
+  end
+end
 
 -- require with package.path: specs prepend templates such as "./flow/doc/?.lua" to reach
 -- modules outside a package's own folder. Relative templates are tried through loadfile (so
