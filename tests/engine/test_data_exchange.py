@@ -206,3 +206,15 @@ def test_a_sink_that_is_a_file_is_an_install_error(engine: alc.Engine, tmp_path:
     (tmp_path / "sink").write_text("a file")
     with pytest.raises(InstallFailed):
         backfill_sink(engine.cards, f"file://{tmp_path / 'sink'}")
+
+
+def test_welch_reports_as_algocline_does() -> None:
+    from alc.eval._stats import welch
+
+    out = welch([0.1, 0.2, 0.15, 0.12], [0.9, 0.8, 0.95, 0.85])
+    assert out["winner"] == "b" and out["significant"] is True
+    assert out["t_stat"] > 0 and 0 < out["p_value"] < 0.05 and out["df"] > 0
+    flat = welch([1.0, 1.0], [1.0, 1.0])
+    assert flat["p_value"] is None and flat["winner"] == "none" and flat["delta"] == 0.0
+    short = welch([1.0], [])
+    assert short["mean_b"] is None and short["delta"] is None and short["t_stat"] is None

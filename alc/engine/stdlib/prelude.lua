@@ -53,26 +53,19 @@ local function load_unit(unit)
 end
 
 -- algocline's accessors on alc.env (in its metatable, so pairs(alc.env) lists values only):
--- alc.env:get(name[, default]) is the value or default; alc.env:use(name, ...) returns the
--- values of names the strategy cannot run without, and fails naming those not provided.
+-- alc.env:get(name[, default]) is the value or default; alc.env:use{name, ...} declares the
+-- names a strategy reads and returns a table holding only those of them that are provided.
 local ENV_METHODS = {
   get = function(self, name, default)
     local value = rawget(self, name)
     if value == nil then return default end
     return value
   end,
-  use = function(self, ...)
-    local values, missing = {}, {}
-    for i = 1, select("#", ...) do
-      local name = select(i, ...)
-      values[i] = rawget(self, name)
-      if values[i] == nil then missing[#missing + 1] = tostring(name) end
-    end
-    if #missing > 0 then
-      error("alc.env:use: not provided: " .. table.concat(missing, ", ")
-        .. " (inject them as ctx._env or ALC_ENV_<NAME>)", 2)
-    end
-    return table.unpack(values, 1, select("#", ...))
+  use = function(self, names)
+    if type(names) ~= "table" then error("alc.env:use: expected a list of names", 2) end
+    local declared = {}
+    for _, name in ipairs(names) do declared[name] = rawget(self, name) end
+    return declared
   end,
 }
 
