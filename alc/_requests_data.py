@@ -239,13 +239,13 @@ class TraceQueryRequest(Request):
     """Sample rows carrying a ``trace`` object."""
 
     pkg: str | None = Field(None, description=_PKG)
-    min_calls: int | None = Field(None, ge=0, description="trace.calls at least.")
-    max_calls: int | None = Field(None, ge=0, description="trace.calls at most.")
-    min_ms: float | None = Field(None, ge=0, description="trace.ms at least.")
-    max_ms: float | None = Field(None, ge=0, description="trace.ms at most.")
+    min_calls: int | None = Field(None, ge=0, description="trace.total_calls at least.")
+    max_calls: int | None = Field(None, ge=0, description="trace.total_calls at most.")
+    min_ms: float | None = Field(None, description="trace.total_trace_ms at least.")
+    max_ms: float | None = Field(None, description="trace.total_trace_ms at most.")
     completed: bool | None = Field(None, description="Only rows with this trace.completed.")
     offset: int = Field(0, ge=0, description="Rows skipped.")
-    limit: int = Field(100, ge=1, le=10_000, description="Rows returned at most.")
+    limit: int | None = Field(None, ge=0, description="Rows returned at most (default: all).")
 
 
 class TraceDiffRequest(Request):

@@ -8,7 +8,8 @@ card it holds into the store (a card already there is skipped: cards are immutab
 commits and pushes. A *sink* (``ALC_CARD_SINKS``, comma-separated URIs; ``file:///dir`` is the
 one scheme) is a folder of card files: :func:`backfill_sink` copies every stored card into one,
 never overwriting a file. :func:`trace_query` / :func:`trace_diff` read the ``trace`` objects
-(``{calls, ms, completed, ...}``) strategies write into sample rows.
+(``{total_calls, total_trace_ms, completed}``, as algocline's recipe_trace writes them) of
+sample rows.
 
 Errors: :class:`~alc.engine.errors.InvalidInput` for bad arguments, ``InstallFailed`` for a
 source that cannot be fetched or a git step that fails, ``CardNotFound`` for unknown cards.
@@ -21,6 +22,7 @@ import os
 import tempfile
 import tomllib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -221,85 +223,106 @@ def backfill_sink(cards: Cards, sink: str, dry_run: bool = False) -> dict[str, A
 
 # ---------------------------------------------------------------------- traces
 
-_TRACE_FILTERS = ("min_calls", "max_calls", "min_ms", "max_ms")
+
+@dataclass(frozen=True)
+class _Trace:
+    """A sample's ``trace`` object as recipe_trace writes it: ``total_calls`` (an integer >= 0;
+    a row without it is untraced), ``total_trace_ms`` (0 when absent), ``completed``."""
+
+    calls: int
+    ms: float
+    completed: bool
+
+    @classmethod
+    def of(cls, row: Any) -> _Trace | None:
+        trace = row.get("trace") if isinstance(row, dict) else None
+        calls = trace.get("total_calls") if isinstance(trace, dict) else None
+        if isinstance(calls, bool) or not isinstance(calls, int) or calls < 0:
+            return None
+        assert isinstance(trace, dict)
+        ms = trace.get("total_trace_ms")
+        if isinstance(ms, bool) or not isinstance(ms, int | float):
+            ms = 0.0
+        return cls(calls, float(ms), trace.get("completed") is True)
+
+    def wire(self) -> dict[str, Any]:
+        return {"total_calls": self.calls, "total_trace_ms": self.ms, "completed": self.completed}
+
+    def per_call(self) -> float:
+        return self.ms / self.calls if self.calls else 0.0
 
 
-def _number(trace: dict[str, Any], key: str) -> float | None:
-    value = trace.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _trace_matches(trace: dict[str, Any], q: dict[str, Any]) -> bool:
-    for name in _TRACE_FILTERS:
-        bound = q.get(name)
-        if bound is None:
-            continue
-        value = _number(trace, name[4:])
-        if value is None or (value < bound if name.startswith("min") else value > bound):
-            return False
-    completed = q.get("completed")
-    return completed is None or bool(trace.get("completed")) == completed
+def _in_range(value: float, low: Any, high: Any) -> bool:
+    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def trace_query(cards: Cards, query: dict[str, Any]) -> dict[str, Any]:
-    """Sample rows that carry a ``trace`` object, over every card (of ``query["pkg"]``).
+    """Sample rows that carry a ``trace`` object, over every card (of ``query["pkg"]``), in
+    card order then row order (algocline's ``alc_trace_query``).
 
-    ``query``: ``pkg``, ``min_calls``/``max_calls``, ``min_ms``/``max_ms`` (inclusive bounds
-    on ``trace.calls`` / ``trace.ms``), ``completed`` (bool), ``offset``, ``limit`` (100).
-    Returns ``{"rows": [{card_id, pkg, sample_index, trace}], "total"}`` (total before paging).
+    ``query``: ``pkg``, ``min_calls``/``max_calls`` (inclusive bounds on ``trace.total_calls``),
+    ``min_ms``/``max_ms`` (on ``trace.total_trace_ms``), ``completed`` (bool), ``offset``,
+    ``limit`` (None: all). Returns ``{"rows": [{card_id, pkg, sample_index, trace:
+    {total_calls, total_trace_ms, completed}, case?}], "total"}`` (``total`` before paging).
     """
     hits: list[dict[str, Any]] = []
     for summary in cards.list({"pkg": query.get("pkg"), "limit": LIST_MAX}):
         for index, row in enumerate(cards.read_samples(summary["card_id"])):
-            trace = row.get("trace") if isinstance(row, dict) else None
-            if isinstance(trace, dict) and _trace_matches(trace, query):
-                hits.append(
-                    {
-                        "card_id": summary["card_id"],
-                        "pkg": summary.get("pkg"),
-                        "sample_index": index,
-                        "trace": trace,
-                    }
-                )
+            trace = _Trace.of(row)
+            if trace is None or not _in_range(
+                trace.calls, query.get("min_calls"), query.get("max_calls")
+            ):
+                continue
+            if not _in_range(trace.ms, query.get("min_ms"), query.get("max_ms")):
+                continue
+            if query.get("completed") is not None and trace.completed != query["completed"]:
+                continue
+            hit = {"card_id": summary["card_id"], "pkg": summary.get("pkg")}
+            hit.update(sample_index=index, trace=trace.wire())
+            if "case" in row:
+                hit["case"] = row["case"]
+            hits.append(hit)
     offset: int = query.get("offset") or 0
-    limit: int = query.get("limit") or 100
-    return {"rows": hits[offset : offset + limit], "total": len(hits)}
+    limit = query.get("limit")
+    return {"rows": hits[offset : None if limit is None else offset + limit], "total": len(hits)}
 
 
-def _trace_row(cards: Cards, card_id: str, index: int) -> dict[str, Any]:
-    rows = cards.read_samples(card_id, {"offset": index, "limit": 1})
-    trace = rows[0].get("trace") if rows and isinstance(rows[0], dict) else None
-    if not isinstance(trace, dict):
-        if cards.get(card_id) is None:
-            raise CardNotFound(f"No card {card_id!r} in this store.")
-        raise InvalidInput(f"Sample {index} of card {card_id!r} has no trace object.")
+def _trace_row(cards: Cards, card_id: str, index: int) -> _Trace:
+    if cards.get(card_id) is None:
+        raise CardNotFound(f"No card {card_id!r} in this store (alc_card_list shows them).")
+    rows = cards.read_samples(card_id)
+    if index >= len(rows):
+        raise InvalidInput(
+            f"Card {card_id!r}: sample index {index} is out of range ({len(rows)} rows)."
+        )
+    trace = _Trace.of(rows[index])
+    if trace is None:
+        raise InvalidInput(
+            f"Card {card_id!r}: sample {index} has no trace (a trace object with total_calls)."
+        )
     return trace
 
 
 def trace_diff(cards: Cards, a: str, b: str, a_index: int = 0, b_index: int = 0) -> dict[str, Any]:
-    """Compare two trace rows: ``{"a", "b", "delta": {calls, ms, ms_per_call}}`` (``b - a``;
-    a delta is null when either side lacks the number, ``ms_per_call`` when calls is 0).
+    """Compare two trace rows as algocline's ``alc_trace_diff`` does: ``{"a_ref", "b_ref",
+    "a_trace", "b_trace", "delta": {calls_delta, ms_delta, ms_per_call_delta (the average
+    ms per call, 0 for no calls), completed_a, completed_b}}``, every delta ``b - a``.
 
     Raises:
-        CardNotFound: an unknown card. InvalidInput: the sample has no ``trace`` object.
+        CardNotFound: an unknown card. InvalidInput: an index past the rows, or a row
+            without a trace.
     """
     ta, tb = _trace_row(cards, a, a_index), _trace_row(cards, b, b_index)
-
-    def per_call(t: dict[str, Any]) -> float | None:
-        calls, ms = _number(t, "calls"), _number(t, "ms")
-        return ms / calls if calls and ms is not None else None
-
-    def delta(x: float | None, y: float | None) -> float | None:
-        return None if x is None or y is None else y - x
-
     return {
-        "a": {"card_id": a, "sample_index": a_index, "trace": ta},
-        "b": {"card_id": b, "sample_index": b_index, "trace": tb},
+        "a_ref": {"card_id": a, "sample_index": a_index},
+        "b_ref": {"card_id": b, "sample_index": b_index},
+        "a_trace": ta.wire(),
+        "b_trace": tb.wire(),
         "delta": {
-            "calls": delta(_number(ta, "calls"), _number(tb, "calls")),
-            "ms": delta(_number(ta, "ms"), _number(tb, "ms")),
-            "ms_per_call": delta(per_call(ta), per_call(tb)),
+            "calls_delta": tb.calls - ta.calls,
+            "ms_delta": tb.ms - ta.ms,
+            "ms_per_call_delta": tb.per_call() - ta.per_call(),
+            "completed_a": ta.completed,
+            "completed_b": tb.completed,
         },
     }

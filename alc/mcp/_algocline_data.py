@@ -430,8 +430,9 @@ async def _alc_state_delete(app: Any, a: StateKeyRequest, ctx: Context) -> ToolR
 # ---------------------------------------------------------------------- traces
 
 _TRACE_QUERY = (
-    "Sample rows of cards that carry a `trace` object ({calls, ms, completed, ...}), filtered "
-    "by pkg, min/max_calls, min/max_ms and completed; paged by offset/limit."
+    "Sample rows of cards that carry a `trace` object (recipe_trace's {total_calls, "
+    "total_trace_ms, completed}), filtered by pkg, min/max_calls, min/max_ms and completed; "
+    "paged by offset/limit."
 )
 
 
@@ -444,7 +445,10 @@ async def _alc_trace_query(app: Any, a: TraceQueryRequest, ctx: Context) -> Tool
     return _result(await _run(card_exchange.trace_query, app.engine.cards.sync, query))
 
 
-_TRACE_DIFF = "Compare two trace rows: calls, ms and ms_per_call deltas (b - a)."
+_TRACE_DIFF = (
+    "Compare two trace rows (sample_index default 0): calls_delta, ms_delta and "
+    "ms_per_call_delta (b - a), completed_a / completed_b."
+)
 
 
 @TABLE.tool("alc_trace_diff", TraceDiffRequest, Wording("Diff traces", _TRACE_DIFF, True))

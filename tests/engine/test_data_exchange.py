@@ -147,18 +147,28 @@ def test_backfill_never_overwrites(engine: alc.Engine, tmp_path: Path) -> None:
 def test_traces_with_odd_values_are_filtered_not_crashed_on(engine: alc.Engine) -> None:
     engine.cards.create({"pkg": {"name": "t"}, "card_id": "t_1"})
     rows = [
-        {"trace": {"calls": "many", "ms": True}},
-        {"trace": {"calls": 0, "ms": 5}},
+        {"trace": {"total_calls": "many", "total_trace_ms": 1}},
+        {"trace": {"total_calls": 0, "total_trace_ms": True}},
+        {"trace": {"total_calls": 3}},
+        {"trace": {"total_calls": -1}},
         {"trace": "not an object"},
         7,
     ]
     engine.cards.write_samples("t_1", rows)
-    assert trace_query(engine.cards, {"pkg": "t"})["total"] == 2
-    assert trace_query(engine.cards, {"min_calls": 1})["rows"] == []
-    diff = trace_diff(engine.cards, "t_1", "t_1", 0, 1)
-    assert diff["delta"] == {"calls": None, "ms": None, "ms_per_call": None}
-    with pytest.raises(InvalidInput):
-        trace_diff(engine.cards, "t_1", "t_1", 0, 2)
+    found = trace_query(engine.cards, {"pkg": "t"})
+    assert [r["sample_index"] for r in found["rows"]] == [1, 2]
+    assert found["rows"][0]["trace"] == {
+        "total_calls": 0,
+        "total_trace_ms": 0.0,
+        "completed": False,
+    }
+    assert trace_query(engine.cards, {"min_calls": 1})["total"] == 1
+    assert trace_query(engine.cards, {"offset": 1, "limit": 5})["rows"][0]["sample_index"] == 2
+    diff = trace_diff(engine.cards, "t_1", "t_1", 1, 2)
+    assert diff["delta"]["calls_delta"] == 3 and diff["delta"]["ms_per_call_delta"] == 0.0
+    for index in (0, 4, 5, 6):
+        with pytest.raises(InvalidInput):
+            trace_diff(engine.cards, "t_1", "t_1", 1, index)
     with pytest.raises(CardNotFound):
         trace_diff(engine.cards, "nope", "t_1")
 

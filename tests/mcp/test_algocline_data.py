@@ -22,13 +22,15 @@ CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance"
 _SEED = """
 alc.card.create({pkg = {name = "demo"}, card_id = "demo_a", stats = {pass_rate = 0.5}})
 alc.card.write_samples("demo_a", {
-  {case_id = "1", passed = true, trace = {calls = 2, ms = 100, completed = true}},
-  {case_id = "2", passed = false},
+  {case = {name = "c1"}, passed = true,
+   trace = {total_calls = 2, total_trace_ms = 100, completed = true}},
+  {case = {name = "c2"}, passed = false},
 })
 alc.card.create({pkg = {name = "demo"}, card_id = "demo_b", stats = {pass_rate = 0.9},
   metadata = {prior_card_id = "demo_a", prior_relation = "tuned"}})
 alc.card.write_samples("demo_b", {
-  {case_id = "1", passed = true, trace = {calls = 4, ms = 120, completed = false}},
+  {case = {name = "c1"}, passed = true,
+   trace = {total_calls = 4, total_trace_ms = 120, completed = false}},
 })
 return "seeded"
 """
@@ -142,9 +144,9 @@ async def test_alc_card_append(c: Client) -> None:
 
 async def test_alc_card_samples(c: Client) -> None:
     rows = ok(await call(c, "alc_card_samples", card_id="demo_a", where={"passed": True}))
-    assert [r["case_id"] for r in rows["samples"]] == ["1"]
+    assert [r["case"]["name"] for r in rows["samples"]] == ["c1"]
     rows = ok(await call(c, "alc_card_samples", card_id="demo_a", offset=1, limit=1))
-    assert [r["case_id"] for r in rows["samples"]] == ["2"]
+    assert [r["case"]["name"] for r in rows["samples"]] == ["c2"]
 
 
 async def test_alc_card_lineage(c: Client) -> None:
@@ -155,7 +157,7 @@ async def test_alc_card_lineage(c: Client) -> None:
 async def test_alc_card_analyze_runs_the_analyzer_with_the_card_in_ctx(c: Client) -> None:
     reply = ok(await call(c, "alc_card_analyze", card_id="demo_a"))  # the built-in analyzer
     assert reply["status"] == "needs_response" and "demo_a" in reply["prompt"]
-    assert '"case_id":"2"' in reply["prompt"]  # its failing sample row
+    assert '"name":"c2"' in reply["prompt"]  # its failing sample row
     done = ok(await call(c, "alc_continue", session_id=reply["session_id"], response="1. more n"))
     assert done["result"]["hints"] == ["more n"]
     reply = ok(await call(c, "alc_card_analyze", card_id="demo_a", pkg="direct"))
@@ -230,6 +232,7 @@ async def test_alc_card_sink_backfill(c: Client, home: Path) -> None:
 
 async def test_alc_trace_query(c: Client) -> None:
     rows = ok(await call(c, "alc_trace_query", pkg="demo"))
+    assert rows["rows"][0]["case"] == {"name": "c1"}
     assert {(r["card_id"], r["sample_index"]) for r in rows["rows"]} == {
         ("demo_a", 0),
         ("demo_b", 0),
@@ -241,7 +244,15 @@ async def test_alc_trace_query(c: Client) -> None:
 
 async def test_alc_trace_diff(c: Client) -> None:
     diff = ok(await call(c, "alc_trace_diff", a_card_id="demo_a", b_card_id="demo_b"))
-    assert diff["delta"] == {"calls": 2.0, "ms": 20.0, "ms_per_call": -20.0}
+    assert diff["delta"] == {
+        "calls_delta": 2,
+        "ms_delta": 20.0,
+        "ms_per_call_delta": -20.0,
+        "completed_a": True,
+        "completed_b": False,
+    }
+    assert diff["a_trace"] == {"total_calls": 2, "total_trace_ms": 100.0, "completed": True}
+    assert diff["b_ref"] == {"card_id": "demo_b", "sample_index": 0}
     no_trace = await call(
         c, "alc_trace_diff", a_card_id="demo_a", b_card_id="demo_a", b_sample_index=1
     )
