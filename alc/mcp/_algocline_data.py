@@ -3,10 +3,10 @@
 Each handler translates algocline's arguments and makes the engine call alc's own tool makes;
 where algocline's tool is alc's under another name it runs alc's handler itself (``alc_card_*``
 through ``alc_cards``, ``alc_eval`` through ``alc_eval_run``), so there is one code path. The
-engine work is in :mod:`alc.engine.card_exchange` (card collections, publishing, sinks,
-traces), :mod:`alc.engine.scenario_library` (``$ALC_HOME/scenarios``) and
-:mod:`alc.engine.state_admin` (``alc.state`` keys with ``.bak`` backups). Importing this module
-registers the tools in :data:`alc.mcp._tools.TABLE`.
+engine work is in :mod:`alc.engine.card_exchange` (card collections, publishing, sinks),
+:mod:`alc.engine.card_traces` (sample traces), :mod:`alc.engine.scenario_library`
+(``$ALC_HOME/scenarios``) and :mod:`alc.engine.state_admin` (``alc.state`` keys with ``.bak``
+backups). Importing this module registers the tools in :data:`alc.mcp._tools.TABLE`.
 
 Guards (the server's :func:`_remote_check` covers alc's own models): under a tenant, card and
 eval tools are refused as ``alc_cards`` is (cards are not separated by tenant); a server that
@@ -52,7 +52,7 @@ from alc._requests_data import (
     TraceDiffRequest,
     TraceQueryRequest,
 )
-from alc.engine import card_exchange
+from alc.engine import card_exchange, card_traces
 from alc.engine.errors import CardNotFound, InvalidInput
 from alc.engine.packages import alc_home
 from alc.engine.protocol import dumps
@@ -442,7 +442,7 @@ _TRACE_QUERY = (
 async def _alc_trace_query(app: Any, a: TraceQueryRequest, ctx: Context) -> ToolReply:
     _no_tenant("alc_trace_query")
     query = a.model_dump()
-    return _result(await _run(card_exchange.trace_query, app.engine.cards.sync, query))
+    return _result(await _run(card_traces.trace_query, app.engine.cards.sync, query))
 
 
 _TRACE_DIFF = (
@@ -455,6 +455,6 @@ _TRACE_DIFF = (
 async def _alc_trace_diff(app: Any, a: TraceDiffRequest, ctx: Context) -> ToolReply:
     _no_tenant("alc_trace_diff")
     sync = app.engine.cards.sync
-    diff = card_exchange.trace_diff
+    diff = card_traces.trace_diff
     args = (a.a_card_id, a.b_card_id, a.a_sample_index, a.b_sample_index)
     return _result(await _run(diff, sync, *args))

@@ -16,9 +16,8 @@ from alc.engine.card_exchange import (
     configured_sinks,
     install_cards,
     sink_folder,
-    trace_diff,
-    trace_query,
 )
+from alc.engine.card_traces import trace_diff, trace_query
 from alc.engine.errors import CardNotFound, InstallFailed, InvalidInput
 from alc.engine.scenario_library import ScenarioLibrary
 from alc.engine.state_admin import StateAdmin
@@ -81,6 +80,12 @@ def test_a_listing_ignores_foreign_files(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------- card collections
 
 
+def _collection(tree: Path) -> Path:
+    (tree / "p").mkdir(parents=True)
+    (tree / "alc_cards.toml").write_text("")
+    return tree / "p"
+
+
 def _card(folder: Path, card_id: str, **extra: object) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{card_id}.json"
@@ -89,36 +94,39 @@ def _card(folder: Path, card_id: str, **extra: object) -> Path:
 
 
 def test_a_collection_ignores_junk_and_links(engine: alc.Engine, tmp_path: Path) -> None:
-    tree = tmp_path / "c"
-    _card(tree, "p_one")
-    (tree / "broken.json").write_text("{not json")
-    (tree / "list.json").write_text("[1, 2]")
-    (tree / "nopkg.json").write_text('{"card_id": "x"}')
-    (tree / "deep.json").write_text("[" * 100_000)
+    folder = _collection(tmp_path / "c")
+    _card(folder, "p_one")
+    (folder / "broken.json").write_text("{not json")
+    (folder / "list.json").write_text("[1, 2]")
+    (folder / "deep.json").write_text("[" * 100_000)
+    (folder / "bad.toml").write_text("= nope")
     outside = _card(tmp_path / "outside", "p_outside")
-    os.symlink(outside, tree / "p_outside.json")
-    report = install_cards(engine.cards, str(tree))
-    assert report["installed"] == ["p_one"] and report["skipped"] == []
+    os.symlink(outside, folder / "p_outside.json")
+    os.symlink(tmp_path / "outside", tmp_path / "c" / "linked_pkg")
+    report = install_cards(engine.cards, str(tmp_path / "c"))
+    assert report["installed_cards"] == ["p_one"] and report["skipped_cards"] == []
 
 
 def test_a_card_id_the_store_refuses_is_an_error_naming_it(
     engine: alc.Engine, tmp_path: Path
 ) -> None:
-    (tmp_path / "d").mkdir()
-    (tmp_path / "d" / "x.json").write_text(json.dumps({"card_id": "../x", "pkg": {"name": "p"}}))
-    with pytest.raises(InvalidInput):
+    folder = _collection(tmp_path / "d")
+    (folder / "x.json").write_text(json.dumps({"card_id": "../x", "pkg": {"name": "p"}}))
+    with pytest.raises(InvalidInput, match="card_id"):
         install_cards(engine.cards, str(tmp_path / "d"))
 
 
 def test_malformed_samples_are_an_install_error(engine: alc.Engine, tmp_path: Path) -> None:
-    _card(tmp_path / "c", "p_s")
-    (tmp_path / "c" / "p_s.samples.jsonl").write_text("{bad\n")
+    folder = _collection(tmp_path / "c")
+    _card(folder, "p_s")
+    (folder / "p_s.samples.jsonl").write_text("{bad\n")
     with pytest.raises(InstallFailed):
         install_cards(engine.cards, str(tmp_path / "c"))
 
 
 @pytest.mark.parametrize(
-    "uri", ["s3://b/x", "file://host/x", "file://", "http://x", "/plain/path", "file:relative"]
+    "uri",
+    ["s3://b/x", "file://host/x", "file://localhost/x", "file://", "http://x", "/p", "file:rel"],
 )
 def test_only_local_file_sinks_are_accepted(uri: str) -> None:
     with pytest.raises(InvalidInput):
@@ -126,19 +134,47 @@ def test_only_local_file_sinks_are_accepted(uri: str) -> None:
 
 
 def test_sinks_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ALC_CARD_SINKS", " file:///a , ,file:///b")
-    assert configured_sinks() == ["file:///a", "file:///b"]
+    monkeypatch.setenv("ALC_CARD_SINKS", " file:///a , x | |file:///b")
+    assert configured_sinks() == ["file:///a , x", "file:///b"]
+    assert sink_folder("file:///a%20b/c") == Path("/a b/c")
     monkeypatch.delenv("ALC_CARD_SINKS")
     assert configured_sinks() == []
 
 
-def test_backfill_never_overwrites(engine: alc.Engine, tmp_path: Path) -> None:
+def _sink(monkeypatch: pytest.MonkeyPatch, folder: Path) -> str:
+    uri = f"file://{folder}"
+    monkeypatch.setenv("ALC_CARD_SINKS", uri)
+    return uri
+
+
+def test_backfill_never_overwrites(
+    engine: alc.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine.cards.create({"pkg": {"name": "p"}, "card_id": "p_1", "stats": {"n": 1}})
-    existing = tmp_path / "sink" / "p" / "p_1.json"
+    existing = tmp_path / "sink" / "other_pkg" / "p_1.toml"
     existing.parent.mkdir(parents=True)
     existing.write_text("mine")
-    report = backfill_sink(engine.cards, f"file://{tmp_path / 'sink'}")
+    report = backfill_sink(engine.cards, _sink(monkeypatch, tmp_path / "sink"))
     assert report["skipped"] == ["p_1"] and existing.read_text() == "mine"
+
+
+def test_backfill_needs_a_configured_sink(engine: alc.Engine, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="unknown sink"):
+        backfill_sink(engine.cards, f"file://{tmp_path}")
+
+
+def test_cards_round_trip_through_a_sink_and_back(
+    engine: alc.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {"pkg": {"name": "p"}, "card_id": "p_rt", "params": {"n": 3, "tags": ["a", 1]}}
+    engine.cards.create(body)
+    engine.cards.write_samples("p_rt", [{"case": "x", "passed": True}])
+    backfill_sink(engine.cards, _sink(monkeypatch, tmp_path / "sink"))
+    (tmp_path / "sink" / "alc_cards.toml").write_text("")
+    other = alc.Engine()
+    report = install_cards(other.cards, str(tmp_path / "sink"))
+    assert report["installed_cards"] == ["p_rt"] and report["samples"] == 1
+    assert other.cards.get("p_rt") == engine.cards.get("p_rt")
 
 
 # ---------------------------------------------------------------------- traces
@@ -203,19 +239,24 @@ def test_reset_of_a_value_without_data_is_refused_and_untouched(engine: alc.Engi
     assert admin.show("ns", "k")["value"] == [1, 2]
 
 
-def test_a_card_whose_file_name_is_too_long_is_an_install_error(
-    engine: alc.Engine, tmp_path: Path
+def test_a_card_whose_file_name_is_too_long_fails_alone(
+    engine: alc.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine.cards.create({"pkg": {"name": "p"}, "card_id": "p_" + "x" * 250})
-    with pytest.raises(InstallFailed):
-        backfill_sink(engine.cards, f"file://{tmp_path / 'sink'}")
+    engine.cards.create({"pkg": {"name": "p"}, "card_id": "p_short"})
+    report = backfill_sink(engine.cards, _sink(monkeypatch, tmp_path / "sink"))
+    assert report["pushed"] == ["p_short"]
+    ((failed_id, why),) = report["failed"]
+    assert failed_id.startswith("p_xxx") and "Cannot write" in why
 
 
-def test_a_sink_that_is_a_file_is_an_install_error(engine: alc.Engine, tmp_path: Path) -> None:
+def test_a_sink_that_is_a_file_fails_every_card(
+    engine: alc.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine.cards.create({"pkg": {"name": "p"}, "card_id": "p_1"})
     (tmp_path / "sink").write_text("a file")
-    with pytest.raises(InstallFailed):
-        backfill_sink(engine.cards, f"file://{tmp_path / 'sink'}")
+    report = backfill_sink(engine.cards, _sink(monkeypatch, tmp_path / "sink"))
+    assert [f[0] for f in report["failed"]] == ["p_1"] and report["pushed"] == []
 
 
 def test_welch_reports_as_algocline_does() -> None:

@@ -3,7 +3,6 @@ algocline` in a real subprocess, called with the SDK client in algocline's argum
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -167,64 +166,76 @@ async def test_alc_card_analyze_runs_the_analyzer_with_the_card_in_ctx(c: Client
 
 
 def _collection(root: Path) -> Path:
-    folder = root / "cards" / "demo"
+    """An algocline card collection: alc_cards.toml, one folder per package of TOML cards."""
+    folder = root / "demo"
     folder.mkdir(parents=True)
-    card = {"card_id": "demo_installed", "pkg": {"name": "demo"}, "stats": {"pass_rate": 1}}
-    (folder / "demo_installed.json").write_text(json.dumps(card))
+    (root / "alc_cards.toml").write_text('name = "demo cards"\n')
+    card = 'card_id = "demo_installed"\n[pkg]\nname = "demo"\n[stats]\npass_rate = 1.0\n'
+    (folder / "demo_installed.toml").write_text(card)
     (folder / "demo_installed.samples.jsonl").write_text('{"case_id": "x"}\n{"case_id": "y"}\n')
-    (root / "README.json").write_text('{"not": "a card"}')
+    (folder / "notes.txt").write_text("not a card")
+    (root / "_drafts").mkdir()
+    (root / "_drafts" / "draft.toml").write_text('card_id = "draft"\n')
     return root
 
 
-async def test_alc_card_install_from_a_folder_and_from_git(c: Client, home: Path) -> None:
+async def test_alc_card_install_a_collection_from_a_folder_and_from_git(
+    c: Client, home: Path
+) -> None:
     source = _collection(home / "collection")
     reply = ok(await call(c, "alc_card_install", url=str(source)))
-    assert reply["installed"] == ["demo_installed"] and reply["samples"] == 2
-    assert ok(await call(c, "alc_card_install", url=str(source)))["skipped"] == ["demo_installed"]
+    assert reply["installed_cards"] == ["demo_installed"] and reply["samples"] == 2
+    assert reply["packages"] == ["demo"] and reply["mode"] == "card_collection"
+    again = ok(await call(c, "alc_card_install", url=str(source)))
+    assert again["skipped_cards"] == ["demo_installed"] and again["installed_cards"] == []
+    card = ok(await call(c, "alc_card_get", card_id="demo_installed"))
+    assert card["card"]["stats"] == {"pass_rate": 1.0} and card["samples"] == 2
     repo = _collection(home / "collection-git")
-    folder = repo / "cards" / "demo"
-    (folder / "demo_installed.json").rename(folder / "g.json")
-    (folder / "demo_installed.samples.jsonl").rename(folder / "g.samples.jsonl")
-    text = (repo / "cards" / "demo" / "g.json").read_text().replace("demo_installed", "demo_git")
-    (repo / "cards" / "demo" / "g.json").write_text(text)
+    toml = repo / "demo" / "demo_installed.toml"
+    toml.write_text(toml.read_text().replace('card_id = "demo_installed"\n', ""))
+    toml.rename(repo / "demo" / "demo_git.toml")  # the id comes from the file name
+    (repo / "demo" / "demo_installed.samples.jsonl").unlink()
     git("init", "-q", cwd=repo)
     git("add", ".", cwd=repo)
     git("commit", "-qm", "cards", cwd=repo)
     reply = ok(await call(c, "alc_card_install", url=f"file://{repo}"))
-    assert reply["installed"] == ["demo_git"] and reply["samples"] == 2
+    assert reply["installed_cards"] == ["demo_git"] and reply["samples"] == 0
     error(await call(c, "alc_card_install", url=str(home / "nowhere")), "install_failed")
+    error(await call(c, "alc_card_install", url=str(home)), "install_failed")  # no cards
 
 
 async def test_alc_card_publish_pushes_to_a_bare_repo(c: Client, home: Path) -> None:
     bare = home / "hub.git"
     git("init", "-q", "--bare", str(bare))
+    url = f"file://{bare}"
     reply = ok(
-        await call(
-            c, "alc_card_publish", card_id="demo_a", target_repo=str(bare), commit_message="m"
-        )
+        await call(c, "alc_card_publish", card_id="demo_a", target_repo=url, commit_message="m")
     )
-    assert len(reply["commit_hash"]) == 40
+    assert len(reply["commit_hash"]) == 40 and reply["published_url"] == url
+    assert reply["reindex_status"]["ok"] is True
     assert git("--git-dir", str(bare), "log", "-1", "--format=%s", "--all").strip() == "m"
     files = git("--git-dir", str(bare), "ls-tree", "-r", "--name-only", reply["commit_hash"])
-    assert files.split() == ["cards/demo/demo_a.json", "cards/demo/demo_a.samples.jsonl"]
-    again = ok(await call(c, "alc_card_publish", card_id="demo_a", target_repo=str(bare)))
+    assert files.split() == ["cards/demo/demo_a.samples.jsonl", "cards/demo/demo_a.toml"]
+    again = ok(await call(c, "alc_card_publish", card_id="demo_a", target_repo=url))
     assert again["commit_hash"] == reply["commit_hash"] and again["paths"] == []
-    error(
-        await call(c, "alc_card_publish", card_id="nope", target_repo=str(bare)), "card_not_found"
-    )
+    back = ok(await call(c, "alc_card_install", url=url))  # what publish writes installs
+    assert back["skipped_cards"] == ["demo_a"] and back["mode"] == "card_files"
+    error(await call(c, "alc_card_publish", card_id="nope", target_repo=url), "card_not_found")
+    error(await call(c, "alc_card_publish", card_id="demo_a", target_repo="x"), "invalid_input")
 
 
 async def test_alc_card_sink_backfill(c: Client, home: Path) -> None:
     sink = f"file://{home / 'sink'}"
     dry = ok(await call(c, "alc_card_sink_backfill", sink=sink, dry_run=True))
-    assert "demo_a" in dry["copied"] and not (home / "sink").exists()
-    assert dry["configured_sinks"] == [sink]
+    assert "demo_a" in dry["pushed"] and "demo_a" in dry["pushed_samples"]
+    assert not (home / "sink").exists() and dry["configured_sinks"] == [sink]
     done = ok(await call(c, "alc_card_sink_backfill", sink=sink))
-    assert set(done["copied"]) >= {"demo_a", "demo_b"}
+    assert set(done["pushed"]) >= {"demo_a", "demo_b"} and done["failed"] == []
     lines = (home / "sink" / "demo" / "demo_a.samples.jsonl").read_text().splitlines()
-    assert len(lines) == 2
-    assert ok(await call(c, "alc_card_sink_backfill", sink=sink))["copied"] == []
-    error(await call(c, "alc_card_sink_backfill", sink="s3://bucket/x"), "invalid_input")
+    assert len(lines) == 2 and (home / "sink" / "demo" / "demo_a.toml").is_file()
+    again = ok(await call(c, "alc_card_sink_backfill", sink=sink))
+    assert again["pushed"] == [] and "demo_a" in again["skipped"]
+    error(await call(c, "alc_card_sink_backfill", sink="file:///elsewhere"), "invalid_input")
 
 
 # ---------------------------------------------------------------------- traces

@@ -52,7 +52,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # package management (install, link, doctor, spec runs in throwaway sandboxes)
     ("alc.engine.pkg",),
     # cards and scenarios in and out of the store (collections, git publishing, sinks, traces)
-    ("alc.engine.card_exchange", "alc.engine.scenario_library"),
+    ("alc.engine.card_exchange", "alc.engine.card_traces", "alc.engine.scenario_library"),
     # one session: state machine and stepping
     ("alc.engine.phase", "alc.engine.session"),
     # all sessions: start / feed / status / cancel, hot sessions, write-ahead commits
