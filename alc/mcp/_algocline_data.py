@@ -65,9 +65,6 @@ __all__: list[str] = []
 
 _T = TypeVar("_T")
 
-_ANALYZE_SAMPLES = 50
-"""How many of a card's sample rows ``alc_card_analyze`` hands the analyzer."""
-
 
 def _result(wire: dict[str, Any]) -> CallToolResult:
     return CallToolResult(
@@ -302,8 +299,8 @@ _card_alias(
 
 _ANALYZE = (
     "Run an analyzer strategy (`pkg`, default card_analysis) over one card: a session whose "
-    "ctx holds the card (ctx.card, ctx.card_id) and its first sample rows (ctx.samples); the "
-    "built-in card_analysis returns improvement hints." + LOOP
+    "ctx is {card_id, card, samples}; the built-in card_analysis returns {pattern, "
+    "suggested_change, confidence, failure_count, sample_count}." + LOOP
 )
 
 
@@ -314,7 +311,7 @@ async def _alc_card_analyze(app: Any, a: CardAnalyzeRequest, ctx: Context) -> To
     card = await cards.get(a.card_id)
     if card is None:
         raise CardNotFound(f"No card {a.card_id!r} in this store (alc_card_list shows them).")
-    samples = await cards.read_samples(a.card_id, {"limit": _ANALYZE_SAMPLES})
+    samples = await cards.read_samples(a.card_id)
     context = {"card_id": a.card_id, "card": card, "samples": samples}
     outcome = await app.engine.start(strategy=a.pkg, ctx=context)
     reply: ToolReply = await app._reply(outcome, ctx)

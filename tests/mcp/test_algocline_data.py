@@ -157,8 +157,10 @@ async def test_alc_card_analyze_runs_the_analyzer_with_the_card_in_ctx(c: Client
     reply = ok(await call(c, "alc_card_analyze", card_id="demo_a"))  # the built-in analyzer
     assert reply["status"] == "needs_response" and "demo_a" in reply["prompt"]
     assert '"name":"c2"' in reply["prompt"]  # its failing sample row
-    done = ok(await call(c, "alc_continue", session_id=reply["session_id"], response="1. more n"))
-    assert done["result"]["hints"] == ["more n"]
+    answer = '{"pattern": "p", "suggested_change": "more n", "confidence": 0.8}'
+    done = ok(await call(c, "alc_continue", session_id=reply["session_id"], response=answer))
+    assert done["result"]["suggested_change"] == "more n"
+    assert (done["result"]["failure_count"], done["result"]["sample_count"]) == (1, 2)
     reply = ok(await call(c, "alc_card_analyze", card_id="demo_a", pkg="direct"))
     assert reply["error_code"] == "lua_error" and "ctx.task" in reply["error"]  # not an analyzer
     error(await call(c, "alc_card_analyze", card_id="demo_a", pkg="absent"), "strategy_not_found")
