@@ -269,3 +269,21 @@ def test_welch_reports_as_algocline_does() -> None:
     assert flat["p_value"] is None and flat["winner"] == "none" and flat["delta"] == 0.0
     short = welch([1.0], [])
     assert short["mean_b"] is None and short["delta"] is None and short["t_stat"] is None
+
+
+def test_state_admin_and_card_files_on_every_store(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same operations on SQLite and PostgreSQL (the store's own tests cover the rest)."""
+    engine = alc.Engine(store=store_url)
+    admin = StateAdmin(engine.store)
+    admin.set("ns", "k", {"data": {"completed_steps": ["a"], "x": 1}})
+    with tenant_scope("t"):
+        admin.set("ns", "k", "t's")
+    assert admin.reset("ns", "k", ["a"], ["x"])["steps_removed"] == 1
+    assert admin.list("ns")["keys"] == ["k"]
+    assert admin.show("ns", "k.bak")["value"]["data"]["x"] == 1
+    assert admin.delete("ns", "k") == {"ok": True, "existed": True}
+    engine.cards.create({"pkg": {"name": "p"}, "card_id": "p_pg"})
+    report = backfill_sink(engine.cards, _sink(monkeypatch, tmp_path / "sink"))
+    assert report["pushed"] == ["p_pg"]
