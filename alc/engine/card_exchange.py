@@ -21,35 +21,33 @@ source that cannot be fetched, a git step that fails or a folder that cannot be 
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
-import tomli_w
-
+from alc.engine.card_sinks import (
+    SAMPLES_SUFFIX,
+    SINKS_ENV,
+    configured_sinks,
+    find_card_file,
+    sink_folder,
+    write_card_file,
+)
 from alc.engine.cards import LIST_MAX, Cards
 from alc.engine.errors import CardImmutable, CardNotFound, InstallFailed, InvalidInput
 from alc.engine.pkg._fetch import _git, fetch
 
 __all__ = [
     "COLLECTION_MANIFEST",
-    "SINKS_ENV",
     "backfill_sink",
-    "configured_sinks",
     "install_cards",
     "publish_card",
-    "sink_folder",
 ]
 
-SINKS_ENV = "ALC_CARD_SINKS"
-"""The environment variable listing the card sinks (``|``-separated ``file:///`` URIs)."""
 COLLECTION_MANIFEST = "alc_cards.toml"
 """The file that marks a folder as a card collection (algocline's)."""
 
-_SAMPLES_SUFFIX = ".samples.jsonl"
 _MAX_FILE = 16 * 2**20
 _PUBLISH_SCHEMES = ("http://", "https://", "file://", "git@", "ssh://")
 
@@ -97,7 +95,7 @@ def _read_card(path: Path, pkg: str) -> dict[str, Any] | None:
 
 
 def _read_samples(path: Path) -> list[Any] | None:
-    sidecar = path.with_name(path.stem + _SAMPLES_SUFFIX)
+    sidecar = path.with_name(path.stem + SAMPLES_SUFFIX)
     if not sidecar.is_file() or sidecar.is_symlink():
         return None
     try:
@@ -167,33 +165,6 @@ def _card_with_samples(cards: Cards, card_id: str) -> tuple[dict[str, Any], list
     return card, cards.read_samples(card_id)
 
 
-def _card_path(folder: Path, card: dict[str, Any]) -> Path:
-    return folder / str(card["pkg"]["name"]) / f"{card['card_id']}.toml"
-
-
-def _write_card(folder: Path, card: dict[str, Any], samples: list[Any]) -> list[Path]:
-    """Write ``<folder>/<pkg>/<card_id>.toml`` (and its samples) unless it exists; the paths
-    written (empty when the card file was there already).
-
-    Raises:
-        InstallFailed: the folder cannot be written.
-    """
-    target = _card_path(folder, card)
-    if target.exists():
-        return []
-    sidecar = target.with_name(card["card_id"] + _SAMPLES_SUFFIX)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(tomli_w.dumps(card), encoding="utf-8")
-        if not samples:
-            return [target]
-        lines = (json.dumps(r, sort_keys=True, ensure_ascii=False) for r in samples)
-        sidecar.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    except OSError as exc:
-        raise InstallFailed(f"Cannot write card {card['card_id']!r} to {folder}: {exc}.") from None
-    return [target, sidecar]
-
-
 def publish_card(
     cards: Cards, card_id: str, target_repo: str, commit_message: str | None = None
 ) -> dict[str, Any]:
@@ -216,7 +187,7 @@ def publish_card(
     with tempfile.TemporaryDirectory(prefix="alc-publish-") as work:
         clone = Path(work) / "clone"
         _git("clone", "--quiet", "--", target_repo, str(clone), what=f"clone {target_repo}")
-        written = _write_card(clone / "cards", card, samples)
+        written = write_card_file(clone / "cards", card, samples)
         paths = [p.relative_to(clone).as_posix() for p in written]
         if written:
             git = ("-C", str(clone), "-c", "user.name=alc", "-c", "user.email=alc@localhost")
@@ -232,30 +203,6 @@ def publish_card(
         "paths": paths,
         "reindex_status": {"ok": True, "output": f"{note}; alc keeps no hub index of cards"},
     }
-
-
-def configured_sinks() -> list[str]:
-    """The sink URIs of ``ALC_CARD_SINKS`` (``|``-separated; empty when unset)."""
-    return [s.strip() for s in os.environ.get(SINKS_ENV, "").split("|") if s.strip()]
-
-
-def sink_folder(uri: str) -> Path:
-    """The folder a ``file:///absolute/path`` sink URI names (percent-decoded).
-
-    Raises:
-        InvalidInput: another scheme, a host, or a relative path.
-    """
-    parsed = urlparse(uri)
-    if parsed.scheme != "file" or parsed.netloc or not parsed.path.startswith("/"):
-        raise InvalidInput(
-            f"Card sink {uri!r} is not supported: a sink is file:///absolute/folder "
-            f"({SINKS_ENV} lists them, |-separated)."
-        )
-    return Path(unquote(parsed.path))
-
-
-def _in_sink(folder: Path, card_id: str) -> bool:
-    return folder.is_dir() and any(folder.glob(f"*/{card_id}.toml"))
 
 
 def backfill_sink(cards: Cards, sink: str, dry_run: bool = False) -> dict[str, Any]:
@@ -278,13 +225,13 @@ def backfill_sink(cards: Cards, sink: str, dry_run: bool = False) -> dict[str, A
     report.update(pushed_samples=[], dry_run=dry_run)
     for summary in cards.list({"limit": LIST_MAX}):
         card_id = summary["card_id"]
-        if _in_sink(folder, card_id):
+        if find_card_file(folder, card_id) is not None:
             report["skipped"].append(card_id)
             continue
         card, samples = _card_with_samples(cards, card_id)
         try:
             if not dry_run:
-                _write_card(folder, card, samples)
+                write_card_file(folder, card, samples)
         except InstallFailed as exc:
             report["failed"].append([card_id, exc.message])
             continue

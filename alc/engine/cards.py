@@ -12,6 +12,7 @@ lists, the shapes algocline's ``alc.card.*`` returns) and raises coded request e
   second ``write_samples``;
 - ``card_too_large``: a body over ``CARD_MAX_BYTES``, samples over their bounds.
 
+Every write is mirrored to the ``ALC_CARD_SINKS`` folders (:mod:`alc.engine.card_sinks`).
 Every deliberate difference from algocline is listed in docs/cards.md.
 """
 
@@ -26,6 +27,7 @@ from typing import Any
 from alc.engine import __version__
 from alc.engine.card_lineage import LINEAGE_MAX_DEPTH, LINEAGE_MAX_NODES, Walk
 from alc.engine.card_query import check_where, matches, order_keys, ordered
+from alc.engine.card_sinks import mirror_card, mirror_samples
 from alc.engine.errors import CardImmutable, CardNotFound, InvalidInput
 from alc.engine.store import Store
 from alc.engine.store._interfaces import check_card_size
@@ -192,7 +194,10 @@ class Cards:
     def _put(self, body: dict[str, Any]) -> bool:
         record = CardRecord.from_body(body)
         check_card_size(record)
-        return self.store.card_put(record)
+        if not self.store.card_put(record):
+            return False
+        mirror_card(record.body)  # ALC_CARD_SINKS
+        return True
 
     def _create_with_id(self, body: dict[str, Any], pkg: str) -> dict[str, Any]:
         model = body.get("model")
@@ -216,7 +221,9 @@ class Cards:
         where = "alc.card.append"
         cid = _name(card_id, "card_id", where)
         table = _table(fields, "fields", where, optional=False)
-        return self.store.card_append(cid, _without_nulls(table)).body
+        merged = self.store.card_append(cid, _without_nulls(table)).body
+        mirror_card(merged)
+        return merged
 
     def write_samples(self, card_id: Any, samples: Any) -> dict[str, Any]:
         """Write the card's per-case rows, once; ``{"path", "count"}``.
@@ -235,6 +242,7 @@ class Cards:
             raise InvalidInput(f"{where}: samples must be an array (a list of rows)")
         rows = [_stable(row) for row in samples]
         count = self.store.samples_put(cid, rows)
+        mirror_samples(cid, samples)
         return {"path": f"card:{cid}/samples", "count": count}
 
     def alias_set(self, name: Any, card_id: Any, opts: Any = None) -> dict[str, Any]:

@@ -52,7 +52,7 @@ from alc._requests_data import (
     TraceDiffRequest,
     TraceQueryRequest,
 )
-from alc.engine import card_exchange, card_traces
+from alc.engine import card_exchange, card_sinks, card_traces
 from alc.engine.errors import CardNotFound, InvalidInput
 from alc.engine.packages import alc_home
 from alc.engine.protocol import dumps
@@ -360,7 +360,7 @@ async def _alc_card_sink_backfill(app: Any, a: CardSinkBackfillRequest, ctx: Con
     _local(app, "alc_card_sink_backfill")
     sync = app.engine.cards.sync
     out = await _run(card_exchange.backfill_sink, sync, a.sink, a.dry_run)
-    out["configured_sinks"] = card_exchange.configured_sinks()
+    out["configured_sinks"] = card_sinks.configured_sinks()
     return _result(out)
 
 

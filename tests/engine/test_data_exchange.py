@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import tomllib
 from pathlib import Path
 
 import pytest
 
 import alc
-from alc.engine.card_exchange import (
-    backfill_sink,
-    configured_sinks,
-    install_cards,
-    sink_folder,
-)
+from alc.engine.card_exchange import backfill_sink, install_cards
+from alc.engine.card_sinks import configured_sinks, sink_folder
 from alc.engine.card_traces import trace_diff, trace_query
 from alc.engine.errors import CardNotFound, InstallFailed, InvalidInput
 from alc.engine.scenario_library import ScenarioLibrary
@@ -287,3 +284,38 @@ def test_state_admin_and_card_files_on_every_store(
     engine.cards.create({"pkg": {"name": "p"}, "card_id": "p_pg"})
     report = backfill_sink(engine.cards, _sink(monkeypatch, tmp_path / "sink"))
     assert report["pushed"] == ["p_pg"]
+
+
+def test_every_card_write_is_mirrored_to_the_sinks(
+    engine: alc.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sink(monkeypatch, tmp_path / "sink")
+    monkeypatch.setenv("ALC_CARD_SINKS", f"s3://nope|file://{tmp_path / 'sink'}")
+    engine.cards.create({"pkg": {"name": "p"}, "card_id": "p_live", "stats": {"n": 1}})
+    path = tmp_path / "sink" / "p" / "p_live.toml"
+    assert tomllib.loads(path.read_text())["stats"] == {"n": 1}
+    engine.cards.append("p_live", {"review": "ok"})
+    assert tomllib.loads(path.read_text())["review"] == "ok"
+    engine.cards.write_samples("p_live", [{"case": 1}])
+    assert (tmp_path / "sink" / "p" / "p_live.samples.jsonl").read_text() == '{"case": 1}\n'
+
+
+def test_a_sink_that_cannot_be_written_never_fails_the_store(
+    engine: alc.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sink").write_text("a file, not a folder")
+    _sink(monkeypatch, tmp_path / "sink")
+    engine.cards.create({"pkg": {"name": "p"}, "card_id": "p_safe"})
+    engine.cards.write_samples("p_safe", [1])
+    assert engine.cards.get("p_safe") is not None
+
+
+def test_a_strategys_cards_reach_the_sinks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _sink(monkeypatch, tmp_path / "sink")
+    code = (
+        'alc.card.create({pkg = {name = "s"}, card_id = "s_lua"}) '
+        'alc.card.write_samples("s_lua", {{ok = true}}) return 1'
+    )
+    out = alc.Engine().start(code=code)
+    assert isinstance(out, alc.Completed), out
+    assert (tmp_path / "sink" / "s" / "s_lua.samples.jsonl").is_file()

@@ -4,6 +4,7 @@ algocline` in a real subprocess, called with the SDK client in algocline's argum
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -228,6 +229,8 @@ async def test_alc_card_publish_pushes_to_a_bare_repo(c: Client, home: Path) -> 
 
 async def test_alc_card_sink_backfill(c: Client, home: Path) -> None:
     sink = f"file://{home / 'sink'}"
+    assert (home / "sink" / "demo" / "demo_a.toml").is_file()  # mirrored when it was created
+    shutil.rmtree(home / "sink")  # a sink configured after the cards were written
     dry = ok(await call(c, "alc_card_sink_backfill", sink=sink, dry_run=True))
     assert "demo_a" in dry["pushed"] and "demo_a" in dry["pushed_samples"]
     assert not (home / "sink").exists() and dry["configured_sinks"] == [sink]

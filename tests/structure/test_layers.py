@@ -42,6 +42,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "alc.engine.store",
         "alc.engine.card_query",
         "alc.engine.card_lineage",
+        "alc.engine.card_sinks",
         "alc.engine.cards",
         "alc.engine.host",
         "alc.engine.state_admin",
