@@ -65,6 +65,9 @@ __all__: list[str] = []
 
 _T = TypeVar("_T")
 
+_INLINE_MAX_BYTES = 16 * 2**20
+"""The largest inline scenario ``alc_eval`` accepts (the limit of a scenario file)."""
+
 
 def _result(wire: dict[str, Any]) -> CallToolResult:
     return CallToolResult(
@@ -101,7 +104,10 @@ def _local(app: Any, tool: str) -> None:
 def _inline_scenario(source: str) -> str:
     """Write an inline scenario once, under a content-addressed name (so calling ``alc_eval``
     again with the same text continues the same run); its path."""
-    digest = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    data = source.encode("utf-8", "surrogatepass")
+    if len(data) > _INLINE_MAX_BYTES:
+        raise InvalidInput(f"alc_eval: scenario is over {_INLINE_MAX_BYTES // 2**20} MiB.")
+    digest = hashlib.sha256(data).hexdigest()[:24]
     folder = alc_home() / "scenarios" / ".inline"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"inline_{digest}.lua"

@@ -77,3 +77,17 @@ async def test_a_tenants_state_is_its_own(remote: AlcMCP) -> None:
         assert ok(await call(remote, "alc_state_list", namespace="n"))["keys"] == []
         error(await call(remote, "alc_state_show", namespace="n", key="k"), "invalid_input")
     assert remote.engine.store.state_get("t1/n", "k") == '"mine"'
+
+
+async def test_an_inline_scenario_is_bounded_and_must_be_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALC_HOME", str(tmp_path / "home"))
+    app = AlcMCP(alc.AsyncEngine(tmp_path / "s.db"), profile="algocline")
+    big = "-- " + "x" * (16 * 2**20)
+    error(await call(app, "alc_eval", strategy="direct", scenario=big), "invalid_input")
+    bad = await call(app, "alc_eval", strategy="direct", scenario="return {} -- \ud800")
+    error(bad, "invalid_input")
+    assert (
+        len(list((tmp_path / "home" / "scenarios" / ".inline").iterdir())) == 1
+    )  # not the big one
