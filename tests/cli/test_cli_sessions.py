@@ -117,10 +117,7 @@ def test_delete_removes_the_session_and_its_transcript(alc: Alc) -> None:
     sid = alc("run", "--code", TWO).json["session_id"]
     deleted = alc("delete", sid)
     assert deleted.code == 0 and deleted.json == {
-        "deleted": True,
-        "session_id": sid,
-        "status": "deleted",
-    }
+        "deleted": True, "session_id": sid, "status": "deleted"}
     assert alc("show", sid).json["error_code"] == "session_not_found"
     again = alc("delete", sid)
     assert again.code == 2 and again.json["error_code"] == "session_not_found"

@@ -47,9 +47,8 @@ def test_null_arrays_integers_roundtrip(engine: alc.Engine) -> None:
 
 def test_ctx_values_arrive_typed(engine: alc.Engine) -> None:
     code = "return {math.type(ctx.n), ctx.list[2], ctx.nested.x == nil, #ctx.empty}"
-    out = engine.start(
-        code=code, ctx={"n": 3, "list": ["a", "b"], "nested": {"x": None}, "empty": []}
-    )
+    out = engine.start(code=code, ctx={"n": 3, "list": ["a", "b"], "nested": {"x": None},
+                                       "empty": []})
     assert isinstance(out, alc.Completed)
     assert out.result == ["integer", "b", True, 0]
 
@@ -96,9 +95,8 @@ def test_budget_cannot_be_swallowed_by_pcall(engine: alc.Engine) -> None:
 
 
 def test_budget_max_tokens(engine: alc.Engine) -> None:
-    out = engine.start(
-        code="return alc.llm(string.rep('x', 400))", ctx={"budget": {"max_tokens": 50}}
-    )
+    out = engine.start(code="return alc.llm(string.rep('x', 400))",
+                       ctx={"budget": {"max_tokens": 50}})
     assert isinstance(out, alc.Failed) and out.error_code == "budget_exceeded"
 
 
@@ -161,18 +159,16 @@ def test_elapsed_budget_uses_the_engine_clock() -> None:
 
     clock = FakeClock()
     engine = alc.Engine(clock=clock)
-    out = engine.start(
-        code="alc.llm('a') return alc.llm('b')", ctx={"budget": {"max_elapsed_ms": 5000}}
-    )
+    out = engine.start(code="alc.llm('a') return alc.llm('b')",
+                       ctx={"budget": {"max_elapsed_ms": 5000}})
     clock.advance(2)
     out = engine.feed(out.session_id, "x")
     assert isinstance(out, alc.NeedsResponse)
     clock.advance(10)
     done = engine.feed(out.session_id, "y")
     assert isinstance(done, alc.Completed)  # the budget is checked at alc.llm, not at return
-    out = engine.start(
-        code="for i = 1, 3 do alc.llm('q' .. i) end", ctx={"budget": {"max_elapsed_ms": 5000}}
-    )
+    out = engine.start(code="for i = 1, 3 do alc.llm('q' .. i) end",
+                       ctx={"budget": {"max_elapsed_ms": 5000}})
     clock.advance(6)
     failed = engine.feed(out.session_id, "x")
     assert isinstance(failed, alc.Failed) and failed.error_code == "budget_exceeded"

@@ -43,9 +43,8 @@ def test_sigkill_at_random_points_loses_nothing(store_url: str, store_sql: Store
     rng = random.Random(1234)
     kills = 0
     for _ in range(KILL_POINTS):
-        proc = subprocess.Popen(
-            [sys.executable, str(WORKER), "crash-loop", str(db)], stdout=subprocess.PIPE, text=True
-        )
+        proc = subprocess.Popen([sys.executable, str(WORKER), "crash-loop", str(db)],
+                                stdout=subprocess.PIPE, text=True)
         assert proc.stdout is not None
         ready = proc.stdout.readline()
         if "ready" not in ready:
@@ -56,13 +55,8 @@ def test_sigkill_at_random_points_loses_nothing(store_url: str, store_sql: Store
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills += 1
-    finisher = subprocess.run(
-        [sys.executable, str(WORKER), "crash-loop", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+    finisher = subprocess.run([sys.executable, str(WORKER), "crash-loop", str(db)],
+                              capture_output=True, text=True, timeout=300, check=True)
     assert json.loads(finisher.stdout.strip().splitlines()[-1]) == {"idle": True}
     assert kills == KILL_POINTS, f"only {kills} kills: the worker finished too fast"
 
@@ -74,9 +68,8 @@ def test_sigkill_at_random_points_loses_nothing(store_url: str, store_sql: Store
         assert isinstance(snap, alc.SessionSnapshot)
         assert snap.state == "completed", snap
         assert snap.outcome is not None and snap.outcome["result"] == expected_result()
-        rows = store_sql(
-            "SELECT seq, kind, data FROM events WHERE session_id = ? ORDER BY seq", sid
-        )
+        rows = store_sql("SELECT seq, kind, data FROM events WHERE session_id = ? ORDER BY seq",
+                         sid)
         assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
         answered = [json.loads(r[2])["query_id"] for r in rows if r[1] == "answer"]
         assert sorted(answered, key=lambda q: int(q[2:])) == [f"q-{n}" for n in range(18)]

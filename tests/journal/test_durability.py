@@ -26,10 +26,7 @@ WORKER = Path(__file__).with_name("_worker.py")
 def worker(db: str | Path, *args: str) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, str(WORKER), args[0], str(db), *args[1:]],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
+        capture_output=True, text=True, timeout=120, check=True,
     )
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -129,8 +126,7 @@ def test_two_processes_feeding_one_session_conflict(store_url: str, store_sql: S
         procs = [
             subprocess.Popen(
                 [sys.executable, str(WORKER), "feed", str(db), sid, f"answer-{n}"],
-                stdout=subprocess.PIPE,
-                text=True,
+                stdout=subprocess.PIPE, text=True,
             )
             for n in range(2)
         ]
@@ -148,9 +144,8 @@ def test_two_processes_feeding_one_session_conflict(store_url: str, store_sql: S
 def test_state_incr_counts_across_processes(store_url: str) -> None:
     db = store_url
     procs = [
-        subprocess.Popen(
-            [sys.executable, str(WORKER), "incr", str(db), "60"], stdout=subprocess.PIPE, text=True
-        )
+        subprocess.Popen([sys.executable, str(WORKER), "incr", str(db), "60"],
+                         stdout=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
     for p in procs:
@@ -227,10 +222,7 @@ def test_transcript(store_url: str) -> None:
     engine.feed(out.session_id, responses={"q-1": "2", "q-2": "3"})
     transcript = alc.Engine(store=db).transcript(out.session_id)
     assert [(e["query"]["prompt"], e["answer"]) for e in transcript.entries] == [
-        ("one", "1"),
-        ("two", "2"),
-        ("three", "3"),
-    ]
+        ("one", "1"), ("two", "2"), ("three", "3")]
     assert transcript.summary.outcome is not None
     assert transcript.summary.outcome["result"] == "13"
 

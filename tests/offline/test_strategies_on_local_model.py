@@ -35,7 +35,9 @@ CASES = {
 
 
 @pytest.mark.parametrize("strategy", sorted(CASES))
-def test_strategy_completes_on_the_local_model(strategy: str, local: Any, tmp_path: Path) -> None:
+def test_strategy_completes_on_the_local_model(
+    strategy: str, local: Any, tmp_path: Path
+) -> None:
     engine = alc.Engine(store=tmp_path / "sessions.db")
     result = engine.drive(strategy=strategy, ctx=CASES[strategy], llm=local)
     assert isinstance(result, alc.Completed), result
@@ -46,30 +48,16 @@ def test_strategy_completes_on_the_local_model(strategy: str, local: Any, tmp_pa
     assert auto["response_tokens"]["tokens"] > 0
     transcript = engine.transcript(result.session_id)
     assert len(transcript.entries) == auto["llm_calls"]
-    assert all(
-        e["answer"] is not None and e["usage"]["prompt_tokens"] > 0 for e in transcript.entries
-    )
+    assert all(e["answer"] is not None and e["usage"]["prompt_tokens"] > 0
+               for e in transcript.entries)
 
 
 def test_cli_run_and_show_offline(local: Any, tmp_path: Path) -> None:
     env = {**os.environ, "ALC_HOME": str(tmp_path / "home")}
     run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "alc",
-            "run",
-            "cot",
-            "--task",
-            "Why is the sky blue?",
-            "--llm",
-            "local",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
+        [sys.executable, "-m", "alc", "run", "cot", "--task", "Why is the sky blue?",
+         "--llm", "local", "--json"],
+        capture_output=True, text=True, env=env, timeout=600,
     )
     assert run.returncode == 0, run.stderr
     reply = json.loads(run.stdout)
@@ -77,10 +65,7 @@ def test_cli_run_and_show_offline(local: Any, tmp_path: Path) -> None:
     assert reply["stats"]["auto"]["total_tokens"]["source"] == "provided"
     show = subprocess.run(
         [sys.executable, "-m", "alc", "show", reply["session_id"], "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+        capture_output=True, text=True, env=env, timeout=120,
     )
     assert show.returncode == 0, show.stderr
     transcript = json.loads(show.stdout)

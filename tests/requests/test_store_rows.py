@@ -77,7 +77,9 @@ def test_corrupted_event_row(store_url: str, store_sql: StoreSQL) -> None:
     assert info.value.error_code == "store_unavailable"
 
 
-def test_other_sessions_unaffected_by_a_corrupted_row(store_url: str, store_sql: StoreSQL) -> None:
+def test_other_sessions_unaffected_by_a_corrupted_row(
+    store_url: str, store_sql: StoreSQL
+) -> None:
     bad, good = _paused(store_url), _paused(store_url)
     store_sql("UPDATE sessions SET extra = '{' WHERE id = ?", bad)
     engine = alc.Engine(store_url)
