@@ -63,7 +63,7 @@ from alc.engine.registry import (
     SessionRegistry,
     Transcript,
 )
-from alc.engine.store import Store, open_store
+from alc.engine.store import StateQuota, Store, open_store
 from alc.responders._base import LLMAdapter
 
 if TYPE_CHECKING:
@@ -232,12 +232,13 @@ def _make_registry(
     idle_ttl: float,
     retention: float,
     executor: ExecutorArg,
+    state_quota: StateQuota | None = None,
 ) -> SessionRegistry:
     resolver = None
     if packages_path is not None:
         resolver = PackageResolver.with_extra([*map(Path, packages_path)])
     return SessionRegistry(
-        open_store(store),
+        open_store(store, state_quota=state_quota),
         resolver=resolver,
         limits=limits,
         clock=clock,
@@ -267,6 +268,9 @@ class Engine:
             ``alc.engine.executor.process.ProcessExecutor(workers=4)``. Call :meth:`close` to
             stop a process pool early (it also stops when this process exits). Reading strategy
             metadata (:meth:`strategies`, :meth:`describe`) runs package code there too.
+        state_quota: the bounds of ``alc.state`` per namespace and per tenant
+            (:class:`~alc.engine.store.StateQuota`; default from the ``ALC_STATE_*_MAX_*``
+            environment, docs/operations.md); a write past it is ``state_quota_exceeded``.
 
     Example::
 
@@ -286,9 +290,10 @@ class Engine:
         idle_ttl: float = DEFAULT_IDLE_TTL,
         retention: float = DEFAULT_RETENTION,
         executor: ExecutorArg = None,
+        state_quota: StateQuota | None = None,
     ) -> None:
         self.registry = _make_registry(
-            store, limits, packages_path, clock, idle_ttl, retention, executor
+            store, limits, packages_path, clock, idle_ttl, retention, executor, state_quota
         )
 
     default_store_path = staticmethod(default_store_path)
@@ -669,6 +674,7 @@ class AsyncEngine:
         idle_ttl: float = DEFAULT_IDLE_TTL,
         retention: float = DEFAULT_RETENTION,
         executor: ExecutorArg = None,
+        state_quota: StateQuota | None = None,
     ) -> None:
         self.engine = Engine(
             store,
@@ -678,6 +684,7 @@ class AsyncEngine:
             idle_ttl=idle_ttl,
             retention=retention,
             executor=executor,
+            state_quota=state_quota,
         )
         """The blocking :class:`Engine` this one runs on worker threads."""
         self.registry = self.engine.registry

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated
@@ -64,6 +65,20 @@ app = typer.Typer(
 """The typer application; :func:`main` runs it."""
 
 
+def _print_version(value: bool) -> None:
+    """``--version``: print ``alc <version>`` (the installed distribution's) and exit 0."""
+    if not value:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        number = version("alc-engine")
+    except PackageNotFoundError:  # run from a checkout that is not installed (PYTHONPATH)
+        from alc.engine import __version__ as number
+    typer.echo(f"alc {number}")
+    raise typer.Exit(0)
+
+
 @app.callback()
 def _global_options(
     store: Annotated[
@@ -78,6 +93,15 @@ def _global_options(
         ),
     ] = None,
     output: OutputOpt = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print `alc <version>` and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Options before the command apply to every command."""
     settings.store = store
@@ -108,8 +132,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     from alc.engine.errors import AlcError
 
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args and not sys.stdin.isatty():
-        # algocline's host config {"command": "alc"}: serve its MCP surface over stdio
+    if not args and not sys.stdin.isatty() and "_ALC_COMPLETE" not in os.environ:
+        # algocline's host config {"command": "alc"}: serve its MCP surface over stdio (a shell
+        # asking for completions also runs bare `alc` on a pipe, with _ALC_COMPLETE set)
         args = ["mcp", "--profile", "algocline"]
     command = typer.main.get_command(_app_for(args))
     try:

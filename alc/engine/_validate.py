@@ -7,6 +7,8 @@ iterative (no recursion, so a value nested 100,000 deep costs one pass and no st
 
 =====================  =====================================================================
 ``MAX_DEPTH``          JSON nesting allowed in ctx (200 levels)
+``VALUE_MAX_DEPTH``    JSON nesting of any value crossing the VM boundary (500 levels, as
+                       ``alc.json_encode``); other boundaries pass their own to ``check_json``
 ``INT_MIN/INT_MAX``    integers in ctx must fit a Lua integer (64-bit signed)
 ``MAX_TOKEN_COUNT``    a usage count a driver reports for one answer (at most 2**31 - 1)
 =====================  =====================================================================
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeGuard
 
 from alc.engine.errors import InvalidInput
 
@@ -25,14 +27,18 @@ __all__ = [
     "INT_MIN",
     "MAX_DEPTH",
     "MAX_TOKEN_COUNT",
+    "VALUE_MAX_DEPTH",
     "check_json",
     "check_text",
     "check_token_count",
     "is_query_id",
+    "is_session_id",
 ]
 
 MAX_DEPTH = 200
 """How deeply arrays and objects may nest in a ctx."""
+VALUE_MAX_DEPTH = 500
+"""How deeply a JSON value may nest anywhere (``alc.json_encode``'s bound, docs/lua-api.md)."""
 INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
 """The range of a Lua integer: integers outside it are refused (they would not survive Lua)."""
@@ -47,6 +53,7 @@ _Where: TypeAlias = "tuple[_Where, str | int] | None"
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _QUERY_ID = re.compile(r"q-[0-9]+")
+_SESSION_ID = re.compile(r"s-[0-9a-f]{32}")
 
 
 def check_text(value: str, what: str) -> str:
@@ -71,23 +78,24 @@ def check_size(size: int, limit: int, what: str, unit: str) -> None:
         raise InvalidInput(f"{what} is {size:,} {unit}, more than the {limit:,} alc accepts.")
 
 
-def check_json(value: Any, what: str) -> None:
+def check_json(value: Any, what: str, max_depth: int = MAX_DEPTH) -> None:
     """Check that ``value`` is plain JSON alc can hand to Lua and journal.
 
     Plain JSON: dicts with string keys, lists (or tuples), strings without lone surrogates,
     integers within 64-bit signed range, finite floats, booleans and None; nested at most
-    :data:`MAX_DEPTH` levels.
+    ``max_depth`` levels (default :data:`MAX_DEPTH`, a ctx's; at most
+    :data:`VALUE_MAX_DEPTH` anywhere).
 
     Raises:
         InvalidInput: ``"<what> must be plain JSON: ..."`` naming the first offending part by
             its path (``ctx.a[3].b``).
     """
-    problem = _json_problem(value, what)
+    problem = _json_problem(value, what, max_depth)
     if problem is not None:
         raise InvalidInput(f"{what} must be plain JSON: {problem}.")
 
 
-def _json_problem(value: Any, what: str) -> str | None:
+def _json_problem(value: Any, what: str, max_depth: int) -> str | None:
     # (value, depth, where): ``where`` links back to the parent, (parent's where, key or index),
     # so a path string is only built for the error message
     stack: list[tuple[Any, int, _Where]] = [(value, 0, None)]
@@ -108,8 +116,8 @@ def _json_problem(value: Any, what: str) -> str | None:
             if not math.isfinite(item):
                 return f"{_path(what, where)} is {item}; numbers must be finite"
         elif isinstance(item, dict | list | tuple):
-            if depth >= MAX_DEPTH:
-                return f"it nests deeper than {MAX_DEPTH} levels; flatten it"
+            if depth >= max_depth:
+                return f"it nests deeper than {max_depth} levels; flatten it"
             if isinstance(item, dict):
                 for key, child in item.items():
                     if not isinstance(key, str):
@@ -167,6 +175,11 @@ def check_token_count(value: Any, what: str) -> int | None:
 def is_query_id(value: object) -> bool:
     """True for a well-formed query id: ``q-`` and ASCII digits (``q-0``, ``q-17``)."""
     return isinstance(value, str) and _QUERY_ID.fullmatch(value) is not None
+
+
+def is_session_id(value: object) -> TypeGuard[str]:
+    """True for a well-formed session id: ``s-`` and 32 lowercase hex digits (128 bits)."""
+    return isinstance(value, str) and _SESSION_ID.fullmatch(value) is not None
 
 
 def _digits(number: int) -> str:

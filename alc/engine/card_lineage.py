@@ -6,10 +6,9 @@ kind of link). Breadth first, a visited set against cycles, bounded in depth and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from alc.engine.errors import InvalidInput
-from alc.engine.store import Store
 from alc.engine.store._records import CardRecord
 
 __all__ = ["DIRECTIONS", "LINEAGE_MAX_DEPTH", "LINEAGE_MAX_NODES", "Walk"]
@@ -29,11 +28,18 @@ def _relation(card: CardRecord) -> str | None:
     return rel if isinstance(rel, str) else None
 
 
+class CardLookup(Protocol):
+    """What a walk reads: one tenant's cards (``Cards`` binds the tenant)."""
+
+    def card_get(self, card_id: str) -> CardRecord | None: ...
+    def card_children(self, card_id: str) -> list[CardRecord]: ...
+
+
 @dataclass
 class Walk:
     """One lineage walk (see :meth:`alc.engine.cards.Cards.lineage` for the shapes)."""
 
-    store: Store
+    store: CardLookup
     direction: str = "up"
     depth: int = _DEFAULT_DEPTH
     include_stats: bool = True
@@ -44,7 +50,7 @@ class Walk:
     truncated: bool = False
 
     @classmethod
-    def from_query(cls, store: Store, q: dict[str, Any], where: str) -> Walk:
+    def from_query(cls, store: CardLookup, q: dict[str, Any], where: str) -> Walk:
         """The walk ``q`` asks for (``q.card_id`` is read by the caller).
 
         Raises:

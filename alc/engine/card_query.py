@@ -24,9 +24,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from alc.engine._validate import check_json
 from alc.engine.errors import InvalidInput
 
-__all__ = ["LOGICAL", "OPERATORS", "check_where", "matches", "order_keys", "ordered"]
+__all__ = [
+    "LOGICAL",
+    "OPERATORS",
+    "WHERE_MAX_DEPTH",
+    "check_where",
+    "matches",
+    "order_keys",
+    "ordered",
+]
 
 OPERATORS = frozenset(
     {"eq", "ne", "lt", "lte", "gt", "gte", "in", "nin", "exists", "contains", "starts_with"}
@@ -34,6 +43,9 @@ OPERATORS = frozenset(
 """The leaf operators of ``where``; card and sample fields must not use these names."""
 LOGICAL = frozenset({"_and", "_or", "_not"})
 """The logical keys of ``where``."""
+WHERE_MAX_DEPTH = 64
+"""How deeply a ``where`` filter may nest (objects and lists, counted as JSON levels):
+matching walks it recursively, so it is bounded well inside Python's stack."""
 _MISSING = object()
 
 
@@ -45,9 +57,19 @@ def check_where(where: Any, what: str) -> dict[str, Any]:
     """``where`` itself after checking its shape (``what`` names the caller in messages).
 
     Raises:
-        InvalidInput: not an object, ``_and`` / ``_or`` not a list of objects, ``_not`` not an
+        InvalidInput: not an object, not plain JSON or nested deeper than
+            :data:`WHERE_MAX_DEPTH` levels (the shared ``check_json``, before anything
+            recursive reads it), ``_and`` / ``_or`` not a list of objects, ``_not`` not an
             object, ``in`` / ``nin`` without a list, ``exists`` without a boolean.
     """
+    if not isinstance(where, dict):
+        raise InvalidInput(f"{what}: where must be a table of conditions (a JSON object)")
+    check_json(where, f"{what}: where", WHERE_MAX_DEPTH)
+    _check_shape(where, what)
+    return where
+
+
+def _check_shape(where: Any, what: str) -> None:
     if not isinstance(where, dict):
         raise InvalidInput(f"{what}: where must be a table of conditions (a JSON object)")
     for key, cond in where.items():
@@ -55,14 +77,13 @@ def check_where(where: Any, what: str) -> dict[str, Any]:
             if not isinstance(cond, list):
                 raise InvalidInput(f"{what}: where.{key} must be a list of conditions")
             for item in cond:
-                check_where(item, what)
+                _check_shape(item, what)
         elif key == "_not":
-            check_where(cond, what)
+            _check_shape(cond, what)
         elif _is_leaf(cond):
             _check_leaf(cond, key, what)
         elif isinstance(cond, dict):
-            check_where(cond, what)
-    return where
+            _check_shape(cond, what)
 
 
 def _check_leaf(cond: dict[str, Any], key: str, what: str) -> None:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from alc.engine import __version__
+from alc.engine._validate import VALUE_MAX_DEPTH, check_json
 from alc.engine.card_lineage import LINEAGE_MAX_DEPTH, LINEAGE_MAX_NODES, Walk
 from alc.engine.card_query import check_where, matches, order_keys, ordered
 from alc.engine.card_sinks import mirror_card, mirror_samples
@@ -32,6 +33,7 @@ from alc.engine.errors import CardImmutable, CardNotFound, InvalidInput
 from alc.engine.store import Store
 from alc.engine.store._interfaces import check_card_size
 from alc.engine.store._records import SAMPLES_MAX_ROWS, AliasRecord, CardRecord
+from alc.engine.tenancy import current_tenant
 
 __all__ = [
     "CARD_OPERATIONS",
@@ -39,6 +41,7 @@ __all__ = [
     "LINEAGE_MAX_NODES",
     "LIST_MAX",
     "NAME_MAX_CHARS",
+    "REQUEST_TENANT",
     "SCHEMA_VERSION",
     "AsyncCards",
     "Cards",
@@ -74,12 +77,28 @@ def _short_model(model_id: str) -> str:
 
 
 def _without_nulls(value: Any) -> Any:
-    """``value`` with every JSON null dropped (cards never hold null: algocline's TOML cannot)."""
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value if v is not None]
-    return value
+    """``value`` with every JSON null dropped (cards never hold null: algocline's TOML cannot).
+
+    Iterative (an explicit stack), so a value as deep as the JSON bound costs no recursion.
+    """
+    if not isinstance(value, dict | list):
+        return value
+    out: Any = {} if isinstance(value, dict) else []
+    stack: list[tuple[Any, Any]] = [(value, out)]
+    while stack:
+        source, target = stack.pop()
+        pairs = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in pairs:
+            if item is None:
+                continue
+            copy = {} if isinstance(item, dict) else [] if isinstance(item, list) else item
+            if isinstance(target, dict):
+                target[key] = copy
+            else:
+                target.append(copy)
+            if isinstance(item, dict | list):
+                stack.append((item, copy))
+    return out
 
 
 def _name(value: Any, what: str, where: str) -> str:
@@ -102,10 +121,18 @@ def _name(value: Any, what: str, where: str) -> str:
 
 
 def _table(value: Any, what: str, where: str, *, optional: bool = True) -> dict[str, Any]:
+    """``value`` if it is a JSON object within the JSON bounds (``check_json`` at
+    ``VALUE_MAX_DEPTH``: string keys, finite numbers, 64-bit integers, at most 500 levels);
+    ``{}`` for None when ``optional``.
+
+    Raises:
+        InvalidInput: anything else.
+    """
     if value is None and optional:
         return {}
     if not isinstance(value, dict):
         raise InvalidInput(f"{where}: {what} must be a table")
+    check_json(value, f"{where}: {what}", VALUE_MAX_DEPTH)
     return value
 
 
@@ -140,17 +167,55 @@ def summary(card: CardRecord) -> dict[str, Any]:
     return out
 
 
+class _RequestTenant:
+    """The type of :data:`REQUEST_TENANT`."""
+
+    def __repr__(self) -> str:
+        return "REQUEST_TENANT"
+
+
+REQUEST_TENANT = _RequestTenant()
+"""``Cards(tenant=REQUEST_TENANT)``: each call is served for the tenant of the request being
+served (:func:`alc.engine.tenancy.current_tenant`; None outside ``alc serve`` with tokens)."""
+
+
 class Cards:
-    """Every ``alc.card.*`` operation over one store.
+    """Every ``alc.card.*`` operation over one store, for one tenant.
 
     Args:
         store: where cards live (the engine's store).
         now: Unix seconds (``created_at``, ``set_at`` and card ids read it).
+        tenant: whose cards these are: a tenant name, None (no tenancy), or
+            :data:`REQUEST_TENANT` (the default: the request's tenant at each call). A tenant
+            sees, writes, links and aliases only its own cards; another tenant's card is as
+            absent as one that never existed (``card_not_found`` / None).
     """
 
-    def __init__(self, store: Store, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        now: Callable[[], float] = time.time,
+        *,
+        tenant: str | _RequestTenant | None = REQUEST_TENANT,
+    ) -> None:
         self.store = store
         self._now = now
+        self._tenant = tenant
+
+    @property
+    def tenant(self) -> str | None:
+        """The tenant the next call is served for (None: no tenancy)."""
+        if isinstance(self._tenant, _RequestTenant):
+            return current_tenant()
+        return self._tenant
+
+    def card_get(self, card_id: str) -> CardRecord | None:
+        """The tenant's card record (what a lineage walk reads)."""
+        return self.store.card_get(card_id, tenant=self.tenant)
+
+    def card_children(self, card_id: str) -> builtins.list[CardRecord]:
+        """The tenant's cards whose ``prior_card_id`` is ``card_id`` (what a walk reads)."""
+        return self.store.card_children(card_id, tenant=self.tenant)
 
     def _stamp(self, compact: bool = False) -> str:
         fmt = "%Y%m%dT%H%M%S" if compact else "%Y-%m-%dT%H:%M:%SZ"
@@ -194,9 +259,10 @@ class Cards:
     def _put(self, body: dict[str, Any]) -> bool:
         record = CardRecord.from_body(body)
         check_card_size(record)
-        if not self.store.card_put(record):
+        if not self.store.card_put(record, tenant=self.tenant):
             return False
-        mirror_card(record.body)  # ALC_CARD_SINKS
+        if self.tenant is None:  # ALC_CARD_SINKS mirror the operator's own cards
+            mirror_card(record.body)
         return True
 
     def _create_with_id(self, body: dict[str, Any], pkg: str) -> dict[str, Any]:
@@ -221,8 +287,9 @@ class Cards:
         where = "alc.card.append"
         cid = _name(card_id, "card_id", where)
         table = _table(fields, "fields", where, optional=False)
-        merged = self.store.card_append(cid, _without_nulls(table)).body
-        mirror_card(merged)
+        merged = self.store.card_append(cid, _without_nulls(table), tenant=self.tenant).body
+        if self.tenant is None:
+            mirror_card(merged)
         return merged
 
     def write_samples(self, card_id: Any, samples: Any) -> dict[str, Any]:
@@ -240,9 +307,11 @@ class Cards:
             samples = []
         if not isinstance(samples, list):
             raise InvalidInput(f"{where}: samples must be an array (a list of rows)")
+        check_json(samples, f"{where}: samples", VALUE_MAX_DEPTH)
         rows = [_stable(row) for row in samples]
-        count = self.store.samples_put(cid, rows)
-        mirror_samples(cid, samples)
+        count = self.store.samples_put(cid, rows, tenant=self.tenant)
+        if self.tenant is None:
+            mirror_samples(cid, samples)
         return {"path": f"card:{cid}/samples", "count": count}
 
     def alias_set(self, name: Any, card_id: Any, opts: Any = None) -> dict[str, Any]:
@@ -262,7 +331,7 @@ class Cards:
             set_at=self._stamp(),
         )
         try:
-            self.store.alias_set(record)
+            self.store.alias_set(record, tenant=self.tenant)
         except CardNotFound:
             raise CardNotFound(f"{where}: no card {record.card_id!r} in this store") from None
         return record.wire()
@@ -271,7 +340,7 @@ class Cards:
 
     def get(self, card_id: Any) -> dict[str, Any] | None:
         """The whole card, or None when there is none."""
-        card = self.store.card_get(_name(card_id, "card_id", "alc.card.get"))
+        card = self.store.card_get(_name(card_id, "card_id", "alc.card.get"), tenant=self.tenant)
         return None if card is None else card.body
 
     def get_by_alias(self, name: Any) -> dict[str, Any] | None:
@@ -280,10 +349,12 @@ class Cards:
         Raises:
             CardNotFound: the alias names a card that is gone.
         """
-        alias = self.store.alias_get(_name(name, "alias name", "alc.card.get_by_alias"))
+        alias = self.store.alias_get(
+            _name(name, "alias name", "alc.card.get_by_alias"), tenant=self.tenant
+        )
         if alias is None:
             return None
-        card = self.store.card_get(alias.card_id)
+        card = self.store.card_get(alias.card_id, tenant=self.tenant)
         if card is None:
             raise CardNotFound(
                 f"alc.card.get_by_alias: alias {alias.name!r} names card {alias.card_id!r}, "
@@ -298,7 +369,9 @@ class Cards:
         pkg = options.get("pkg")
         limit = _count(options.get("limit"), "limit", where, LIST_MAX)
         cards = self.store.card_list(
-            None if pkg is None else _name(pkg, "pkg", where), min(limit or 0, LIST_MAX)
+            None if pkg is None else _name(pkg, "pkg", where),
+            min(limit or 0, LIST_MAX),
+            tenant=self.tenant,
         )
         return [summary(c) for c in cards]
 
@@ -314,7 +387,10 @@ class Cards:
         q = _table(query, "query", where)
         pkg = q.get("pkg")
         cards = [
-            c.body for c in self.store.card_list(None if pkg is None else _name(pkg, "pkg", where))
+            c.body
+            for c in self.store.card_list(
+                None if pkg is None else _name(pkg, "pkg", where), tenant=self.tenant
+            )
         ]
         if q.get("where") is not None:
             test = check_where(q["where"], where)
@@ -338,9 +414,12 @@ class Cards:
         offset = _count(o.get("offset"), "offset", where, 0) or 0
         limit = _count(o.get("limit"), "limit", where, SAMPLES_MAX_ROWS)
         if o.get("where") is None:
-            return [json.loads(r) for r in self.store.samples_read(cid, offset, limit)]
+            return [
+                json.loads(r)
+                for r in self.store.samples_read(cid, offset, limit, tenant=self.tenant)
+            ]
         test = check_where(o["where"], where)
-        rows = [json.loads(r) for r in self.store.samples_read(cid)]
+        rows = [json.loads(r) for r in self.store.samples_read(cid, tenant=self.tenant)]
         hits = [r for r in rows if matches(test, r)]
         return hits[offset : None if limit is None else offset + limit]
 
@@ -348,11 +427,11 @@ class Cards:
         """Aliases ``{name, card_id, set_at[, pkg][, note]}`` by name; ``filter`` is ``{pkg?}``."""
         options = _table(filter, "filter", "alc.card.alias_list")
         pkg = _optional_text(options.get("pkg"), "filter.pkg", "alc.card.alias_list")
-        return [a.wire() for a in self.store.alias_list(pkg)[:LIST_MAX]]
+        return [a.wire() for a in self.store.alias_list(pkg, tenant=self.tenant)[:LIST_MAX]]
 
     def samples_count(self, card_id: str) -> int:
         """How many sample rows the card has."""
-        return self.store.samples_count(card_id)
+        return self.store.samples_count(card_id, tenant=self.tenant)
 
     def lineage(self, query: Any) -> dict[str, Any] | None:
         """The card's family through ``metadata.prior_card_id``: ``{root, nodes, edges,
@@ -369,10 +448,10 @@ class Cards:
         """
         where = "alc.card.lineage"
         q = _table(query, "query", where, optional=False)
-        root = self.store.card_get(_name(q.get("card_id"), "card_id", where))
+        root = self.card_get(_name(q.get("card_id"), "card_id", where))
         if root is None:
             return None
-        return Walk.from_query(self.store, q, where).run(root)
+        return Walk.from_query(self, q, where).run(root)
 
 
 CARD_OPERATIONS: dict[str, Callable[..., Any]] = {

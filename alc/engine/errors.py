@@ -19,12 +19,15 @@ The tree::
     │   ├── InstallFailed         install_failed       a package operation failed; nothing changed
     │   ├── MissingExtra          missing_extra        an optional extra (eval, openai, ...) is
     │   │                                              not installed; the message says how
-    │   └── Conflict              conflict             another process advanced the session first
+    │   ├── Conflict              conflict             another process advanced the session first
+    │   └── RateLimited           rate_limited         the tenant's share (or the pool) is used up;
+    │                                                  retry after ``retry_after`` seconds
     ├── StoreUnavailable          store_unavailable    the journal cannot be opened or written
     ├── ExecutorUnavailable       executor_unavailable worker processes kept dying; retry
     └── SessionError              the session itself failed (a ``Failed`` outcome, CLI exit 1)
         ├── LuaError              lua_error            the strategy raised an error
         ├── BudgetExceeded        budget_exceeded      ctx.budget would be exceeded by an alc.llm
+        ├── StateQuotaExceeded    state_quota_exceeded an alc.state write would pass its quota
         ├── LimitExceeded         a per-step sandbox limit was broken:
         │   ├── TimeLimitExceeded     timeout          too many instructions or wall time
         │   └── MemoryLimitExceeded   memory_limit     the VM outgrew Limits.max_memory
@@ -62,12 +65,14 @@ __all__ = [
     "MemoryLimitExceeded",
     "MissingExtra",
     "PackageNotFound",
+    "RateLimited",
     "ReplayDiverged",
     "RequestError",
     "SessionError",
     "SessionFinished",
     "SessionNotFound",
     "SourceChanged",
+    "StateQuotaExceeded",
     "StoreUnavailable",
     "StrategyNotFound",
     "TimeLimitExceeded",
@@ -253,6 +258,27 @@ class Conflict(RequestError):
     default_next_step = "read_status"
 
 
+class RateLimited(RequestError):
+    """The request would go past its tenant's share of the process executor (steps at once,
+    step-seconds per minute), or every worker stayed busy for the queue's wait; nothing was
+    applied. Send it again after ``retry_after`` seconds (docs/operations.md, "Scheduling").
+
+    Attributes:
+        retry_after: seconds to wait before retrying (a float, at least 0.1).
+    """
+
+    error_code = "rate_limited"
+    default_next_step = "retry"
+
+    def __init__(self, message: str, *, retry_after: float, session_id: str | None = None) -> None:
+        super().__init__(message, session_id=session_id)
+        self.retry_after = max(0.1, round(retry_after, 1))
+
+    def to_wire(self) -> dict[str, Any]:
+        """As :meth:`AlcError.to_wire`, plus ``"retry_after"`` (seconds)."""
+        return {**super().to_wire(), "retry_after": self.retry_after}
+
+
 class StoreUnavailable(AlcError):
     """The session store cannot be opened, read or written (bad path, permissions, a file that is
     not an alc store, disk full). Nothing was applied; fix the store and retry."""
@@ -285,6 +311,15 @@ class BudgetExceeded(SessionError):
     """An ``alc.llm`` call would exceed ``ctx.budget``."""
 
     error_code = "budget_exceeded"
+
+
+class StateQuotaExceeded(SessionError):
+    """An ``alc.state`` write would pass the namespace's or the tenant's quota (bytes or keys;
+    ``alc.engine.store._quota``). Inside a strategy it is a Lua error whose message starts with
+    ``state_quota_exceeded:`` (catchable with ``pcall``); uncaught, the session fails with this
+    code. Nothing was written."""
+
+    error_code = "state_quota_exceeded"
 
 
 class LimitExceeded(SessionError):

@@ -19,16 +19,17 @@ from alc.engine.accounting import SessionStats
 from alc.engine.cards import CARD_OPERATIONS, Cards
 from alc.engine.clock import Clock
 from alc.engine.effects import Effects
-from alc.engine.errors import AlcError, SourceChanged
+from alc.engine.errors import AlcError, SourceChanged, StateQuotaExceeded
 from alc.engine.executor import current_control
 from alc.engine.packages import PackageResolver, source_hash
 from alc.engine.protocol import Limits
-from alc.engine.stdlib.jsonvalue import decode
-from alc.engine.store import Store
+from alc.engine.store import ScopedState, Store
+from alc.engine.tenancy import check_scope_name
 
 __all__ = [
+    "ENV_ALLOW_VARIABLE",
     "ENV_INJECT_PREFIX",
-    "ENV_PREFIX",
+    "ENV_RESERVED_PREFIX",
     "LOG_LINES",
     "LOG_LINE_CHARS",
     "PROGRESS_CHARS",
@@ -39,12 +40,19 @@ __all__ = [
     "SessionHost",
     "SessionRuntime",
     "injected_env",
+    "lua_env",
+    "lua_getenv",
 ]
 
-ENV_PREFIX = "ALC_"
-"""``os.getenv`` in a strategy sees only environment variables whose names start with this."""
+ENV_RESERVED_PREFIX = "ALC_"
+"""The engine's own settings (tokens, store URL, executor, ...): no name with this prefix (in any
+letter case) is ever visible to Lua, whatever the allow-list says."""
 ENV_INJECT_PREFIX = "ALC_ENV_"
-"""A variable ``ALC_ENV_<NAME>`` of the serving process is ``alc.env.<NAME>`` (configuration)."""
+"""A variable ``ALC_ENV_<NAME>`` of the serving process is ``alc.env.<NAME>`` and
+``os.getenv("<NAME>")`` (an operator's explicit grant of one value)."""
+ENV_ALLOW_VARIABLE = "ALC_LUA_ENV_ALLOW"
+"""Comma-separated names of host variables Lua may read under their own names (``alc.env`` and
+``os.getenv``); names starting with :data:`ENV_RESERVED_PREFIX` are ignored."""
 STATE_BACKUP_SUFFIX = ".bak"
 """``alc.state.reset`` keeps the previous value under ``<key>.bak``; ``alc.state.list`` hides it."""
 LOG_LINES = 20
@@ -73,6 +81,7 @@ class Observations:
     log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     progress: dict[str, Any] | None = None
     source_changed: SourceChanged | None = None
+    state_quota_exceeded: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,9 +98,8 @@ class SessionRuntime:
         budget_remaining: what is left of ``ctx.budget`` (None without one).
         env: the values the driver injected for ``alc.env`` (``ctx._env``, see
             :func:`injected_env`); the configuration's ``ALC_ENV_*`` come under them.
-        tenant: the session's owner (None without tenancy). A tenant's session names
-            namespaces inside its own: ``alc.state.list("x")`` reads ``"<tenant>/x"``, and
-            ``alc.card.*`` (cards are not separated by tenant yet) is refused.
+        tenant: the session's owner (None without tenancy): its ``alc.state`` values and cards
+            are the tenant's own (the store keeps the tenant in a column of its own).
     """
 
     session_id: str
@@ -175,14 +183,17 @@ class SessionHost:
         if what == "llm_calls":
             return rt.stats.llm_calls
         if what == "env":
-            configured = rt.effects.read("env:alc", _configured_env)
+            configured = rt.effects.read("env:alc", lua_env)
             return {**configured, **rt.env}
         raise ValueError(f"unknown session information {what!r}")
 
     def getenv(self, name: str) -> str | None:
-        if not isinstance(name, str) or not name.startswith(ENV_PREFIX):
-            return None  # decided here, host-side: nothing in the VM can widen it
-        value = self._rt.effects.read("env", lambda: os.environ.get(name))
+        """``os.getenv(name)``: the allow-listed value (:func:`lua_getenv`), a recorded effect
+        (recorded for every name, visible or not, so a replay under another allow-list serves
+        the first run's answers)."""
+        if not isinstance(name, str):
+            return None
+        value = self._rt.effects.read("env", lambda: lua_getenv(name))
         return None if value is None else str(value)
 
     def load_source(self, name: str, kind: str) -> tuple[str, str]:
@@ -222,13 +233,24 @@ class SessionHost:
         operation = _STATE_OPERATIONS.get(op)
         if operation is None:
             raise ValueError(f"unknown alc.state operation {op!r}")
-        if op in _NAMED_NAMESPACE and key is not None and rt.tenant is not None:
-            key = f"{rt.tenant}/{key}"  # a tenant names namespaces inside its own
-        value = rt.effects.read("state", lambda: operation(rt.store, rt.namespace, key, *args))
-        if op == "get" and value is not None:
-            return json.loads(value)
-        if op == "show":  # the JSON text, or the error (recorded, so replay raises it again)
-            value = _state_show(value, key or rt.namespace, args[0])
+        if op in _NAMED_NAMESPACE and key is not None:
+            key = check_scope_name(key, f"alc.state.{op} namespace")
+
+        def live() -> Any:
+            try:
+                return operation(ScopedState(rt.store, rt.tenant), rt.namespace, key, *args)
+            except StateQuotaExceeded as exc:  # recorded: replay fails the call the same way
+                return {_QUOTA_ERROR: exc.message}
+
+        value = rt.effects.read("state", live)
+        if isinstance(value, dict) and _QUOTA_ERROR in value:
+            rt.observations.state_quota_exceeded = True
+            raise ValueError(str(value[_QUOTA_ERROR]))
+        # "get" and "show" answer the stored JSON text: boot.lua decodes it in the VM's process
+        if op == "show" and value is None:  # the error (recorded, so replay raises it again)
+            raise LookupError(
+                f"alc.state.show: key {args[0]!r} not found in namespace {key or rt.namespace!r}"
+            )
         if op == "reset" and isinstance(value, str):
             raise LookupError(value)
         return value
@@ -242,18 +264,13 @@ class SessionHost:
         live (and was caught with ``pcall``) fails the same way on replay.
         """
         rt = self._rt
-        if rt.tenant is not None:
-            raise PermissionError(
-                "alc.card is not available to sessions of a tenant: cards are not separated by "
-                "tenant yet"
-            )
         operation = CARD_OPERATIONS.get(op)
         if operation is None:
             raise ValueError(f"unknown alc.card operation {op!r}")
 
         def live() -> dict[str, Any]:
             try:
-                return {"ok": operation(Cards(rt.store, rt.clock.time), *args)}
+                return {"ok": operation(Cards(rt.store, rt.clock.time, tenant=rt.tenant), *args)}
             except AlcError as exc:  # recorded too: replay fails the call the same way
                 return {"error": exc.message}
 
@@ -281,6 +298,10 @@ _STATE_OPERATIONS: dict[str, Callable[..., Any]] = {
 }
 """``alc.state`` operations as boot.lua names them, onto the store's typed methods."""
 
+_QUOTA_ERROR = "state_quota_exceeded"
+"""The key of the recorded outcome of a state write refused by the quota (no operation returns
+a dict with it: only ``reset`` returns a dict, its report)."""
+
 _NAMED_NAMESPACE = frozenset({"list", "show", "reset"})
 """The operations whose ``key`` argument is a namespace the strategy names."""
 
@@ -300,22 +321,40 @@ def injected_env(value: Any) -> dict[str, str]:
     return out
 
 
-def _configured_env() -> dict[str, str]:
+def lua_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The host environment as Lua may see it (``alc.env`` and ``os.getenv``; one rule).
+
+    ``{NAME: value}`` of every ``ALC_ENV_<NAME>`` variable, plus every variable named in
+    ``ALC_LUA_ENV_ALLOW`` (comma-separated) under its own name (``ALC_ENV_<NAME>`` wins on a
+    clash). No name starting with ``ALC_`` (any case) is ever in it: the engine's settings
+    (``ALC_TOKENS``, ``ALC_STORE``, ``ALC_HOME``, ...) stay out even when listed.
+
+    Args:
+        environ: the environment to read (default ``os.environ``).
+    """
+    env = os.environ if environ is None else environ
+    visible: dict[str, str] = {}
+    for name in env.get(ENV_ALLOW_VARIABLE, "").split(","):
+        name = name.strip()
+        if name and not _reserved(name) and name in env:
+            visible[name] = env[name]
     cut = len(ENV_INJECT_PREFIX)
-    return {
-        name[cut:]: value
-        for name, value in os.environ.items()
-        if name.startswith(ENV_INJECT_PREFIX) and len(name) > cut
-    }
+    for name, value in env.items():
+        if name.startswith(ENV_INJECT_PREFIX) and not _reserved(name[cut:]) and len(name) > cut:
+            visible[name[cut:]] = value
+    return visible
 
 
-def _state_show(text: str | None, namespace: str, key: str) -> Any:
-    if text is None:
-        raise LookupError(f"alc.state.show: key {key!r} not found in namespace {namespace!r}")
-    return decode(text, "alc.state.show")
+def lua_getenv(name: str) -> str | None:
+    """``os.getenv(name)`` for Lua: the value of ``name`` in :func:`lua_env`, else None."""
+    return lua_env().get(name) if not _reserved(name) else None
 
 
-def _state_reset(store: Store, namespace: str, key: str, opts: Any) -> dict[str, Any] | str:
+def _reserved(name: str) -> bool:
+    return name.upper().startswith(ENV_RESERVED_PREFIX)
+
+
+def _state_reset(store: ScopedState, namespace: str, key: str, opts: Any) -> dict[str, Any] | str:
     """``alc.state.reset``: drop ``opts.steps`` from ``data.completed_steps`` and ``opts.fields``
     from ``data``, keeping the previous value under ``<key>.bak``. Returns the report, or the
     error message (the value is then untouched)."""

@@ -26,7 +26,7 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -238,6 +238,19 @@ def _error_text(exc: BaseException) -> bytes:
     return text.encode("utf-8", "replace")
 
 
+def _leaf_to_lua(value: Any) -> Any:
+    """A Python scalar (or None) as Lua (see :meth:`LuaVM.to_lua`)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    if isinstance(value, bool | float):
+        return value
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**63 else float(value)
+    raise TypeError(f"cannot pass a Python {type(value).__name__} to Lua")
+
+
 def _scalar(value: Any) -> Any:
     """A Lua scalar as Python (strings, numbers, booleans, nil)."""
     kind = type(value)
@@ -257,7 +270,19 @@ def _argument(kind: int, value: Any) -> Any:
     raise TypeError(f"cannot pass a Lua {value.decode()} to an alc primitive")
 
 
-_BUILTIN_HOST: dict[bytes, Callable[..., Any]] = {b"json_decode": _json_decode}
+def _state_decode(text: str) -> Any:
+    """``alc.state.get`` / ``show``: a stored value's JSON text (written by ``json_encode``, so
+    within its size and 500-level bounds) as a Python value, in the VM's own process."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"alc.state: the stored value is not readable JSON ({exc})") from None
+
+
+_BUILTIN_HOST: dict[bytes, Callable[..., Any]] = {
+    b"json_decode": _json_decode,
+    b"state_decode": _state_decode,
+}
 """Host calls the VM answers itself, for every host."""
 
 
@@ -318,7 +343,8 @@ class LuaVM:
         host_table = runtime.table()
         host_table[b"call"] = self._call_host
         host_table[b"primitive"] = self._call_primitive
-        host_table[b"monotonic"] = time.monotonic
+        self._stopped = False
+        host_table[b"monotonic"] = self._monotonic  # the limit hook's clock (see stop)
         host_table[b"settle"] = self._settle
         cfg = runtime.table_from(
             {
@@ -344,6 +370,15 @@ class LuaVM:
         # free the garbage of setup (about half of a fresh VM's heap) before the session starts
         runtime.eval("collectgarbage")(b"collect")
 
+    def _monotonic(self) -> float:
+        return math.inf if self._stopped else time.monotonic()
+
+    def stop(self) -> None:
+        """Make the running step (if any) trip its wall-time limit at its next limit check
+        (within :data:`HOOK_EVERY` instructions), whatever it loops on. Thread-safe; for an
+        executor that gave up waiting for the step (cancelled). Later steps trip at once."""
+        self._stopped = True
+
     # ------------------------------------------------------------------ memory
 
     def _used(self) -> int:
@@ -365,23 +400,67 @@ class LuaVM:
     def to_lua(self, value: Any) -> Any:
         """Convert a plain Python value to Lua (see the module table; ``None`` is ``nil``).
 
-        Call only with the allocator cap lifted (every caller in this class does).
+        Recursive (the fast way) for the usual value; one nested too deep for Python's stack
+        is converted again iteratively, so any value ``json_encode`` allows (500 levels)
+        converts whatever the Python stack holds already. Call only with the allocator cap
+        lifted (every caller in this class does).
         """
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return value.encode("utf-8", "surrogatepass")
-        if isinstance(value, bool | float):
-            return value
-        if isinstance(value, int):
-            return value if -(2**63) <= value < 2**63 else float(value)
+        try:
+            return self._to_lua_recursive(value)
+        except RecursionError:
+            return self._to_lua_iterative(value)
+
+    def _to_lua_recursive(self, value: Any) -> Any:
         if isinstance(value, Mapping):
             return self._table_from(
-                {str(k).encode(): self.to_lua(v) for k, v in value.items() if v is not None}
+                {
+                    str(k).encode(): self._to_lua_recursive(v)
+                    for k, v in value.items()
+                    if v is not None
+                }
             )
         if isinstance(value, list | tuple):
-            return self._mark_array(self._table_from([self.to_lua(v) for v in value]))
-        raise TypeError(f"cannot pass a Python {type(value).__name__} to Lua")
+            return self._mark_array(self._table_from([self._to_lua_recursive(v) for v in value]))
+        return _leaf_to_lua(value)
+
+    def _to_lua_iterative(self, value: Any) -> Any:
+        """:meth:`to_lua` with an explicit stack instead of recursion."""
+        if not isinstance(value, Mapping | list | tuple):
+            return _leaf_to_lua(value)
+        # each frame: the container's (key, child) pairs still to convert, whether it is a
+        # mapping, what is converted so far, and the key it goes under in its parent
+        frames: list[tuple[Iterator[tuple[Any, Any]], bool, Any, Any]] = []
+
+        def enter(container: Any, key: Any) -> None:
+            is_map = isinstance(container, Mapping)
+            pairs = iter(container.items()) if is_map else enumerate(container)
+            frames.append((pairs, is_map, {} if is_map else [], key))
+
+        enter(value, None)
+        while True:
+            pairs, is_map, done, _ = frames[-1]
+            for k, v in pairs:
+                if v is None and is_map:
+                    continue  # a null member is absent
+                if isinstance(v, Mapping | list | tuple):
+                    enter(v, k)
+                    break
+                if is_map:
+                    done[str(k).encode()] = _leaf_to_lua(v)
+                else:
+                    done.append(_leaf_to_lua(v))
+            else:
+                _, is_map, done, key = frames.pop()
+                table = self._table_from(done)
+                if not is_map:
+                    table = self._mark_array(table)
+                if not frames:
+                    return table
+                parent_is_map, parent = frames[-1][1], frames[-1][2]
+                if parent_is_map:
+                    parent[str(key).encode()] = table
+                else:
+                    parent.append(table)
 
     def _call_host(self, name: bytes, kinds: bytes = b"", *args: Any) -> tuple[Any, ...]:
         """A host call from boot.lua: ``(true, value)`` or ``(false, message)`` for Lua.

@@ -406,6 +406,8 @@ class Session:
         message = result.message
         if self.counters.budget_exceeded and "budget exceeded" in message:
             return self._fail(message, "budget_exceeded")  # the refusal went uncaught
+        if self.observations.state_quota_exceeded and "state_quota_exceeded" in message:
+            return self._fail(message, "state_quota_exceeded")  # the refusal went uncaught
         if result.traceback:
             message = f"{message}\n{result.traceback}"
         return self._fail(message, "lua_error")

@@ -4,8 +4,8 @@ The operations algocline's ``alc_state_*`` tools offer, over the store's ``alc.s
 (:class:`~alc.engine.store.StateStore`). Every write keeps the value it replaces under
 ``<key>.bak`` (:data:`~alc.engine.host.STATE_BACKUP_SUFFIX`), as ``alc.state.reset`` does inside
 a session (the same reset function); listings hide the backups.
-Under a tenant (``alc serve`` with tokens) a namespace is the tenant's own: ``"x"`` reads
-``"<tenant>/x"``, exactly as a tenant's session names it, so no tenant reaches another's keys.
+Under a tenant (``alc serve`` with tokens) the keys are the tenant's own (the store keeps each
+tenant's ``alc.state`` apart, :class:`~alc.engine.store.ScopedState`, as for its sessions).
 
 Errors: :class:`~alc.engine.errors.InvalidInput` for a bad namespace, key or value, or a key
 that does not exist (show, reset).
@@ -21,7 +21,7 @@ from alc.engine._validate import check_json, check_text
 from alc.engine.errors import InvalidInput
 from alc.engine.host import STATE_BACKUP_SUFFIX
 from alc.engine.host import _state_reset as reset_state
-from alc.engine.store import Store
+from alc.engine.store import ScopedState, Store
 from alc.engine.tenancy import current_tenant
 
 __all__ = ["MAX_NAME_CHARS", "MAX_VALUE_BYTES", "StateAdmin"]
@@ -53,14 +53,12 @@ class StateAdmin:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _ns(self, namespace: str) -> str:
-        ns = _name(namespace, "namespace")
-        tenant = current_tenant()
-        return ns if tenant is None else f"{tenant}/{ns}"
+    def _scoped(self) -> ScopedState:
+        return ScopedState(self.store, current_tenant())
 
     def list(self, namespace: str) -> dict[str, Any]:
         """``{"namespace", "keys"}``: the keys, sorted, without ``.bak`` / ``.tmp`` ones."""
-        keys = self.store.state_keys(self._ns(namespace))
+        keys = self._scoped().state_keys(_name(namespace, "namespace"))
         return {"namespace": namespace, "keys": [k for k in keys if not k.endswith(_HIDDEN)]}
 
     def show(self, namespace: str, key: str) -> dict[str, Any]:
@@ -69,7 +67,7 @@ class StateAdmin:
         Raises:
             InvalidInput: no such key.
         """
-        text = self.store.state_get(self._ns(namespace), _name(key, "key"))
+        text = self._scoped().state_get(_name(namespace, "namespace"), _name(key, "key"))
         if text is None:
             raise InvalidInput(
                 f"No state key {key!r} in namespace {namespace!r} (alc_state_list lists them)."
@@ -83,25 +81,25 @@ class StateAdmin:
         Raises:
             InvalidInput: a value that is not JSON, or over :data:`MAX_VALUE_BYTES`.
         """
-        ns, k = self._ns(namespace), _name(key, "key")
+        state, ns, k = self._scoped(), _name(namespace, "namespace"), _name(key, "key")
         check_json(value, "value")
         text = json.dumps(value, sort_keys=True, ensure_ascii=False)
         if len(text.encode()) > MAX_VALUE_BYTES:
             raise InvalidInput(f"value is over {MAX_VALUE_BYTES // 2**20} MiB of JSON.")
-        old = self.store.state_get(ns, k)
+        old = state.state_get(ns, k)
         if old is not None:
-            self.store.state_set(ns, k + STATE_BACKUP_SUFFIX, old)
-        self.store.state_set(ns, k, text)
+            state.state_set(ns, k + STATE_BACKUP_SUFFIX, old)
+        state.state_set(ns, k, text)
         return {"ok": True, "backup_key": None if old is None else k + STATE_BACKUP_SUFFIX}
 
     def delete(self, namespace: str, key: str) -> dict[str, Any]:
         """Delete the key, keeping its value under ``<key>.bak``; ``{"ok": true, "existed"}``
         (deleting a missing key is not an error)."""
-        ns, k = self._ns(namespace), _name(key, "key")
-        old = self.store.state_get(ns, k)
+        state, ns, k = self._scoped(), _name(namespace, "namespace"), _name(key, "key")
+        old = state.state_get(ns, k)
         if old is not None:
-            self.store.state_set(ns, k + STATE_BACKUP_SUFFIX, old)
-        return {"ok": True, "existed": self.store.state_delete(ns, k)}
+            state.state_set(ns, k + STATE_BACKUP_SUFFIX, old)
+        return {"ok": True, "existed": state.state_delete(ns, k)}
 
     def reset(
         self, namespace: str, key: str, steps: builtins.list[str], fields: builtins.list[str]
@@ -114,9 +112,9 @@ class StateAdmin:
         Raises:
             InvalidInput: no such key, or a value not shaped ``{data = {...}}``.
         """
-        report = reset_state(
-            self.store, self._ns(namespace), _name(key, "key"), {"steps": steps, "fields": fields}
-        )
+        opts = {"steps": steps, "fields": fields}
+        ns, k = _name(namespace, "namespace"), _name(key, "key")
+        report = reset_state(self._scoped(), ns, k, opts)
         if isinstance(report, str):
             raise InvalidInput(report.replace("alc.state.reset", "alc_state_reset") + ".")
         return report

@@ -25,35 +25,46 @@ from contextvars import ContextVar
 
 from alc.engine.errors import InvalidInput
 
-__all__ = ["MAX_TENANT_CHARS", "check_tenant", "current_tenant", "tenant_scope"]
+__all__ = ["MAX_TENANT_CHARS", "check_scope_name", "check_tenant", "current_tenant", "tenant_scope"]
 
 MAX_TENANT_CHARS = 200
-"""The longest tenant name (characters)."""
+"""The longest tenant name or ``alc.state`` namespace (characters)."""
 
 _CURRENT: ContextVar[str | None] = ContextVar("alc_tenant", default=None)
 
 
-def check_tenant(tenant: object) -> str:
-    """Return ``tenant`` if it is a usable tenant name.
+def check_scope_name(name: object, what: str) -> str:
+    """Return ``name`` if it is a usable tenant name or ``alc.state`` namespace: the one rule of
+    both (``what`` names which, for the message). 1 to :data:`MAX_TENANT_CHARS` printable
+    characters (any script; ``/`` and ``.`` mean nothing: a tenant is its own store column,
+    never a prefix) without surrounding whitespace.
 
-    A tenant name is 1 to :data:`MAX_TENANT_CHARS` printable characters without surrounding
-    whitespace.
+    Raises:
+        InvalidInput: anything else (not a string, empty, too long, control characters, lone
+            surrogates, surrounding spaces).
+    """
+    if (
+        not isinstance(name, str)
+        or not name
+        or len(name) > MAX_TENANT_CHARS
+        or name != name.strip()
+        or not name.isprintable()
+    ):
+        shown = repr(name)[:60] if isinstance(name, str) else type(name).__name__
+        raise InvalidInput(
+            f"{shown} is not a {what} (1 to {MAX_TENANT_CHARS} printable characters, no "
+            "surrounding spaces)."
+        )
+    return name
+
+
+def check_tenant(tenant: object) -> str:
+    """Return ``tenant`` if it is a usable tenant name (see :func:`check_scope_name`).
 
     Raises:
         InvalidInput: anything else.
     """
-    if (
-        not isinstance(tenant, str)
-        or not tenant
-        or len(tenant) > MAX_TENANT_CHARS
-        or tenant != tenant.strip()
-        or not tenant.isprintable()
-    ):
-        raise InvalidInput(
-            f"{str(tenant)[:40]!r} is not a tenant name (1 to {MAX_TENANT_CHARS} printable "
-            "characters, no surrounding spaces)."
-        )
-    return tenant
+    return check_scope_name(tenant, "tenant name")
 
 
 def current_tenant() -> str | None:

@@ -27,10 +27,18 @@ from typing import Any
 from alc.engine.cards import Cards
 from alc.engine.errors import InvalidInput
 from alc.engine.store import Store
+from alc.engine.tenancy import check_tenant, current_tenant
 
 __all__ = ["RunRecords", "new_run_id"]
 
 SPACE = "eval"
+
+
+class _Unset:
+    pass
+
+
+_UNSET = _Unset()
 
 
 def new_run_id() -> str:
@@ -42,19 +50,34 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
 
 
-class RunRecords:
-    """Eval runs in one store (every method reads or writes the store at once)."""
+def tenant_space(tenant: str | None) -> str:
+    """The internal space of a tenant's eval runs: ``eval`` without tenancy, else ``eval``, a
+    record separator (U+001E, which no tenant name may hold) and the tenant, so no two tenants
+    share a space whatever their names."""
+    return SPACE if tenant is None else f"{SPACE}\x1e{check_tenant(tenant)}"
 
-    def __init__(self, store: Store) -> None:
+
+class RunRecords:
+    """One tenant's eval runs in one store (every method reads or writes the store at once).
+
+    Args:
+        store: the engine's store.
+        tenant: whose runs (and cards) these are; default: the tenant of the request being
+            served when the records are made (None: no tenancy). A tenant sees only its own.
+    """
+
+    def __init__(self, store: Store, tenant: str | _Unset | None = _UNSET) -> None:
         self.store = store
+        self.tenant = current_tenant() if isinstance(tenant, _Unset) else tenant
+        self._space = tenant_space(self.tenant)
 
     # ------------------------------------------------------------------ runs
     def _get(self, key: str) -> Any:
-        text = self.store.get_internal(SPACE, key)
+        text = self.store.get_internal(self._space, key)
         return None if text is None else json.loads(text)
 
     def _set(self, key: str, value: Any) -> None:
-        self.store.set_internal(SPACE, key, _json(value))
+        self.store.set_internal(self._space, key, _json(value))
 
     def run(self, run_id: str) -> dict[str, Any]:
         """The run record.
@@ -109,7 +132,7 @@ class RunRecords:
         full = dict(body)
         if prior is not None:
             full["metadata"] = {**full.get("metadata", {}), "prior_card_id": prior}
-        cards = Cards(self.store)  # the checks and id rule of alc.card.create
+        cards = Cards(self.store, tenant=self.tenant)  # the checks and id rule of alc.card.create
         card_id = str(cards.create(full)["card_id"])
         cards.write_samples(card_id, samples)
         return card_id
@@ -120,11 +143,11 @@ class RunRecords:
         Raises:
             InvalidInput: no such card.
         """
-        card = self.store.card_get(card_id)
+        card = self.store.card_get(card_id, tenant=self.tenant)
         if card is None:
             raise InvalidInput(f"No card {card_id!r} in this store.")
         return dict(card.body)
 
     def samples(self, card_id: str) -> list[dict[str, Any]]:
         """A card's sample rows, in case order."""
-        return [json.loads(row) for row in self.store.samples_read(card_id)]
+        return [json.loads(row) for row in self.store.samples_read(card_id, tenant=self.tenant)]

@@ -8,9 +8,9 @@ engine work is in :mod:`alc.engine.card_exchange` (card collections, publishing,
 (``$ALC_HOME/scenarios``) and :mod:`alc.engine.state_admin` (``alc.state`` keys with ``.bak``
 backups). Importing this module registers the tools in :data:`alc.mcp._tools.TABLE`.
 
-Guards (the server's :func:`_remote_check` covers alc's own models): under a tenant, card and
-eval tools are refused as ``alc_cards`` is (cards are not separated by tenant); a server that
-reads no files (``alc serve``) refuses the tools that read or write its folders or run git.
+Under a tenant (``alc serve`` with tokens) cards, eval runs and ``alc.state`` namespaces are the
+tenant's own, as with alc's own tools (the store keeps them apart). A server that reads no files
+(``alc serve``) refuses the tools that read or write its folders or run git.
 """
 
 from __future__ import annotations
@@ -58,7 +58,6 @@ from alc.engine.packages import alc_home
 from alc.engine.protocol import dumps
 from alc.engine.scenario_library import ScenarioLibrary
 from alc.engine.state_admin import StateAdmin
-from alc.engine.tenancy import current_tenant
 from alc.mcp._tools import LOOP, TABLE, ToolReply, Wording
 
 __all__: list[str] = []
@@ -80,17 +79,8 @@ async def _run(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
     return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
-def _no_tenant(tool: str) -> None:
-    if current_tenant() is not None:
-        raise InvalidInput(
-            f"{tool} is not available to tenants of this server: cards and eval runs are not "
-            "separated by tenant yet."
-        )
-
-
 def _local(app: Any, tool: str) -> None:
     """Refuse a tool that reads or writes the server's folders when it reads no files."""
-    _no_tenant(tool)
     if not app.read_files:
         raise InvalidInput(
             f"{tool} is refused by this server: it would read or write the server's own "
@@ -150,7 +140,6 @@ _EVAL = (
 
 @TABLE.tool("alc_eval", EvalRequest, Wording("Evaluate a strategy on a scenario", _EVAL))
 async def _alc_eval(app: Any, a: EvalRequest, ctx: Context) -> ToolReply:
-    _no_tenant("alc_eval")
     if a.strategy_opts is not None and not isinstance(a.strategy_opts, dict):
         raise InvalidInput("alc_eval: strategy_opts must be a JSON object.")
     run = EvalRunRequest.model_validate(
@@ -180,7 +169,6 @@ _DETAIL = (
 async def _alc_eval_detail(app: Any, a: EvalDetailRequest, ctx: Context) -> ToolReply:
     import alc.eval as ev
 
-    _no_tenant("alc_eval_detail")
     engine = app.engine.engine
     report = await _run(ev.run_report, engine, a.eval_id)
     shown = await _run(ev.show_run, engine, a.eval_id)
@@ -228,7 +216,6 @@ def _card_alias(name: str, model: type[CardToolRequest], action: str, wording: W
     """Register algocline's tool ``name`` as ``alc_cards`` action ``action``."""
 
     async def handler(app: Any, a: CardToolRequest, ctx: Context) -> ToolReply:
-        _no_tenant(name)
         reply: ToolReply = await app._alc_cards(a.cards(action), ctx)
         return reply
 
@@ -312,7 +299,6 @@ _ANALYZE = (
 
 @TABLE.tool("alc_card_analyze", CardAnalyzeRequest, Wording("Analyze a card", _ANALYZE))
 async def _alc_card_analyze(app: Any, a: CardAnalyzeRequest, ctx: Context) -> ToolReply:
-    _no_tenant("alc_card_analyze")
     cards = app.engine.cards
     card = await cards.get(a.card_id)
     if card is None:
@@ -443,7 +429,6 @@ _TRACE_QUERY = (
     "alc_trace_query", TraceQueryRequest, Wording("Query traces", _TRACE_QUERY, read_only=True)
 )
 async def _alc_trace_query(app: Any, a: TraceQueryRequest, ctx: Context) -> ToolReply:
-    _no_tenant("alc_trace_query")
     query = a.model_dump()
     return _result(await _run(card_traces.trace_query, app.engine.cards.sync, query))
 
@@ -456,7 +441,6 @@ _TRACE_DIFF = (
 
 @TABLE.tool("alc_trace_diff", TraceDiffRequest, Wording("Diff traces", _TRACE_DIFF, True))
 async def _alc_trace_diff(app: Any, a: TraceDiffRequest, ctx: Context) -> ToolReply:
-    _no_tenant("alc_trace_diff")
     sync = app.engine.cards.sync
     diff = card_traces.trace_diff
     args = (a.a_card_id, a.b_card_id, a.a_sample_index, a.b_sample_index)

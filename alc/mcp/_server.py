@@ -60,18 +60,21 @@ from alc._requests import (
     FeedRequest,
     InfoRequest,
     PkgRequest,
-    Request,
     RunRequest,
     StatusRequest,
     StrategiesRequest,
     ThoughtRequest,
 )
+from alc._session_log import pending_filter, projected
 from alc.engine import __version__
 from alc.engine.errors import AlcError, CardNotFound, InvalidInput, StrategyNotFound
 from alc.engine.executor import make_executor
 from alc.engine.protocol import NeedsResponse, Outcome, Query, SessionSnapshot, dumps
 from alc.engine.tenancy import current_tenant
-from alc.mcp import _algocline_data  # noqa: F401  (registers algocline's data tools)
+from alc.mcp import (
+    _algocline_data,  # noqa: F401  (registers algocline's data tools)
+    _algocline_sessions,
+)
 from alc.mcp import _tools as words
 from alc.mcp._algocline import ALGOCLINE_PROFILE
 from alc.mcp._hosts import host_flags, json_argument, status_v2, summary_v2
@@ -186,17 +189,11 @@ def _internal_error(tool: str, exc: Exception) -> CallToolResult:
     )
 
 
-_TENANT_WIDE: frozenset[type[Request]] = frozenset(
-    {CardsRequest, EvalRunRequest, EvalCompareRequest, EvalHistoryRequest}
-)
-"""Requests over records the store keeps for everyone (cards, eval runs): not served to a
-tenant (by model, so an alias of such a tool is refused too)."""
-
-
 def _remote_check(spec: ToolSpec, arguments: dict[str, Any]) -> None:
     """Refuse what a remote client of ``alc serve`` (``read_files=False``) must not do: touch the
-    server's files or its package set (``alc_pkg`` other than ``list``, any ``project_root``),
-    or, under a tenant, read records that are not separated by tenant.
+    server's files or its package set (``alc_pkg`` other than ``list``, any ``project_root``).
+    (Cards and eval runs are served to tenants: each tenant's are its own, kept apart by the
+    store.)
 
     Raises:
         InvalidInput: the call is refused (nothing was done).
@@ -208,11 +205,6 @@ def _remote_check(spec: ToolSpec, arguments: dict[str, Any]) -> None:
         raise InvalidInput(
             f"{tool} is limited to action=list on this server: its packages are installed by "
             "its operator (alc pkg on the server), not by remote clients."
-        )
-    if spec.model in _TENANT_WIDE and current_tenant() is not None:
-        raise InvalidInput(
-            f"{tool} is not available to tenants of this server: cards and eval runs are not "
-            "separated by tenant yet."
         )
 
 
@@ -281,6 +273,7 @@ class AlcMCP:
         self.chains = ThoughtChains(engine)
         self.server: MCPServer[Any] = _ToolServer(self)
         self._resources()
+        _algocline_sessions.install(self)
 
     # ------------------------------------------------------------------ registration
 
@@ -385,13 +378,16 @@ class AlcMCP:
 
     @TABLE.tool("alc_status", StatusRequest, words.STATUS)
     async def _alc_status(self, args: StatusRequest, ctx: Context) -> CallToolResult:
+        projection = pending_filter(args.pending_filter)
         if args.session_id is not None:
             transcript = await self.engine.transcript(args.session_id)
             conversation = args.include_conversation or args.include_history
-            return _result(status_v2(transcript, conversation, args.conversation_limit))
+            wire = status_v2(transcript, conversation, args.conversation_limit)
+            return _result(projected(wire, transcript.summary, projection))
         found = await self.engine.status()
         assert not isinstance(found, SessionSnapshot)
-        return _result({"sessions": [summary_v2(s) for s in found], "status": "ok"})
+        listing = [projected(summary_v2(s), s, projection) for s in found]
+        return _result({"sessions": listing, "active_sessions": len(listing), "status": "ok"})
 
     @TABLE.tool("alc_cancel", CancelRequest, words.CANCEL)
     async def _alc_cancel(self, args: CancelRequest, ctx: Context) -> CallToolResult:
@@ -401,17 +397,7 @@ class AlcMCP:
     async def _alc_strategies(self, args: StrategiesRequest, ctx: Context) -> CallToolResult:
         if args.name is not None:
             return _result((await self.engine.describe(args.name)).wire())
-        listing = [
-            {
-                "name": i.name,
-                "description": i.description,
-                "category": i.category,
-                "paper": i.paper,
-                "builtin": i.builtin,
-                **({"error": i.error} if i.error else {}),
-            }
-            for i in await self.engine.strategies()
-        ]
+        listing = [i.summary() for i in await self.engine.strategies()]
         return _result({"strategies": listing})
 
     @TABLE.tool("alc_info", InfoRequest, words.INFO)
@@ -428,7 +414,7 @@ class AlcMCP:
         if isinstance(where, str):
             try:
                 where = json.loads(where)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise InvalidInput("alc_cards: where is not valid JSON text.") from None
         if a.action in ("list", "find"):
             query = {"pkg": a.pkg, "where": where, "order_by": a.order_by}

@@ -40,7 +40,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-import sniffio
 from anyio.streams.memory import MemoryObjectSendStream
 from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import stdio_server
@@ -102,13 +101,12 @@ async def stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
 def _loop_can_serve(fd: int) -> bool:
     """Whether the asyncio loop can watch ``fd`` (a pipe, socket or terminal, not a file)."""
     try:
-        if sniffio.current_async_library() != "asyncio":
-            return False
+        asyncio.get_running_loop()  # RuntimeError under another event loop (trio) or none
         stream = sys.stdin if fd == 0 else sys.stdout
         if stream is None or stream.fileno() != fd:
             return False
         mode = os.fstat(fd).st_mode
-    except (OSError, ValueError, AttributeError, sniffio.AsyncLibraryNotFoundError):
+    except (OSError, ValueError, AttributeError, RuntimeError):
         return False
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
 

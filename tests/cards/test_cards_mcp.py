@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp import Client, StdioServerParameters
+from _cards_server import mcp_server
+from mcp import Client
 from mcp_types import CallToolResult
 
 pytestmark = pytest.mark.anyio
@@ -39,12 +38,7 @@ def reply(result: CallToolResult, error: str | None = None) -> dict[str, Any]:
 
 
 async def test_alc_cards_actions_over_stdio(tmp_path: Path) -> None:
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "alc.mcp", "--store", str(tmp_path / "sessions.db")],
-        env={**os.environ, "ALC_HOME": str(tmp_path / "home")},
-        cwd=str(tmp_path),
-    )
+    params = mcp_server(tmp_path)
     async with Client(params, read_timeout_seconds=60) as c:
         tools = {t.name: t for t in (await c.list_tools()).tools}
         assert "find" in (tools["alc_cards"].description or "")

@@ -219,7 +219,7 @@ def test_a_tenant_reaches_only_its_own_namespaces(engine: alc.Engine) -> None:
     with tenant_scope("t2"), pytest.raises(InvalidInput):
         admin.show("ns", "k")
     assert admin.show("ns", "k")["value"] == "public"
-    assert engine.store.state_get("t1/ns", "k") == '"t1\'s"'
+    assert engine.store.state_get("ns", "k", tenant="t1") == '"t1\'s"'
 
 
 @pytest.mark.parametrize("value", [float("nan"), 2**70, {"a": {1, 2}}])

@@ -17,7 +17,7 @@ from alc.engine.lua import Seeds
 CODE = """
 alc.state.set('seen', (alc.state.get('seen') or 0) + 1)
 print('started')
-local a = alc.llm('first ' .. os.getenv('ALC_EXECUTOR_TEST'))
+local a = alc.llm('first ' .. os.getenv('EXECUTOR_TEST'))
 local b = alc.llm_batch({'x', {prompt = 'y', system = 's'}})
 return {a = a, b = b, t = type(os.time()), seen = alc.state.get('seen')}
 """
@@ -33,7 +33,8 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[alc.Engin
 def test_a_strategy_runs_the_same_on_both(
     engine: alc.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ALC_EXECUTOR_TEST", "env")
+    monkeypatch.setenv("EXECUTOR_TEST", "env")
+    monkeypatch.setenv("ALC_LUA_ENV_ALLOW", "EXECUTOR_TEST")
     out = engine.start(code=CODE)
     assert isinstance(out, alc.NeedsResponse) and out.prompt == "first env"
     out = engine.feed(out.session_id, "A")
@@ -60,6 +61,40 @@ def test_a_session_restores_by_replay_in_another_engine(engine: alc.Engine) -> N
     assert isinstance(done, alc.Completed) and done.result == "12"
 
 
+def _nest(depth: int) -> str:
+    return f"local t = {{}} local c = t for i = 1, {depth} do c.x = {{}} c = c.x end "
+
+
+def _depth(value: object) -> int:
+    depth = 0
+    while isinstance(value, dict) and "x" in value:
+        value, depth = value["x"], depth + 1
+    return depth
+
+
+@pytest.mark.parametrize("depth", [450, 494, 499])
+def test_a_value_near_the_depth_bound_crosses_both_executors(
+    engine: alc.Engine, depth: int
+) -> None:
+    """Under the documented 500-level bound a nested value is returned, and stored in and read
+    back from ``alc.state``, the same on both executors (the process executor pickled it past
+    the recursion limit and lost its worker; the inline one failed reading it back)."""
+    out = engine.start(code=_nest(depth) + "return t")
+    assert isinstance(out, alc.Completed) and _depth(out.result) == depth, out
+    back = (
+        "alc.state.set('deep', t) local b, n = alc.state.get('deep'), 0 "
+        "while b.x do b, n = b.x, n + 1 end return n"
+    )
+    out = engine.start(code=_nest(depth) + back)
+    assert isinstance(out, alc.Completed) and out.result == depth, out
+
+
+def test_a_value_past_the_depth_bound_fails_alike(engine: alc.Engine) -> None:
+    out = engine.start(code=_nest(600) + "return t")
+    assert isinstance(out, alc.Failed) and out.error_code == "lua_error", out
+    assert "nested deeper than 500 levels" in out.error
+
+
 def test_make_executor() -> None:
     assert isinstance(make_executor("inline"), InlineExecutor)
     process = make_executor("process")
@@ -81,7 +116,7 @@ def test_alc_executor_env_var_picks_the_default(monkeypatch: pytest.MonkeyPatch)
 
 
 def _worker_pids(executor: ProcessExecutor) -> list[int]:
-    return [w.process.pid for w in executor._slots if w is not None and w.alive]
+    return executor.worker_pids()
 
 
 def test_a_killed_worker_loses_no_paused_session(tmp_path: Path) -> None:
@@ -93,7 +128,7 @@ def test_a_killed_worker_loses_no_paused_session(tmp_path: Path) -> None:
         ]
         for sid in ids:
             engine.feed(sid, "1")
-        for worker in [w for w in executor._slots if w is not None]:
+        for worker in list(executor._pool.workers):
             os.kill(worker.process.pid, signal.SIGKILL)
             worker.process.join(5)  # dead before the next request: its VMs are lost, not failed
         results = [engine.feed(sid, "2") for sid in ids]
@@ -112,7 +147,7 @@ def test_a_vm_of_a_dead_worker_raises_vmlost() -> None:
         host = registry._hot[out.session_id]._host
         vm = executor.create_vm(host, alc.Limits(), Seeds(1, 2))
         vm.start_code("return 1", {})
-        (worker,) = [w for w in executor._slots if w is not None]
+        (worker,) = list(executor._pool.workers)
         os.kill(worker.process.pid, signal.SIGKILL)
         worker.process.join(5)
         with pytest.raises(VMLost):
@@ -145,7 +180,7 @@ def test_closed_engine_workers_exit() -> None:
     executor = ProcessExecutor(workers=1)
     engine = alc.Engine(executor=executor)
     engine.start(code="alc.llm('x')")
-    workers = [w.process for w in executor._slots if w is not None]
+    workers = [w.process for w in executor._pool.workers]
     engine.close()
     assert all(not p.is_alive() for p in workers)
 
@@ -184,7 +219,7 @@ from alc.engine.executor.process import ProcessExecutor
 executor = ProcessExecutor(workers=1)
 engine = alc.Engine(executor=executor)
 engine.start(code="alc.llm('warm')")  # the worker exists now
-(worker,) = [w for w in executor._slots if w is not None]
+(worker,) = list(executor._pool.workers)
 print(worker.process.pid, flush=True)
 engine.start(code="return ('a'):rep(2000):find('.-.-.-.-b')")  # hours of one C call
 """

@@ -26,8 +26,14 @@ ARGS = [
 def browser() -> Iterator[Any]:
     """A headless Chromium (skipped, saying why, when Chromium or Playwright is missing; CI
     installs both)."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    required = os.environ.get("ALC_REQUIRE_BROWSER") == "1"  # .ci/run: never a silent skip
+    if required:
+        from playwright import sync_api
+    else:
+        sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     if not Path(CHROMIUM).exists():
+        if required:
+            pytest.fail(f"ALC_REQUIRE_BROWSER=1 but there is no Chromium at {CHROMIUM}")
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)

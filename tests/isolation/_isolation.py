@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import alc
+from alc.engine.executor.process import ProcessExecutor
 
 CONTRACT_SECONDS = 2.0
 """Issue 13: every attack returns a coded reply within its deadline plus two seconds."""
@@ -165,6 +166,13 @@ class Run:
         lines = self.stdout.strip().splitlines()
         assert len(lines) == 1, f"expected one JSON line, got: {self.stdout!r} / {self.stderr!r}"
         return json.loads(lines[0])
+
+
+def executor_of(engine: alc.Engine) -> ProcessExecutor:
+    """The engine's process executor (the test needs one)."""
+    executor = engine.registry.executor
+    assert isinstance(executor, ProcessExecutor)
+    return executor
 
 
 def clean_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:

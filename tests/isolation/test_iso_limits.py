@@ -62,8 +62,7 @@ def fork_code(kind: str) -> str:
 def served_rss(engine: alc.Engine) -> int:
     """Resident bytes of the processes running the engine's Lua (this one, or its workers)."""
     executor = engine.registry.executor
-    slots = getattr(executor, "_slots", None)
-    pids = ["self"] if slots is None else [w.process.pid for w in slots if w and w.alive]
+    pids = executor.worker_pids() if hasattr(executor, "worker_pids") else ["self"]
     total = 0
     for pid in pids:
         status = Path(f"/proc/{pid}/status").read_text()

@@ -50,24 +50,18 @@ async def test_a_remote_client_may_use_state(remote: AlcMCP) -> None:
     assert ok(await call(remote, "alc_state_show", namespace="n", key="k"))["value"] == 1
 
 
-@pytest.mark.parametrize(
-    ("tool", "arguments"),
-    [
-        ("alc_card_list", {}),
-        ("alc_card_get", {"card_id": "c"}),
-        ("alc_card_analyze", {"card_id": "c"}),
-        ("alc_trace_query", {}),
-        ("alc_trace_diff", {"a_card_id": "a", "b_card_id": "b"}),
-        ("alc_eval_detail", {"eval_id": "ev-x"}),
-        ("alc_eval", {"strategy": "direct", "scenario_name": "arith"}),
-    ],
-)
-async def test_a_tenant_cannot_read_records_shared_by_everyone(
-    remote: AlcMCP, tool: str, arguments: dict[str, Any]
-) -> None:
+async def test_a_tenants_cards_and_traces_are_its_own(remote: AlcMCP) -> None:
+    cards = remote.engine.cards
+    await cards.create({"pkg": {"name": "p"}, "card_id": "p_public"})
+    await cards.write_samples("p_public", [{"trace": {"total_calls": 1}}])
     with tenant_scope("t1"):
-        reply = error(await call(remote, tool, **arguments), "invalid_input")
-    assert "tenants" in reply["error"]
+        assert ok(await call(remote, "alc_card_list"))["cards"] == []
+        error(await call(remote, "alc_card_get", card_id="p_public"), "card_not_found")
+        assert ok(await call(remote, "alc_trace_query"))["rows"] == []
+        error(await call(remote, "alc_card_analyze", card_id="p_public"), "card_not_found")
+        diff = await call(remote, "alc_trace_diff", a_card_id="p_public", b_card_id="p_public")
+        error(diff, "card_not_found")
+    assert ok(await call(remote, "alc_trace_query"))["total"] == 1
 
 
 async def test_a_tenants_state_is_its_own(remote: AlcMCP) -> None:
@@ -76,7 +70,7 @@ async def test_a_tenants_state_is_its_own(remote: AlcMCP) -> None:
     with tenant_scope("t2"):
         assert ok(await call(remote, "alc_state_list", namespace="n"))["keys"] == []
         error(await call(remote, "alc_state_show", namespace="n", key="k"), "invalid_input")
-    assert remote.engine.store.state_get("t1/n", "k") == '"mine"'
+    assert remote.engine.store.state_get("n", "k", tenant="t1") == '"mine"'
 
 
 async def test_an_inline_scenario_is_bounded_and_must_be_text(

@@ -132,7 +132,7 @@ def test_old_store_bindings_migrate_out_of_kv(db: Path) -> None:
         rows = con.execute("SELECT space, key, value FROM internal").fetchall()
         con.execute("DROP TABLE internal")
         con.execute("DELETE FROM schema_migrations WHERE name = '0002_internal'")
-        con.executemany("INSERT INTO kv (ns, key, value) VALUES (?, ?, ?)", rows)
+        con.executemany("INSERT INTO kv (tenant, ns, key, value) VALUES ('', ?, ?, ?)", rows)
     con.close()
     engine = alc.Engine(db)
     assert engine.store.state_keys("alc.thinking.chains") == []

@@ -16,7 +16,8 @@ from _replicas import Replica, client, reply, wait_until
 
 import alc
 from alc.engine.errors import InvalidInput, SessionNotFound
-from alc.engine.tenancy import current_tenant, tenant_scope
+from alc.engine.tenancy import check_scope_name, current_tenant, tenant_scope
+from alc.eval._records import RunRecords
 
 pytestmark = pytest.mark.anyio
 
@@ -93,8 +94,16 @@ async def test_tenant_b_cannot_read_feed_cancel_or_list_tenant_a_sessions(
         _not_found(thought, chain["session_id"])
         listing = reply(await b.call_tool("alc_status", {}))
         assert listing["sessions"] == []
-        cards = await b.call_tool("alc_cards", {"action": "list"})
-        assert cards.is_error and "not separated by tenant" in reply(cards)["error"]
+        made = reply(
+            await a.call_tool(
+                "alc_run", {"code": "return alc.card.create({pkg = {name = 'p'}}).card_id"}
+            )
+        )["result"]
+        assert reply(await b.call_tool("alc_cards", {"action": "list"}))["cards"] == []
+        missing = await b.call_tool("alc_cards", {"action": "get", "card_id": made})
+        assert missing.is_error and reply(missing)["error_code"] == "card_not_found"
+        listed = reply(await a.call_tool("alc_cards", {"action": "list"}))["cards"]
+        assert [c["card_id"] for c in listed] == [made]
         # B's own default chain is B's, not A's
         own = reply(
             await b.call_tool(
@@ -153,12 +162,6 @@ def test_tenant_scope_through_the_python_api(store: str) -> None:
             reopened.status(mine)
     finally:
         reopened.store.close()
-
-
-def test_a_tenant_name_is_checked() -> None:
-    for bad in ("", " acme", "a\nb", "x" * 201):
-        with pytest.raises(InvalidInput), tenant_scope(bad):
-            pass
 
 
 SIGNED_VERIFIER = '''
@@ -234,33 +237,161 @@ def test_each_tenant_has_its_own_state_namespace(store: str) -> None:
         with tenant_scope("globex"):
             assert engine.start(code=code, ctx={"_ns": "default"}).result == 1  # type: ignore[union-attr]
         assert engine.start(code=code).result == 1  # type: ignore[union-attr]  (no tenant)
-        assert engine.store.state_get("acme/default", "runs") == "2"
-        assert engine.store.state_get("globex/default", "runs") == "1"
-        assert engine.store.state_get("default", "runs") == "1"
+        state = engine.store
+        assert state.state_get("default", "runs", tenant="acme") == "2"
+        assert state.state_get("default", "runs", tenant="globex") == "1"
+        assert state.state_get("default", "runs") == "1"
+        # the tenant is a column, not a prefix: nothing was written under "<tenant>/<ns>"
+        assert state.state_keys("acme/default") == [] and state.state_keys("globex/default") == []
     finally:
+        engine.close()
         engine.store.close()
 
 
-def test_a_tenant_session_keeps_to_its_own_state_and_has_no_cards(store: str) -> None:
-    """Named namespaces stay inside the tenant's own; cards (store-wide) are refused."""
+HOSTILE_NAMES = ("org/x", "org", "../", "..", "./org/x", "x" * 200, "租户/𝔘nicode", "a b")
+"""Tenant names and namespaces a hostile client may choose: all valid, none collides."""
+
+
+def test_no_choice_of_tenant_and_namespace_reaches_another_tenant(store: str) -> None:
+    """Tenant ``org`` with ``ctx._ns = "x/default"`` used to be tenant ``org/x``'s
+    ``default``; now every (tenant, namespace) pair is its own, for state and cards."""
     engine = alc.Engine(store)
+    put = (
+        "alc.state.set('secret', ctx.who) "
+        "local c = alc.card.create({pkg = {name = 'p'}, who = ctx.who}) "
+        "alc.card.alias_set('best', c.card_id) return c.card_id"
+    )
+    spy = (
+        "return { own = alc.state.keys(), secret = alc.state.get('secret'),"
+        " named = alc.state.list(ctx.peek), cards = #alc.card.list(),"
+        " alias = alc.card.get_by_alias('best') }"
+    )
     try:
-        with tenant_scope("acme"):
-            put = "alc.state.set('secret', 'acme-only') return alc.state.list()"
-            assert engine.start(code=put).result == ["secret"]  # type: ignore[union-attr]
-        with tenant_scope("globex"):
-            spy = (
-                "return { own = alc.state.list(), named = alc.state.list('acme/default'),"
-                " plain = alc.state.list('default'),"
-                " shown = select(2, pcall(alc.state.show, 'acme/default', 'secret')) }"
-            )
-            seen = engine.start(code=spy).result  # type: ignore[union-attr]
-            assert seen["own"] == [] and seen["named"] == [] and seen["plain"] == []
-            assert "acme-only" not in str(seen["shown"])
-            card = engine.start(code="return alc.card.list()")
-            assert card.status == "error" and "tenant" in str(card.error)  # type: ignore[union-attr]
-        # without tenancy the embedded user sees every namespace
-        got = engine.start(code="return alc.state.show('acme/default', 'secret')")
-        assert got.result == "acme-only"  # type: ignore[union-attr]
+        written = {}
+        for tenant in HOSTILE_NAMES:
+            with tenant_scope(tenant):
+                out = engine.start(code=put, ctx={"who": tenant})
+                assert out.status == "completed", out
+                written[tenant] = out.result  # type: ignore[union-attr]
+        for tenant in HOSTILE_NAMES:
+            with tenant_scope(tenant):
+                for ns, peek in (("x/default", "default"), ("../default", "x/default")):
+                    seen = engine.start(code=spy, ctx={"_ns": ns, "who": tenant, "peek": peek})
+                    assert seen.status == "completed", seen
+                    # another namespace of the tenant's own: empty; its "default" is its own
+                    assert seen.result["own"] == [] and "secret" not in seen.result  # type: ignore[union-attr]
+                    assert seen.result["named"] == (["secret"] if peek == "default" else [])  # type: ignore[union-attr]
+                    assert seen.result["cards"] == 1  # type: ignore[union-attr]
+                    assert seen.result["alias"]["who"] == tenant  # type: ignore[union-attr]
+                assert [c["card_id"] for c in engine.cards.list()] == [written[tenant]]
+        for tenant in HOSTILE_NAMES:
+            assert engine.store.state_get("default", "secret", tenant=tenant) == f'"{tenant}"'
+        # without tenancy: its own scope, none of the tenants'
+        assert engine.store.state_keys("default") == [] and engine.cards.list() == []
     finally:
         engine.close()
+        engine.store.close()
+
+
+@pytest.mark.parametrize("ns", ["", " x", "x\n", "\x1e", "x" * 201, 7, ["a"], {"a": 1}], ids=repr)
+def test_a_bad_namespace_is_invalid_input(ns: object) -> None:
+    engine = alc.Engine()
+    with pytest.raises(InvalidInput, match="namespace"):
+        engine.start(code="return 1", ctx={"_ns": ns})
+    out = engine.start(
+        code="local ok, e = pcall(alc.state.list, ctx.ns) return {ok = ok, e = tostring(e)}",
+        ctx={"ns": ns if isinstance(ns, str) else "x\n"},
+    )
+    assert out.result["ok"] is False and "namespace" in out.result["e"]  # type: ignore[union-attr]
+
+
+def test_a_tenant_name_and_a_namespace_pass_one_validator() -> None:
+    for bad in ("", " acme", "a\nb", "x" * 201, "\ud800", "a\x1eb"):
+        with pytest.raises(InvalidInput):
+            check_scope_name(bad, "namespace")
+        with pytest.raises(InvalidInput), tenant_scope(bad):
+            pass
+    for good in HOSTILE_NAMES:
+        assert check_scope_name(good, "namespace") == good
+        with tenant_scope(good):
+            assert current_tenant() == good
+
+
+def test_eval_runs_are_the_tenants_own(store: str) -> None:
+    engine = alc.Engine(store)
+    try:
+        with tenant_scope("org"):
+            mine = RunRecords(engine.store)
+            mine.save_run({"run_id": "ev-000000000001", "status": "done"})
+            card = mine.write_card({"pkg": {"name": "s"}, "stats": {"n": 1}}, [{"ok": True}])
+        with tenant_scope("org/x"):
+            theirs = RunRecords(engine.store)
+            assert theirs.run_ids() == []
+            with pytest.raises(InvalidInput):
+                theirs.run("ev-000000000001")
+            with pytest.raises(InvalidInput):
+                theirs.card(card)
+            assert engine.cards.list() == []
+        assert RunRecords(engine.store).run_ids() == []  # no tenancy: none of the tenants'
+        again = RunRecords(engine.store, tenant="org")
+        assert again.run_ids() == ["ev-000000000001"] and again.samples(card) == [{"ok": True}]
+    finally:
+        engine.close()
+        engine.store.close()
+
+
+HOSTILE_TOKEN = "tok-h-" + "4" * 32
+VICTIM_TOKEN = "tok-v-" + "5" * 32
+
+
+async def test_two_tenants_named_to_collide_stay_apart_over_alc_serve(
+    store: str, tmp_path: Path
+) -> None:
+    """``alc serve`` (SQLite and PostgreSQL) with two tokens: tenant ``org/x`` keeps state
+    and cards; tenant ``org`` (hostile) aims at them with ``ctx._ns = "x/default"`` and named
+    namespaces, and fills its own state past the quota: it sees nothing of ``org/x``'s, gets
+    ``state_quota_exceeded``, and ``org/x`` is unaffected."""
+    replica = Replica(
+        store,
+        tmp_path / "home",
+        env={
+            "ALC_TOKENS": json.dumps({HOSTILE_TOKEN: "org", VICTIM_TOKEN: "org/x"}),
+            "ALC_STATE_NS_MAX_KEYS": "20",
+        },
+    )
+    try:
+        async with client(replica.url, VICTIM_TOKEN) as v, client(replica.url, HOSTILE_TOKEN) as h:
+            kept = reply(
+                await v.call_tool(
+                    "alc_run",
+                    {"code": "alc.state.set('secret', 'victim') "
+                     "return alc.card.create({pkg = {name = 'p'}, who = 'victim'}).card_id"},
+                )
+            )  # fmt: skip
+            assert kept["status"] == "completed", kept
+            spy = (
+                "return {own = alc.state.keys(), named = alc.state.list('x/default'),"
+                " shown = select(2, pcall(alc.state.show, 'x/default', 'secret')),"
+                " cards = #alc.card.list()}"
+            )
+            for ns in ("x/default", "default", "../org/x/default"):
+                seen = reply(await h.call_tool("alc_run", {"code": spy, "ctx": {"_ns": ns}}))
+                assert seen["status"] == "completed", seen
+                assert seen["result"]["cards"] == 0 and "victim" not in json.dumps(seen)
+            listed = reply(await h.call_tool("alc_cards", {"action": "list"}))
+            assert listed["cards"] == []
+            got = await h.call_tool("alc_cards", {"action": "get", "card_id": kept["result"]})
+            assert got.is_error and reply(got)["error_code"] == "card_not_found"
+            fill = "local n = 0 while true do alc.state.set('k' .. n, n) n = n + 1 end"
+            hog = reply(await h.call_tool("alc_run", {"code": fill}))
+            assert hog["status"] == "error" and hog["error_code"] == "state_quota_exceeded", hog
+            after = reply(
+                await v.call_tool(
+                    "alc_run",
+                    {"code": "alc.state.set('more', 1) return {alc.state.get('secret'), "
+                     "#alc.state.keys(), #alc.card.list()}"},
+                )
+            )  # fmt: skip
+            assert after["result"] == ["victim", 2, 1], after
+    finally:
+        replica.stop()

@@ -92,20 +92,7 @@ def test_replicas_opening_a_fresh_database_together_migrate_once(postgres_url: s
         s.close()
 
 
-def test_a_missing_migration_is_applied_on_open_and_keeps_the_data(postgres_url: str) -> None:
-    store = PostgresStore(postgres_url)
-    sid = new_session(store)
-    store.close()
-    last, _ = _SCHEMA[-1]
-    assert last == "0003_cards"
-    # a database written before 0003_cards: no card tables, no record of the migration
-    sql(postgres_url, "DROP TABLE card_aliases, card_samples, cards")
-    sql(postgres_url, "DELETE FROM schema_migrations WHERE name = %s", last)
-    reopened = PostgresStore(postgres_url)
-    assert reopened.summary(sid).state == "paused"
-    assert reopened.card_list() == []
-    assert (last,) in sql(postgres_url, "SELECT name FROM schema_migrations")
-    reopened.close()
+# A missing migration applied on open, keeping the data: tests/store/test_tenant_migration.py
 
 
 def server_url() -> str:

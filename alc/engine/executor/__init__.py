@@ -14,7 +14,10 @@ runs. Two implementations sit behind :class:`Executor`:
   worker processes, each holding many hot VMs. The supervisor owns each step's deadline and each
   worker's memory cap and enforces them with OS means (it kills the worker). A lost worker fails
   only the step in flight, with ``timeout``, ``memory_limit`` or ``worker_lost``; the VMs it
-  held raise :class:`VMLost` on their next use and their sessions are rebuilt by replay.
+  held raise :class:`VMLost` on their next use and their sessions are rebuilt by replay. A
+  request leases the workers its steps run on (:func:`holding`, put in force by the registry):
+  a VM whose worker another request holds raises :class:`VMBusy`, and its session is rebuilt
+  by replay on a free worker rather than wait (docs/operations.md, "Scheduling").
 
 Both hand out :class:`VM` objects with the same methods as :class:`~alc.engine.lua.LuaVM`.
 
@@ -33,26 +36,34 @@ import os
 from alc.engine.executor._base import (
     VM,
     Executor,
+    Hold,
     InlineExecutor,
     Libraries,
     Primitives,
     StepControl,
+    VMBusy,
     VMLost,
     current_control,
+    current_hold,
     default_stdlib,
+    holding,
     watching,
 )
 
 __all__ = [
     "VM",
     "Executor",
+    "Hold",
     "InlineExecutor",
     "Libraries",
     "Primitives",
     "StepControl",
+    "VMBusy",
     "VMLost",
     "current_control",
+    "current_hold",
     "default_stdlib",
+    "holding",
     "make_executor",
     "watching",
 ]

@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 from alc.engine.lua import Allowance, Host, LuaVM, Seeds, StepResult
 from alc.engine.protocol import Limits
+from alc.engine.tenancy import current_tenant
 
 _log = logging.getLogger("alc.engine")
 
@@ -81,6 +82,58 @@ def current_control() -> StepControl | None:
     return _CONTROL.get()
 
 
+class Hold:
+    """One request's hold on the executor's resources (see :func:`holding`).
+
+    Attributes:
+        tenant: the request's tenant (:func:`~alc.engine.tenancy.current_tenant` when the hold
+            began), whose share the request's steps count against.
+        releases: called once each when the hold ends (an executor adds its own).
+    """
+
+    def __init__(self, tenant: str | None) -> None:
+        self.tenant = tenant
+        self.releases: list[Callable[[], None]] = []
+
+    def end(self) -> None:
+        """Run every release (each one's failure is logged, the others still run)."""
+        releases, self.releases = self.releases, []
+        for release in releases:
+            try:
+                release()
+            except Exception as exc:  # a release must never fail the request it ends
+                _log.warning("executor release failed: %s: %s", type(exc).__name__, exc)
+
+
+_HOLD: contextvars.ContextVar[Hold | None] = contextvars.ContextVar("alc_hold", default=None)
+
+
+@contextlib.contextmanager
+def holding() -> Iterator[Hold]:
+    """Hold, for one request, whatever the executor gives its steps (the process executor: the
+    workers they ran on), so that a session restored by replay on a worker steps there without
+    another request taking the worker in between; released when the block ends.
+
+    The registry wraps each ``start`` and ``feed`` in it. Nested blocks share the outer hold.
+    """
+    outer = _HOLD.get()
+    if outer is not None:
+        yield outer
+        return
+    hold = Hold(current_tenant())
+    token = _HOLD.set(hold)
+    try:
+        yield hold
+    finally:
+        _HOLD.reset(token)
+        hold.end()
+
+
+def current_hold() -> Hold | None:
+    """The :class:`Hold` in force (see :func:`holding`), or None."""
+    return _HOLD.get()
+
+
 def cancelled_result() -> StepResult:
     """The result of a step stopped by :meth:`StepControl.cancel`."""
     return StepResult(
@@ -91,10 +144,16 @@ def cancelled_result() -> StepResult:
 
 
 class VMLost(Exception):
-    """The VM is gone (its worker died outside this VM's own step): rebuild it by replay.
+    """The VM is gone (its worker died outside this VM's own step, or the VM was evicted to make
+    room for another session's memory): rebuild it by replay.
 
     Raised before anything was sent to the VM, so the step it was asked for did not happen.
     """
+
+
+class VMBusy(VMLost):
+    """The VM's worker is running another request's step: rather than wait behind it, rebuild
+    the session by replay on an idle worker (DESIGN.md section 8). Nothing was sent."""
 
 
 class VM(Protocol):
@@ -330,8 +389,9 @@ class _WatchedVM:
                     )
 
     def _abandon(self, result: StepResult) -> StepResult:
-        """Give up on the VM: its host refuses every further call, its thread ends on its own
-        (at the step's own limit, or when its C call returns)."""
+        """Give up on the VM: its host refuses every further call and its step is stopped at
+        its next limit check (a thread stuck in one long C call ends when the call returns)."""
         self._host.revoked = True
         self._abandoned = result
+        self._vm.stop()  # its thread ends at the step's next limit check, not at the deadline
         return result

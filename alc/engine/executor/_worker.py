@@ -8,11 +8,15 @@ The supervisor (``process.py``) talks to it over one duplex pipe, one request at
                            ("step", vm_id, answers, allowance)
                            ("step_value", vm_id, value, allowance)
                            ("close", [vm_id, ...])
-    worker -> supervisor   ("call", host_method, args)   a host callback, answered by
+    worker -> supervisor   ("started",)                  first, as soon as it took a request
+                           ("call", host_method, args)   a host callback, answered by
                                                          ("ret", ok, value_or_message)
                            ("ok", value) | ("raise", kind, message)   the end of the request
 
-``close`` gets no reply. The worker never writes to stdout (stdout may be an MCP transport).
+``close`` gets no reply (and no ``started``). ``started`` tells a worker that died before taking a
+request (killed while idle: the session is rebuilt by replay) from one that died running it (the
+step fails). Values are pickled; both sides pickle nested values as deep as the engine lets a
+value be (see :func:`send`). The worker never writes to stdout (stdout may be an MCP transport).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import contextlib
 import os
 import resource
 import signal
+import sys
+import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -28,11 +34,30 @@ from typing import Any
 from alc.engine.lua import HOST_METHODS, LuaVM, Seeds
 from alc.engine.protocol import Limits
 
-__all__ = ["EXIT_MEMORY", "worker_main"]
+__all__ = ["EXIT_MEMORY", "send", "worker_main"]
 
 EXIT_MEMORY = 3
 """Exit status of a worker that ran out of memory outside Lua (the supervisor reports
 ``memory_limit`` for the step in flight)."""
+PICKLE_RECURSION = 20_000
+"""The recursion limit pickling runs under when a value is deep (pickle recurses about three
+frames per level of nesting; values are at most about 500 levels deep, docs/protocol.md)."""
+_deep = threading.Lock()
+
+
+def send(conn: Connection, message: Any) -> None:
+    """``conn.send(message)``; a value too deep for the recursion limit is pickled again under
+    :data:`PICKLE_RECURSION` (nothing was written before pickling failed)."""
+    try:
+        conn.send(message)
+    except RecursionError:
+        with _deep:
+            limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(limit, PICKLE_RECURSION))
+            try:
+                conn.send(message)
+            finally:
+                sys.setrecursionlimit(limit)
 
 
 class _HostProxy:
@@ -45,7 +70,7 @@ class _HostProxy:
     @staticmethod
     def _method(conn: Connection, name: str) -> Callable[..., Any]:
         def call(*args: Any) -> Any:
-            conn.send(("call", name, args))
+            send(conn, ("call", name, args))
             _, ok, value = conn.recv()
             if ok:
                 return value
@@ -132,27 +157,63 @@ def worker_main(
             message = conn.recv()
         except (EOFError, OSError):
             return
+        except MemoryError:
+            os._exit(EXIT_MEMORY)
         op = message[0]
         if op == "close":
-            for vm_id in message[1]:
-                vm = vms.pop(vm_id, None)
-                if vm is not None:
-                    vm.close()  # free its Lua state now, not at the next cyclic collection
+            _close(vms, message[1])
             continue
         try:
+            conn.send(("started",))
             reply: tuple[Any, ...] = ("ok", _serve(op, message, vms, host, primitives, libraries))
         except SyntaxError as exc:
             reply = ("raise", "SyntaxError", str(exc.msg if exc.msg else exc))
         except MemoryError:
             os._exit(EXIT_MEMORY)
-        except Exception as exc:  # a bug, not the strategy: report it, keep serving
-            reply = ("raise", type(exc).__name__, str(exc))
-        try:
-            conn.send(reply)
-        except MemoryError:
-            os._exit(EXIT_MEMORY)
         except (EOFError, OSError):
             return
+        except Exception as exc:  # a bug, not the strategy: report it, keep serving
+            reply = ("raise", type(exc).__name__, str(exc))
+        if not _reply(conn, reply):
+            return
+
+
+def _reply(conn: Connection, reply: tuple[Any, ...]) -> bool:
+    """Send the end of a request; False when the supervisor is gone."""
+    try:
+        send(conn, reply)
+    except MemoryError:
+        os._exit(EXIT_MEMORY)
+    except (EOFError, OSError):
+        return False
+    except Exception as exc:  # a value pickle refuses: the request fails, the worker lives
+        conn.send(("raise", type(exc).__name__, f"the reply could not be sent: {exc}"))
+    return True
+
+
+def _close(vms: dict[int, LuaVM], ids: list[int]) -> None:
+    """Free the Lua states of ``ids`` now (not at the next cyclic collection), and give the
+    freed C heap back to the OS so the address-space cap counts only live VMs."""
+    closed = 0
+    for vm_id in ids:
+        vm = vms.pop(vm_id, None)
+        if vm is not None:
+            vm.close()
+            closed += 1
+    if closed:
+        import gc
+
+        gc.collect()
+        _malloc_trim()
+
+
+def _malloc_trim() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the allocator keeps what it keeps
+        pass
 
 
 def _serve(

@@ -1,9 +1,13 @@
 """The process executor: session VMs in a supervised pool of worker processes.
 
-Each worker (``_worker.py``) holds many hot VMs and steps one at a time; a VM stays in the worker
-that created it. The supervisor side, in the serving process, sends each request and waits for
-its reply while answering the VM's host callbacks (time, log, ``alc.state``, sources) itself, so
-the session's effects and journal never leave the serving process.
+Each worker (``_worker.py``) holds many hot VMs and runs one request at a time. The scheduler
+(``_pool.py``) leases workers to requests, so that no session's step waits behind another
+session's: a VM whose worker another request holds raises :class:`~alc.engine.executor.VMBusy`
+and its session is rebuilt by replay on a free worker; the pool grows on demand up to a cap,
+queues fairly between tenants past it, and bounds each tenant's share. The supervisor side, in
+the serving process, sends each request and waits for its reply while answering the VM's host
+callbacks (time, log, ``alc.state``, sources) itself, so the session's effects and journal never
+leave the serving process.
 
 What the supervisor enforces from outside the VM, whatever the Lua or C code inside does:
 
@@ -12,19 +16,23 @@ What the supervisor enforces from outside the VM, whatever the Lua or C code ins
   with ``timeout``.
 - **memory**: each worker's address space is capped (``RLIMIT_AS``) at its size when it started
   plus ``worker_memory`` bytes; a worker that dies of it fails the step in flight with
-  ``memory_limit``.
+  ``memory_limit``. Each paused VM's heap is accounted to its worker: before a step, other
+  sessions' paused VMs are evicted (rebuilt by replay on their next use) until the stepping
+  session may grow to its ``max_memory``, so one session's heap never fails another's step.
 - **crashes**: a worker that dies any other way fails the step in flight with ``worker_lost``.
+  A worker that dies before acknowledging a request (killed while idle) fails nothing: the
+  session is rebuilt by replay.
 - **cancellation**: a step whose :class:`~alc.engine.executor.StepControl` is cancelled gets its
-  worker killed within :data:`~alc.engine.executor._base.CANCEL_POLL` seconds; the step ends
-  with ``cancelled``.
+  worker killed within :data:`~alc.engine.executor._base.CANCEL_POLL` seconds, host callbacks
+  or not; the step ends with ``cancelled``.
 
 Every other VM of a dead worker raises :class:`~alc.engine.executor.VMLost` on its next use,
-before anything is sent, and its session is rebuilt by replay in a fresh worker. Workers are
-started lazily, one per slot, and a dead one is replaced on the slot's next use.
+before anything is sent, and its session is rebuilt by replay in another worker.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -32,31 +40,46 @@ import select
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from alc.engine.errors import ExecutorUnavailable
+from alc.engine.errors import ExecutorUnavailable, InvalidInput
 from alc.engine.executor._base import (
     CANCEL_POLL,
     VM,
+    Hold,
     Libraries,
     Primitives,
+    VMBusy,
     VMLost,
     cancelled_result,
     current_control,
+    current_hold,
 )
-from alc.engine.executor._worker import EXIT_MEMORY, worker_main
+from alc.engine.executor._pool import Scheduler, SchedulerConfig
+from alc.engine.executor._worker import EXIT_MEMORY, send, worker_main
 from alc.engine.lua import Allowance, Host, Seeds, StepResult
 from alc.engine.protocol import Limits
 
-__all__ = ["DEFAULT_GRACE", "DEFAULT_WORKER_MEMORY", "ProcessExecutor", "ProcessStatistics"]
+__all__ = [
+    "DEFAULT_GRACE",
+    "DEFAULT_MAX_SESSION_MEMORY",
+    "DEFAULT_WORKER_MEMORY",
+    "ProcessExecutor",
+    "ProcessStatistics",
+    "SchedulerConfig",
+]
 
-DEFAULT_WORKERS = 2
-"""Worker processes in a pool unless told otherwise."""
 DEFAULT_WORKER_MEMORY = 4 * 1024**3
 """Bytes of address space a worker may grow by after it started (``RLIMIT_AS``)."""
+WORKER_RESERVE = 256 * 1024**2
+"""Bytes of a worker's growth kept for Python itself (pipe buffers, converted values): the VMs'
+heaps may take the rest."""
+DEFAULT_MAX_SESSION_MEMORY = 2 * 1024**3
+"""The largest ``max_memory`` a session may ask of the process executor (bytes; also capped at a
+worker's growth less :data:`WORKER_RESERVE`). ``ALC_MAX_SESSION_MEMORY`` sets another."""
 DEFAULT_GRACE = 1.0
 """Seconds past a step's deadline before the supervisor kills its worker."""
 REQUEST_SECONDS = 30.0
@@ -66,16 +89,23 @@ _POLL = 0.5
 
 @dataclass(frozen=True)
 class ProcessStatistics:
-    """A snapshot of the pool: live workers, workers started and lost so far, VMs held."""
+    """A snapshot of the pool: live workers, workers started and lost so far, VMs held, VMs
+    evicted to make room for another session's memory, and workers leased to a request now."""
 
     workers: int
     started: int
     lost: int
     vms: int
+    evicted: int = 0
+    busy: int = 0
 
 
 class _Worker:
-    """One worker process, its pipe, and the lock that makes its requests one at a time."""
+    """One worker process, its pipe, its lease and the heaps of the VMs it holds.
+
+    ``lock`` makes the pipe's requests one at a time within the lease's request; ``holder`` is
+    the :class:`~alc.engine.executor.Hold` leasing it (None: free; see ``_pool.py``).
+    """
 
     def __init__(self, process: multiprocessing.process.BaseProcess, conn: Connection) -> None:
         self.process = process
@@ -89,6 +119,10 @@ class _Worker:
         self.pending_close: list[int] = []
         self.killed_for: str | None = None
         self.answered = False  # has it ever replied? (one that never did failed to start)
+        self.holder: Hold | None = None
+        self.free_since = time.monotonic()
+        self.heaps: dict[int, tuple[int, int]] = {}  # vm id -> (session group, heap bytes)
+        self.evicted: set[int] = set()
 
     def kill(self, reason: str | None) -> None:
         """Kill the process (if it still runs); ``reason`` is the code of the step it ran."""
@@ -110,6 +144,22 @@ class _Worker:
             return "memory_limit"
         return "worker_lost"  # crashed, or killed by something else (the OOM killer, a person)
 
+    def forget(self, vm_id: int) -> None:
+        """Drop a VM: the worker frees it before serving its next request (or at once, when
+        the executor flushes)."""
+        if vm_id in self.evicted:  # dropped already, when it was evicted
+            self.evicted.discard(vm_id)
+            return
+        if self.alive:
+            self.pending_close.append(vm_id)
+            self.vms -= 1
+            self.heaps.pop(vm_id, None)
+
+    def evict(self, vm_id: int) -> None:
+        """Drop a paused VM to make room: its next use raises VMLost (rebuilt by replay)."""
+        self.forget(vm_id)
+        self.evicted.add(vm_id)
+
 
 def _startup_failure(worker: _Worker) -> str:
     """Why a worker that never replied is gone, and what to do about it."""
@@ -123,18 +173,39 @@ def _startup_failure(worker: _Worker) -> str:
     )
 
 
+def _env_bytes(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(f"{name}={text[:40]!r} is not a number of bytes.") from None
+
+
 class ProcessExecutor:
-    """A supervised pool of worker processes holding the session VMs.
+    """A supervised pool of worker processes holding the session VMs, scheduled so that no
+    session's step waits behind another's (``_pool.py``; docs/operations.md, "Scheduling").
 
     Args:
-        workers: pool size (worker processes); sessions are spread over them.
+        workers: the most worker processes at once (default ``ALC_WORKERS``, else
+            ``max(4, 2 x CPUs)``); the pool starts them on demand and retires idle ones.
         worker_memory: bytes each worker's address space may grow by (``RLIMIT_AS``).
+        max_session_memory: the largest ``max_memory`` a session may ask (bytes; default
+            ``ALC_MAX_SESSION_MEMORY``, else :data:`DEFAULT_MAX_SESSION_MEMORY`, at most
+            ``worker_memory`` less :data:`WORKER_RESERVE`); a bigger one is ``invalid_input``.
         grace: seconds past a step's deadline before its worker is killed.
         primitives / libraries: the stdlib of every VM (default ``alc.engine.stdlib``); they
             must be importable by reference when workers are started by a fork server.
         start_method: ``"fork"``, ``"forkserver"`` or ``"spawn"``; default: ``fork`` while this
             process has a single thread, native threads included (cheap: a CLI call), else
             ``forkserver`` (a clean server process forks the workers).
+        **schedule: the other :class:`SchedulerConfig` knobs (``min_workers``,
+            ``idle_seconds``, ``queue_seconds``, ``tenant_steps``, ``tenant_step_seconds``);
+            each defaults to its environment variable.
+
+    Raises:
+        InvalidInput: a knob out of range (from an argument or the environment).
 
     Thread-safe: steps of VMs in different workers run in parallel.
     """
@@ -143,18 +214,25 @@ class ProcessExecutor:
 
     def __init__(
         self,
-        workers: int = DEFAULT_WORKERS,
+        workers: int | None = None,
         *,
         worker_memory: int = DEFAULT_WORKER_MEMORY,
+        max_session_memory: int | None = None,
         grace: float = DEFAULT_GRACE,
         primitives: Primitives | None = None,
         libraries: Libraries | None = None,
         start_method: str | None = None,
+        **schedule: Any,
     ) -> None:
-        if workers < 1:
+        if workers is not None and workers < 1:
             raise ValueError("a process executor needs at least one worker")
-        self._slots: list[_Worker | None] = [None] * workers
+        self.config = SchedulerConfig.from_env(max_workers=workers, **schedule)
+        self._pool = Scheduler(self.config, self._spawn, self._retire, self._flush)
         self._worker_memory = worker_memory
+        self._budget = max(worker_memory - WORKER_RESERVE, worker_memory // 2)
+        if max_session_memory is None:
+            max_session_memory = _env_bytes("ALC_MAX_SESSION_MEMORY", DEFAULT_MAX_SESSION_MEMORY)
+        self.max_session_memory = min(max_session_memory, self._budget)
         self._grace = grace
         self._primitives = primitives
         self._libraries = libraries
@@ -163,26 +241,58 @@ class ProcessExecutor:
         self._ids = itertools.count(1)
         self._started = 0
         self._lost = 0
-        self._closed = False
+        self._evicted = 0
 
     # ------------------------------------------------------------------ pool
 
     def create_vm(self, host: Host, limits: Limits, seeds: Seeds, *, near: VM | None = None) -> VM:
-        worker = near._worker if isinstance(near, RemoteVM) and near._worker.alive else None
-        if worker is None:
-            worker = self._pick()
+        """A VM for one session, on a worker of the request's hold (see ``_pool.py``).
+
+        Raises:
+            InvalidInput: ``limits.max_memory`` is over :attr:`max_session_memory`.
+            RateLimited: past the tenant's share, or no worker was free within the queue's wait.
+            ExecutorUnavailable: no worker could be started.
+        """
+        if limits.max_memory > self.max_session_memory:
+            raise InvalidInput(
+                f"max_memory {limits.max_memory:,} bytes is more than this server allows a "
+                f"session ({self.max_session_memory:,} bytes); ask for less."
+            )
+        if isinstance(near, RemoteVM) and near._worker.alive:
+            worker = near._worker
+        else:
+            worker = self._place(limits)
         vm = RemoteVM(self, worker, next(self._ids), host, limits)
         vm._request(("new", vm._id, limits.model_dump(), (seeds.math_seed, seeds.hash_seed)))
         if vm._failed is not None and not worker.answered and worker.killed_for is None:
             raise ExecutorUnavailable(_startup_failure(worker))
         return vm
 
+    def _place(self, limits: Limits) -> _Worker:
+        """A worker for a new VM: the hold's own, a free one with room, or a new one."""
+        hold = current_hold()
+        with self._hold_for_call(hold) as held:
+
+            def fits(worker: _Worker) -> bool:
+                return self._room(worker, None) >= limits.max_memory
+
+            worker: _Worker = self._pool.take(held, fits)
+        return worker
+
+    @contextlib.contextmanager
+    def _hold_for_call(self, hold: Hold | None) -> Iterator[Hold]:
+        """``hold``, or a hold of its own for one call made outside any request's hold."""
+        if hold is not None:
+            yield hold
+            return
+        own = Hold(None)  # tools' VMs (package metadata, spec runs) count against no share
+        try:
+            yield own
+        finally:
+            own.end()
+
     def close(self) -> None:
-        with self._guard:
-            self._closed = True
-            workers = [w for w in self._slots if w is not None]
-            self._slots = [None] * len(self._slots)
-        for worker in workers:
+        for worker in self._pool.close():
             with worker.lock:
                 worker.alive = False
                 worker.conn.close()
@@ -192,29 +302,19 @@ class ProcessExecutor:
                 worker.process.join(2)
 
     def statistics(self) -> ProcessStatistics:
-        with self._guard:
-            live = [w for w in self._slots if w is not None and w.alive]
-            return ProcessStatistics(
-                workers=len(live),
-                started=self._started,
-                lost=self._lost,
-                vms=sum(w.vms for w in live),
-            )
+        live = list(self._pool.alive())
+        return ProcessStatistics(
+            workers=len(live),
+            started=self._started,
+            lost=self._lost,
+            vms=sum(w.vms for w in live),
+            evicted=self._evicted,
+            busy=sum(1 for w in live if w.holder is not None),
+        )
 
-    def _pick(self) -> _Worker:
-        with self._guard:
-            if self._closed:
-                raise RuntimeError("the process executor is closed")
-            for i, worker in enumerate(self._slots):
-                if worker is not None and not worker.alive:
-                    self._slots[i] = None
-            free = [i for i, w in enumerate(self._slots) if w is None]
-            if free:
-                worker = self._spawn()
-                self._slots[free[0]] = worker
-                return worker
-            live = [w for w in self._slots if w is not None]
-            return min(live, key=lambda w: w.vms)
+    def worker_pids(self) -> list[int]:
+        """The process ids of the live workers (for operators and tests)."""
+        return [w.process.pid for w in self._pool.alive() if w.process.pid is not None]
 
     def _spawn(self) -> _Worker:
         try:
@@ -238,8 +338,64 @@ class ProcessExecutor:
         )
         process.start()
         theirs.close()
-        self._started += 1
+        with self._guard:
+            self._started += 1
         return _Worker(process, ours)
+
+    def _retire(self, worker: _Worker) -> None:
+        """Stop an idle worker the scheduler took out of the pool (it holds no VM)."""
+        with worker.lock:
+            worker.alive = False
+            worker.conn.close()  # it sees end-of-file and exits
+        worker.process.join(2)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join(2)
+
+    def _flush(self, workers: list[_Worker]) -> None:
+        """Free the VMs dropped on ``workers`` now (they are leased to the caller or free)."""
+        for worker in workers:
+            if not worker.pending_close or not worker.alive:
+                continue
+            with worker.lock:
+                closing, worker.pending_close = worker.pending_close, []
+                try:
+                    send(worker.conn, ("close", closing))
+                except (OSError, ValueError):
+                    self._lost_worker(worker)
+
+    def flush_free(self, worker: _Worker) -> None:
+        """Free the VMs dropped on ``worker`` now if no request holds it (else at its end)."""
+        hold = current_hold()
+        if worker.holder is not None and worker.holder is hold:
+            return  # flushed when the hold ends
+        own = Hold(None)
+        try:
+            if self._pool.lease(worker, own):
+                self._flush([worker])
+        finally:
+            own.end()
+
+    def _room(self, worker: _Worker, group: int | None) -> int:
+        """Bytes of heap free on ``worker`` for a session (``group``) beside the others."""
+        heaps = list(worker.heaps.values())  # a copy: a finalizer may drop a VM meanwhile
+        return self._budget - sum(b for g, b in heaps if g != group)
+
+    def _make_room(self, worker: _Worker, vm: RemoteVM) -> None:
+        """Evict other sessions' paused VMs from ``worker`` (largest first) until ``vm``'s
+        session may grow to its ``max_memory`` without touching them (the worker is leased)."""
+        if self._room(worker, vm._group) >= vm._limits.max_memory:
+            return
+        others = sorted(
+            ((b, vm_id) for vm_id, (g, b) in list(worker.heaps.items()) if g != vm._group),
+            reverse=True,
+        )
+        for _, vm_id in others:
+            worker.evict(vm_id)
+            with self._guard:
+                self._evicted += 1
+            if self._room(worker, vm._group) >= vm._limits.max_memory:
+                return
 
     def _method(self) -> str:
         if self._start_method is not None:
@@ -261,29 +417,58 @@ class ProcessExecutor:
         message: tuple[Any, ...],
         host: Host,
         deadline: float,
-        close: Sequence[int] = (),
+        vm: RemoteVM | None = None,
     ) -> tuple[str, Any]:
-        """Send one request and serve its host callbacks until it replies.
+        """Lease ``worker`` for the request's hold, send one request and serve its host
+        callbacks until it replies.
 
         Returns:
             ``("ok", value)``, ``("raise", (kind, message))``, or ``("lost", code)`` when the
             worker died during the request (``timeout`` if it was killed for the deadline).
 
         Raises:
-            VMLost: the worker was dead before the request was sent.
+            VMBusy: another request holds the worker (nothing was sent).
+            VMLost: the worker was dead, or the VM evicted, before the request was sent.
         """
-        with worker.lock:
-            if not worker.alive:
+        hold = current_hold()
+        with self._hold_for_call(hold) as held:
+            if hold is None:
+                leased = self._pool.wait_lease(worker, held, REQUEST_SECONDS)
+            else:
+                leased = self._pool.lease(worker, held)
+            if not leased:
+                if worker.alive and worker.holder is not None:
+                    raise VMBusy("the worker holding this VM is running another request")
                 raise VMLost("the worker holding this VM is gone")
+            began = time.monotonic()
+            try:
+                return self._exchange(worker, message, host, deadline, vm)
+            finally:
+                self._pool.record(held.tenant, time.monotonic() - began)
+
+    def _exchange(
+        self,
+        worker: _Worker,
+        message: tuple[Any, ...],
+        host: Host,
+        deadline: float,
+        vm: RemoteVM | None,
+    ) -> tuple[str, Any]:
+        """:meth:`call` once the worker is leased."""
+        with worker.lock:
+            if not worker.alive or (vm is not None and vm._id in worker.evicted):
+                raise VMLost("the worker holding this VM is gone, or the VM was evicted")
             conn = worker.conn
             if not worker.process.is_alive():  # died while idle: its VMs are lost, not failed
                 self._lost_worker(worker)
                 raise VMLost("the worker holding this VM is gone")
+            if vm is not None and message[0] in ("step", "step_value"):
+                self._make_room(worker, vm)
             try:
                 if worker.pending_close:
                     closing, worker.pending_close = worker.pending_close, []
-                    conn.send(("close", closing))
-                conn.send(message)
+                    send(conn, ("close", closing))
+                send(conn, message)
             except (OSError, ValueError):
                 self._lost_worker(worker)
                 raise VMLost("the worker holding this VM is gone") from None
@@ -291,6 +476,8 @@ class ProcessExecutor:
                 reply = self._await_reply(worker, host, deadline + self._grace)
                 worker.answered = worker.answered or reply[0] != "lost"
                 return reply
+            except VMLost:
+                raise
             except BaseException:
                 # interrupted mid-request (Ctrl-C, a cancelled task): the worker is mid-step and
                 # out of step with the pipe, so it cannot serve anyone any more
@@ -298,35 +485,48 @@ class ProcessExecutor:
                 raise
 
     def _await_reply(self, worker: _Worker, host: Host, hard_deadline: float) -> tuple[str, Any]:
-        """Serve host callbacks until the request's reply; kill the worker at the deadline."""
+        """Serve host callbacks until the request's reply; kill the worker at the deadline or
+        on cancellation (checked between callbacks too, so a step calling the host in a loop
+        is stopped as surely as a pure-Lua one).
+
+        Raises:
+            VMLost: the worker died before it acknowledged the request (it was killed while
+                idle): nothing ran, the session is rebuilt by replay.
+        """
         conn = worker.conn
         control = current_control()
         poll = _POLL if control is None else CANCEL_POLL
+        started = False
         while True:
+            if control is not None and control.cancelled:  # retire the worker mid-step
+                return "lost", self._lost_worker(worker, "cancelled")
             remaining = hard_deadline - time.monotonic()
+            if remaining <= 0:
+                return "lost", self._lost_worker(worker, "timeout")
             try:
-                ready = remaining > 0 and bool(
-                    worker.readable.poll(max(1, int(min(remaining, poll) * 1000)))
-                )
+                ready = bool(worker.readable.poll(max(1, int(min(remaining, poll) * 1000))))
                 if not ready:
-                    if control is not None and control.cancelled:  # retire the worker mid-step
-                        return "lost", self._lost_worker(worker, "cancelled")
-                    if time.monotonic() >= hard_deadline:
-                        return "lost", self._lost_worker(worker, "timeout")
                     continue
                 reply = conn.recv()
             except (EOFError, OSError):
-                return "lost", self._lost_worker(worker)
+                code = self._lost_worker(worker)
+                if not started and worker.killed_for is None:
+                    if not worker.answered:  # it never served anything: it failed to start
+                        raise ExecutorUnavailable(_startup_failure(worker)) from None
+                    raise VMLost("the worker died before it took the request") from None
+                return "lost", code
             tag = reply[0]
-            if tag == "call":
+            if tag == "started":
+                started = True
+            elif tag == "call":
                 try:
-                    conn.send(("ret", *_serve_callback(host, reply[1], reply[2])))
+                    send(conn, ("ret", *_serve_callback(host, reply[1], reply[2])))
                 except (OSError, ValueError):
                     return "lost", self._lost_worker(worker)
-                continue
-            if tag == "ok":
+            elif tag == "ok":
                 return "ok", reply[1]
-            return "raise", (reply[1], reply[2])
+            else:
+                return "raise", (reply[1], reply[2])
 
 
 def _single_threaded() -> bool:
@@ -356,15 +556,17 @@ class RemoteVM:
         self._host = host
         self._limits = limits
         self._failed: StepResult | None = None
+        self._group = id(host)  # a session's VMs (parent and fork children) share its host
         worker.vms += 1
-        self._release = weakref.finalize(self, _release, worker, vm_id)  # runs once
+        worker.heaps[vm_id] = (self._group, 0)
+        self._release = weakref.finalize(self, worker.forget, vm_id)  # runs once
 
     def _request(self, message: tuple[Any, ...]) -> None:
         """A request that is not a step: a worker lost here fails the VM's first step."""
         if self._failed is not None:
             return
         status, value = self._executor.call(
-            self._worker, message, self._host, time.monotonic() + REQUEST_SECONDS
+            self._worker, message, self._host, time.monotonic() + REQUEST_SECONDS, self
         )
         if status == "lost":
             self._failed = _lost_result(value, self._limits)
@@ -387,30 +589,27 @@ class RemoteVM:
         return self._step("step_value", value, allowance)
 
     def close(self) -> None:
-        self._release()
+        if self._release.alive:
+            self._release()
+            self._executor.flush_free(self._worker)
 
     def _step(self, op: str, payload: Any, allowance: Allowance | None) -> StepResult:
         if self._failed is not None:
             return self._failed
         allowance = allowance or Allowance.for_limits(self._limits)
         status, value = self._executor.call(
-            self._worker, (op, self._id, payload, allowance), self._host, allowance.deadline
+            self._worker, (op, self._id, payload, allowance), self._host, allowance.deadline, self
         )
         if status == "ok":
             assert isinstance(value, StepResult)
+            if self._id in self._worker.heaps:
+                self._worker.heaps[self._id] = (self._group, value.memory)
             return value
         if status == "lost":
             self._failed = _lost_result(value, self._limits)
             return self._failed
         kind, text = value
         return StepResult(kind="error", message=f"the worker failed ({kind}): {text}")
-
-
-def _release(worker: _Worker, vm_id: int) -> None:
-    """Forget a VM: its worker drops it before serving its next request."""
-    if worker.alive:
-        worker.pending_close.append(vm_id)
-        worker.vms -= 1
 
 
 def _lost_result(code: str, limits: Limits) -> StepResult:

@@ -15,6 +15,7 @@ from typing import TypeGuard
 
 from alc.engine.store._interfaces import InternalRecords, Journal, SourceStore, StateStore, Store
 from alc.engine.store._memory import MemoryStore
+from alc.engine.store._quota import StateQuota, Usage
 from alc.engine.store._records import (
     AnswerEvent,
     CancelEvent,
@@ -26,6 +27,8 @@ from alc.engine.store._records import (
     Summary,
     decode_event,
 )
+from alc.engine.store._redact import redacted
+from alc.engine.store._scoped import ScopedState
 from alc.engine.store._sqlite import SQLiteStore
 
 __all__ = [
@@ -39,14 +42,18 @@ __all__ = [
     "MemoryStore",
     "PauseEvent",
     "SQLiteStore",
+    "ScopedState",
     "SessionRecord",
     "SourceStore",
+    "StateQuota",
     "StateStore",
     "Store",
     "Summary",
+    "Usage",
     "decode_event",
     "is_store_url",
     "open_store",
+    "redacted",
 ]
 
 
@@ -59,9 +66,14 @@ def is_store_url(store: object) -> TypeGuard[str]:
     return isinstance(store, str) and store.lower().startswith(POSTGRES_SCHEMES)
 
 
-def open_store(store: Store | str | os.PathLike[str] | None) -> Store:
+def open_store(
+    store: Store | str | os.PathLike[str] | None, *, state_quota: StateQuota | None = None
+) -> Store:
     """A Store from what a user passed: a Store, a ``postgresql://`` / ``postgres://`` URL
     (PostgreSQL, shared by processes and machines), a path (SQLite), or None (in memory).
+
+    ``state_quota`` bounds ``alc.state`` (default: :meth:`StateQuota.from_env`); a Store passed
+    in keeps its own unless one is given here.
 
     Raises:
         StoreUnavailable: the store cannot be opened (bad path or URL, unreachable server); the
@@ -69,8 +81,10 @@ def open_store(store: Store | str | os.PathLike[str] | None) -> Store:
         MissingExtra: a ``postgresql://`` URL without the ``[postgres]`` extra installed.
     """
     if store is None:
-        return MemoryStore()
+        return MemoryStore(state_quota=state_quota)
     if isinstance(store, Store):
+        if state_quota is not None:
+            store.state_quota = state_quota
         return store
     if is_store_url(store):
         from alc._extras import require
@@ -78,5 +92,5 @@ def open_store(store: Store | str | os.PathLike[str] | None) -> Store:
         require("postgres", needed_by="a PostgreSQL store (postgresql:// URL)")
         from alc.engine.store._postgres import PostgresStore
 
-        return PostgresStore(store)
-    return SQLiteStore(store)
+        return PostgresStore(store, state_quota=state_quota)
+    return SQLiteStore(store, state_quota=state_quota)

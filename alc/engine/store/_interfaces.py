@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from alc.engine.errors import CardImmutable, CardNotFound, CardTooLarge, Conflict
+from alc.engine.store._quota import StateQuota, Usage
 from alc.engine.store._records import (
     CARD_MAX_BYTES,
     SAMPLES_MAX_BYTES,
@@ -120,39 +121,61 @@ class SourceStore(ABC):
 
 
 class StateStore(ABC):
-    """``alc.state``: JSON-text values under ``(namespace, key)``; each method is atomic."""
+    """``alc.state``: JSON-text values under ``(tenant, namespace, key)``; each method is atomic.
+
+    ``tenant`` is the owner (None: no tenancy), kept in a column of its own: no namespace or
+    tenant name can reach another tenant's values. Every write is checked against the store's
+    :class:`~alc.engine.store._quota.StateQuota` in the transaction that writes it.
+    """
+
+    state_quota: StateQuota = StateQuota()
 
     @abstractmethod
-    def state_get(self, ns: str, key: str) -> str | None:
+    def state_get(self, ns: str, key: str, *, tenant: str | None = None) -> str | None:
         """The value's JSON text, or None."""
 
     @abstractmethod
-    def state_set(self, ns: str, key: str, value: str) -> None:
-        """Write the value (JSON text)."""
+    def state_set(self, ns: str, key: str, value: str, *, tenant: str | None = None) -> None:
+        """Write the value (JSON text).
+
+        Raises:
+            StateQuotaExceeded: the namespace or the tenant would pass its quota; nothing written.
+        """
 
     @abstractmethod
-    def state_keys(self, ns: str) -> builtins.list[str]:
+    def state_keys(self, ns: str, *, tenant: str | None = None) -> builtins.list[str]:
         """The namespace's keys, sorted."""
 
     @abstractmethod
-    def state_delete(self, ns: str, key: str) -> bool:
+    def state_delete(self, ns: str, key: str, *, tenant: str | None = None) -> bool:
         """Remove the key; whether it existed."""
 
     @abstractmethod
-    def state_has(self, ns: str, key: str) -> bool:
+    def state_has(self, ns: str, key: str, *, tenant: str | None = None) -> bool:
         """Whether the key exists."""
 
     @abstractmethod
-    def state_set_nx(self, ns: str, key: str, value: str) -> bool:
-        """Write the value only if the key is absent; whether it was written."""
+    def state_set_nx(self, ns: str, key: str, value: str, *, tenant: str | None = None) -> bool:
+        """Write the value only if the key is absent; whether it was written.
+
+        Raises:
+            StateQuotaExceeded: as for :meth:`state_set` (only when it would write).
+        """
 
     @abstractmethod
-    def state_incr(self, ns: str, key: str, delta: Any, default: Any) -> int | float:
+    def state_incr(
+        self, ns: str, key: str, delta: Any, default: Any, *, tenant: str | None = None
+    ) -> int | float:
         """Add ``delta`` to the number stored (``default`` when absent); the new value.
 
         Raises:
             ValueError: the stored value or ``delta`` is not a number.
+            StateQuotaExceeded: as for :meth:`state_set`.
         """
+
+    @abstractmethod
+    def state_usage(self, ns: str | None, *, tenant: str | None = None) -> Usage:
+        """What the namespace (None: every namespace of the tenant) holds."""
 
 
 class InternalRecords(ABC):
@@ -172,28 +195,36 @@ class CardStore(ABC):
     card's existing data: ``card_append`` only adds top-level keys, samples are written once.
 
     Listing order everywhere: ``created_at`` descending, then ``card_id`` descending.
+
+    Every method takes the owner, ``tenant`` (None: no tenancy), kept in a column of its own:
+    card ids and alias names are unique per tenant, and a tenant reads, lists and links only
+    its own cards (another tenant's card is as absent as one that never existed).
     """
 
     @abstractmethod
-    def card_put(self, card: CardRecord) -> bool:
+    def card_put(self, card: CardRecord, *, tenant: str | None = None) -> bool:
         """Insert a new card; False (and nothing written) when its id exists already."""
 
     @abstractmethod
-    def card_get(self, card_id: str) -> CardRecord | None:
+    def card_get(self, card_id: str, *, tenant: str | None = None) -> CardRecord | None:
         """The card, or None."""
 
     @abstractmethod
     def card_list(
-        self, pkg: str | None = None, limit: int | None = None
+        self, pkg: str | None = None, limit: int | None = None, *, tenant: str | None = None
     ) -> builtins.list[CardRecord]:
         """Cards (of one ``pkg`` when given), newest first, at most ``limit`` (None: all)."""
 
     @abstractmethod
-    def card_children(self, card_id: str) -> builtins.list[CardRecord]:
+    def card_children(
+        self, card_id: str, *, tenant: str | None = None
+    ) -> builtins.list[CardRecord]:
         """The cards whose ``prior_card_id`` is ``card_id``, newest first."""
 
     @abstractmethod
-    def card_append(self, card_id: str, fields: dict[str, Any]) -> CardRecord:
+    def card_append(
+        self, card_id: str, fields: dict[str, Any], *, tenant: str | None = None
+    ) -> CardRecord:
         """Add new top-level keys to a card (see :func:`appended`); the merged card.
 
         Raises:
@@ -202,7 +233,7 @@ class CardStore(ABC):
         """
 
     @abstractmethod
-    def samples_put(self, card_id: str, rows: Sequence[str]) -> int:
+    def samples_put(self, card_id: str, rows: Sequence[str], *, tenant: str | None = None) -> int:
         """Write the card's sample rows (JSON texts), once; returns how many.
 
         Raises:
@@ -211,7 +242,12 @@ class CardStore(ABC):
 
     @abstractmethod
     def samples_read(
-        self, card_id: str, offset: int = 0, limit: int | None = None
+        self,
+        card_id: str,
+        offset: int = 0,
+        limit: int | None = None,
+        *,
+        tenant: str | None = None,
     ) -> builtins.list[str]:
         """Sample rows (JSON texts) in written order from ``offset``, at most ``limit``.
 
@@ -220,11 +256,11 @@ class CardStore(ABC):
         """
 
     @abstractmethod
-    def samples_count(self, card_id: str) -> int:
+    def samples_count(self, card_id: str, *, tenant: str | None = None) -> int:
         """How many sample rows the card has (0 for none or no such card)."""
 
     @abstractmethod
-    def alias_set(self, alias: AliasRecord) -> None:
+    def alias_set(self, alias: AliasRecord, *, tenant: str | None = None) -> None:
         """Bind (or re-bind) ``alias.name`` to ``alias.card_id``.
 
         Raises:
@@ -232,11 +268,13 @@ class CardStore(ABC):
         """
 
     @abstractmethod
-    def alias_get(self, name: str) -> AliasRecord | None:
+    def alias_get(self, name: str, *, tenant: str | None = None) -> AliasRecord | None:
         """The alias, or None."""
 
     @abstractmethod
-    def alias_list(self, pkg: str | None = None) -> builtins.list[AliasRecord]:
+    def alias_list(
+        self, pkg: str | None = None, *, tenant: str | None = None
+    ) -> builtins.list[AliasRecord]:
         """Aliases (whose ``pkg`` is ``pkg`` when given), by name."""
 
 

@@ -29,7 +29,6 @@ import contextlib
 import functools
 import json
 import os
-import re
 import sys
 import threading
 import time
@@ -48,9 +47,10 @@ from alc.engine.store._interfaces import (
     card_missing,
     check_samples,
     conflict,
-    incremented,
     samples_exist,
 )
+from alc.engine.store._kvsql import Dialect, KVStatements, usage_tables
+from alc.engine.store._quota import StateQuota, Usage, tenant_column
 from alc.engine.store._records import (
     AliasRecord,
     CardRecord,
@@ -61,10 +61,15 @@ from alc.engine.store._records import (
     decode_event,
     stored_object,
 )
+from alc.engine.store._redact import redacted
 from alc.engine.store._rows import (
     ALIAS_COLUMNS,
+    ALIAS_UPSERT,
     CARD_COLUMNS,
     NEWEST_FIRST,
+    alias_columns,
+    card_columns,
+    card_filter,
     card_from_row,
     decoding,
     summary_from_row,
@@ -74,6 +79,12 @@ __all__ = ["PostgresStore", "redacted"]
 
 _COLUMNS = "id, strategy, state, created_at, updated_at, head, record, extra, tenant"
 """A session row's columns, in the order ``_summary`` reads them."""
+
+_KV = KVStatements(
+    Dialect(mark="%s", bind=str.encode, read=lambda b: bytes(b).decode(), for_update=" FOR UPDATE")
+)
+"""``alc.state`` in PostgreSQL: namespaces and keys are ``bytea``; the tenant's usage row is
+locked ``FOR UPDATE`` by every write."""
 
 _MIGRATION_LOCK = 0x616C635F736368
 """The advisory lock key (``alc_sch``) held while migrations run."""
@@ -151,6 +162,56 @@ _SCHEMA: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        # alc.state's owner gets a column of its own (it was a "<tenant>/" prefix of the
+        # namespace, which a tenant named "org" could reach as "x/..." of tenant "org/x"); rows
+        # are split by the longest tenant of a session that prefixes them; usage counters for
+        # the quota
+        "0004_state_tenant",
+        """
+        ALTER TABLE kv ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT '';
+        ALTER TABLE kv DROP CONSTRAINT kv_pkey;
+        WITH m AS (
+            SELECT k.ns AS old, (
+                SELECT t.tenant FROM (SELECT DISTINCT tenant FROM sessions
+                    WHERE tenant IS NOT NULL AND tenant <> '') t
+                WHERE substring(k.ns FROM 1 FOR octet_length(convert_to(t.tenant, 'UTF8')) + 1)
+                    = convert_to(t.tenant || '/', 'UTF8')
+                ORDER BY octet_length(convert_to(t.tenant, 'UTF8')) DESC LIMIT 1
+            ) AS tenant FROM (SELECT DISTINCT ns FROM kv) k
+        )
+        UPDATE kv SET tenant = m.tenant,
+            ns = substring(kv.ns FROM octet_length(convert_to(m.tenant, 'UTF8')) + 2)
+            FROM m WHERE kv.ns = m.old AND m.tenant IS NOT NULL;
+        ALTER TABLE kv ADD PRIMARY KEY (tenant, ns, key);
+        """
+        + usage_tables("bytea", lambda column: f"octet_length({column})"),
+    ),
+    (
+        # cards, samples and aliases belong to a tenant ('' without tenancy: every card made
+        # so far, since tenants were refused alc.card); ids and names are unique per tenant
+        "0005_card_tenant",
+        """
+        ALTER TABLE card_samples DROP CONSTRAINT card_samples_card_id_fkey;
+        ALTER TABLE card_aliases DROP CONSTRAINT card_aliases_card_id_fkey;
+        ALTER TABLE cards ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT '';
+        ALTER TABLE card_samples ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT '';
+        ALTER TABLE card_aliases ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT '';
+        ALTER TABLE cards DROP CONSTRAINT cards_pkey, ADD PRIMARY KEY (tenant, card_id);
+        ALTER TABLE card_samples DROP CONSTRAINT card_samples_pkey,
+            ADD PRIMARY KEY (tenant, card_id, seq),
+            ADD FOREIGN KEY (tenant, card_id) REFERENCES cards (tenant, card_id);
+        ALTER TABLE card_aliases DROP CONSTRAINT card_aliases_pkey,
+            ADD PRIMARY KEY (tenant, name),
+            ADD FOREIGN KEY (tenant, card_id) REFERENCES cards (tenant, card_id);
+        DROP INDEX cards_created;
+        DROP INDEX cards_pkg_created;
+        DROP INDEX cards_prior;
+        CREATE INDEX cards_created ON cards (tenant, created_at, card_id);
+        CREATE INDEX cards_pkg_created ON cards (tenant, pkg, created_at, card_id);
+        CREATE INDEX cards_prior ON cards (tenant, prior_card_id);
+        """,
+    ),
 )
 """Named migrations, applied in order once each. Append new ones; never edit an applied one."""
 
@@ -171,6 +232,7 @@ class PostgresStore(Store):
         check_idle_after: a pooled connection idle longer than this many seconds is checked
             (one empty query) before it is lent, so one the server or a firewall dropped
             meanwhile is replaced instead of failing a request (0: check every time).
+        state_quota: the bounds of ``alc.state`` (default :meth:`StateQuota.from_env`).
 
     Raises:
         StoreUnavailable: the URL is malformed, the server cannot be reached, the login or the
@@ -185,8 +247,10 @@ class PostgresStore(Store):
         max_size: int | None = None,
         timeout: float = 30.0,
         check_idle_after: float = 5.0,
+        state_quota: StateQuota | None = None,
     ) -> None:
         self.path = redacted(url)
+        self.state_quota = state_quota or StateQuota.from_env()
         try:
             params = pg_conninfo.conninfo_to_dict(url)
         except psycopg.Error as exc:
@@ -384,82 +448,51 @@ class PostgresStore(Store):
             row = conn.execute("SELECT text FROM sources WHERE hash = %s", (digest,)).fetchone()
         return None if row is None else bytes(row[0]).decode()
 
-    # ------------------------------------------------------------------ alc.state
+    # ------------------------------------------------------------------ alc.state (_kvsql)
 
-    def _value(self, table: str, space: str, key: str) -> str | None:
-        """The ``value`` of ``table``'s row under ``(space, key)`` (kv or internal), or None."""
-        column = "ns" if table == "kv" else "space"
+    def state_get(self, ns: str, key: str, *, tenant: str | None = None) -> str | None:
         with self._connection() as conn:
-            row = conn.execute(
-                f"SELECT value FROM {table} WHERE {column} = %s AND key = %s",
-                (space.encode(), key.encode()),
-            ).fetchone()
-        return None if row is None else str(row[0])
+            return _KV.get(conn, tenant, ns, key)
 
-    def state_get(self, ns: str, key: str) -> str | None:
-        return self._value("kv", ns, key)
-
-    def state_set(self, ns: str, key: str, value: str) -> None:
-        with self._connection() as conn:
-            conn.execute(
-                "INSERT INTO kv (ns, key, value) VALUES (%s, %s, %s) "
-                "ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value",
-                (ns.encode(), key.encode(), value),
-            )
-
-    def state_keys(self, ns: str) -> builtins.list[str]:
-        with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT key FROM kv WHERE ns = %s ORDER BY key", (ns.encode(),)
-            ).fetchall()
-        return [bytes(r[0]).decode() for r in rows]
-
-    def state_delete(self, ns: str, key: str) -> bool:
-        with self._connection() as conn:
-            cursor = conn.execute(
-                "DELETE FROM kv WHERE ns = %s AND key = %s", (ns.encode(), key.encode())
-            )
-            return cursor.rowcount > 0
-
-    def state_has(self, ns: str, key: str) -> bool:
-        return self._value("kv", ns, key) is not None
-
-    def state_set_nx(self, ns: str, key: str, value: str) -> bool:
-        with self._connection() as conn:
-            cursor = conn.execute(
-                "INSERT INTO kv (ns, key, value) VALUES (%s, %s, %s) "
-                "ON CONFLICT (ns, key) DO NOTHING",
-                (ns.encode(), key.encode(), value),
-            )
-            return cursor.rowcount > 0
-
-    def state_incr(self, ns: str, key: str, delta: Any, default: Any) -> int | float:
-        where = (ns.encode(), key.encode())
+    def state_set(self, ns: str, key: str, value: str, *, tenant: str | None = None) -> None:
         with self._transaction() as conn:
-            while True:
-                row = conn.execute(
-                    "SELECT value FROM kv WHERE ns = %s AND key = %s FOR UPDATE", where
-                ).fetchone()
-                value = incremented(None if row is None else str(row[0]), delta, default)
-                if row is not None:
-                    conn.execute(
-                        "UPDATE kv SET value = %s WHERE ns = %s AND key = %s",
-                        (json.dumps(value), *where),
-                    )
-                    return value
-                inserted = conn.execute(
-                    "INSERT INTO kv (ns, key, value) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (ns, key) DO NOTHING RETURNING 1",
-                    (*where, json.dumps(value)),
-                ).fetchone()
-                if inserted is not None:
-                    return value
-                # another transaction created the key meanwhile: lock its row and add to it
+            _KV.write(conn, self.state_quota, (tenant, ns, key), value)
+
+    def state_keys(self, ns: str, *, tenant: str | None = None) -> builtins.list[str]:
+        with self._connection() as conn:
+            return _KV.keys(conn, tenant, ns)
+
+    def state_delete(self, ns: str, key: str, *, tenant: str | None = None) -> bool:
+        with self._transaction() as conn:
+            return _KV.delete(conn, tenant, ns, key)
+
+    def state_has(self, ns: str, key: str, *, tenant: str | None = None) -> bool:
+        return self.state_get(ns, key, tenant=tenant) is not None
+
+    def state_set_nx(self, ns: str, key: str, value: str, *, tenant: str | None = None) -> bool:
+        with self._transaction() as conn:
+            return _KV.write(conn, self.state_quota, (tenant, ns, key), value, only_if_absent=True)
+
+    def state_incr(
+        self, ns: str, key: str, delta: Any, default: Any, *, tenant: str | None = None
+    ) -> int | float:
+        # the tenant's usage row lock queues writers, so increments from any process add up
+        with self._transaction() as conn:
+            return _KV.incr(conn, self.state_quota, (tenant, ns, key), delta, default)
+
+    def state_usage(self, ns: str | None, *, tenant: str | None = None) -> Usage:
+        with self._connection() as conn:
+            return _KV.usage(conn, tenant, ns)
 
     # ------------------------------------------------------------------ engine-internal records
 
     def get_internal(self, space: str, key: str) -> str | None:
-        return self._value("internal", space, key)
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT value FROM internal WHERE space = %s AND key = %s",
+                (space.encode(), key.encode()),
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def set_internal(self, space: str, key: str, value: str) -> None:
         with self._connection() as conn:
@@ -469,103 +502,122 @@ class PostgresStore(Store):
                 (space.encode(), key.encode(), value),
             )
 
-    # ------------------------------------------------------------------ cards
+    # ------------------------------------------------------------------ cards (by tenant)
 
     def _cards(self, where: str, params: tuple[Any, ...]) -> builtins.list[CardRecord]:
         with self._connection() as conn:
             rows = conn.execute(CARD_COLUMNS + where, params).fetchall()
         return [card_from_row(self.path, row) for row in rows]
 
-    def _locked_card(self, conn: psycopg.Connection[Any], card_id: str) -> CardRecord | None:
+    def _locked_card(
+        self, conn: psycopg.Connection[Any], card_id: str, owner: str
+    ) -> CardRecord | None:
         """The card, its row locked until the transaction ends (writers of one card queue)."""
-        row = conn.execute(CARD_COLUMNS + " WHERE card_id = %s FOR UPDATE", (card_id,)).fetchone()
+        row = conn.execute(
+            CARD_COLUMNS + " WHERE tenant = %s AND card_id = %s FOR UPDATE", (owner, card_id)
+        ).fetchone()
         return None if row is None else card_from_row(self.path, row)
 
-    def card_put(self, card: CardRecord) -> bool:
+    def card_put(self, card: CardRecord, *, tenant: str | None = None) -> bool:
         with self._connection() as conn:
             cursor = conn.execute(
-                "INSERT INTO cards (card_id, pkg, created_at, prior_card_id, body) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (card_id) DO NOTHING",
-                (card.card_id, card.pkg, card.created_at, card.prior_card_id, card.body_json()),
+                "INSERT INTO cards (tenant, card_id, pkg, created_at, prior_card_id, body) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant, card_id) DO NOTHING",
+                (tenant_column(tenant), *card_columns(card)),
             )
             return cursor.rowcount > 0
 
-    def card_get(self, card_id: str) -> CardRecord | None:
-        cards = self._cards(" WHERE card_id = %s", (card_id,))
+    def card_get(self, card_id: str, *, tenant: str | None = None) -> CardRecord | None:
+        cards = self._cards(" WHERE tenant = %s AND card_id = %s", (tenant_column(tenant), card_id))
         return cards[0] if cards else None
 
     def card_list(
-        self, pkg: str | None = None, limit: int | None = None
+        self, pkg: str | None = None, limit: int | None = None, *, tenant: str | None = None
     ) -> builtins.list[CardRecord]:
-        where, params = ("", ()) if pkg is None else (" WHERE pkg = %s", (pkg,))
+        where, params = card_filter(tenant, pkg, "%s")
         return self._cards(where + NEWEST_FIRST + " LIMIT %s", (*params, limit))
 
-    def card_children(self, card_id: str) -> builtins.list[CardRecord]:
-        return self._cards(" WHERE prior_card_id = %s" + NEWEST_FIRST, (card_id,))
+    def card_children(
+        self, card_id: str, *, tenant: str | None = None
+    ) -> builtins.list[CardRecord]:
+        return self._cards(
+            " WHERE tenant = %s AND prior_card_id = %s" + NEWEST_FIRST,
+            (tenant_column(tenant), card_id),
+        )
 
-    def card_append(self, card_id: str, fields: dict[str, Any]) -> CardRecord:
+    def card_append(
+        self, card_id: str, fields: dict[str, Any], *, tenant: str | None = None
+    ) -> CardRecord:
+        owner = tenant_column(tenant)
         with self._transaction() as conn:
-            merged = appended(self._locked_card(conn, card_id), card_id, fields)
+            merged = appended(self._locked_card(conn, card_id, owner), card_id, fields)
             conn.execute(
-                "UPDATE cards SET body = %s WHERE card_id = %s", (merged.body_json(), card_id)
+                "UPDATE cards SET body = %s WHERE tenant = %s AND card_id = %s",
+                (merged.body_json(), owner, card_id),
             )
         return merged
 
-    def samples_put(self, card_id: str, rows: Sequence[str]) -> int:
+    def samples_put(self, card_id: str, rows: Sequence[str], *, tenant: str | None = None) -> int:
         check_samples(card_id, rows)
+        owner = tenant_column(tenant)
         with self._transaction() as conn:
-            if self._locked_card(conn, card_id) is None:
+            if self._locked_card(conn, card_id, owner) is None:
                 raise card_missing(card_id)
-            if _samples_count(conn, card_id):
+            if _samples_count(conn, card_id, owner):
                 raise samples_exist(card_id)
             with (
                 conn.cursor() as cursor,
-                cursor.copy("COPY card_samples (card_id, seq, data) FROM STDIN") as copy,
+                cursor.copy("COPY card_samples (tenant, card_id, seq, data) FROM STDIN") as copy,
             ):
                 for seq, row in enumerate(rows):
-                    copy.write_row((card_id, seq, row))
+                    copy.write_row((owner, card_id, seq, row))
         return len(rows)
 
     def samples_read(
-        self, card_id: str, offset: int = 0, limit: int | None = None
+        self,
+        card_id: str,
+        offset: int = 0,
+        limit: int | None = None,
+        *,
+        tenant: str | None = None,
     ) -> builtins.list[str]:
+        owner = tenant_column(tenant)
         with self._connection() as conn:
             row = conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM cards WHERE card_id = %s), ARRAY(SELECT data FROM "
-                "card_samples WHERE card_id = %s ORDER BY seq LIMIT %s OFFSET %s)",
-                (card_id, card_id, limit, max(0, offset)),
+                "SELECT EXISTS (SELECT 1 FROM cards WHERE tenant = %s AND card_id = %s), "
+                "ARRAY(SELECT data FROM card_samples WHERE tenant = %s AND card_id = %s "
+                "ORDER BY seq LIMIT %s OFFSET %s)",
+                (owner, card_id, owner, card_id, limit, max(0, offset)),
             ).fetchone()
         if row is None or not row[0]:
             raise card_missing(card_id)
         return [str(r) for r in row[1]]
 
-    def samples_count(self, card_id: str) -> int:
+    def samples_count(self, card_id: str, *, tenant: str | None = None) -> int:
         with self._connection() as conn:
-            return _samples_count(conn, card_id)
+            return _samples_count(conn, card_id, tenant_column(tenant))
 
-    def alias_set(self, alias: AliasRecord) -> None:
+    def alias_set(self, alias: AliasRecord, *, tenant: str | None = None) -> None:
+        owner = tenant_column(tenant)
         with self._transaction() as conn:
             if (
                 conn.execute(
-                    "SELECT 1 FROM cards WHERE card_id = %s FOR SHARE", (alias.card_id,)
+                    "SELECT 1 FROM cards WHERE tenant = %s AND card_id = %s FOR SHARE",
+                    (owner, alias.card_id),
                 ).fetchone()
                 is None
             ):
                 raise card_missing(alias.card_id)
-            conn.execute(
-                "INSERT INTO card_aliases (name, card_id, pkg, note, set_at) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
-                "card_id = excluded.card_id, pkg = excluded.pkg, note = excluded.note, "
-                "set_at = excluded.set_at",
-                (alias.name, alias.card_id, alias.pkg, alias.note, alias.set_at),
-            )
+            conn.execute(ALIAS_UPSERT, (owner, *alias_columns(alias)))
 
-    def alias_get(self, name: str) -> AliasRecord | None:
-        aliases = self._aliases(" WHERE name = %s", (name,))
+    def alias_get(self, name: str, *, tenant: str | None = None) -> AliasRecord | None:
+        aliases = self._aliases(" WHERE tenant = %s AND name = %s", (tenant_column(tenant), name))
         return aliases[0] if aliases else None
 
-    def alias_list(self, pkg: str | None = None) -> builtins.list[AliasRecord]:
-        where, params = ("", ()) if pkg is None else (" WHERE pkg = %s", (pkg,))
+    def alias_list(
+        self, pkg: str | None = None, *, tenant: str | None = None
+    ) -> builtins.list[AliasRecord]:
+        where, params = card_filter(tenant, pkg, "%s")
         return self._aliases(where + " ORDER BY name", params)
 
     def _aliases(self, where: str, params: tuple[Any, ...]) -> builtins.list[AliasRecord]:
@@ -606,9 +658,9 @@ def _check_if_idle(conn: psycopg.Connection[Any], *, idle: float) -> None:
         psycopg_pool.ConnectionPool.check_connection(conn)
 
 
-def _samples_count(conn: psycopg.Connection[Any], card_id: str) -> int:
+def _samples_count(conn: psycopg.Connection[Any], card_id: str, owner: str) -> int:
     row = conn.execute(
-        "SELECT count(*) FROM card_samples WHERE card_id = %s", (card_id,)
+        "SELECT count(*) FROM card_samples WHERE tenant = %s AND card_id = %s", (owner, card_id)
     ).fetchone()
     return 0 if row is None else int(row[0])
 
@@ -648,17 +700,6 @@ def _migrate(conn: psycopg.Connection[Any]) -> None:
                 "INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)",
                 (name, time.time()),
             )
-
-
-_PASSWORD_IN_AUTHORITY = re.compile(r"(://[^/?#@:\s\"']*:)[^\s\"']*@")
-_PASSWORD_PARAMETER = re.compile(r"(\bpassword\s*=\s*)[^&#\s\"']*", re.IGNORECASE)
-
-
-def redacted(text: str) -> str:
-    """``text`` (a URL, or a message quoting one) with every password shown as ``***``: in a
-    URL's authority (``user:***@host``) and in ``password=`` parameters."""
-    text = _PASSWORD_IN_AUTHORITY.sub(r"\1***@", text)
-    return _PASSWORD_PARAMETER.sub(r"\1***", text)
 
 
 def _env_int(name: str, default: int) -> int:

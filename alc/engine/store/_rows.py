@@ -11,12 +11,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from alc.engine.errors import StoreUnavailable
-from alc.engine.store._records import CardRecord, Summary, stored_object
+from alc.engine.store._quota import tenant_column
+from alc.engine.store._records import AliasRecord, CardRecord, Summary, stored_object
 
 __all__ = [
     "ALIAS_COLUMNS",
+    "ALIAS_UPSERT",
     "CARD_COLUMNS",
     "NEWEST_FIRST",
+    "alias_columns",
+    "card_columns",
+    "card_filter",
     "card_from_row",
     "decoding",
     "summary_from_row",
@@ -26,6 +31,33 @@ CARD_COLUMNS = "SELECT card_id, body FROM cards"
 """The columns :func:`card_from_row` reads."""
 NEWEST_FIRST = " ORDER BY created_at DESC, card_id DESC"
 ALIAS_COLUMNS = "SELECT name, card_id, pkg, note, set_at FROM card_aliases"
+ALIAS_UPSERT = (
+    "INSERT INTO card_aliases (tenant, name, card_id, pkg, note, set_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant, name) DO UPDATE SET "
+    "card_id = excluded.card_id, pkg = excluded.pkg, note = excluded.note, "
+    "set_at = excluded.set_at"
+)
+"""Bind or re-bind an alias (PostgreSQL marks; SQLite replaces ``%s`` with ``?``), after
+:func:`tenant_column` then :func:`alias_columns`."""
+
+
+def card_columns(card: CardRecord) -> tuple[Any, ...]:
+    """``(card_id, pkg, created_at, prior_card_id, body)`` of a card row."""
+    return (card.card_id, card.pkg, card.created_at, card.prior_card_id, card.body_json())
+
+
+def alias_columns(alias: AliasRecord) -> tuple[Any, ...]:
+    """``(name, card_id, pkg, note, set_at)`` of an alias row."""
+    return (alias.name, alias.card_id, alias.pkg, alias.note, alias.set_at)
+
+
+def card_filter(tenant: str | None, pkg: str | None, mark: str) -> tuple[str, tuple[Any, ...]]:
+    """The ``WHERE`` clause (and its parameters) of the tenant's cards or aliases, of one
+    ``pkg`` when given; ``mark`` is the dialect's parameter mark."""
+    owner = tenant_column(tenant)
+    if pkg is None:
+        return f" WHERE tenant = {mark}", (owner,)
+    return f" WHERE tenant = {mark} AND pkg = {mark}", (owner, pkg)
 
 
 def summary_from_row(row: tuple[Any, ...]) -> Summary:

@@ -33,9 +33,10 @@ from alc.engine.store._interfaces import (
     card_missing,
     check_samples,
     conflict,
-    incremented,
     samples_exist,
 )
+from alc.engine.store._kvsql import Dialect, KVStatements, usage_tables
+from alc.engine.store._quota import StateQuota, Usage, tenant_column
 from alc.engine.store._records import (
     AliasRecord,
     CardRecord,
@@ -48,8 +49,12 @@ from alc.engine.store._records import (
 )
 from alc.engine.store._rows import (
     ALIAS_COLUMNS,
+    ALIAS_UPSERT,
     CARD_COLUMNS,
     NEWEST_FIRST,
+    alias_columns,
+    card_columns,
+    card_filter,
     card_from_row,
     decoding,
     summary_from_row,
@@ -61,6 +66,8 @@ _COLUMNS = "id, strategy, state, created_at, updated_at, head, record, extra, te
 """A session row's columns, in the order ``_summary`` reads them."""
 _SESSION_ROW = f"SELECT {_COLUMNS} FROM sessions WHERE id = ?"
 """One session's row, in the column order ``_summary`` reads."""
+_KV = KVStatements(Dialect(mark="?", bind=str, read=str, for_update=""))
+"""``alc.state`` in SQLite: namespaces and keys are ``TEXT``; ``BEGIN IMMEDIATE`` is the lock."""
 
 
 _SCHEMA: tuple[tuple[str, str], ...] = (
@@ -137,6 +144,69 @@ _SCHEMA: tuple[tuple[str, str], ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        # alc.state's owner gets a column of its own (it was a "<tenant>/" prefix of the
+        # namespace, which a tenant named "org" could reach as "x/..." of tenant "org/x"); rows
+        # are split by the longest tenant of a session that prefixes them; usage counters for
+        # the quota
+        "0005_state_tenant",
+        """
+        CREATE TABLE kv_scoped (
+            tenant TEXT NOT NULL, ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (tenant, ns, key)
+        ) WITHOUT ROWID;
+        INSERT OR REPLACE INTO kv_scoped (tenant, ns, key, value)
+            SELECT coalesce(m.tenant, ''),
+                CASE WHEN m.tenant IS NULL THEN kv.ns
+                    ELSE substr(kv.ns, length(m.tenant) + 2) END,
+                kv.key, kv.value
+            FROM kv LEFT JOIN (
+                SELECT k.ns AS ns, (
+                    SELECT t.tenant FROM (SELECT DISTINCT tenant FROM sessions
+                        WHERE tenant IS NOT NULL AND tenant <> '') t
+                    WHERE substr(k.ns, 1, length(t.tenant) + 1) = t.tenant || '/'
+                    ORDER BY length(t.tenant) DESC LIMIT 1
+                ) AS tenant FROM (SELECT DISTINCT ns FROM kv) k
+            ) m ON m.ns = kv.ns;
+        DROP TABLE kv;
+        ALTER TABLE kv_scoped RENAME TO kv;
+        """
+        + usage_tables("TEXT", lambda column: f"length(CAST({column} AS BLOB))"),
+    ),
+    (
+        # cards, samples and aliases belong to a tenant ('' without tenancy: every card made
+        # so far, since tenants were refused alc.card); ids and names are unique per tenant
+        "0006_card_tenant",
+        """
+        CREATE TABLE cards_scoped (
+            tenant TEXT NOT NULL, card_id TEXT NOT NULL, pkg TEXT NOT NULL,
+            created_at TEXT NOT NULL, prior_card_id TEXT, body TEXT NOT NULL,
+            PRIMARY KEY (tenant, card_id)
+        ) WITHOUT ROWID;
+        INSERT INTO cards_scoped SELECT '', card_id, pkg, created_at, prior_card_id, body
+            FROM cards;
+        DROP TABLE cards;
+        ALTER TABLE cards_scoped RENAME TO cards;
+        CREATE INDEX cards_created ON cards (tenant, created_at, card_id);
+        CREATE INDEX cards_pkg_created ON cards (tenant, pkg, created_at, card_id);
+        CREATE INDEX cards_prior ON cards (tenant, prior_card_id);
+        CREATE TABLE card_samples_scoped (
+            tenant TEXT NOT NULL, card_id TEXT NOT NULL, seq INTEGER NOT NULL,
+            data TEXT NOT NULL, PRIMARY KEY (tenant, card_id, seq)
+        ) WITHOUT ROWID;
+        INSERT INTO card_samples_scoped SELECT '', card_id, seq, data FROM card_samples;
+        DROP TABLE card_samples;
+        ALTER TABLE card_samples_scoped RENAME TO card_samples;
+        CREATE TABLE card_aliases_scoped (
+            tenant TEXT NOT NULL, name TEXT NOT NULL, card_id TEXT NOT NULL, pkg TEXT,
+            note TEXT, set_at TEXT NOT NULL, PRIMARY KEY (tenant, name)
+        ) WITHOUT ROWID;
+        INSERT INTO card_aliases_scoped SELECT '', name, card_id, pkg, note, set_at
+            FROM card_aliases;
+        DROP TABLE card_aliases;
+        ALTER TABLE card_aliases_scoped RENAME TO card_aliases;
+        """,
+    ),
 )
 
 
@@ -153,6 +223,7 @@ class SQLiteStore(Store):
         path: the database file (parent folders are created).
         synchronous: ``"NORMAL"`` or ``"FULL"`` (default from ``ALC_SQLITE_SYNCHRONOUS``).
         busy_timeout_ms: how long a writer waits for another process's transaction.
+        state_quota: the bounds of ``alc.state`` (default :meth:`StateQuota.from_env`).
     """
 
     def __init__(
@@ -161,8 +232,10 @@ class SQLiteStore(Store):
         *,
         synchronous: str | None = None,
         busy_timeout_ms: int = 10_000,
+        state_quota: StateQuota | None = None,
     ) -> None:
         self.path = str(path)
+        self.state_quota = state_quota or StateQuota.from_env()
         try:
             self._open(synchronous, busy_timeout_ms)
         except (OSError, sqlite3.Error) as exc:
@@ -382,61 +455,49 @@ class SQLiteStore(Store):
         self._db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
         self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
-    # alc.state
-    _UPSERT = (
-        "INSERT INTO kv (ns, key, value) VALUES (?, ?, ?) "
-        "ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value"
-    )
-
-    def _text_value(self, sql: str, params: tuple[str, str]) -> str | None:
-        """The ``value`` column of the one row ``sql`` selects, or None."""
+    # alc.state (alc.engine.store._kvsql: shared with PostgresStore)
+    def state_get(self, ns: str, key: str, *, tenant: str | None = None) -> str | None:
         with self._lock:
-            row = self._db.execute(sql, params).fetchone()
-        return None if row is None else str(row[0])
+            return _KV.get(self._db, tenant, ns, key)
 
-    def state_get(self, ns: str, key: str) -> str | None:
-        return self._text_value("SELECT value FROM kv WHERE ns = ? AND key = ?", (ns, key))
-
-    def state_set(self, ns: str, key: str, value: str) -> None:
-        with self._lock:
-            self._db.execute(self._UPSERT, (ns, key, value))
-
-    def state_keys(self, ns: str) -> builtins.list[str]:
-        with self._lock:
-            rows = self._db.execute("SELECT key FROM kv WHERE ns = ? ORDER BY key", (ns,))
-            return [str(r[0]) for r in rows]
-
-    def state_delete(self, ns: str, key: str) -> bool:
-        with self._lock:
-            cursor = self._db.execute("DELETE FROM kv WHERE ns = ? AND key = ?", (ns, key))
-            return cursor.rowcount > 0
-
-    def state_has(self, ns: str, key: str) -> bool:
-        with self._lock:
-            row = self._db.execute("SELECT 1 FROM kv WHERE ns = ? AND key = ?", (ns, key))
-            return row.fetchone() is not None
-
-    def state_set_nx(self, ns: str, key: str, value: str) -> bool:
-        with self._lock:
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO kv (ns, key, value) VALUES (?, ?, ?)", (ns, key, value)
-            )
-            return cursor.rowcount > 0
-
-    def state_incr(self, ns: str, key: str, delta: Any, default: Any) -> int | float:
+    def state_set(self, ns: str, key: str, value: str, *, tenant: str | None = None) -> None:
         with self._lock, self._transaction():
-            row = self._db.execute(
-                "SELECT value FROM kv WHERE ns = ? AND key = ?", (ns, key)
-            ).fetchone()
-            value = incremented(row[0] if row else None, delta, default)
-            self._db.execute(self._UPSERT, (ns, key, json.dumps(value)))
-        return value
+            _KV.write(self._db, self.state_quota, (tenant, ns, key), value)
+
+    def state_keys(self, ns: str, *, tenant: str | None = None) -> builtins.list[str]:
+        with self._lock:
+            return _KV.keys(self._db, tenant, ns)
+
+    def state_delete(self, ns: str, key: str, *, tenant: str | None = None) -> bool:
+        with self._lock, self._transaction():
+            return _KV.delete(self._db, tenant, ns, key)
+
+    def state_has(self, ns: str, key: str, *, tenant: str | None = None) -> bool:
+        return self.state_get(ns, key, tenant=tenant) is not None
+
+    def state_set_nx(self, ns: str, key: str, value: str, *, tenant: str | None = None) -> bool:
+        with self._lock, self._transaction():
+            return _KV.write(
+                self._db, self.state_quota, (tenant, ns, key), value, only_if_absent=True
+            )
+
+    def state_incr(
+        self, ns: str, key: str, delta: Any, default: Any, *, tenant: str | None = None
+    ) -> int | float:
+        with self._lock, self._transaction():
+            return _KV.incr(self._db, self.state_quota, (tenant, ns, key), delta, default)
+
+    def state_usage(self, ns: str | None, *, tenant: str | None = None) -> Usage:
+        with self._lock:
+            return _KV.usage(self._db, tenant, ns)
 
     # engine-internal records
     def get_internal(self, space: str, key: str) -> str | None:
-        return self._text_value(
-            "SELECT value FROM internal WHERE space = ? AND key = ?", (space, key)
-        )
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM internal WHERE space = ? AND key = ?", (space, key)
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def set_internal(self, space: str, key: str, value: str) -> None:
         with self._lock:
@@ -446,103 +507,122 @@ class SQLiteStore(Store):
                 (space, key, value),
             )
 
-    # cards
+    # cards: every query is scoped by the tenant column (see CardStore)
     def _cards(self, where: str, params: tuple[Any, ...]) -> builtins.list[CardRecord]:
         with self._lock:
             rows = self._db.execute(CARD_COLUMNS + where, params).fetchall()
         return [card_from_row(self.path, row) for row in rows]
 
-    def _card_row(self, card_id: str) -> CardRecord | None:
-        row = self._db.execute(CARD_COLUMNS + " WHERE card_id = ?", (card_id,)).fetchone()
+    def _card_row(self, card_id: str, owner: str) -> CardRecord | None:
+        row = self._db.execute(
+            CARD_COLUMNS + " WHERE tenant = ? AND card_id = ?", (owner, card_id)
+        ).fetchone()
         return None if row is None else card_from_row(self.path, row)
 
-    def card_put(self, card: CardRecord) -> bool:
+    def card_put(self, card: CardRecord, *, tenant: str | None = None) -> bool:
         with self._lock:
             cursor = self._db.execute(
-                "INSERT OR IGNORE INTO cards (card_id, pkg, created_at, prior_card_id, body) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (card.card_id, card.pkg, card.created_at, card.prior_card_id, card.body_json()),
+                "INSERT OR IGNORE INTO cards "
+                "(tenant, card_id, pkg, created_at, prior_card_id, body) VALUES (?, ?, ?, ?, ?, ?)",
+                (tenant_column(tenant), *card_columns(card)),
             )
             return cursor.rowcount > 0
 
-    def card_get(self, card_id: str) -> CardRecord | None:
+    def card_get(self, card_id: str, *, tenant: str | None = None) -> CardRecord | None:
         with self._lock:
-            return self._card_row(card_id)
+            return self._card_row(card_id, tenant_column(tenant))
 
     def card_list(
-        self, pkg: str | None = None, limit: int | None = None
+        self, pkg: str | None = None, limit: int | None = None, *, tenant: str | None = None
     ) -> builtins.list[CardRecord]:
-        where, params = ("", ()) if pkg is None else (" WHERE pkg = ?", (pkg,))
+        where, params = card_filter(tenant, pkg, "?")
         return self._cards(
             where + NEWEST_FIRST + " LIMIT ?", (*params, -1 if limit is None else limit)
         )
 
-    def card_children(self, card_id: str) -> builtins.list[CardRecord]:
-        return self._cards(" WHERE prior_card_id = ?" + NEWEST_FIRST, (card_id,))
+    def card_children(
+        self, card_id: str, *, tenant: str | None = None
+    ) -> builtins.list[CardRecord]:
+        return self._cards(
+            " WHERE tenant = ? AND prior_card_id = ?" + NEWEST_FIRST,
+            (tenant_column(tenant), card_id),
+        )
 
-    def card_append(self, card_id: str, fields: dict[str, Any]) -> CardRecord:
+    def card_append(
+        self, card_id: str, fields: dict[str, Any], *, tenant: str | None = None
+    ) -> CardRecord:
+        owner = tenant_column(tenant)
         with self._lock, self._transaction():
-            merged = appended(self._card_row(card_id), card_id, fields)
+            merged = appended(self._card_row(card_id, owner), card_id, fields)
             self._db.execute(
-                "UPDATE cards SET body = ? WHERE card_id = ?", (merged.body_json(), card_id)
+                "UPDATE cards SET body = ? WHERE tenant = ? AND card_id = ?",
+                (merged.body_json(), owner, card_id),
             )
         return merged
 
-    def samples_put(self, card_id: str, rows: Sequence[str]) -> int:
+    def samples_put(self, card_id: str, rows: Sequence[str], *, tenant: str | None = None) -> int:
         check_samples(card_id, rows)
+        owner = tenant_column(tenant)
         with self._lock, self._transaction():
-            if self._card_row(card_id) is None:
+            if self._card_row(card_id, owner) is None:
                 raise card_missing(card_id)
-            if self.samples_count(card_id):
+            if self.samples_count(card_id, tenant=tenant):
                 raise samples_exist(card_id)
             self._db.executemany(
-                "INSERT INTO card_samples (card_id, seq, data) VALUES (?, ?, ?)",
-                [(card_id, seq, row) for seq, row in enumerate(rows)],
+                "INSERT INTO card_samples (tenant, card_id, seq, data) VALUES (?, ?, ?, ?)",
+                [(owner, card_id, seq, row) for seq, row in enumerate(rows)],
             )
         return len(rows)
 
     def samples_read(
-        self, card_id: str, offset: int = 0, limit: int | None = None
+        self,
+        card_id: str,
+        offset: int = 0,
+        limit: int | None = None,
+        *,
+        tenant: str | None = None,
     ) -> builtins.list[str]:
+        owner = tenant_column(tenant)
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                if self._card_row(card_id) is None:
+                if self._card_row(card_id, owner) is None:
                     raise card_missing(card_id)
                 rows = self._db.execute(
-                    "SELECT data FROM card_samples WHERE card_id = ? ORDER BY seq LIMIT ? OFFSET ?",
-                    (card_id, -1 if limit is None else limit, offset),
+                    "SELECT data FROM card_samples WHERE tenant = ? AND card_id = ? "
+                    "ORDER BY seq LIMIT ? OFFSET ?",
+                    (owner, card_id, -1 if limit is None else limit, offset),
                 ).fetchall()
             finally:
                 self._db.execute("COMMIT")
         return [str(r[0]) for r in rows]
 
-    def samples_count(self, card_id: str) -> int:
+    def samples_count(self, card_id: str, *, tenant: str | None = None) -> int:
         with self._lock:
             row = self._db.execute(
-                "SELECT COUNT(*) FROM card_samples WHERE card_id = ?", (card_id,)
+                "SELECT COUNT(*) FROM card_samples WHERE tenant = ? AND card_id = ?",
+                (tenant_column(tenant), card_id),
             ).fetchone()
         return int(row[0])
 
-    def alias_set(self, alias: AliasRecord) -> None:
+    def alias_set(self, alias: AliasRecord, *, tenant: str | None = None) -> None:
+        owner = tenant_column(tenant)
         with self._lock, self._transaction():
-            if self._card_row(alias.card_id) is None:
+            if self._card_row(alias.card_id, owner) is None:
                 raise card_missing(alias.card_id)
-            self._db.execute(
-                "INSERT INTO card_aliases (name, card_id, pkg, note, set_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-                "card_id = excluded.card_id, pkg = excluded.pkg, note = excluded.note, "
-                "set_at = excluded.set_at",
-                (alias.name, alias.card_id, alias.pkg, alias.note, alias.set_at),
-            )
+            self._db.execute(ALIAS_UPSERT.replace("%s", "?"), (owner, *alias_columns(alias)))
 
-    def alias_get(self, name: str) -> AliasRecord | None:
+    def alias_get(self, name: str, *, tenant: str | None = None) -> AliasRecord | None:
         with self._lock:
-            row = self._db.execute(ALIAS_COLUMNS + " WHERE name = ?", (name,)).fetchone()
+            row = self._db.execute(
+                ALIAS_COLUMNS + " WHERE tenant = ? AND name = ?", (tenant_column(tenant), name)
+            ).fetchone()
         return None if row is None else AliasRecord(*row)
 
-    def alias_list(self, pkg: str | None = None) -> builtins.list[AliasRecord]:
-        where, params = ("", ()) if pkg is None else (" WHERE pkg = ?", (pkg,))
+    def alias_list(
+        self, pkg: str | None = None, *, tenant: str | None = None
+    ) -> builtins.list[AliasRecord]:
+        where, params = card_filter(tenant, pkg, "?")
         with self._lock:
             rows = self._db.execute(ALIAS_COLUMNS + where + " ORDER BY name", params).fetchall()
         return [AliasRecord(*row) for row in rows]
