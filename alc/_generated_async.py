@@ -511,11 +511,13 @@ class AsyncEvalService:
     async def runs(
         self,
         limit: int = 50,
+        strategy: str | None = None,
     ) -> builtins.list[dict[str, Any]]:
         """See :meth:`alc._services.EvalService.runs`."""
         return await in_thread(
             self.sync.runs,
             limit,
+            strategy,
         )
 
     async def show(

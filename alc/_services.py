@@ -544,11 +544,12 @@ class EvalService:
             run_id=run_id,
         )
 
-    def runs(self, limit: int = 50) -> builtins.list[dict[str, Any]]:
-        """The eval runs, newest first (:func:`alc.eval.list_runs`)."""
+    def runs(self, limit: int = 50, strategy: str | None = None) -> builtins.list[dict[str, Any]]:
+        """The eval runs, newest first, only those of ``strategy`` when given
+        (:func:`alc.eval.list_runs`)."""
         from alc.eval import list_runs
 
-        return list_runs(self.engine, limit)
+        return list_runs(self.engine, limit, strategy)
 
     def report(self, run_id: str) -> dict[str, Any]:
         """A run's statistics (:func:`alc.eval.run_report`).

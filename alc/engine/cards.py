@@ -12,6 +12,7 @@ lists, the shapes algocline's ``alc.card.*`` returns) and raises coded request e
   second ``write_samples``;
 - ``card_too_large``: a body over ``CARD_MAX_BYTES``, samples over their bounds.
 
+Every write is mirrored to the ``ALC_CARD_SINKS`` folders (:mod:`alc.engine.card_sinks`).
 Every deliberate difference from algocline is listed in docs/cards.md.
 """
 
@@ -27,6 +28,7 @@ from alc.engine import __version__
 from alc.engine._validate import VALUE_MAX_DEPTH, check_json
 from alc.engine.card_lineage import LINEAGE_MAX_DEPTH, LINEAGE_MAX_NODES, Walk
 from alc.engine.card_query import check_where, matches, order_keys, ordered
+from alc.engine.card_sinks import mirror_card, mirror_samples
 from alc.engine.errors import CardImmutable, CardNotFound, InvalidInput
 from alc.engine.store import Store
 from alc.engine.store._interfaces import check_card_size
@@ -256,7 +258,11 @@ class Cards:
     def _put(self, body: dict[str, Any]) -> bool:
         record = CardRecord.from_body(body)
         check_card_size(record)
-        return self.store.card_put(record, tenant=self.tenant)
+        if not self.store.card_put(record, tenant=self.tenant):
+            return False
+        if self.tenant is None:  # ALC_CARD_SINKS mirror the operator's own cards
+            mirror_card(record.body)
+        return True
 
     def _create_with_id(self, body: dict[str, Any], pkg: str) -> dict[str, Any]:
         model = body.get("model")
@@ -280,7 +286,10 @@ class Cards:
         where = "alc.card.append"
         cid = _name(card_id, "card_id", where)
         table = _table(fields, "fields", where, optional=False)
-        return self.store.card_append(cid, _without_nulls(table), tenant=self.tenant).body
+        merged = self.store.card_append(cid, _without_nulls(table), tenant=self.tenant).body
+        if self.tenant is None:
+            mirror_card(merged)
+        return merged
 
     def write_samples(self, card_id: Any, samples: Any) -> dict[str, Any]:
         """Write the card's per-case rows, once; ``{"path", "count"}``.
@@ -300,6 +309,8 @@ class Cards:
         check_json(samples, f"{where}: samples", VALUE_MAX_DEPTH)
         rows = [_stable(row) for row in samples]
         count = self.store.samples_put(cid, rows, tenant=self.tenant)
+        if self.tenant is None:
+            mirror_samples(cid, samples)
         return {"path": f"card:{cid}/samples", "count": count}
 
     def alias_set(self, name: Any, card_id: Any, opts: Any = None) -> dict[str, Any]:

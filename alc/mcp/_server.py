@@ -69,7 +69,10 @@ from alc.engine.errors import AlcError, CardNotFound, InvalidInput, StrategyNotF
 from alc.engine.executor import make_executor
 from alc.engine.protocol import NeedsResponse, Outcome, Query, dumps
 from alc.engine.tenancy import current_tenant
-from alc.mcp import _algocline_sessions
+from alc.mcp import (
+    _algocline_data,  # noqa: F401  (registers algocline's data tools)
+    _algocline_sessions,
+)
 from alc.mcp import _tools as words
 from alc.mcp._algocline import ALGOCLINE_PROFILE
 from alc.mcp._hosts import host_flags, json_argument, status_v2, summary_v2
@@ -480,13 +483,14 @@ class AlcMCP:
 
     @TABLE.tool("alc_eval_compare", EvalCompareRequest, words.EVAL_COMPARE)
     async def _alc_eval_compare(self, a: EvalCompareRequest, ctx: Context) -> CallToolResult:
-        return _result(await self.engine.evals.compare(a.run_a, a.run_b))
+        side_a, side_b = a.sides()
+        return _result(await self.engine.evals.compare(side_a, side_b))
 
     @TABLE.tool("alc_eval_history", EvalHistoryRequest, words.EVAL_HISTORY)
     async def _alc_eval_history(self, a: EvalHistoryRequest, ctx: Context) -> CallToolResult:
         evals = self.engine.evals
         if a.run_id is None:
-            return _result({"runs": await evals.runs(a.limit)})
+            return _result({"runs": await evals.runs(a.limit, a.strategy)})
         report = await evals.report(a.run_id)
         out: dict[str, Any] = {
             "run_id": a.run_id,
