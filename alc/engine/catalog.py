@@ -16,7 +16,7 @@ from typing import Any
 from alc.engine import __version__
 from alc.engine.executor import Executor, InlineExecutor, VMLost
 from alc.engine.host import ENV_PREFIX
-from alc.engine.lua import Seeds, lua_version
+from alc.engine.lua import Done, Errored, Forked, LimitHit, Seeds, Yield, lua_version
 from alc.engine.packages import PackageResolver, StrategyPackage, alc_home, find_project
 from alc.engine.protocol import Limits
 
@@ -142,13 +142,15 @@ def _read_meta(
         vm.close()
     except VMLost:
         return StrategyInfo(**info, error="the worker reading the package was lost; try again")
-    if result.kind == "done" and isinstance(result.result, dict):
-        return StrategyInfo(**info, meta=result.result)
-    if result.kind == "done":
-        return StrategyInfo(**info, error="the package has no meta table")
-    if result.kind == "yield":
-        return StrategyInfo(**info, error="the package calls alc.llm when loaded")
-    return StrategyInfo(**info, error=result.message)
+    match result:
+        case Done(dict() as meta):
+            return StrategyInfo(**info, meta=meta)
+        case Done():
+            return StrategyInfo(**info, error="the package has no meta table")
+        case Yield() | Forked():
+            return StrategyInfo(**info, error="the package pauses (alc.llm / alc.fork) when loaded")
+        case Errored(message) | LimitHit(_, message):
+            return StrategyInfo(**info, error=message)
 
 
 def catalogue(
