@@ -27,10 +27,11 @@ import math
 import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
-from typing import Any, Literal, Protocol
+from operator import attrgetter
+from typing import Any, Literal, Protocol, TypeVar
 
 import lupa.lua54
 import lupa.lua55
@@ -55,7 +56,10 @@ __all__ = [
     "StepResult",
     "Yield",
     "lua_version",
+    "pickled_by_fields",
 ]
+
+_T = TypeVar("_T")
 
 HOOK_EVERY = 10_000
 """Instructions between two checks of the instruction and wall-time limits."""
@@ -66,6 +70,22 @@ _RUNTIMES = {"5.4": lupa.lua54, "5.5": lupa.lua55}
 def lua_version(version: str = "5.5") -> str:
     """The exact Lua release behind a ``Limits.lua_version`` (e.g. ``"Lua 5.5"``)."""
     return str(_RUNTIMES[version].LuaRuntime().lua_implementation)
+
+
+def pickled_by_fields(cls: type[_T]) -> type[_T]:
+    """Make a frozen dataclass pickle as ``cls(*field values)``: the stream holds the class and
+    a tuple, and loading is one constructor call (not dataclasses' per-field ``__setstate__``).
+    For the messages that cross the process executor's pipe once or twice per step."""
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    many = attrgetter(*names) if len(names) > 1 else None  # a tuple of the values, in C
+
+    def reduce(obj: Any) -> tuple[Any, ...]:
+        if many is not None:
+            return cls, many(obj)
+        return cls, tuple(getattr(obj, name) for name in names)
+
+    cls.__reduce__ = reduce  # type: ignore[method-assign, assignment]
+    return cls
 
 
 @dataclass(frozen=True)
@@ -86,6 +106,7 @@ class Seeds:
         return cls(math_seed=secrets.randbits(63), hash_seed=secrets.randbits(32))
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Allowance:
     """What one step may spend. A step that runs out fails with ``timeout`` or ``memory_limit``.
@@ -142,56 +163,68 @@ LimitCode = Literal["timeout", "memory_limit", "cancelled", "worker_lost"]
 cancelled, or (process executor) the worker running it was lost."""
 
 
+# Every step result ends with what the step spent: ``instructions`` run (a multiple of
+# HOOK_EVERY) and the VM's heap in bytes (``memory``) when it ended.
+
+
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
-class _Spent:
-    """What one step spent, on every step result: ``instructions`` run (a multiple of
-    :data:`HOOK_EVERY`) and the VM's heap in bytes (``memory``) when it ended."""
-
-    instructions: int = field(default=0, kw_only=True)
-    memory: int = field(default=0, kw_only=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Yield(_Spent):
+class Yield:
     """The strategy paused on ``alc.llm`` / ``alc.llm_batch``: these queries, in order."""
 
     queries: tuple[QuerySpec, ...]
+    instructions: int = 0
+    memory: int = 0
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
-class Forked(_Spent):
+class Forked:
     """The strategy called ``alc.fork``: run ``request``'s children, then resume it."""
 
     request: ForkRequest
+    instructions: int = 0
+    memory: int = 0
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
-class Done(_Spent):
+class Done:
     """The strategy returned ``result`` (a JSON value)."""
 
     result: Any
+    instructions: int = 0
+    memory: int = 0
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
-class Errored(_Spent):
+class Errored:
     """The strategy failed (an uncaught Lua error): its ``message``, the strategy's part of the
     ``traceback`` (may be empty) and, for a table error object, its decoded ``value``."""
 
     message: str
     traceback: str = ""
     value: Any = None
+    instructions: int = 0
+    memory: int = 0
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
-class LimitHit(_Spent):
+class LimitHit:
     """The step broke off: ``code`` says why (:data:`LimitCode`), ``message`` says it in words."""
 
     code: LimitCode
     message: str
+    instructions: int = 0
+    memory: int = 0
 
 
 StepResult = Yield | Forked | Done | Errored | LimitHit
-"""What one step of the strategy coroutine ended with; consumers ``match`` on the class."""
+"""What one step of the strategy coroutine ended with; consumers ``match`` on the class. Each
+ends with ``instructions`` (run by the step, a multiple of :data:`HOOK_EVERY`) and ``memory``
+(the VM's heap in bytes when it ended)."""
 
 
 class Host(Protocol):

@@ -11,11 +11,14 @@ values), and ``match`` on what they receive::
     worker -> supervisor   Started                           first, as soon as it took a request
                            HostCall                          a host callback (answered by
                                                              HostReturn), any number of times
-                           Replied | Raised                  the end of the request
+                           StepResult | Ready | Raised       the end of the request: a step's
+                                                             result itself, or Ready for the
+                                                             other requests, or a failure
 
 ``Started`` tells a worker that died before taking a request (killed while idle: the session is
-rebuilt by replay) from one that died running it (the step fails). A step's reply carries its
-:data:`~alc.engine.lua.StepResult` itself. :class:`Lost` never crosses the pipe: it is how the
+rebuilt by replay) from one that died running it (the step fails). A step's reply is its
+:data:`~alc.engine.lua.StepResult` (``Yield | Forked | Done | Errored | LimitHit``), unwrapped:
+one object less to pickle per step. :class:`Lost` never crosses the pipe: it is how the
 supervisor's exchange ends when the worker died during the request.
 """
 
@@ -25,9 +28,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from alc.engine.lua import Allowance, Seeds
+from alc.engine.lua import Allowance, Seeds, StepResult, pickled_by_fields
 
 __all__ = [
+    "READY",
     "STARTED",
     "CloseVMs",
     "HostCall",
@@ -36,7 +40,7 @@ __all__ = [
     "NewVM",
     "Outcome",
     "Raised",
-    "Replied",
+    "Ready",
     "Request",
     "StartCode",
     "StartStrategy",
@@ -47,6 +51,7 @@ __all__ = [
 # ---------------------------------------------------------------- supervisor -> worker
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class NewVM:
     """Create VM ``vm_id`` with these limits (``Limits.model_dump()``) and seeds; replies None."""
@@ -56,6 +61,7 @@ class NewVM:
     seeds: Seeds
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class StartCode:
     """``LuaVM.start_code`` on VM ``vm_id``; replies None, or raises ``SyntaxError``."""
@@ -66,6 +72,7 @@ class StartCode:
     chunkname: str
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class StartStrategy:
     """``LuaVM.start_strategy`` on VM ``vm_id``; replies None."""
@@ -75,6 +82,7 @@ class StartStrategy:
     ctx: Any
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Step:
     """Step VM ``vm_id`` under ``allowance``: ``LuaVM.step(answers)``, or when ``by_value``
@@ -87,6 +95,7 @@ class Step:
     by_value: bool = False
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class CloseVMs:
     """Free these VMs now (no reply)."""
@@ -94,6 +103,7 @@ class CloseVMs:
     vm_ids: list[int]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class HostReturn:
     """The answer to a :class:`HostCall`: ``ok`` and the value, or not ``ok`` and the message
@@ -109,6 +119,7 @@ Request = NewVM | StartCode | StartStrategy | Step
 # ---------------------------------------------------------------- worker -> supervisor
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Started:
     """The worker took the request (sent before it runs anything)."""
@@ -118,6 +129,7 @@ STARTED = Started()
 """The one :class:`Started` (it carries nothing)."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class HostCall:
     """A :class:`~alc.engine.lua.Host` method call of the running VM, served by the supervisor."""
@@ -126,13 +138,17 @@ class HostCall:
     args: tuple[Any, ...]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
-class Replied:
-    """The request ended: its value (None, or a step's result)."""
-
-    value: Any
+class Ready:
+    """A request that is not a step (``NewVM``, ``StartCode``, ``StartStrategy``) succeeded."""
 
 
+READY = Ready()
+"""The one :class:`Ready` (it carries nothing)."""
+
+
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Raised:
     """The request failed in the worker: the exception's class name and message."""
@@ -141,6 +157,7 @@ class Raised:
     message: str
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Lost:
     """(Supervisor side only) the worker died during the request: the step failure ``code``
@@ -149,5 +166,5 @@ class Lost:
     code: str
 
 
-Outcome = Replied | Raised | Lost
+Outcome = StepResult | Ready | Raised | Lost
 """How one request ended, for the supervisor."""

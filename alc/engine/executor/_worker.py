@@ -19,18 +19,19 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from alc.engine.executor._messages import (
+    READY,
     STARTED,
     CloseVMs,
     HostCall,
     NewVM,
     Raised,
-    Replied,
+    Ready,
     Request,
     StartCode,
     StartStrategy,
     Step,
 )
-from alc.engine.lua import HOST_METHODS, LuaVM
+from alc.engine.lua import HOST_METHODS, LuaVM, StepResult
 from alc.engine.protocol import Limits
 
 __all__ = ["EXIT_MEMORY", "send", "worker_main"]
@@ -163,7 +164,7 @@ def worker_main(
             continue
         try:
             conn.send(STARTED)
-            reply: Replied | Raised = Replied(_serve(message, vms, host, primitives, libraries))
+            reply: StepResult | Ready | Raised = _serve(message, vms, host, primitives, libraries)
         except SyntaxError as exc:
             reply = Raised("SyntaxError", str(exc.msg if exc.msg else exc))
         except MemoryError:
@@ -176,7 +177,7 @@ def worker_main(
             return
 
 
-def _reply(conn: Connection, reply: Replied | Raised) -> bool:
+def _reply(conn: Connection, reply: StepResult | Ready | Raised) -> bool:
     """Send the end of a request; False when the supervisor is gone."""
     try:
         send(conn, reply)
@@ -220,7 +221,7 @@ def _serve(
     host: _HostProxy,
     primitives: Any,
     libraries: Any,
-) -> Any:
+) -> StepResult | Ready:
     match message:
         case Step(vm_id, allowance, answers, value, by_value):
             vm = vms[vm_id]
@@ -234,4 +235,4 @@ def _serve(
             vms[vm_id].start_strategy(name, ctx)
         case _:
             raise ValueError(f"unknown worker request {type(message).__name__}")
-    return None
+    return READY

@@ -66,7 +66,7 @@ from alc.engine.executor._messages import (
     NewVM,
     Outcome,
     Raised,
-    Replied,
+    Ready,
     Request,
     StartCode,
     Started,
@@ -438,7 +438,7 @@ class ProcessExecutor:
         callbacks until it replies.
 
         Returns:
-            :class:`Replied` with the request's value, :class:`Raised` with the worker's error,
+            the step's result or :class:`Ready`, :class:`Raised` with the worker's error,
             or :class:`Lost` when the worker died during the request (code ``timeout`` if it
             was killed for the deadline).
 
@@ -539,8 +539,8 @@ class ProcessExecutor:
                         send(conn, _serve_callback(host, method, args))
                     except (OSError, ValueError):
                         return Lost(self._lost_worker(worker))
-                case Replied() | Raised():
-                    return reply
+                case _:  # the end of the request
+                    return reply  # type: ignore[no-any-return]
 
 
 def _single_threaded() -> bool:
@@ -616,15 +616,17 @@ class RemoteVM:
             self._worker, request, self._host, request.allowance.deadline, self
         )
         match outcome:
-            case Replied(result):
-                if self._id in self._worker.heaps:
-                    self._worker.heaps[self._id] = (self._group, result.memory)
-                return result  # type: ignore[no-any-return]
             case Lost(code):
                 self._failed = _lost_result(code, self._limits)
                 return self._failed
             case Raised(kind, text):
                 return Errored(f"the worker failed ({kind}): {text}")
+            case Ready():
+                return Errored("the worker answered a step as if it were not one")
+            case result:
+                if self._id in self._worker.heaps:
+                    self._worker.heaps[self._id] = (self._group, result.memory)
+                return result
 
 
 def _lost_result(code: str, limits: Limits) -> LimitHit:
