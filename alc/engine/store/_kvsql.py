@@ -10,47 +10,24 @@ Every write runs inside the caller's transaction and first locks the tenant's us
 (PostgreSQL: ``SELECT ... FOR UPDATE``; SQLite: ``BEGIN IMMEDIATE`` already holds the write lock),
 so writers of one tenant queue, each sees what the previous one committed, and the quota check,
 the value and both usage rows commit together or not at all. The two dialects differ only in
-what :class:`Dialect` names.
+what :class:`~alc.engine.store._dialect.Dialect` names.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from alc.engine.store._dialect import Conn as _Conn
+from alc.engine.store._dialect import Dialect
 from alc.engine.store._interfaces import incremented
 from alc.engine.store._quota import StateQuota, Usage, row_size, tenant_column
 
-__all__ = ["Dialect", "KVStatements", "Place", "usage_tables"]
+__all__ = ["KVStatements", "Place", "usage_tables"]
 
 Place = tuple[str | None, str, str]
 """Where a value lives: ``(tenant, namespace, key)``."""
-
-
-class _Cursor(Protocol):
-    rowcount: int
-
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-
-
-class _Conn(Protocol):
-    def execute(self, sql: Any, params: Any = ..., /) -> Any: ...
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """What differs between the SQL stores: the parameter mark, how a namespace or key is bound
-    (``text`` in SQLite, ``bytea`` in PostgreSQL) and read back, and the row-lock clause
-    (``for_update``: non-empty where rows are locked one by one; such a dialect also makes and
-    locks the tenant's usage row in one ``INSERT ... RETURNING``, a round trip less)."""
-
-    mark: str
-    bind: Callable[[str], Any]
-    read: Callable[[Any], str]
-    for_update: str
 
 
 class KVStatements:
