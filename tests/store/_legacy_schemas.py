@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """The migrations of the two stores as main had them before the one history (commit 07e7200):
 the fixture that builds stores "made by the old code" (test_one_history.py,
 test_tenant_migration.py). Frozen: never edit."""

@@ -79,15 +79,19 @@ class _Fields:
         )
 
 
+_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "boolean"),
+    ((int, float), "number"),
+    (str, "string"),
+    (type(None), "null"),
+)
+
+
 def _kind_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if value is None:
-        return "null"
+    """The JSON kind of a filter value (``bool`` before ``int``: a boolean is no number)."""
+    for types, kind in _KINDS:
+        if isinstance(value, types):
+            return kind
     raise NotCompiled("a comparison with an object or a list")
 
 
