@@ -13,8 +13,8 @@
 - :class:`CardStore`: cards (``alc.card.*``): immutable run records, their write-once samples,
   mutable aliases, and the parent links lineage walks. Every method is one transaction.
 
-:class:`Store` is all five; ``MemoryStore`` and ``SQLiteStore`` implement it. A shared server
-database plugs in by implementing the same methods with the same transaction rule.
+:class:`Store` is all five; ``MemoryStore`` and ``SQLStore`` (SQLite and PostgreSQL, over the
+dialect seam of ``_dialect``) implement it.
 """
 
 from __future__ import annotations
