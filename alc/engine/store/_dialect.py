@@ -61,6 +61,8 @@ class Dialect:
         mark: the parameter mark. bind / read: a byte-keyed column's value in and out.
         for_update / for_share: the row-lock clauses (empty where the transaction locks all).
         no_limit: the ``LIMIT`` parameter meaning "no limit".
+        writing_ctes: whether ``WITH`` may hold ``INSERT`` / ``UPDATE`` (PostgreSQL: an
+            ``alc.state`` write is then one statement after the lock, ``_kvsql``).
     """
 
     name: str
@@ -70,6 +72,7 @@ class Dialect:
     for_update: str
     for_share: str
     no_limit: Any
+    writing_ctes: bool = False
 
     def sql(self, text: str) -> str:
         """``text`` (written with ``?`` marks, no other ``?`` or ``%``) in this dialect."""
@@ -96,6 +99,7 @@ POSTGRES = Dialect(
     for_update=" FOR UPDATE",
     for_share=" FOR SHARE",
     no_limit=None,
+    writing_ctes=True,
 )
 """PostgreSQL: rows are locked one by one."""
 
@@ -118,9 +122,11 @@ class Connector(ABC):
         """
 
     @abstractmethod
-    def transaction(self) -> contextlib.AbstractContextManager[Conn]:
+    def transaction(self, pipelined: bool = False) -> contextlib.AbstractContextManager[Conn]:
         """A connection inside one write transaction: committed when the block ends, rolled
-        back when it raises. Concurrent writers of the rows it locks queue.
+        back when it raises. Concurrent writers of the rows it locks queue. ``pipelined``: a
+        server database may send statements without waiting for each reply (only reading a
+        result waits), for blocks of few reads.
 
         Raises:
             StoreUnavailable: the driver failed (inside the block too).

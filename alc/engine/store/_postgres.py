@@ -64,16 +64,23 @@ class _PostgresConnector(Connector):
             yield conn
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Conn]:
-        with (
-            translated(psycopg.Error, self.unavailable),
-            self.pool.connection() as conn,
-            conn.transaction(),
-        ):
-            yield conn
+    def transaction(self, pipelined: bool = False) -> Iterator[Conn]:
+        with translated(psycopg.Error, self.unavailable), self.pool.connection() as conn:
+            if pipelined:  # one implicit transaction up to the pipeline's one Sync
+                with conn.pipeline():
+                    yield conn
+                return
+            with conn.transaction():
+                yield conn
 
     def insert_many(self, conn: Conn, table: str, columns: Sequence[str], rows: Any) -> None:
         assert isinstance(conn, psycopg.Connection)
+        if conn.pgconn.pipeline_status:  # COPY cannot run in a pipeline
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+            with conn.cursor() as cursor:
+                cursor.executemany(sql, rows)
+            return
         with (
             conn.cursor() as cursor,
             cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,

@@ -258,7 +258,7 @@ class SQLStore(Store):
             return self._kv.get(conn, tenant, ns, key)
 
     def state_set(self, ns: str, key: str, value: str, *, tenant: str | None = None) -> None:
-        with self.connector.transaction() as conn:
+        with self.connector.transaction(pipelined=True) as conn:
             self._kv.write(conn, self.state_quota, (tenant, ns, key), value)
 
     def state_keys(self, ns: str, *, tenant: str | None = None) -> builtins.list[str]:
@@ -273,7 +273,7 @@ class SQLStore(Store):
         return self.state_get(ns, key, tenant=tenant) is not None
 
     def state_set_nx(self, ns: str, key: str, value: str, *, tenant: str | None = None) -> bool:
-        with self.connector.transaction() as conn:
+        with self.connector.transaction(pipelined=True) as conn:
             return self._kv.write(
                 conn, self.state_quota, (tenant, ns, key), value, only_if_absent=True
             )

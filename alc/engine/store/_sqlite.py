@@ -52,7 +52,7 @@ class _SQLiteConnector(Connector):
             yield self.db
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Conn]:
+    def transaction(self, pipelined: bool = False) -> Iterator[Conn]:
         """``BEGIN IMMEDIATE`` takes the write lock up front (a concurrent writer waits up to the
         busy timeout instead of failing mid-way), then commit, or roll back on any exception."""
         with self.lock, translated(sqlite3.Error, self.unavailable):
