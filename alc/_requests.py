@@ -114,6 +114,13 @@ class StatusRequest(Request):
     session_id: Text = Field(None, description=_SESSION_ID)
     include_conversation: bool = Field(False, description="Add the prompts and answers.")
     include_history: bool = Field(False, description="Same as include_conversation.")
+    pending_filter: ObjectOrText = Field(
+        None,
+        description='Which fields of each pending query to show: "meta" (query_id, max_tokens), '
+        '"preview" (and the first 200 prompt characters), "full", or an object of booleans '
+        '(query_id, max_tokens, system, grounded, underspecified) and prompt {"mode": '
+        '"off"|"preview"|"full", "chars": n}. Omitted: the queries as they are.',
+    )
     conversation_limit: int = Field(10, ge=0, description="Most recent exchanges shown (0: all).")
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alc._api import AsyncEngine, Engine
+from alc.engine._validate import is_session_id
 from alc.engine.errors import InvalidInput, SessionFinished, SessionNotFound
 from alc.engine.protocol import Completed, Failed, NeedsResponse, Outcome, SessionSnapshot
 
@@ -58,7 +59,6 @@ DEFAULT_MAX_THOUGHTS = 200
 """Thoughts per chain before the chain closes (``stopped: "max_thoughts"``)."""
 
 _INTERNAL_SPACE = "alc.thinking.chains"
-_SESSION_ID = re.compile(r"s-[0-9a-f]{32}")
 _LABEL = re.compile(r"[\w.:@/+-]{1,128}")
 
 # (reference camelCase name, accepted aliases, kind)
@@ -188,7 +188,7 @@ def parse_thought(arguments: Mapping[str, Any]) -> ThoughtInput:
         raw = arguments.get(key)
         if raw is None or raw == "":
             continue
-        if not isinstance(raw, str) or not (_SESSION_ID.fullmatch(raw) or _LABEL.fullmatch(raw)):
+        if not isinstance(raw, str) or not (is_session_id(raw) or _LABEL.fullmatch(raw)):
             raise InvalidInput(
                 f"session_id {raw!r} is neither a session id ('s-' + 32 hex digits) nor a chain "
                 "label (1-128 letters, digits and . _ : @ / + -)."
@@ -262,7 +262,7 @@ class ThoughtChains:
         notes = [f"unknown argument {name!r} ignored" for name in given.ignored]
         payload = json.dumps(given.fields, ensure_ascii=False, sort_keys=True)
         outcome: Outcome | None = None
-        if given.session_id is not None and _SESSION_ID.fullmatch(given.session_id):
+        if given.session_id is not None and is_session_id(given.session_id):
             with self._lock(given.session_id):
                 outcome = self.engine.feed(given.session_id, payload)
             return self._reply(outcome, notes)
@@ -355,7 +355,7 @@ class ThoughtChains:
             value = json.loads(raw)
         except ValueError:  # a damaged binding: the chain starts afresh
             return None
-        return value if isinstance(value, str) and _SESSION_ID.fullmatch(value) else None
+        return value if is_session_id(value) else None
 
     def _bind(self, key: str, session_id: str) -> None:
         self.engine.store.set_internal(_INTERNAL_SPACE, key, json.dumps(session_id))

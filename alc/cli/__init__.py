@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated
@@ -131,8 +132,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     from alc.engine.errors import AlcError
 
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args and not sys.stdin.isatty():
-        # algocline's host config {"command": "alc"}: serve its MCP surface over stdio
+    if not args and not sys.stdin.isatty() and "_ALC_COMPLETE" not in os.environ:
+        # algocline's host config {"command": "alc"}: serve its MCP surface over stdio (a shell
+        # asking for completions also runs bare `alc` on a pipe, with _ALC_COMPLETE set)
         args = ["mcp", "--profile", "algocline"]
     command = typer.main.get_command(_app_for(args))
     try:

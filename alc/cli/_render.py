@@ -249,13 +249,24 @@ def _strategies(reply: dict[str, Any]) -> RenderableType:
     rows = reply.get("strategies") or []
     if not rows:
         return Text("No strategies found. See `alc info` for the search paths.", style="dim")
-    table = Table(show_edge=False, header_style="bold")
-    for column in ("name", "category", "description", "paper"):
+    runnable = [r for r in rows if r.get("kind") != "library"]
+    libraries = [r for r in rows if r.get("kind") == "library"]
+    parts: list[RenderableType] = [_catalog_table("strategies (alc run NAME)", runnable)]
+    if libraries:
+        parts.append(_catalog_table("libraries (no M.run: required by other packages)", libraries))
+    return Group(*parts)
+
+
+def _catalog_table(title: str, rows: list[dict[str, Any]]) -> Table:
+    """``alc strategies`` rows; ``from`` is where each comes from (builtin, user, project...)."""
+    table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+    for column in ("name", "from", "category", "description", "paper"):
         table.add_column(column, overflow="fold")
     for row in rows:
         description = f"(error: {row['error']})" if row.get("error") else row.get("description", "")
         table.add_row(
             Text(str(row.get("name"))),
+            Text(str(row.get("scope") or "")),
             Text(str(row.get("category") or "")),
             Text(str(description or "").split("\n")[0]),
             Text(_paper(row.get("paper"))),

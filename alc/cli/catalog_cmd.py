@@ -8,6 +8,7 @@ import typer
 
 from alc.cli._options import OutputOpt, apply_output, open_engine, store_path
 from alc.cli._output import EXIT_OK, emit
+from alc.engine.store import redacted
 
 __all__ = ["register"]
 
@@ -21,10 +22,13 @@ def strategies(
     ] = None,
     output: OutputOpt = None,
 ) -> int:
-    """List the strategies (name, category, description, paper), or describe one.
+    """List the strategies and libraries (name, from, category, description, paper), or
+    describe one.
 
     JSON: {"strategies": [<meta>, ...]} or, with NAME, the strategy's meta object
-    (name, path, builtin, description, category, paper, params, example, ...).
+    (name, path, builtin, scope, kind, description, category, paper, params, example, ...);
+    kind is "strategy" (has M.run) or "library", scope where it comes from (builtin, user,
+    project, path, explicit).
     """
     apply_output(output)
     engine = open_engine(durable=False)  # package code runs on its process executor
@@ -44,7 +48,7 @@ def info(output: OutputOpt = None) -> int:
     reply = open_engine(durable=False).info()
     # the store this CLI would use, named without opening it: `alc info` is how a user finds
     # a store that cannot be opened (the store_unavailable hint points here)
-    reply["store"] = store_path()
+    reply["store"] = redacted(store_path())  # never the password of a store URL
     emit(reply, "info")
     return EXIT_OK
 

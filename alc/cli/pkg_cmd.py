@@ -35,6 +35,13 @@ ScopeOpt = Annotated[
         show_default=False,
     ),
 ]
+OverrideOpt = Annotated[
+    bool,
+    typer.Option(
+        "--override",
+        help="Let the package(s) shadow built-in strategies of the same name (refused without).",
+    ),
+]
 ProjectOpt = Annotated[
     bool,
     typer.Option(
@@ -77,15 +84,20 @@ def install(
     update: Annotated[
         bool, typer.Option("--update", help="Without SOURCE: re-pin alc.lock to the sources now.")
     ] = False,
+    override: OverrideOpt = False,
     output: OutputOpt = None,
 ) -> int:
     """Install packages atomically (a failed install changes nothing).
 
-    JSON: {"status": "ok", "scope", "root", "installed": [<package>, ...], "lock"?}.
+    JSON: {"status": "ok", "scope", "root", "installed": [<package>, ...], "shadows": [...],
+    "lock"?}.
     """
     apply_output(output)
     scope = "project" if project or source is None else "user"
-    return _emit(_manager().install(source, ref=ref, name=name, scope=scope, update=update))
+    manager = _manager()
+    return _emit(
+        manager.install(source, ref=ref, name=name, scope=scope, update=update, override=override)
+    )
 
 
 @pkg_app.command("list")
@@ -124,11 +136,13 @@ def link(
         str | None, typer.Option("--name", help="Name (default: the folder's).", show_default=False)
     ] = None,
     project: ProjectOpt = False,
+    override: OverrideOpt = False,
     output: OutputOpt = None,
 ) -> int:
     """Make a working folder a package by a symbolic link (edits take effect at once)."""
     apply_output(output)
-    return _emit(_manager().link(path, name=name, scope="project" if project else "user"))
+    scope = "project" if project else "user"
+    return _emit(_manager().link(path, name=name, scope=scope, override=override))
 
 
 @pkg_app.command()

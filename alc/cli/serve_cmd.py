@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -112,6 +112,30 @@ def serve(
             help="Largest request body in bytes; bigger ones get 413.",
         ),
     ] = 4 * 1024 * 1024,
+    body_timeout: Annotated[
+        float,
+        typer.Option(
+            "--body-timeout",
+            envvar="ALC_BODY_TIMEOUT",
+            help="Seconds a client has to send a whole request body; slower ones get 408.",
+        ),
+    ] = 30.0,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            "--header-timeout",
+            envvar="ALC_HEADER_TIMEOUT",
+            help="Seconds a client has to send a request's headers; slower connections close.",
+        ),
+    ] = 10.0,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            "--max-connections",
+            envvar="ALC_MAX_CONNECTIONS",
+            help="Open connections served at once; more get 503.",
+        ),
+    ] = 256,
     shutdown_timeout: Annotated[
         float,
         typer.Option(
@@ -146,6 +170,11 @@ def serve(
         max_body_bytes=max_body_bytes,
         shutdown_timeout=shutdown_timeout,
         json_response=json_response,
+        guards={
+            "body_timeout": body_timeout,
+            "header_timeout": header_timeout,
+            "max_connections": max_connections,
+        },
     )
 
 
@@ -159,8 +188,12 @@ def serve_http(
     max_body_bytes: int = 4 * 1024 * 1024,
     shutdown_timeout: float = 30.0,
     json_response: bool = False,
+    guards: dict[str, Any] | None = None,
 ) -> int:
     """Build and run one replica (shared by ``alc serve`` and ``alc mcp --transport http``).
+
+    ``guards``: ``body_timeout``, ``header_timeout``, ``max_connections`` of
+    :class:`~alc.mcp._http.ServeConfig` (its defaults when absent).
 
     Raises:
         InvalidInput: bad tokens or verifier, both given, a non-loopback host without either,
@@ -186,6 +219,7 @@ def serve_http(
         max_body_bytes=max_body_bytes,
         shutdown_timeout=shutdown_timeout,
         json_response=json_response,
+        **(guards or {}),
     )
     config.check()
     path = store_path()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeGuard
 
 from alc.engine.errors import InvalidInput
 
@@ -32,6 +32,7 @@ __all__ = [
     "check_text",
     "check_token_count",
     "is_query_id",
+    "is_session_id",
 ]
 
 MAX_DEPTH = 200
@@ -52,6 +53,7 @@ _Where: TypeAlias = "tuple[_Where, str | int] | None"
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _QUERY_ID = re.compile(r"q-[0-9]+")
+_SESSION_ID = re.compile(r"s-[0-9a-f]{32}")
 
 
 def check_text(value: str, what: str) -> str:
@@ -173,6 +175,11 @@ def check_token_count(value: Any, what: str) -> int | None:
 def is_query_id(value: object) -> bool:
     """True for a well-formed query id: ``q-`` and ASCII digits (``q-0``, ``q-17``)."""
     return isinstance(value, str) and _QUERY_ID.fullmatch(value) is not None
+
+
+def is_session_id(value: object) -> TypeGuard[str]:
+    """True for a well-formed session id: ``s-`` and 32 lowercase hex digits (128 bits)."""
+    return isinstance(value, str) and _SESSION_ID.fullmatch(value) is not None
 
 
 def _digits(number: int) -> str:

@@ -577,20 +577,71 @@ sandbox_io.input = function() return sandbox_io.stdin end
 
 local getenv = host_fn("getenv")
 local clock = host_fn("clock")
+
+-- os.date and os.time(table) in UTC whatever the process's time zone (TZ is not journaled, so
+-- local time would make a replay under another zone diverge): os.date formats as with a
+-- leading "!", os.time(table) reads the table as UTC (timegm) and normalises its fields
+local function date_field(t, k, default)
+  local v = raw.rawget(t, k)
+  if v == nil then
+    if default == nil then raw.error("field '" .. k .. "' missing in date table", 3) end
+    return default
+  end
+  local n = raw.tonumber(v)
+  if n ~= nil and raw.mtype(n) == "float" and n == raw.floor(n) and n > -2^62 and n < 2^62 then
+    n = raw.floor(n)
+  end
+  if n == nil or raw.mtype(n) ~= "integer" then
+    raw.error("field '" .. k .. "' is not an integer", 3)
+  end
+  return n
+end
+
+local function days_from_civil(y, m, d)  -- days since 1970-01-01 (proleptic Gregorian)
+  y = y + (m - 1) // 12
+  m = (m - 1) % 12 + 1
+  if m <= 2 then y = y - 1 end
+  local era = y // 400
+  local yoe = y - era * 400
+  local doy = (153 * ((m + 9) % 12) + 2) // 5 + d - 1
+  return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+end
+
+local function utc_time(t)
+  if raw.type(t) ~= "table" then
+    raw.error("bad argument #1 to 'time' (table expected, got " .. raw.type(t) .. ")", 3)
+  end
+  local days = days_from_civil(date_field(t, "year"), date_field(t, "month"), date_field(t, "day"))
+  local stamp = days * 86400 + date_field(t, "hour", 12) * 3600 + date_field(t, "min", 0) * 60
+    + date_field(t, "sec", 0)
+  local ok, norm = raw.pcall(raw.os_date, "!*t", stamp)
+  if not ok then raw.error("time result cannot be represented in this installation", 3) end
+  for _, k in raw.pairs({"year", "month", "day", "hour", "min", "sec", "wday", "yday"}) do
+    raw.rawset(t, k, norm[k])
+  end
+  raw.rawset(t, "isdst", false)
+  return stamp
+end
+
 local sandbox_os = {
   time = function(t)
-    if t ~= nil then return raw.os_time(t) end
+    if t ~= nil then return utc_time(t) end
     return raw.floor(now())
   end,
   clock = function() return clock() end,
   date = function(fmt, t)
     if t == nil then t = raw.floor(now()) end
+    if fmt == nil then
+      fmt = "!%c"
+    elseif raw.type(fmt) == "string" and raw.sub(fmt, 1, 1) ~= "!" then
+      fmt = "!" .. fmt
+    end
     return raw.os_date(fmt, t)
   end,
   difftime = os.difftime,
   getenv = function(name)
     if raw.type(name) ~= "string" then return nil end
-    return getenv(name)  -- the host decides what is visible (only ALC_* variables)
+    return getenv(name)  -- the host decides what is visible (alc.engine.host.lua_env)
   end,
   execute = function() return nil, "exit", 1 end,
   exit = function() raw.error("os.exit is not permitted in an alc strategy; return a result", 2) end,
@@ -684,11 +735,23 @@ local DONE, FAILED, ERROR_INFO = {}, {}, {}
 
 -- the message handler of the strategy's xpcall: runs in the coroutine at the point of the
 -- error (under the limit hook), turns the error value into text or JSON and takes a traceback
+-- an error message longer than this (or than Limits.max_output_bytes) is cut: it is returned and
+-- journaled, so its size must not follow the strategy's strings
+local ERROR_TEXT_BYTES = 64 * 1024
+
+local function clip_error(text)
+  local bound = ERROR_TEXT_BYTES
+  if cfg.max_output_bytes < bound then bound = cfg.max_output_bytes end
+  if #text <= bound then return text end
+  return raw.sub(text, 1, bound) ..
+    raw.format(" [... %d more bytes of the error message cut]", #text - bound)
+end
+
 local function on_error(err)
   local text, json
   local et = raw.type(err)
   if et == "string" then
-    text = err
+    text = clip_error(err)
   elseif et == "number" then
     text = raw.tostring(err)
   else
@@ -698,7 +761,8 @@ local function on_error(err)
     end
     if json == nil then
       local ok, shown = raw.pcall(raw.tostring, err)
-      text = (ok and raw.type(shown) == "string") and shown or ("(a " .. et .. " error value)")
+      text = (ok and raw.type(shown) == "string") and clip_error(shown)
+        or ("(a " .. et .. " error value)")
     end
   end
   return raw.setmetatable({ text, json, raw.traceback(nil, 2) }, ERROR_INFO)
@@ -721,7 +785,8 @@ function control.start(fn, ...)
       return FAILED, value[1], value[2], value[3]
     end
     -- no handler ran: a memory error, or an error inside the handler
-    return FAILED, raw.type(value) == "string" and value or "the strategy failed", nil, ""
+    return FAILED, raw.type(value) == "string" and clip_error(value) or "the strategy failed",
+      nil, ""
   end))
 end
 
@@ -730,12 +795,15 @@ local function finish_step(ok, first, ...)
     return ticks, "limit", tripped, tripped_message
   end
   if not ok then
-    local message = raw.type(first) == "string" and first or "the strategy failed"
+    local message = raw.type(first) == "string" and clip_error(first) or "the strategy failed"
     return ticks, "error", message, nil, ""
   end
   if raw.status(co) == "dead" then
     if raw.rawequal(first, DONE) then return ticks, "done", ... end
-    return ticks, "error", ...
+    if raw.rawequal(first, FAILED) then return ticks, "error", ... end
+    -- coroutine.close(coroutine.running()) in the strategy's own coroutine: it ended unreturned
+    return ticks, "error", "the strategy closed its own coroutine (coroutine.close on " ..
+      "coroutine.running()) before returning a result", nil, ""
   end
   if raw.rawequal(first, REQUEST) then
     return ticks, "yield", ...

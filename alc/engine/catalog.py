@@ -1,6 +1,9 @@
 """The strategy catalogue: each package's ``M.meta``, read in a throwaway sandbox VM.
 
-Used by ``alc strategies``, MCP ``alc_strategies`` and the docs generator. Loading a package
+Used by ``alc strategies``, MCP ``alc_strategies`` and the docs generator. Each entry says
+where the package comes from (its root's scope: ``builtin``, ``user``, ``project``, ``path`` or
+``explicit``) and its kind: a ``strategy`` (its module has an ``M.run`` function, so it can be
+run) or a ``library`` (modules other packages ``require``). Loading a package
 runs its top-level code in a fresh sandbox (no session, no journal) on the given executor, so a
 hostile package cannot freeze a server that lists it; a package whose top level calls
 ``alc.llm``, fails or breaks a limit is listed with an ``error`` instead of metadata.
@@ -8,17 +11,17 @@ hostile package cannot freeze a server that lists it; a package whose top level 
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from alc.engine import __version__
 from alc.engine.executor import Executor, InlineExecutor, VMLost
-from alc.engine.host import ENV_PREFIX
+from alc.engine.host import lua_getenv
 from alc.engine.lua import Seeds, lua_version
 from alc.engine.packages import PackageResolver, StrategyPackage, alc_home, find_project
 from alc.engine.protocol import Limits
+from alc.engine.store import redacted
 
 __all__ = ["StrategyInfo", "catalogue", "describe", "engine_info"]
 
@@ -33,6 +36,10 @@ class StrategyInfo:
         builtin: shipped with alc (vs. a user package).
         meta: the package's ``M.meta`` table (description, category, paper, params, example...).
         error: why the metadata could not be read, or None.
+        scope: where it comes from: the scope of its root (``builtin``, ``user``, ``project``,
+            ``path``, ``explicit``).
+        runnable: its module has an ``M.run`` function (kind ``strategy``), else it is a
+            library (kind ``library``).
     """
 
     name: str
@@ -40,6 +47,13 @@ class StrategyInfo:
     builtin: bool
     meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    scope: str = "explicit"
+    runnable: bool = True
+
+    @property
+    def kind(self) -> str:
+        """``strategy`` (runnable: it has ``M.run``) or ``library``."""
+        return "strategy" if self.runnable else "library"
 
     @property
     def description(self) -> str:
@@ -63,10 +77,26 @@ class StrategyInfo:
         return str(paper or "")
 
     def wire(self) -> dict[str, Any]:
-        """JSON-ready dict: name, path, builtin, the meta fields, and error if any."""
+        """JSON-ready dict: name, path, builtin, scope, kind, the meta fields, error if any."""
         out: dict[str, Any] = {"name": self.name, "path": self.path, "builtin": self.builtin}
         out.update(self.meta)
-        out["name"] = self.name
+        out.update(name=self.name, scope=self.scope, kind=self.kind)
+        if self.error:
+            out["error"] = self.error
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """One row of a listing: name, kind, scope, builtin, description, category, paper
+        (one line), and error if any."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "scope": self.scope,
+            "builtin": self.builtin,
+            "description": self.description,
+            "category": self.category,
+            "paper": self.paper,
+        }
         if self.error:
             out["error"] = self.error
         return out
@@ -103,7 +133,7 @@ class _CatalogHost:
         return {} if what == "env" else 0
 
     def getenv(self, name: str) -> str | None:
-        return os.environ.get(name) if name.startswith(ENV_PREFIX) else None
+        return lua_getenv(name)  # the one rule (alc.engine.host.lua_env)
 
     def load_source(self, name: str, kind: str) -> tuple[str, str]:
         if kind == "file":
@@ -130,25 +160,36 @@ def _read_meta(
         "name": package.name,
         "path": str(package.path),
         "builtin": package.builtin,
+        "scope": package.scope,
     }
     try:
         vm = (executor or InlineExecutor()).create_vm(
             _CatalogHost(resolver), META_LIMITS, Seeds(0, 0)
         )
-        vm.start_code(
-            "local m = require(...) return type(m) == 'table' and m.meta or nil", package.name
-        )
+        vm.start_code(_READ_META, package.name)
         result = vm.step()
         vm.close()
     except VMLost:
         return StrategyInfo(**info, error="the worker reading the package was lost; try again")
-    if result.kind == "done" and isinstance(result.result, dict):
-        return StrategyInfo(**info, meta=result.result)
-    if result.kind == "done":
-        return StrategyInfo(**info, error="the package has no meta table")
     if result.kind == "yield":
         return StrategyInfo(**info, error="the package calls alc.llm when loaded")
-    return StrategyInfo(**info, error=result.message)
+    if result.kind != "done":
+        return StrategyInfo(**info, error=result.message)
+    read = result.result if isinstance(result.result, dict) else {}
+    runnable, meta = read.get("runnable") is True, read.get("meta")
+    if isinstance(meta, dict):
+        return StrategyInfo(**info, meta=meta, runnable=runnable)
+    if runnable:
+        return StrategyInfo(**info, error="the package has no meta table")
+    return StrategyInfo(**info, runnable=False)  # a library: a meta table is optional
+
+
+_READ_META = """
+local m = require(...)
+if type(m) ~= 'table' then return { runnable = false } end
+return { runnable = type(m.run) == 'function', meta = type(m.meta) == 'table' and m.meta or nil }
+"""
+"""Loads one package; its ``M.meta`` and whether it has an ``M.run`` function."""
 
 
 def catalogue(
@@ -177,8 +218,9 @@ def describe(
 def engine_info(
     resolver: PackageResolver | None = None, store_path: str | None = None
 ) -> dict[str, Any]:
-    """Version, Lua version, store path, package search paths (``package_roots``: each with its
-    scope, in search order), the project folder (``alc.toml``) or None, type definitions path."""
+    """Version, Lua version, store path (a URL's password redacted), package search paths
+    (``package_roots``: each with its scope, in search order), the project folder
+    (``alc.toml``) or None, type definitions path."""
     from importlib import resources
 
     resolver = resolver or PackageResolver()
@@ -186,7 +228,7 @@ def engine_info(
         "version": __version__,
         "lua_version": lua_version("5.5"),
         "lua_versions": {"5.5": lua_version("5.5"), "5.4": lua_version("5.4")},
-        "store": store_path,
+        "store": None if store_path is None else redacted(store_path),
         "alc_home": str(alc_home()),
         "package_paths": [str(r) for r in resolver.roots],
         # the search order with each root's scope (docs/packages.md, "Resolution order")

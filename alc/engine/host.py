@@ -27,8 +27,9 @@ from alc.engine.store import ScopedState, Store
 from alc.engine.tenancy import check_scope_name
 
 __all__ = [
+    "ENV_ALLOW_VARIABLE",
     "ENV_INJECT_PREFIX",
-    "ENV_PREFIX",
+    "ENV_RESERVED_PREFIX",
     "LOG_LINES",
     "LOG_LINE_CHARS",
     "PROGRESS_CHARS",
@@ -39,12 +40,19 @@ __all__ = [
     "SessionHost",
     "SessionRuntime",
     "injected_env",
+    "lua_env",
+    "lua_getenv",
 ]
 
-ENV_PREFIX = "ALC_"
-"""``os.getenv`` in a strategy sees only environment variables whose names start with this."""
+ENV_RESERVED_PREFIX = "ALC_"
+"""The engine's own settings (tokens, store URL, executor, ...): no name with this prefix (in any
+letter case) is ever visible to Lua, whatever the allow-list says."""
 ENV_INJECT_PREFIX = "ALC_ENV_"
-"""A variable ``ALC_ENV_<NAME>`` of the serving process is ``alc.env.<NAME>`` (configuration)."""
+"""A variable ``ALC_ENV_<NAME>`` of the serving process is ``alc.env.<NAME>`` and
+``os.getenv("<NAME>")`` (an operator's explicit grant of one value)."""
+ENV_ALLOW_VARIABLE = "ALC_LUA_ENV_ALLOW"
+"""Comma-separated names of host variables Lua may read under their own names (``alc.env`` and
+``os.getenv``); names starting with :data:`ENV_RESERVED_PREFIX` are ignored."""
 STATE_BACKUP_SUFFIX = ".bak"
 """``alc.state.reset`` keeps the previous value under ``<key>.bak``; ``alc.state.list`` hides it."""
 LOG_LINES = 20
@@ -175,14 +183,17 @@ class SessionHost:
         if what == "llm_calls":
             return rt.stats.llm_calls
         if what == "env":
-            configured = rt.effects.read("env:alc", _configured_env)
+            configured = rt.effects.read("env:alc", lua_env)
             return {**configured, **rt.env}
         raise ValueError(f"unknown session information {what!r}")
 
     def getenv(self, name: str) -> str | None:
-        if not isinstance(name, str) or not name.startswith(ENV_PREFIX):
-            return None  # decided here, host-side: nothing in the VM can widen it
-        value = self._rt.effects.read("env", lambda: os.environ.get(name))
+        """``os.getenv(name)``: the allow-listed value (:func:`lua_getenv`), a recorded effect
+        (recorded for every name, visible or not, so a replay under another allow-list serves
+        the first run's answers)."""
+        if not isinstance(name, str):
+            return None
+        value = self._rt.effects.read("env", lambda: lua_getenv(name))
         return None if value is None else str(value)
 
     def load_source(self, name: str, kind: str) -> tuple[str, str]:
@@ -310,13 +321,37 @@ def injected_env(value: Any) -> dict[str, str]:
     return out
 
 
-def _configured_env() -> dict[str, str]:
+def lua_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The host environment as Lua may see it (``alc.env`` and ``os.getenv``; one rule).
+
+    ``{NAME: value}`` of every ``ALC_ENV_<NAME>`` variable, plus every variable named in
+    ``ALC_LUA_ENV_ALLOW`` (comma-separated) under its own name (``ALC_ENV_<NAME>`` wins on a
+    clash). No name starting with ``ALC_`` (any case) is ever in it: the engine's settings
+    (``ALC_TOKENS``, ``ALC_STORE``, ``ALC_HOME``, ...) stay out even when listed.
+
+    Args:
+        environ: the environment to read (default ``os.environ``).
+    """
+    env = os.environ if environ is None else environ
+    visible: dict[str, str] = {}
+    for name in env.get(ENV_ALLOW_VARIABLE, "").split(","):
+        name = name.strip()
+        if name and not _reserved(name) and name in env:
+            visible[name] = env[name]
     cut = len(ENV_INJECT_PREFIX)
-    return {
-        name[cut:]: value
-        for name, value in os.environ.items()
-        if name.startswith(ENV_INJECT_PREFIX) and len(name) > cut
-    }
+    for name, value in env.items():
+        if name.startswith(ENV_INJECT_PREFIX) and not _reserved(name[cut:]) and len(name) > cut:
+            visible[name[cut:]] = value
+    return visible
+
+
+def lua_getenv(name: str) -> str | None:
+    """``os.getenv(name)`` for Lua: the value of ``name`` in :func:`lua_env`, else None."""
+    return lua_env().get(name) if not _reserved(name) else None
+
+
+def _reserved(name: str) -> bool:
+    return name.upper().startswith(ENV_RESERVED_PREFIX)
 
 
 def _state_reset(store: ScopedState, namespace: str, key: str, opts: Any) -> dict[str, Any] | str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal, Self
@@ -47,6 +48,7 @@ __all__ = [
     "Cancelled",
     "Completed",
     "Failed",
+    "LimitMaxima",
     "Limits",
     "NeedsResponse",
     "Outcome",
@@ -390,6 +392,78 @@ class Limits(BaseModel):
     max_step_seconds: float = Field(default=120.0, ge=0.01, le=86_400.0, allow_inf_nan=False)
     max_output_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=1024**3)
     lua_version: Literal["5.4", "5.5"] = "5.5"
+
+
+class LimitMaxima(BaseModel):
+    """The largest :class:`Limits` a client may ask for: the server operator's ceiling.
+
+    A request naming a limit above its maximum is refused with ``invalid_input`` (naming the
+    maximum), never clamped silently: the client learns what it may ask for. The server's
+    defaults (``Limits()`` or ``Engine(limits=...)``) are lowered to the maxima, so a request
+    that names no limit is always admitted. Each maximum comes
+    from ``ALC_LIMIT_<FIELD>`` (e.g. ``ALC_LIMIT_MAX_OUTPUT_BYTES=33554432``), read by
+    :meth:`from_env`, within the range :class:`Limits` allows.
+
+    Attributes:
+        max_memory: bytes (default 2 GiB).
+        max_instructions: instructions per step (default 2.5e11, five times the default limit).
+        max_step_seconds: seconds per step (default 600, five times the default limit).
+        max_output_bytes: bytes per transfer (default 64 MiB, four times the default limit): a
+            result travels through several copies on its way out (the peak is a small multiple
+            of it), so this bounds what one request can make a replica allocate.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    max_memory: int = Field(default=2 * 1024**3, ge=1024 * 1024, le=64 * 1024**3)
+    max_instructions: int = Field(default=250_000_000_000, ge=1, le=10**15)
+    max_step_seconds: float = Field(default=600.0, ge=0.01, le=86_400.0, allow_inf_nan=False)
+    max_output_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, le=1024**3)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> LimitMaxima:
+        """The maxima of ``ALC_LIMIT_<FIELD>`` variables (defaults for the unset ones).
+
+        Raises:
+            InvalidInput: a value that is not a number in its field's range.
+        """
+        env = os.environ if environ is None else environ
+        given = {
+            name: env[f"ALC_LIMIT_{name.upper()}"].strip()
+            for name in cls.model_fields
+            if env.get(f"ALC_LIMIT_{name.upper()}", "").strip()
+        }
+        try:
+            return cls.model_validate(
+                {k: float(v) if k == "max_step_seconds" else int(v) for k, v in given.items()}
+            )
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(f"ALC_LIMIT_*: {' '.join(str(exc).split())}") from None
+
+    def clamp(self, limits: Limits) -> Limits:
+        """``limits`` with each value lowered to its maximum (for the server's defaults)."""
+        over = {
+            name: ceiling
+            for name, ceiling in self.model_dump().items()
+            if getattr(limits, name) > ceiling
+        }
+        return limits.model_copy(update=over) if over else limits
+
+    def admit(self, limits: Limits) -> Limits:
+        """``limits`` if none passes its maximum.
+
+        Raises:
+            InvalidInput: a limit above its maximum (the message names both).
+        """
+        for name, ceiling in self.model_dump().items():
+            value = getattr(limits, name)
+            if value > ceiling:
+                raise InvalidInput(
+                    f"limits.{name} = {value:,} is above this server's maximum of "
+                    f"{ceiling:,} (set by its operator: ALC_LIMIT_{name.upper()}); "
+                    "ask for at most that."
+                )
+        return limits
 
 
 class SessionSnapshot(BaseModel):

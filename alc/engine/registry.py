@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import re
 import sys
 import threading
 import time
@@ -30,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from alc.engine._validate import is_session_id
 from alc.engine.clock import Clock, SystemClock
 from alc.engine.errors import (
     ExecutorUnavailable,
@@ -48,6 +48,7 @@ from alc.engine.protocol import (
     Cancelled,
     Completed,
     Failed,
+    LimitMaxima,
     Limits,
     NeedsResponse,
     Outcome,
@@ -77,7 +78,6 @@ __all__ = [
     "validate_session_id",
 ]
 
-_SESSION_ID = re.compile(r"s-[0-9a-f]{32}")
 
 LAST_SESSION = "last"
 """The session id that names the most recently updated session of the store (the request
@@ -101,7 +101,7 @@ def validate_session_id(session_id: object) -> str:
     Raises:
         InvalidInput: anything else (checked before any lookup).
     """
-    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+    if not is_session_id(session_id):
         raise InvalidInput(
             f"{session_id!r} is not a session id (expected 's-' followed by 32 hex digits, "
             f"as returned when the session started, or {LAST_SESSION!r} for the most recently "
@@ -140,10 +140,12 @@ class SessionRegistry:
     Args:
         store: the journal.
         resolver: where strategies are found.
-        limits: default sandbox limits for new sessions.
+        limits: default sandbox limits for new sessions (lowered to ``maxima``).
         clock: time source (inject a fake one in tests).
         idle_ttl: seconds before an idle hot session is evicted from memory.
         retention: seconds before ended or abandoned sessions are purged from the store.
+        maxima: the largest limits a request may ask for (default:
+            :meth:`LimitMaxima.from_env`, i.e. ``ALC_LIMIT_*`` or the documented defaults).
         executor: where session VMs run (default: an :class:`InlineExecutor`); see
             ``alc.engine.executor``. A VM lost with its worker is rebuilt by replay and the
             request retried (up to :data:`VM_RETRIES` times).
@@ -161,11 +163,13 @@ class SessionRegistry:
         idle_ttl: float = DEFAULT_IDLE_TTL,
         retention: float = DEFAULT_RETENTION,
         executor: Executor | None = None,
+        maxima: LimitMaxima | None = None,
     ) -> None:
         self.executor: Executor = executor or InlineExecutor()
+        self.maxima = maxima or LimitMaxima.from_env()
         self.store = store
         self.resolver = resolver or PackageResolver()
-        self.limits = limits or Limits()
+        self.limits = self.maxima.clamp(limits or Limits())
         self.clock: Clock = clock or SystemClock()
         self.idle_ttl = idle_ttl
         self.retention = retention
@@ -204,7 +208,8 @@ class SessionRegistry:
         code or strategy, ctx a plain JSON object, code text); the registry trusts that.
 
         Raises:
-            InvalidInput: bad limits, code that does not compile.
+            InvalidInput: bad limits or limits above the server's maxima
+                (:class:`LimitMaxima`), code that does not compile.
             StrategyNotFound: no such strategy package.
         """
         if ctx is None:
@@ -214,7 +219,7 @@ class SessionRegistry:
             check_scope_name(ctx["_ns"], "ctx._ns (alc.state namespace)")
         if strategy is not None:
             self.resolver.strategy(strategy)  # StrategyNotFound before anything is made
-        resolved = _limits(self.limits, limits)
+        resolved = self.maxima.admit(_limits(self.limits, limits))
         seeds = Seeds.new()
         record = SessionRecord(
             session_id=new_session_id(),

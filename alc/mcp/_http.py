@@ -17,19 +17,23 @@ routes and uvicorn serve it:
                 replica drains for shutdown (``"status": "draining"``)
 ==============  ===================================================================
 
-- **Auth and tenancy**: bearer tokens are checked by the SDK's auth middleware
-  (``BearerAuthBackend`` + ``RequireAuthMiddleware``) with a pluggable
+- **Auth and tenancy**: bearer tokens are checked by the SDK's auth backend
+  (``BearerAuthBackend``, headers only) and refused by :class:`~alc.mcp._guard.RequireBearer`
+  **before any byte of the body is read** (``401`` with ``WWW-Authenticate: Bearer
+  error="invalid_token", error_description="..."``), with a pluggable
   :class:`~mcp.server.auth.provider.TokenVerifier`: :class:`StaticTokens` (token -> tenant, from
   a file or ``ALC_TOKENS``) for self-hosting, or any OAuth verifier. The tenant of a request is
   :func:`tenant_of` its :class:`~mcp.server.auth.provider.AccessToken` and is set as the
   request-scoped tenant (:func:`alc.engine.tenancy.tenant_scope`) for the engine calls the
   request makes.
-- **Limits and logs**: a request body over ``max_body_bytes`` is ``413`` with a JSON error; one
-  JSON line per request goes to stderr (``method``, ``path``, ``status``, ``duration_ms``,
-  ``tenant``).
+- **Limits and logs**: a request body over ``max_body_bytes`` is ``413``, one not in within
+  ``body_timeout`` seconds ``408``, request headers not in within ``header_timeout`` seconds
+  close the connection, more than ``max_connections`` open connections get ``503``
+  (:mod:`alc.mcp._guard`); one JSON line per request goes to stderr (``method``, ``path``,
+  ``status``, ``duration_ms``, ``tenant``).
 - **Shutdown**: on SIGTERM / SIGINT the replica stops accepting connections, reports
   ``draining`` on ``/readyz``, lets the requests in flight finish (their steps included, up to
-  ``shutdown_timeout`` seconds), then stops its worker processes.
+  ``shutdown_timeout`` seconds) and answers them in full, then stops its worker processes.
 """
 
 from __future__ import annotations
@@ -57,7 +61,6 @@ from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
@@ -66,8 +69,17 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alc.engine.errors import AlcError, InvalidInput
+from alc.engine.store import redacted
 from alc.engine.tenancy import check_tenant, tenant_scope
 from alc.inspector import Authenticate, inspector_app
+from alc.mcp._guard import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    BodyLimit,
+    GuardedH11,
+    RequireBearer,
+)
 from alc.mcp._server import AlcMCP
 
 __all__ = [
@@ -90,6 +102,8 @@ DEFAULT_PORT = 8765
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 """Largest request body (bytes) by default: 4 MiB, the SDK's own default."""
 MCP_PATH = "/mcp"
+MAX_HEADER_BYTES = 16 * 1024
+"""Largest request head (request line and headers) in bytes; bigger is ``400``."""
 UI_PATH = "/ui"
 """Where `alc serve` mounts the session inspector (alc.inspector)."""
 MIN_TOKEN_CHARS = 16
@@ -262,6 +276,9 @@ class ServeConfig:
         verifier: the bearer-token verifier, or None for no auth (then ``host`` must be a
             loopback address).
         max_body_bytes: largest request body; bigger is ``413``.
+        body_timeout: seconds a client has to send a whole body; slower is ``408``.
+        header_timeout: seconds a client has to send a request's headers; slower is closed.
+        max_connections: open connections served at once; more get ``503``.
         shutdown_timeout: seconds requests in flight may take to finish after SIGTERM.
         json_response: answer POSTs with one JSON body instead of an SSE stream.
         draining: set on shutdown; ``/readyz`` then answers ``503``.
@@ -271,6 +288,9 @@ class ServeConfig:
     port: int = DEFAULT_PORT
     verifier: TokenVerifier | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
     shutdown_timeout: float = 30.0
     json_response: bool = False
     draining: bool = field(default=False, compare=False)
@@ -291,6 +311,11 @@ class ServeConfig:
             raise InvalidInput(f"--port {self.port} is not a TCP port (0 to 65535).")
         if self.max_body_bytes < 1024:
             raise InvalidInput("--max-body-bytes must be at least 1024.")
+        for name, value in (("body", self.body_timeout), ("header", self.header_timeout)):
+            if not 0.1 <= value <= 3600:
+                raise InvalidInput(f"--{name}-timeout must be from 0.1 to 3600 seconds.")
+        if self.max_connections < 1:
+            raise InvalidInput("--max-connections must be at least 1.")
 
 
 def build_app(server: AlcMCP, config: ServeConfig) -> Starlette:
@@ -303,17 +328,23 @@ def build_app(server: AlcMCP, config: ServeConfig) -> Starlette:
         max_request_body_size=config.max_body_bytes,
     )
     endpoint: ASGIApp = StreamableHTTPASGIApp(manager)
-    middleware = [
-        Middleware(_AccessLog),
-        Middleware(_BodyLimit, max_bytes=config.max_body_bytes),
-    ]
-    if config.verifier is not None:
+    middleware = [Middleware(_AccessLog)]
+    if config.verifier is not None:  # authenticate (headers only) before reading any body
         endpoint = RequireAuthMiddleware(endpoint, required_scopes=[])
         middleware += [
             Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(config.verifier)),
+            Middleware(RequireBearer, paths=frozenset({MCP_PATH})),
             Middleware(AuthContextMiddleware),
             Middleware(_TenantScope),
         ]
+    middleware.append(
+        Middleware(
+            BodyLimit,
+            max_bytes=config.max_body_bytes,
+            timeout=config.body_timeout,
+            paths=frozenset({MCP_PATH}),
+        )
+    )
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -393,50 +424,6 @@ class _TenantScope:
             await self.app(scope, receive, send)
 
 
-class _BodyLimit:
-    """Refuse a request body over ``max_bytes`` with ``413`` and a JSON error object (whether
-    ``Content-Length`` declares it or the body streams past the limit)."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
-            return
-        body, more, tail = bytearray(), True, None
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                tail = message
-                break
-            body += message.get("body", b"")
-            more = bool(message.get("more_body", False))
-            if len(body) > self.max_bytes:
-                await self._refuse(scope, receive, send)
-                return
-        queue: list[Message] = [{"type": "http.request", "body": bytes(body), "more_body": more}]
-        if tail is not None:
-            queue.append(tail)
-
-        async def replay() -> Message:
-            return queue.pop(0) if queue else await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        wire = InvalidInput(
-            f"The request body is larger than this server accepts ({self.max_bytes} bytes)."
-        ).to_wire()
-        wire["error_code"] = "request_too_large"
-        await JSONResponse(wire, status_code=413)(scope, receive, send)
-
-
 class _AccessLog:
     """One JSON line per HTTP request on stderr: method, path, status, duration_ms, tenant."""
 
@@ -470,6 +457,20 @@ class _AccessLog:
             )
 
 
+def _finish_streams_on_drain() -> None:
+    """Let an SSE reply in flight finish on SIGTERM instead of being cut off.
+
+    ``sse_starlette`` (the SDK's SSE responses) ends every open stream as soon as uvicorn
+    receives a shutdown signal; the reply of a step still running was then lost (HTTP 200 with
+    an empty body, though the session completed in the journal). A stateless replica's streams
+    each end with their reply, and uvicorn's graceful shutdown already waits for them (up to
+    ``shutdown_timeout``), so the early cut is turned off.
+    """
+    from sse_starlette.sse import AppStatus
+
+    AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]
+
+
 class HTTPServer:
     """uvicorn serving :func:`build_app`, with the start-up and drain lines of ``alc serve``."""
 
@@ -488,7 +489,11 @@ class HTTPServer:
             access_log=False,
             timeout_graceful_shutdown=int(config.shutdown_timeout),
             lifespan="on",
+            http=GuardedH11.with_timeout(config.header_timeout),
+            limit_concurrency=config.max_connections,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         )
+        _finish_streams_on_drain()
         outer = self
 
         class _Server(uvicorn.Server):
@@ -518,7 +523,7 @@ class HTTPServer:
             url=f"http://{self.config.host}:{port}{MCP_PATH}",
             host=self.config.host,
             port=port,
-            store=self.store,
+            store=redacted(self.store),
             auth="bearer" if auth else "none",
             message=(
                 "bearer tokens required; each session belongs to the tenant that created it"

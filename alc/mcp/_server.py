@@ -65,11 +65,13 @@ from alc._requests import (
     StrategiesRequest,
     ThoughtRequest,
 )
+from alc._session_log import pending_filter, projected
 from alc.engine import __version__
 from alc.engine.errors import AlcError, CardNotFound, InvalidInput, StrategyNotFound
 from alc.engine.executor import make_executor
 from alc.engine.protocol import NeedsResponse, Outcome, Query, SessionSnapshot, dumps
 from alc.engine.tenancy import current_tenant
+from alc.mcp import _algocline_sessions
 from alc.mcp import _tools as words
 from alc.mcp._algocline import ALGOCLINE_PROFILE
 from alc.mcp._hosts import host_flags, json_argument, status_v2, summary_v2
@@ -268,6 +270,7 @@ class AlcMCP:
         self.chains = ThoughtChains(engine)
         self.server: MCPServer[Any] = _ToolServer(self)
         self._resources()
+        _algocline_sessions.install(self)
 
     # ------------------------------------------------------------------ registration
 
@@ -372,13 +375,16 @@ class AlcMCP:
 
     @TABLE.tool("alc_status", StatusRequest, words.STATUS)
     async def _alc_status(self, args: StatusRequest, ctx: Context) -> CallToolResult:
+        projection = pending_filter(args.pending_filter)
         if args.session_id is not None:
             transcript = await self.engine.transcript(args.session_id)
             conversation = args.include_conversation or args.include_history
-            return _result(status_v2(transcript, conversation, args.conversation_limit))
+            wire = status_v2(transcript, conversation, args.conversation_limit)
+            return _result(projected(wire, transcript.summary, projection))
         found = await self.engine.status()
         assert not isinstance(found, SessionSnapshot)
-        return _result({"sessions": [summary_v2(s) for s in found], "status": "ok"})
+        listing = [projected(summary_v2(s), s, projection) for s in found]
+        return _result({"sessions": listing, "active_sessions": len(listing), "status": "ok"})
 
     @TABLE.tool("alc_cancel", CancelRequest, words.CANCEL)
     async def _alc_cancel(self, args: CancelRequest, ctx: Context) -> CallToolResult:
@@ -388,17 +394,7 @@ class AlcMCP:
     async def _alc_strategies(self, args: StrategiesRequest, ctx: Context) -> CallToolResult:
         if args.name is not None:
             return _result((await self.engine.describe(args.name)).wire())
-        listing = [
-            {
-                "name": i.name,
-                "description": i.description,
-                "category": i.category,
-                "paper": i.paper,
-                "builtin": i.builtin,
-                **({"error": i.error} if i.error else {}),
-            }
-            for i in await self.engine.strategies()
-        ]
+        listing = [i.summary() for i in await self.engine.strategies()]
         return _result({"strategies": listing})
 
     @TABLE.tool("alc_info", InfoRequest, words.INFO)

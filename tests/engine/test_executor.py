@@ -17,7 +17,7 @@ from alc.engine.lua import Seeds
 CODE = """
 alc.state.set('seen', (alc.state.get('seen') or 0) + 1)
 print('started')
-local a = alc.llm('first ' .. os.getenv('ALC_EXECUTOR_TEST'))
+local a = alc.llm('first ' .. os.getenv('EXECUTOR_TEST'))
 local b = alc.llm_batch({'x', {prompt = 'y', system = 's'}})
 return {a = a, b = b, t = type(os.time()), seen = alc.state.get('seen')}
 """
@@ -33,7 +33,8 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[alc.Engin
 def test_a_strategy_runs_the_same_on_both(
     engine: alc.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ALC_EXECUTOR_TEST", "env")
+    monkeypatch.setenv("EXECUTOR_TEST", "env")
+    monkeypatch.setenv("ALC_LUA_ENV_ALLOW", "EXECUTOR_TEST")
     out = engine.start(code=CODE)
     assert isinstance(out, alc.NeedsResponse) and out.prompt == "first env"
     out = engine.feed(out.session_id, "A")

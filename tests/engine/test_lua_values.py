@@ -119,19 +119,19 @@ def test_language_features_strategies_use(engine: alc.Engine) -> None:
     local t = {table.unpack({1, 2, 3})}
     for i = 1, 3 do if i == 2 then goto continue end t[#t + 1] = i ::continue:: end
     io.stderr:write('warned\\n')
-    return {#t, 7 // 2, 6 & 3, 1 << 4, os.getenv('ALC_TEST_VAR'), os.getenv('HOME') == nil,
+    return {#t, 7 // 2, 6 & 3, 1 << 4, os.getenv('TEST_VAR'), os.getenv('HOME') == nil,
             type(os.time()), type(os.date('%Y'))}
     """
     import os
 
-    os.environ["ALC_TEST_VAR"] = "visible"
+    os.environ["ALC_ENV_TEST_VAR"] = "visible"  # an operator's grant (alc.engine.host.lua_env)
     try:
         out = engine.start(code=code)
     finally:
-        del os.environ["ALC_TEST_VAR"]
+        del os.environ["ALC_ENV_TEST_VAR"]
     assert isinstance(out, alc.Completed), out
     assert out.result[:5] == [5, 3, 2, 16, "visible"]
-    assert out.result[5:] == [True, "number", "string"]  # HOME is not ALC_*: hidden
+    assert out.result[5:] == [True, "number", "string"]  # HOME is not allow-listed: hidden
 
 
 def test_results_that_are_not_json_fail_cleanly(engine: alc.Engine) -> None:

@@ -8,6 +8,7 @@ engines (own store, packages, or a pool a test kills workers of), closed after t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,17 @@ EXECUTORS = ["inline", "process"]
 @pytest.fixture(scope="module", params=EXECUTORS)
 def executor(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture(params=["default", "inline"])
+def cli_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The real CLI's executor: ALC_EXECUTOR unset (the CLI's default: process) or inline."""
+    return {} if request.param == "default" else {"ALC_EXECUTOR": "inline"}
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
 
 
 @pytest.fixture

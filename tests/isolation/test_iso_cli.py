@@ -30,17 +30,6 @@ pytestmark = pytest.mark.slow
 STEP = ("--limit", "max_step_seconds=1")
 
 
-@pytest.fixture(params=["default", "inline"])
-def cli_env(request: pytest.FixtureRequest) -> dict[str, str]:
-    """ALC_EXECUTOR unset (the CLI's default: process) or inline."""
-    return {} if request.param == "default" else {"ALC_EXECUTOR": "inline"}
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
-
-
 def coded(run: Run, exit_code: int, status: str, error_code: str | None = None) -> dict:
     assert run.code == exit_code, (run.code, run.stdout, run.stderr)
     assert "Traceback" not in run.stderr, run.stderr

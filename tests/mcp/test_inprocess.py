@@ -27,7 +27,13 @@ EXPECTED_TOOLS = {
         {"session_id"},
     ),
     "alc_status": (
-        {"session_id", "include_conversation", "include_history", "conversation_limit"},
+        {
+            "session_id",
+            "include_conversation",
+            "include_history",
+            "conversation_limit",
+            "pending_filter",
+        },
         set(),
     ),
     "alc_cancel": ({"session_id"}, {"session_id"}),

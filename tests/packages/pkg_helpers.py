@@ -3,9 +3,11 @@ import it whatever other conftest modules pytest has loaded first)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 CORPUS = (
     Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "algocline-packages"
@@ -44,3 +46,41 @@ def commit_all(repo: Path, message: str) -> str:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", message)
     return git(repo, "rev-parse", "HEAD")
+
+
+class Done(subprocess.CompletedProcess[str]):
+    """A finished ``alc`` process whose stdout is one JSON reply."""
+
+    @property
+    def code(self) -> int:
+        return self.returncode
+
+    @property
+    def json(self) -> Any:
+        (line,) = self.stdout.strip().splitlines() or [""]
+        return json.loads(line)
+
+
+def make_sentinel(tmp_path: Path) -> Path:
+    """A folder with a file beside ALC_HOME (``tmp_path / "home"``), and a link beside it."""
+    folder = tmp_path / "sentinel"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("keep")
+    (tmp_path / "sentinel-link").symlink_to(folder, target_is_directory=True)
+    return folder
+
+
+def untouched(sentinel: Path) -> bool:
+    link = sentinel.parent / "sentinel-link"
+    return (sentinel / "keep.txt").read_text() == "keep" and link.is_symlink()
+
+
+def attacks(sentinel: Path) -> list[str]:
+    """Names that reach the sentinel from the user root (``home/packages``) or directly."""
+    return [
+        "../../sentinel",
+        "../../sentinel-link",
+        str(sentinel),
+        str(sentinel.parent / "sentinel-link"),
+        "../packages/../../sentinel",
+    ]

@@ -6,50 +6,11 @@ end through ``alc run`` / ``alc continue``."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pkg_helpers import CORPUS, commit_all, git, write_package
-
-
-class Done(subprocess.CompletedProcess[str]):
-    """A finished ``alc`` process whose stdout is one JSON reply."""
-
-    @property
-    def code(self) -> int:
-        return self.returncode
-
-    @property
-    def json(self) -> Any:
-        (line,) = self.stdout.strip().splitlines() or [""]
-        return json.loads(line)
-
-
-@pytest.fixture
-def alc(tmp_path: Path) -> Any:
-    work = tmp_path / "work"
-    work.mkdir()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("ALC_")}
-    environ.update(ALC_HOME=str(tmp_path / "home"), ALC_TRACEBACK="0")
-
-    def run(*args: str, cwd: Path = work) -> Done:
-        proc = subprocess.run(
-            [sys.executable, "-m", "alc", *args],
-            capture_output=True,
-            text=True,
-            env=environ,
-            cwd=cwd,
-            timeout=300,
-        )
-        return Done(proc.args, proc.returncode, proc.stdout, proc.stderr)
-
-    run.work = work  # type: ignore[attr-defined]
-    return run
 
 
 def test_install_list_test_remove_through_the_cli(alc: Any, tmp_path: Path) -> None:
@@ -122,8 +83,13 @@ def test_project_install_from_alc_toml_and_info(alc: Any, tmp_path: Path) -> Non
 @pytest.mark.slow
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"conformance corpus not at {CORPUS}")
 def test_the_published_collection_installs_lists_and_runs(alc: Any) -> None:
-    done = alc("pkg", "install", str(CORPUS))
+    refused = alc("pkg", "install", str(CORPUS))  # it would shadow built-ins: not silently
+    assert refused.code == 2 and refused.json["error_code"] == "invalid_input", refused.stderr
+    assert all(n in refused.json["error"] for n in ("cot", "sc", "panel", "override"))
+    assert alc("pkg", "list").json["packages"] == []  # nothing was installed
+    done = alc("pkg", "install", str(CORPUS), "--override")
     assert done.code == 0, done.stderr
+    assert {"cot", "sc", "panel"} <= set(done.json["shadows"])
     names = sorted(r["name"] for r in done.json["installed"])
     expected = sorted(p.name for p in CORPUS.iterdir() if (p / "init.lua").is_file())
     assert len(names) == 96 and names == expected

@@ -89,7 +89,7 @@ def test_bad_sources_are_install_failed(manager: PackageManager, tmp_path: Path)
     write_package(tmp_path, "ok")
     with pytest.raises(InstallFailed, match="git sources only"):
         manager.install(str(tmp_path / "ok"), ref="main")
-    with pytest.raises(InstallFailed, match="not valid"):
+    with pytest.raises(InvalidInput, match="not valid"):
         manager.install(str(tmp_path / "ok"), name="bad.name")
 
 
@@ -151,7 +151,7 @@ def test_a_link_cannot_be_escaped_from_inside(manager: PackageManager, tmp_path:
 def test_doctor_finds_broken_shadowed_and_missing(
     manager: PackageManager, tmp_path: Path, home: Path
 ) -> None:
-    manager.install(str(write_package(tmp_path / "a", "cot")))  # shadows the built-in cot
+    manager.install(str(write_package(tmp_path / "a", "cot")), override=True)  # shadows cot
     manager.install(str(write_package(tmp_path / "b", "bad")))
     (home / "packages" / "bad" / "helper.lua").write_text("return {")  # broken after install
     gone = write_package(tmp_path / "c", "gone")

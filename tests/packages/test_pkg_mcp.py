@@ -9,7 +9,7 @@ from typing import Any
 import mcp_types as types
 import pytest
 from mcp import Client
-from pkg_helpers import write_package
+from pkg_helpers import attacks, make_sentinel, untouched, write_package
 
 import alc
 from alc.mcp import AlcMCP
@@ -69,3 +69,47 @@ async def test_install_list_doctor_test_and_errors(home: Path, tmp_path: Path) -
             assert reply(result)["error_code"] == code, reply(result)
         missing = reply(await call(action="remove", name="nothing"))
         assert missing["hint"].startswith("call alc_pkg")
+
+
+async def test_mcp_alc_pkg_refuses_paths(home: Path, tmp_path: Path) -> None:
+    sentinel = make_sentinel(tmp_path)
+    src = write_package(tmp_path / "src", "alpha")
+    server = AlcMCP(alc.AsyncEngine(tmp_path / "s.db")).server
+    async with Client(server) as client:
+        installed = await client.call_tool("alc_pkg", {"action": "install", "source": str(src)})
+        assert not installed.is_error
+        for name in [*attacks(sentinel), "..", "x" * 300]:
+            for arguments in (
+                {"action": "remove", "name": name},
+                {"action": "remove", "name": name, "scope": "user"},
+                {"action": "unlink", "name": name},
+                {"action": "link", "path": str(src), "name": name},
+                {"action": "install", "source": str(src), "name": name},
+                {"action": "scaffold", "name": name, "directory": str(tmp_path)},
+            ):
+                result = await client.call_tool("alc_pkg", arguments)
+                assert result.is_error, arguments
+                assert reply(result)["error_code"] == "invalid_input", arguments
+        listed = reply(await client.call_tool("alc_pkg", {"action": "list"}))
+    assert untouched(sentinel)
+    assert [p["name"] for p in listed["packages"]] == ["alpha"]
+
+
+async def test_alc_pkg_install_refuses_shadowing_unless_override(
+    home: Path, tmp_path: Path
+) -> None:
+    src = write_package(tmp_path / "src", "cot")
+    server = AlcMCP(alc.AsyncEngine(tmp_path / "s.db")).server
+    async with Client(server) as client:
+        refused = await client.call_tool("alc_pkg", {"action": "install", "source": str(src)})
+        assert refused.is_error and reply(refused)["error_code"] == "invalid_input"
+        assert "(cot)" in reply(refused)["error"]
+        arguments = {"action": "install", "source": str(src), "override": True}
+        done = reply(await client.call_tool("alc_pkg", arguments))
+        assert done["shadows"] == ["cot"]
+        listing = reply(await client.call_tool("alc_strategies", {}))["strategies"]
+        rows = {r["name"]: r for r in listing}
+        assert (rows["cot"]["scope"], rows["cot"]["kind"]) == ("user", "strategy")
+        assert (rows["sc"]["scope"], rows["sc"]["kind"]) == ("builtin", "strategy")
+        bad = await client.call_tool("alc_pkg", {"action": "install", "override": "yes"})
+        assert bad.is_error and reply(bad)["error_code"] == "invalid_input"

@@ -102,7 +102,7 @@ def test_missing_extra_fails_with_an_install_hint(monkeypatch: pytest.MonkeyPatc
 
 
 def test_missing_local_extra_fails_with_an_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "llama_cpp", None)
+    monkeypatch.setitem(sys.modules, "cyllama.llama.llama_cpp", None)
     with pytest.raises(MissingExtra, match=r"pip install .*\[local\]'"):
         from_spec("local")
 

@@ -9,7 +9,14 @@ the Python API translate their arguments into its methods. Every method returns 
   locked folder whose content changed; nothing on disk was changed.
 - :class:`~alc.engine.errors.PackageNotFound` (``package_not_found``): no installed or linked
   package of that name in the scope.
-- :class:`~alc.engine.errors.InvalidInput` (``invalid_input``): an unknown scope or action.
+- :class:`~alc.engine.errors.InvalidInput` (``invalid_input``): an unknown scope or action, an
+  invalid package name (one validator, :func:`~alc.engine.pkg._guard.package_name`, at every
+  entry point), or an install or link that would shadow a built-in strategy without
+  ``override`` (the message names the built-ins it would shadow).
+
+Nothing outside a package root is ever written or removed: a name is never a path, and every
+folder written or removed is checked to be a direct child of its root. Installs read regular
+files only, each at most :data:`~alc.engine.pkg._guard.MAX_FILE_BYTES`.
 
 Scopes that can be written: ``user`` (``$ALC_HOME/packages``) and ``project``
 (``<project>/.alc/packages``, the project being the nearest ``alc.toml`` from the working folder
@@ -33,12 +40,22 @@ from alc.engine.packages import (
     PackageResolver,
     PackageRoot,
     StrategyPackage,
+    builtin_root,
     find_project,
     project_root,
     user_root,
 )
 from alc.engine.pkg._doctor import Issue, diagnose
 from alc.engine.pkg._fetch import Fetched, content_hash, discover, fetch, is_git_source, source_name
+from alc.engine.pkg._guard import (
+    MAX_FILE_BYTES,
+    lua_files,
+    package_folder,
+    package_name,
+    path_text,
+    read_text,
+    scan_package,
+)
 from alc.engine.pkg._layout import InstalledPackage, Staging, describe_package, remove_folder
 from alc.engine.pkg._project import (
     LockEntry,
@@ -56,11 +73,13 @@ from alc.engine.protocol import Limits
 
 __all__ = [
     "ACTIONS",
+    "MAX_FILE_BYTES",
     "WRITABLE_SCOPES",
     "InstalledPackage",
     "Issue",
     "PackageManager",
     "SpecResult",
+    "builtin_names",
 ]
 
 WRITABLE_SCOPES = ("user", "project")
@@ -69,12 +88,12 @@ WRITABLE_SCOPES = ("user", "project")
 ACTIONS: dict[str, tuple[str, dict[str, type], tuple[str, ...]]] = {
     "install": (
         "install",
-        {"source": str, "ref": str, "name": str, "scope": str, "update": bool},
+        {"source": str, "ref": str, "name": str, "scope": str, "update": bool, "override": bool},
         (),
     ),
     "list": ("list_packages", {"include_builtin": bool}, ()),
     "remove": ("remove", {"name": str, "scope": str}, ("name",)),
-    "link": ("link", {"path": str, "name": str, "scope": str}, ("path",)),
+    "link": ("link", {"path": str, "name": str, "scope": str, "override": bool}, ("path",)),
     "unlink": ("unlink", {"name": str, "scope": str}, ("name",)),
     "doctor": ("doctor", {}, ()),
     "scaffold": ("scaffold", {"name": str, "directory": str}, ("name",)),
@@ -160,8 +179,26 @@ class PackageManager:
         return project_root(self.project)
 
     def _path(self, path: str) -> Path:
-        """A path argument, relative to this manager's working folder."""
-        return self.cwd / Path(path).expanduser()
+        """A path argument, relative to this manager's working folder.
+
+        Raises:
+            InvalidInput: it cannot be a path (a NUL character, too long).
+        """
+        try:
+            return self.cwd / Path(path_text(path, "path")).expanduser()
+        except RuntimeError:  # ~user of no such user
+            raise InvalidInput(f"The path {path[:60]!r} names an unknown user's home.") from None
+
+    def _real(self, path: str | Path) -> Path:
+        """A path argument (relative to the working folder) with its links resolved.
+
+        Raises:
+            InvalidInput: not a path, or a loop of symbolic links.
+        """
+        try:
+            return self._path(str(path)).resolve()
+        except (OSError, RuntimeError) as exc:
+            raise InvalidInput(f"The path {str(path)[:60]!r} cannot be resolved: {exc}.") from None
 
     def _search(self) -> PackageResolver:
         """The search path with this manager's project as its project scope (the project may
@@ -182,6 +219,7 @@ class PackageManager:
         name: str | None = None,
         scope: str = "user",
         update: bool = False,
+        override: bool = False,
     ) -> dict[str, Any]:
         """Install a package, a collection, or (``source=None``) everything ``alc.toml`` lists.
 
@@ -193,43 +231,61 @@ class PackageManager:
             name: the package name of a single-package source (default: its folder name).
             scope: ``user`` or ``project`` (created in the working folder if there is none).
             update: with ``source=None``, ignore ``alc.lock`` and pin what the sources hold now.
+            override: let installed packages shadow built-in strategies of the same name
+                (recorded in ``alc.toml`` for the project scope); without it such an install
+                is refused.
 
         Returns:
-            ``{"status": "ok", "scope", "root", "installed": [<package>, ...], "lock"?}``.
+            ``{"status": "ok", "scope", "root", "installed": [<package>, ...], "shadows":
+            [<built-in names now shadowed>], "lock"?}``.
 
         Raises:
+            InvalidInput: an invalid ``name``; built-ins would be shadowed without ``override``.
             InstallFailed: see the module docstring; nothing was changed.
         """
+        if name is not None:
+            package_name(name)
+        for value, what in ((source, "source"), (ref, "ref")):
+            if value is not None:
+                path_text(value, what)
         if source is None:
-            return self._install_project(update)
+            return self._install_project(update, override)
         had_project = self.project
         try:
-            return self._install_source(source, ref, name, scope)
+            return self._install_source(source, ref, name, scope, override)
         except BaseException:
             self.project = had_project  # a project this call would have created is not made
             raise
 
     def _install_source(
-        self, source: str, ref: str | None, name: str | None, scope: str
+        self, source: str, ref: str | None, name: str | None, scope: str, override: bool
     ) -> dict[str, Any]:
         root = self._root(scope, create_project=True)
         if not is_git_source(source):
             source = str(self._path(source))
+        # a malformed alc.lock is refused before anything is installed
+        locks = read_lock(self.project) if scope == "project" and self.project else {}
         with Staging(root) as stage, _Scratch(root) as scratch:
             fetched = fetch(source, ref, scratch.dir)
+            scan_package(fetched.path)
             packages = discover(fetched.path, name or source_name(source))
+            for folder in packages.values():  # links stay inside their own package
+                scan_package(folder)
             collection = not (fetched.path / "init.lua").is_file()
             key = name or (source_name(source) if collection else next(iter(packages)))
+            if collection and scope == "project":
+                package_name(key, "The collection's name (its alc.toml key)")
+            shadows = _refuse_shadowing(packages, override)
             lock = self._stage(stage, key, source, ref, fetched, packages)
             self._check(stage)
             stage.commit()
-        reply = self._installed(scope, root, stage.names)
+        reply = self._installed(scope, root, stage.names, shadows)
         if scope == "project" and self.project is not None:
             listed = source
             if fetched.kind == "folder":  # alc.toml paths are relative to the project
                 listed = os.path.relpath(fetched.path, self.project)
-            add_entry(self.project, ProjectEntry(key, listed, ref, collection))
-            locks = read_lock(self.project)
+            entry = ProjectEntry(key, listed, ref, collection, override=bool(shadows))
+            add_entry(self.project, entry)
             locks[key] = replace(lock, source=listed)
             reply["lock"] = str(write_lock(self.project, locks))
         return reply
@@ -264,12 +320,12 @@ class PackageManager:
             folder = stage.dir / name
             if not (folder / "init.lua").is_file():
                 raise InstallFailed(f"Package {name!r} has no init.lua; it cannot be installed.")
-            for path in folder.rglob("*.lua"):
+            for path in lua_files(folder):
                 rel = f"{name}/{path.relative_to(folder).as_posix()}"
                 try:
-                    texts[rel] = path.read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError) as exc:
-                    raise InstallFailed(f"{rel} cannot be read: {exc}.") from None
+                    texts[rel] = read_text(path)
+                except InstallFailed as exc:
+                    raise InstallFailed(f"{rel}: {exc.message} Nothing was installed.") from None
         broken = check_syntax(texts, self.resolver, self.executor)
         if broken:
             shown = "; ".join(f"{k}: {v}" for k, v in sorted(broken.items())[:5])
@@ -278,7 +334,7 @@ class PackageManager:
                 "Fix the source, or install the packages that are fine one by one."
             )
 
-    def _install_project(self, update: bool) -> dict[str, Any]:
+    def _install_project(self, update: bool, override: bool) -> dict[str, Any]:
         if self.project is None:
             raise InstallFailed(
                 f"No {PROJECT_FILE} in {self.cwd} or above; give a SOURCE to install, or "
@@ -288,19 +344,29 @@ class PackageManager:
         entries, locks = read_project(project), ({} if update else read_lock(project))
         root = project_root(project)
         new_locks: dict[str, LockEntry] = {}
+        shadows: list[str] = []
         with Staging(root) as stage:
             for entry in entries:
-                new_locks[entry.name] = self._stage_entry(stage, entry, locks.get(entry.name))
+                allowed = override or entry.override
+                new_locks[entry.name] = self._stage_entry(
+                    stage, entry, locks.get(entry.name), allowed, shadows
+                )
             self._check(stage)
             stage.commit()
-        reply = self._installed("project", root, stage.names)
+        reply = self._installed("project", root, stage.names, sorted(shadows))
         reply["lock"] = str(write_lock(project, new_locks))
         return reply
 
     def _stage_entry(
-        self, stage: Staging, entry: ProjectEntry, lock: LockEntry | None
+        self,
+        stage: Staging,
+        entry: ProjectEntry,
+        lock: LockEntry | None,
+        override: bool,
+        shadows: list[str],
     ) -> LockEntry:
-        """Fetch one ``alc.toml`` entry (at its locked commit, if any) into ``stage``."""
+        """Fetch one ``alc.toml`` entry (at its locked commit, if any) into ``stage``; the
+        built-ins it shadows (allowed by ``override``) are added to ``shadows``."""
         project = self.project or self.cwd
         source = entry.source
         if not is_git_source(source) and not Path(source).expanduser().is_absolute():
@@ -309,6 +375,7 @@ class PackageManager:
         ref = lock.commit if pinned and lock is not None and lock.commit else entry.ref
         with _Scratch(stage.root) as scratch:
             fetched = fetch(source, ref, scratch.dir)
+            scan_package(fetched.path)
             if pinned and lock is not None and fetched.kind == "folder":
                 now = content_hash(fetched.path)
                 if now != lock.hash:
@@ -318,20 +385,31 @@ class PackageManager:
                         "accept the new content."
                     )
             packages = discover(fetched.path, entry.name)
+            for folder in packages.values():
+                scan_package(folder)
             if entry.only:
                 unknown = sorted(set(entry.only) - set(packages))
                 if unknown:
                     raise InstallFailed(f"{entry.name}: only names unknown packages {unknown}.")
                 packages = {k: v for k, v in packages.items() if k in entry.only}
+            shadows += _refuse_shadowing(packages, override, f"alc.toml entry {entry.name!r}: ")
             locked = self._stage(stage, entry.name, entry.source, entry.ref, fetched, packages)
         return locked
 
-    def _installed(self, scope: str, root: Path, names: Sequence[str]) -> dict[str, Any]:
+    def _installed(
+        self, scope: str, root: Path, names: Sequence[str], shadows: Sequence[str]
+    ) -> dict[str, Any]:
         listed = {p["name"]: p for p in self.list_packages(include_builtin=False)["packages"]}
         installed = [
             listed.get(n) or {"name": n, "scope": scope, "path": str(root / n)} for n in names
         ]
-        return {"status": "ok", "scope": scope, "root": str(root), "installed": installed}
+        return {
+            "status": "ok",
+            "scope": scope,
+            "root": str(root),
+            "installed": installed,
+            "shadows": list(shadows),
+        }
 
     # ------------------------------------------------------------------ list / remove / link
 
@@ -359,10 +437,10 @@ class PackageManager:
         }
 
     def _find(self, name: str, scope: str | None) -> tuple[str, Path]:
+        package_name(name)
         scopes = [scope] if scope else (["project"] if self.project else []) + ["user"]
         for candidate in scopes:
-            root = self._root(candidate)
-            folder = root / name
+            folder = package_folder(self._root(candidate), name)
             if folder.is_symlink() or folder.is_dir():
                 return candidate, folder
         where = " or ".join(scopes)
@@ -376,12 +454,15 @@ class PackageManager:
         """Remove an installed package (project scope: also drop it from alc.toml / alc.lock).
 
         Raises:
+            InvalidInput: ``name`` is not a package name (a path, ``..``, too long...).
             PackageNotFound: not installed in the scope (default: project, then user).
             InstallFailed: it is a link (unlink it instead), or it cannot be deleted.
         """
         found_scope, folder = self._find(name, scope)
         if folder.is_symlink():
             raise InstallFailed(f"{name} is a linked working folder; unlink it instead.")
+        if found_scope == "project" and self.project is not None:
+            read_lock(self.project)  # a malformed alc.lock is refused before anything changes
         remove_folder(folder)
         listed = False
         if found_scope == "project" and self.project is not None:
@@ -394,19 +475,32 @@ class PackageManager:
             "unlisted": listed,
         }
 
-    def link(self, path: str, *, name: str | None = None, scope: str = "user") -> dict[str, Any]:
+    def link(
+        self,
+        path: str,
+        *,
+        name: str | None = None,
+        scope: str = "user",
+        override: bool = False,
+    ) -> dict[str, Any]:
         """Register a working folder as a package by a symbolic link (edits show at once).
 
+        ``override`` lets the link shadow a built-in strategy of the same name.
+
         Raises:
-            InstallFailed: no ``init.lua`` there, an invalid name, or the name is taken.
+            InvalidInput: an invalid name, or it would shadow a built-in without ``override``.
+            InstallFailed: no ``init.lua`` there, or the name is taken.
         """
-        folder = self._path(path).resolve()
+        if name is not None:
+            package_name(name)
+        folder = self._real(path)
         if not (folder / "init.lua").is_file():
             raise InstallFailed(f"{folder} has no init.lua; link a package folder.")
         package = name or folder.name
-        discover(folder, package)  # validates the name
+        discover(folder, package)  # validates the folder's name when no name is given
+        shadows = _refuse_shadowing({package: folder}, override)
         root = self._root(scope, create_project=True)
-        target = root / package
+        target = package_folder(root, package)
         if target.exists() or target.is_symlink():
             raise InstallFailed(
                 f"{package} is already installed at {target}; remove it first or pass --name."
@@ -424,12 +518,14 @@ class PackageManager:
             "scope": scope,
             "path": str(target),
             "target": str(folder),
+            "shadows": shadows,
         }
 
     def unlink(self, name: str, *, scope: str | None = None) -> dict[str, Any]:
         """Remove a link made by :meth:`link` (the working folder itself is untouched).
 
         Raises:
+            InvalidInput: ``name`` is not a package name.
             PackageNotFound: no such package in the scope.
             InstallFailed: the package is installed, not linked (remove it instead).
         """
@@ -466,9 +562,11 @@ class PackageManager:
         """Create a new package folder (``M.meta``, ``M.spec``, ``M.run`` and a spec file).
 
         Raises:
-            InstallFailed: an invalid name or an existing folder (nothing is overwritten).
+            InvalidInput: an invalid name.
+            InstallFailed: an existing folder (nothing is overwritten).
         """
-        base = self._path(directory).resolve() if directory else self.cwd
+        package_name(name)
+        base = self._real(directory) if directory else self.cwd
         folder = scaffold(name, base)
         files = sorted(p.relative_to(base).as_posix() for p in folder.rglob("*") if p.is_file())
         return {"status": "ok", "created": name, "path": str(folder), "files": files}
@@ -523,7 +621,7 @@ class PackageManager:
         """``(name, root, folder)`` of each package to test."""
         folder = self._path(target) if target else self.cwd
         if target is None or (folder.is_dir() and ("/" in target or target in (".", ".."))):
-            folder = folder.resolve()
+            folder = self._real(folder)
             if (folder / "init.lua").is_file():
                 return [(folder.name, folder.parent, folder)]
             inside = sorted(p.parent for p in folder.glob("*/init.lua"))
@@ -559,3 +657,32 @@ class _Scratch:
     def __exit__(self, *exc: object) -> None:
         self._stage.committed = True  # a scratch folder never removes the root it sits in
         self._stage.__exit__()
+
+
+def builtin_names() -> frozenset[str]:
+    """Every top-level module name of the built-in strategies folder (``NAME/`` or
+    ``NAME.lua``): the names an installed or linked package would shadow."""
+    root = builtin_root()
+    return frozenset(
+        p.stem if p.suffix == ".lua" else p.name
+        for p in root.iterdir()
+        if (p.is_dir() or p.suffix == ".lua") and not p.name.startswith((".", "__"))
+    )
+
+
+def _refuse_shadowing(packages: dict[str, Path], override: bool, where: str = "") -> list[str]:
+    """The built-in names ``packages`` would shadow (sorted); without ``override``, none may.
+
+    Raises:
+        InvalidInput: some would be shadowed and ``override`` is False (the names are listed).
+    """
+    shadows = sorted(set(packages) & builtin_names())
+    if shadows and not override:
+        raise InvalidInput(
+            f"{where}Installing would shadow {len(shadows)} built-in strateg"
+            f"{'y' if len(shadows) == 1 else 'ies'} ({', '.join(shadows)}): the installed "
+            "package(s) of those names would run instead of alc's own, which may take other "
+            "arguments and return other shapes. Nothing was installed. Install again with "
+            "override to replace them, or install only the packages you need."
+        )
+    return shadows

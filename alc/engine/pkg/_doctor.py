@@ -18,6 +18,7 @@ from typing import Any
 
 from alc.engine.errors import InstallFailed
 from alc.engine.packages import PackageResolver, StrategyPackage, project_root
+from alc.engine.pkg._guard import lua_files, read_text
 from alc.engine.pkg._layout import read_metadata
 from alc.engine.pkg._project import read_lock, read_project
 
@@ -94,13 +95,13 @@ def _syntax(resolver: PackageResolver, check: SyntaxCheck) -> list[Issue]:
         if package.scope == "builtin":
             continue
         folder = package.path.parent
-        for path in sorted(folder.rglob("*.lua")):
+        for path in lua_files(folder):
             key = f"{package.scope}:{package.name}/{path.relative_to(folder).as_posix()}"
             where[key] = (package.name, package.scope, folder)
             try:
-                texts[key] = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                errors[key] = f"cannot be read ({exc})"
+                texts[key] = read_text(path)
+            except InstallFailed as exc:
+                errors[key] = f"cannot be read ({exc.message})"
     errors.update((k, f"does not compile: {v}") for k, v in check(texts).items())
     issues = []
     for key, error in sorted(errors.items()):

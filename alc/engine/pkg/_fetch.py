@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alc.engine.errors import InstallFailed
-from alc.engine.packages import is_module_name
+from alc.engine.pkg._guard import is_package_name, read_file
 
 __all__ = [
     "GIT_TIMEOUT",
@@ -145,9 +145,10 @@ def discover(tree: Path, name: str | None) -> dict[str, Path]:
         InstallFailed: no package found, an invalid name, or a package folder that is a link.
     """
     if (tree / "init.lua").is_file():
-        if name is None or not is_module_name(name) or "." in name:
+        if not is_package_name(name):
             raise InstallFailed(
-                f"Package name {name!r} is not valid (letters, digits, _ and -); pass --name."
+                f"Package name {name!r} (the source's folder name) is not valid (letters, "
+                "digits, _ and -); give a name."
             )
         return {name: tree}
     found: dict[str, Path] = {}
@@ -158,7 +159,7 @@ def discover(tree: Path, name: str | None) -> dict[str, Path]:
                 f"{folder} is a symbolic link; a collection's packages must be real folders "
                 "(link a working folder with `alc pkg link` instead)."
             )
-        if is_module_name(folder.name) and "." not in folder.name:
+        if is_package_name(folder.name):
             found[folder.name] = folder
     if not found:
         raise InstallFailed(
@@ -173,6 +174,9 @@ def content_hash(folder: Path) -> str:
 
     The installer's own metadata file, ``.git`` and caches are left out, so a package hashes
     the same wherever it was installed from.
+
+    Raises:
+        InstallFailed: a file that is not regular or is over the size limit (``_guard``).
     """
     digest = hashlib.sha256()
     for path in sorted(_files(folder)):
@@ -181,7 +185,7 @@ def content_hash(folder: Path) -> str:
         if path.is_symlink():
             digest.update(b"link:" + os.readlink(path).encode() + b"\0")
         else:
-            digest.update(path.read_bytes() + b"\0")
+            digest.update(read_file(path) + b"\0")
     return "sha256:" + digest.hexdigest()
 
 

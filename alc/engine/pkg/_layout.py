@@ -22,6 +22,7 @@ from typing import Any
 from alc.engine.errors import InstallFailed
 from alc.engine.packages import StrategyPackage
 from alc.engine.pkg._fetch import METADATA_FILE, content_hash
+from alc.engine.pkg._guard import package_folder, read_file
 
 __all__ = [
     "InstalledPackage",
@@ -40,17 +41,18 @@ def read_version(init: Path) -> str | None:
     """``M.meta.version`` when it is written literally in ``init.lua`` (the first
     ``version = "..."``; nothing is run), else None."""
     try:
-        match = _VERSION.search(init.read_text(encoding="utf-8", errors="replace")[:200_000])
-    except OSError:
+        text = read_file(init).decode("utf-8", errors="replace")
+    except InstallFailed:  # not a regular file (a link to a device...), too large, unreadable
         return None
+    match = _VERSION.search(text[:200_000])
     return match.group(1) if match else None
 
 
 def read_metadata(folder: Path) -> dict[str, Any]:
     """The ``.alc-package.json`` of an installed package (empty when absent or unreadable)."""
     try:
-        data = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_file(folder / METADATA_FILE, 1024 * 1024))
+    except (InstallFailed, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -167,7 +169,7 @@ class Staging:
     def commit(self) -> None:
         """Swap every added package into the root; on failure, put back what was moved."""
         for name in self.names:
-            target = self.root / name
+            target = package_folder(self.root, name)
             if target.is_symlink():
                 raise InstallFailed(
                     f"{target} is a linked working folder; unlink it first (alc pkg unlink {name})."

@@ -17,13 +17,16 @@ longer matches its hash is refused until ``--update`` re-locks it.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from alc.engine.errors import InstallFailed
-from alc.engine.packages import PROJECT_FILE, is_module_name
+from alc.engine.packages import PROJECT_FILE
+from alc.engine.pkg._guard import is_package_name, read_text
 
 __all__ = [
     "LOCK_FILE",
@@ -50,6 +53,7 @@ class ProjectEntry:
         ref: branch, tag or commit (git only).
         collection: install every package of the source under its own name.
         only: with ``collection``, the package names to keep (empty: all).
+        override: its packages may shadow built-in strategies (installed with ``override``).
     """
 
     name: str
@@ -57,6 +61,7 @@ class ProjectEntry:
     ref: str | None = None
     collection: bool = False
     only: tuple[str, ...] = ()
+    override: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,10 +88,14 @@ class LockEntry:
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
+    """The TOML table of ``path`` (a regular file of at most ``MAX_FILE_BYTES``)."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InstallFailed(f"{path} cannot be read: {exc}. Fix the file and try again.") from None
+        return tomllib.loads(read_text(path))
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        said = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InstallFailed(f"{path} cannot be read: {said}. Fix the file and try again.") from None
+    except InstallFailed as exc:
+        raise InstallFailed(f"{exc.message} Fix the file and try again.") from None
 
 
 def read_project(project: Path) -> list[ProjectEntry]:
@@ -104,29 +113,26 @@ def read_project(project: Path) -> list[ProjectEntry]:
 
 def _entry(path: Path, name: str, value: Any) -> ProjectEntry:
     where = f"{path}: packages.{name}"
-    if not is_module_name(name) or "." in name:
+    if not is_package_name(name):
         raise InstallFailed(f"{where}: not a valid package name (letters, digits, _ and -).")
     if isinstance(value, str):
         return ProjectEntry(name=name, source=value)
     if not isinstance(value, dict) or not isinstance(value.get("source"), str):
         raise InstallFailed(f'{where}: give a source string, or {{ source = "...", ref = "..." }}.')
-    unknown = set(value) - {"source", "ref", "collection", "only"}
+    unknown = set(value) - {"source", "ref", "collection", "only", "override"}
     if unknown:
         raise InstallFailed(
-            f"{where}: unknown keys {sorted(unknown)} (source, ref, collection, only)."
+            f"{where}: unknown keys {sorted(unknown)} (source, ref, collection, only, override)."
         )
     ref, only = value.get("ref"), value.get("only", [])
     if ref is not None and not isinstance(ref, str):
         raise InstallFailed(f"{where}: ref must be a string (a branch, tag or commit).")
     if not isinstance(only, list) or not all(isinstance(o, str) for o in only):
         raise InstallFailed(f"{where}: only must be a list of package names.")
-    return ProjectEntry(
-        name=name,
-        source=value["source"],
-        ref=ref,
-        collection=bool(value.get("collection", False)),
-        only=tuple(only),
-    )
+    flags = {k: value.get(k, False) for k in ("collection", "override")}
+    if not all(isinstance(v, bool) for v in flags.values()):
+        raise InstallFailed(f"{where}: collection and override must be true or false.")
+    return ProjectEntry(name=name, source=value["source"], ref=ref, only=tuple(only), **flags)
 
 
 def read_lock(project: Path) -> dict[str, LockEntry]:
@@ -136,26 +142,36 @@ def read_lock(project: Path) -> dict[str, LockEntry]:
         InstallFailed: the lock file is unreadable (delete it and install again to rewrite it).
     """
     path = project / LOCK_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return {}
-    data = _load_toml(path)
-    out: dict[str, LockEntry] = {}
-    for name, raw in (data.get("packages") or {}).items():
-        try:
-            out[name] = LockEntry(
-                name=name,
-                source=str(raw["source"]),
-                ref=raw.get("ref") or None,
-                commit=raw.get("commit") or None,
-                hash=str(raw["hash"]),
-                packages=tuple(raw.get("packages", [name])),
-            )
-        except (KeyError, TypeError, AttributeError):
-            raise InstallFailed(
-                f"{path}: entry {name!r} is malformed; delete alc.lock and run "
-                "`alc pkg install` to write it again."
-            ) from None
-    return out
+    table = _load_toml(path).get("packages", {})
+    redo = "delete alc.lock and install the project's packages again to write it anew"
+    if not isinstance(table, dict):
+        raise InstallFailed(f"{path}: packages must be a table of entries; {redo}.")
+    return {name: _lock_entry(path, name, raw, redo) for name, raw in table.items()}
+
+
+def _lock_entry(path: Path, name: str, raw: Any, redo: str) -> LockEntry:
+    """One ``[packages.NAME]`` table of ``alc.lock``, every field type-checked."""
+    bad = f"{path}: entry {name[:80]!r} is malformed"
+    if not is_package_name(name) or not isinstance(raw, dict):
+        raise InstallFailed(f"{bad}; {redo}.")
+    texts = {k: raw.get(k) for k in ("source", "ref", "commit", "hash")}
+    packages = raw.get("packages", [name])
+    if not isinstance(texts["source"], str) or not isinstance(texts["hash"], str):
+        raise InstallFailed(f"{bad} (source and hash must be strings); {redo}.")
+    if any(v is not None and not isinstance(v, str) for v in texts.values()):
+        raise InstallFailed(f"{bad} (ref and commit must be strings); {redo}.")
+    if not isinstance(packages, list) or not all(is_package_name(p) for p in packages):
+        raise InstallFailed(f"{bad} (packages must be a list of package names); {redo}.")
+    return LockEntry(
+        name=name,
+        source=texts["source"],
+        ref=texts["ref"] or None,
+        commit=texts["commit"] or None,
+        hash=texts["hash"],
+        packages=tuple(packages),
+    )
 
 
 def _toml_value(value: Any) -> str:
@@ -184,9 +200,17 @@ def write_lock(project: Path, entries: dict[str, LockEntry]) -> Path:
 
 
 def _replace_text(path: Path, text: str) -> None:
-    scratch = path.with_name(f".{path.name}.tmp")
-    scratch.write_text(text, encoding="utf-8")
-    scratch.replace(path)
+    """Write ``path`` atomically: a new temporary file (never an existing one, never through a
+    link) in the same folder, renamed over ``path`` (a link there is replaced, not followed)."""
+    fd, scratch = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)  # as a plain write would make it (mkstemp makes 0600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(scratch, path)
+    except BaseException:
+        Path(scratch).unlink(missing_ok=True)
+        raise
 
 
 def add_entry(project: Path, entry: ProjectEntry) -> None:
@@ -196,7 +220,7 @@ def add_entry(project: Path, entry: ProjectEntry) -> None:
     existing line for the same name is replaced.
     """
     path = project / PROJECT_FILE
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    lines = read_text(path).splitlines() if path.is_file() else []
     fields = [f"source = {_toml_value(entry.source)}"]
     if entry.ref:
         fields.append(f"ref = {_toml_value(entry.ref)}")
@@ -204,6 +228,8 @@ def add_entry(project: Path, entry: ProjectEntry) -> None:
         fields.append("collection = true")
     if entry.only:
         fields.append(f"only = {_toml_value(entry.only)}")
+    if entry.override:
+        fields.append("override = true")
     line = f"{entry.name} = {{ {', '.join(fields)} }}"
     lines = _without(lines, entry.name)
     if "[packages]" not in (s.strip() for s in lines):
@@ -218,7 +244,7 @@ def remove_entry(project: Path, name: str) -> bool:
     path = project / PROJECT_FILE
     if not path.is_file():
         return False
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_text(path).splitlines()
     kept = _without(lines, name)
     if kept != lines:
         _replace_text(path, "\n".join(kept) + "\n")

@@ -9,14 +9,13 @@ each ``alc.llm`` pause from a script: this is the "mock alc" of ``alc pkg test``
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from alc.engine.executor import Executor, InlineExecutor, VMLost
-from alc.engine.host import ENV_PREFIX
+from alc.engine.host import lua_getenv
 from alc.engine.lua import QuerySpec, Seeds, StepResult
 from alc.engine.packages import PackageResolver
 from alc.engine.protocol import Limits
@@ -72,7 +71,7 @@ class ToolHost:
         return None
 
     def getenv(self, name: str) -> str | None:
-        return os.environ.get(name) if name.startswith(ENV_PREFIX) else None
+        return lua_getenv(name)  # the one rule (alc.engine.host.lua_env)
 
     def load_source(self, name: str, kind: str) -> tuple[str, str]:
         if kind == "file":

@@ -15,8 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from alc.engine.errors import InstallFailed
 from alc.engine.executor import Executor
 from alc.engine.packages import PackageResolver, PackageRoot
+from alc.engine.pkg._guard import read_text
 from alc.engine.pkg._sandbox import ToolHost, cycle, drive
 from alc.engine.protocol import Limits
 
@@ -91,9 +93,9 @@ def run_spec(
     """Run one spec file of ``package`` (installed under ``root``) and report its cases."""
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return SpecResult(package, rel, 0, 0, (), f"cannot read the spec file: {exc}", 0)
+        source = read_text(path)
+    except InstallFailed as exc:
+        return SpecResult(package, rel, 0, 0, (), f"cannot read the spec file: {exc.message}", 0)
     first = PackageRoot(root, "explicit")
     host = ToolHost(PackageResolver([first, *(r for r in resolver.scoped if r.path != root)]))
     run = drive(

@@ -27,6 +27,7 @@ from alc.engine.store._records import (
     Summary,
     decode_event,
 )
+from alc.engine.store._redact import redacted
 from alc.engine.store._scoped import ScopedState
 from alc.engine.store._sqlite import SQLiteStore
 
@@ -52,6 +53,7 @@ __all__ = [
     "decode_event",
     "is_store_url",
     "open_store",
+    "redacted",
 ]
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import re
 import sys
 import threading
 import time
@@ -41,6 +40,7 @@ from alc.engine.errors import StoreUnavailable
 from alc.engine.store._dialect import POSTGRES, Conn, Connector, translated
 from alc.engine.store._migrations import migrate
 from alc.engine.store._quota import StateQuota
+from alc.engine.store._redact import redacted
 from alc.engine.store._sql import SQLStore
 
 __all__ = ["PostgresStore", "redacted"]
@@ -183,17 +183,6 @@ def _check_if_idle(conn: psycopg.Connection[Any], *, idle: float) -> None:
     that sat idle for more than ``idle`` seconds no longer answers."""
     if time.monotonic() - _returned_at.get(conn, 0.0) >= idle:
         psycopg_pool.ConnectionPool.check_connection(conn)
-
-
-_PASSWORD_IN_AUTHORITY = re.compile(r"(://[^/?#@:\s\"']*:)[^\s\"']*@")
-_PASSWORD_PARAMETER = re.compile(r"(\bpassword\s*=\s*)[^&#\s\"']*", re.IGNORECASE)
-
-
-def redacted(text: str) -> str:
-    """``text`` (a URL, or a message quoting one) with every password shown as ``***``: in a
-    URL's authority (``user:***@host``) and in ``password=`` parameters."""
-    text = _PASSWORD_IN_AUTHORITY.sub(r"\1***@", text)
-    return _PASSWORD_PARAMETER.sub(r"\1***", text)
 
 
 def _env_int(name: str, default: int) -> int:
