@@ -62,6 +62,26 @@ _COLUMNS = "id, strategy, state, created_at, updated_at, head, record, extra, te
 """A session row's columns, in the order ``summary_from_row`` reads them."""
 
 
+_APPEND = """
+WITH s AS (SELECT head FROM sessions WHERE id = ? FOR UPDATE), ins AS (
+    INSERT INTO events (session_id, seq, kind, data)
+    SELECT ?, e.seq, e.kind, e.data
+    FROM unnest(CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS text[])) AS e (seq, kind, data)
+    WHERE (SELECT head FROM s) = ?
+    RETURNING 1
+), upd AS (
+    UPDATE sessions SET state = ?, updated_at = ?, head = ?, extra = ?
+    WHERE id = ? AND (SELECT head FROM s) = ?
+    RETURNING 1
+)
+SELECT (SELECT head FROM s)
+"""
+"""A journal append in one statement (PostgreSQL): the session's row is locked (a concurrent
+writer of it waits, then reads the head that one committed), and the events and the new summary
+are written only when the head is still the expected one; returns the head it found (NULL: no
+such session)."""
+
+
 class SQLStore(Store):
     """The store on one SQL database, reached through ``connector`` (see ``_dialect``).
 
@@ -132,6 +152,8 @@ class SQLStore(Store):
         events: Sequence[JournalEvent],
         summary: Summary,
     ) -> int:
+        if self.dialect.writing_ctes:
+            return self._append_at_once(session_id, expected_head, events, summary)
         with self.connector.transaction() as conn:
             # the row lock queues concurrent writers of this session; each then sees the head
             # the previous one committed
@@ -152,6 +174,40 @@ class SQLStore(Store):
                 summary.extra_json(),
                 session_id,
             )
+        return head
+
+    def _append_at_once(
+        self,
+        session_id: str,
+        expected_head: int,
+        events: Sequence[JournalEvent],
+        summary: Summary,
+    ) -> int:
+        """:meth:`append` as one statement (:data:`_APPEND`, a dialect with data-modifying
+        ``WITH``): one round trip, its own transaction."""
+        data = [json.dumps(e.to_data(), ensure_ascii=False) for e in events]
+        head = expected_head + len(events)
+        with self.connector.connection() as conn:
+            row = self._run(
+                conn,
+                _APPEND,
+                session_id,
+                session_id,
+                [expected_head + n for n in range(1, len(events) + 1)],
+                [e.kind for e in events],
+                data,
+                expected_head,
+                summary.state,
+                summary.updated_at,
+                head,
+                summary.extra_json(),
+                session_id,
+                expected_head,
+            ).fetchone()
+        if row is None or row[0] is None:
+            raise SessionNotFound(session_id)
+        if row[0] != expected_head:
+            raise conflict(session_id)
         return head
 
     def load(self, session_id: str) -> tuple[SessionRecord, list[JournalEntry], Summary]:
