@@ -41,7 +41,6 @@ __all__ = [
     "NAME_MAX_CHARS",
     "REQUEST_TENANT",
     "SCHEMA_VERSION",
-    "AsyncCards",
     "Cards",
 ]
 
@@ -456,66 +455,3 @@ CARD_OPERATIONS: dict[str, Callable[..., Any]] = {
     "lineage": Cards.lineage,
 }
 """``alc.card.*`` by name, as boot.lua calls them (each takes the :class:`Cards` first)."""
-
-
-class AsyncCards:
-    """:class:`Cards` for ``AsyncEngine``: the same methods as coroutines, each run on a worker
-    thread (the store is blocking I/O)."""
-
-    def __init__(self, cards: Cards) -> None:
-        self.sync = cards
-
-    async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        from functools import partial
-
-        from anyio import to_thread
-
-        return await to_thread.run_sync(partial(getattr(self.sync, name), *args, **kwargs))
-
-    async def create(self, card: Any) -> dict[str, Any]:
-        """See :meth:`Cards.create`."""
-        return await self._call("create", card)  # type: ignore[no-any-return]
-
-    async def get(self, card_id: Any) -> dict[str, Any] | None:
-        """See :meth:`Cards.get`."""
-        return await self._call("get", card_id)  # type: ignore[no-any-return]
-
-    async def get_by_alias(self, name: Any) -> dict[str, Any] | None:
-        """See :meth:`Cards.get_by_alias`."""
-        return await self._call("get_by_alias", name)  # type: ignore[no-any-return]
-
-    async def list(self, filter: Any = None) -> builtins.list[dict[str, Any]]:
-        """See :meth:`Cards.list`."""
-        return await self._call("list", filter)  # type: ignore[no-any-return]
-
-    async def find(self, query: Any = None) -> builtins.list[dict[str, Any]]:
-        """See :meth:`Cards.find`."""
-        return await self._call("find", query)  # type: ignore[no-any-return]
-
-    async def append(self, card_id: Any, fields: Any) -> dict[str, Any]:
-        """See :meth:`Cards.append`."""
-        return await self._call("append", card_id, fields)  # type: ignore[no-any-return]
-
-    async def write_samples(self, card_id: Any, samples: Any) -> dict[str, Any]:
-        """See :meth:`Cards.write_samples`."""
-        return await self._call("write_samples", card_id, samples)  # type: ignore[no-any-return]
-
-    async def read_samples(self, card_id: Any, opts: Any = None) -> builtins.list[Any]:
-        """See :meth:`Cards.read_samples`."""
-        return await self._call("read_samples", card_id, opts)  # type: ignore[no-any-return]
-
-    async def samples_count(self, card_id: str) -> int:
-        """See :meth:`Cards.samples_count`."""
-        return await self._call("samples_count", card_id)  # type: ignore[no-any-return]
-
-    async def alias_set(self, name: Any, card_id: Any, opts: Any = None) -> dict[str, Any]:
-        """See :meth:`Cards.alias_set`."""
-        return await self._call("alias_set", name, card_id, opts)  # type: ignore[no-any-return]
-
-    async def alias_list(self, filter: Any = None) -> builtins.list[dict[str, Any]]:
-        """See :meth:`Cards.alias_list`."""
-        return await self._call("alias_list", filter)  # type: ignore[no-any-return]
-
-    async def lineage(self, query: Any) -> dict[str, Any] | None:
-        """See :meth:`Cards.lineage`."""
-        return await self._call("lineage", query)  # type: ignore[no-any-return]

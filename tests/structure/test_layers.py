@@ -43,6 +43,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "alc.engine.card_query",
         "alc.engine.card_lineage",
         "alc.engine.cards",
+        "alc.engine.context",
         "alc.engine.host",
         "alc.engine.fork",
         "alc.engine.catalog",
@@ -62,7 +63,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # the one parser of a feed's answers (and the request base model), then the typed requests
     ("alc._feed",),
     ("alc._requests", "alc._requests_sessions"),
-    # the Python API (Engine, AsyncEngine): the one layer front ends call
+    # the Python API: worker-thread helpers, the services, Engine over them, the generated async
+    # twins, then AsyncEngine (the one layer front ends call)
+    ("alc._async_support",),
+    ("alc._services",),
+    ("alc._engine",),
+    ("alc._generated_async",),
+    ("alc._services_async",),
     ("alc._api", "alc._session_log"),
     # sequential-thinking calls mapped onto sessions of the `thinking` strategy
     ("alc.thinking",),
