@@ -166,3 +166,14 @@ def test_filters_sql_cannot_express_fall_back_to_python() -> None:
     with pytest.raises(NotCompiled):
         _Compiler(SQLITE).where({'a"b': 1}, [])
     _Compiler(POSTGRES).where({'a"b': 1}, [])  # PostgreSQL binds each key on its own
+
+
+def test_a_card_postgres_jsonb_cannot_hold_is_found_in_python(store_url: str) -> None:
+    s = open_store(store_url)
+    try:
+        s.card_put(card(0, {"note": "nul\u0000here"}))
+        s.card_put(card(1, {"note": "plain"}))
+        assert found(s, {"note": {"contains": "\u0000"}}) == ["c0"]
+        assert found(s, {"note": {"starts_with": "pl"}}) == ["c1"]
+    finally:
+        s.close()

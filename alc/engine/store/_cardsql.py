@@ -8,8 +8,9 @@ The SQL gives the same cards in the same order as :func:`~alc.engine.card_query.
 :func:`~alc.engine.card_query.ordered` (tests/store/test_card_sql.py checks a corpus of filters
 on both databases). What does not compile runs in Python on the filtered rows: an ``eq`` /
 ``in`` / ``contains`` against an object or a list, a key with a ``"`` in SQLite (JSON paths
-cannot quote it), and an ``order_by`` whose field holds an object, a list or null in a matching
-card (Python orders those by ``repr``).
+cannot quote it), text holding a NUL, and an ``order_by`` whose field holds an object, a list or
+null in a matching card (Python orders those by ``repr``). A card PostgreSQL's ``jsonb`` cannot
+read (a ``\\u0000`` in a string) sends the whole search to Python (``SQLStore.card_find``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class _Fields:
 
     def at(self, path: Sequence[str]) -> Fragment:
         """The field: SQLite a JSON path text for ``json_type(j, ?)``; PostgreSQL ``j -> ...``."""
+        if any("\x00" in key for key in path):
+            raise NotCompiled("a key with a NUL")
         if self.pg:
             return "(j" + " -> CAST(? AS TEXT)" * len(path) + ")", list(path)
         if any('"' in key for key in path):
@@ -88,7 +91,14 @@ _KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
 
 
 def _kind_of(value: Any) -> str:
-    """The JSON kind of a filter value (``bool`` before ``int``: a boolean is no number)."""
+    """The JSON kind of a filter value (``bool`` before ``int``: a boolean is no number).
+
+    Raises:
+        NotCompiled: an object or a list, or text holding a NUL (SQLite's string functions stop
+            at it; PostgreSQL's text refuses it).
+    """
+    if isinstance(value, str) and "\x00" in value:
+        raise NotCompiled("text with a NUL")
     for types, kind in _KINDS:
         if isinstance(value, types):
             return kind
@@ -145,7 +155,7 @@ class _Compiler:
         if op == "contains":
             return self.contains(arg, path)
         if op == "starts_with":
-            if not isinstance(arg, str):
+            if _kind_of(arg) != "string":
                 return "FALSE", []
             sql, params = self.fields.value(path, "string")
             return f"COALESCE(substr({sql}, 1, length(CAST(? AS TEXT))) = ?, FALSE)", [

@@ -136,6 +136,12 @@ class Connector(ABC):
     def insert_many(self, conn: Conn, table: str, columns: Sequence[str], rows: Any) -> None:
         """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in the current block."""
 
+    def cannot_read_json(self, exc: BaseException) -> bool:
+        """Whether ``exc`` (a translated driver error) says a stored JSON text cannot be read
+        as the database's JSON type (PostgreSQL's ``jsonb`` refuses ``\\u0000`` in strings);
+        the caller then evaluates in Python instead."""
+        return False
+
     @abstractmethod
     def close(self) -> None:
         """Release the connections."""

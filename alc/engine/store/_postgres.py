@@ -88,6 +88,9 @@ class _PostgresConnector(Connector):
             for row in rows:
                 copy.write_row(row)
 
+    def cannot_read_json(self, exc: BaseException) -> bool:
+        return isinstance(exc.__cause__, psycopg.errors.UntranslatableCharacter)
+
     def close(self) -> None:
         self.pool.close()
 

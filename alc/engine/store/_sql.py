@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from alc.engine.errors import SessionNotFound
+from alc.engine.errors import SessionNotFound, StoreUnavailable
 from alc.engine.store._cardsql import find_cards
 from alc.engine.store._dialect import Conn, Connector
 from alc.engine.store._interfaces import (
@@ -411,6 +411,23 @@ class SQLStore(Store):
         limit: int | None = None,
         *,
         tenant: str | None = None,
+    ) -> builtins.list[CardRecord]:
+        try:
+            return self._find(pkg, where, order_by, offset, limit, tenant)
+        except StoreUnavailable as exc:
+            if not self.connector.cannot_read_json(exc):
+                raise
+        # a card the database's JSON type cannot hold: the interface's Python evaluation
+        return super().card_find(pkg, where, order_by, offset, limit, tenant=tenant)
+
+    def _find(
+        self,
+        pkg: str | None,
+        where: dict[str, Any] | None,
+        order_by: builtins.list[tuple[builtins.list[str], bool]] | None,
+        offset: int,
+        limit: int | None,
+        tenant: str | None,
     ) -> builtins.list[CardRecord]:
         with self.connector.connection() as conn:
             return find_cards(
