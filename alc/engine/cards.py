@@ -27,7 +27,7 @@ from typing import Any
 from alc.engine import __version__
 from alc.engine._validate import VALUE_MAX_DEPTH, check_json
 from alc.engine.card_lineage import LINEAGE_MAX_DEPTH, LINEAGE_MAX_NODES, Walk
-from alc.engine.card_query import check_where, matches, order_keys, ordered
+from alc.engine.card_query import check_where, matches, order_keys
 from alc.engine.card_sinks import mirror_card, mirror_samples
 from alc.engine.errors import CardImmutable, CardNotFound, InvalidInput
 from alc.engine.store import Store
@@ -385,20 +385,19 @@ class Cards:
         where = "alc.card.find"
         q = _table(query, "query", where)
         pkg = q.get("pkg")
-        cards = [
-            c.body
-            for c in self.store.card_list(
-                None if pkg is None else _name(pkg, "pkg", where), tenant=self.tenant
-            )
-        ]
-        if q.get("where") is not None:
-            test = check_where(q["where"], where)
-            cards = [c for c in cards if matches(test, c)]
-        if q.get("order_by") is not None:
-            cards = ordered(cards, order_keys(q["order_by"], where))
+        test = None if q.get("where") is None else check_where(q["where"], where)
+        keys = None if q.get("order_by") is None else order_keys(q["order_by"], where)
         offset = _count(q.get("offset"), "offset", where, 0) or 0
         limit = min(_count(q.get("limit"), "limit", where, LIST_MAX) or 0, LIST_MAX)
-        return [summary(CardRecord.from_body(c)) for c in cards[offset : offset + limit]]
+        cards = self.store.card_find(
+            None if pkg is None else _name(pkg, "pkg", where),
+            test,
+            keys,
+            offset,
+            limit,
+            tenant=self.tenant,
+        )
+        return [summary(c) for c in cards]
 
     def read_samples(self, card_id: Any, opts: Any = None) -> builtins.list[Any]:
         """The card's rows in written order; ``opts`` is ``{offset?, limit?, where?}``

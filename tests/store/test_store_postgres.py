@@ -24,7 +24,8 @@ from alc.engine.errors import Conflict, SessionNotFound, StoreUnavailable
 from alc.engine.store import AnswerEvent, PauseEvent, SessionRecord, Summary, open_store
 
 psycopg = pytest.importorskip("psycopg")
-from alc.engine.store._postgres import _SCHEMA, PostgresStore, redacted  # noqa: E402
+from alc.engine.store._migrations import names as migration_names  # noqa: E402
+from alc.engine.store._postgres import PostgresStore, redacted  # noqa: E402
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def run_together(count: int, work: Callable[[int], Any]) -> list[Any]:
 def test_migrations_are_recorded_once_and_reopening_applies_nothing(postgres_url: str) -> None:
     PostgresStore(postgres_url).close()
     first = sql(postgres_url, "SELECT name, applied_at FROM schema_migrations ORDER BY name")
-    assert [name for name, _ in first] == [name for name, _ in _SCHEMA]
+    assert [name for name, _ in first] == migration_names()
     for _ in range(3):
         PostgresStore(postgres_url).close()
     assert sql(postgres_url, "SELECT name, applied_at FROM schema_migrations ORDER BY name") == (
@@ -85,7 +86,7 @@ def test_replicas_opening_a_fresh_database_together_migrate_once(postgres_url: s
     stores = run_together(8, lambda i: PostgresStore(postgres_url, min_size=0))
     assert all(isinstance(s, PostgresStore) for s in stores), stores
     names = sql(postgres_url, "SELECT name FROM schema_migrations ORDER BY name")
-    assert names == [(name,) for name, _ in _SCHEMA]
+    assert names == [(name,) for name in migration_names()]
     new_session(stores[0])
     assert [s.session_id for s in stores[7].list()] == ["s-" + "a" * 32]
     for s in stores:

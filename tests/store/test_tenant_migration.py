@@ -72,7 +72,7 @@ def _check(url: str) -> None:
 
 
 def test_a_sqlite_store_from_before_tenant_columns_is_migrated(tmp_path: Path) -> None:
-    from alc.engine.store._sqlite import _SCHEMA
+    from _legacy_schemas import SQLITE as _SCHEMA
 
     assert [name for name, _ in _SCHEMA[4:]] == ["0005_state_tenant", "0006_card_tenant"]
     path = tmp_path / "old.db"
@@ -89,7 +89,7 @@ def test_a_sqlite_store_from_before_tenant_columns_is_migrated(tmp_path: Path) -
 
 def test_a_postgres_store_from_before_tenant_columns_is_migrated(postgres_url: str) -> None:
     psycopg = pytest.importorskip("psycopg")
-    from alc.engine.store._postgres import _SCHEMA
+    from _legacy_schemas import POSTGRES as _SCHEMA
 
     assert [name for name, _ in _SCHEMA[3:]] == ["0004_state_tenant", "0005_card_tenant"]
     with psycopg.connect(postgres_url, autocommit=True) as conn:

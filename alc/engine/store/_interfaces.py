@@ -13,8 +13,8 @@
 - :class:`CardStore`: cards (``alc.card.*``): immutable run records, their write-once samples,
   mutable aliases, and the parent links lineage walks. Every method is one transaction.
 
-:class:`Store` is all five; ``MemoryStore`` and ``SQLiteStore`` implement it. A shared server
-database plugs in by implementing the same methods with the same transaction rule.
+:class:`Store` is all five; ``MemoryStore`` and ``SQLStore`` (SQLite and PostgreSQL, over the
+dialect seam of ``_dialect``) implement it.
 """
 
 from __future__ import annotations
@@ -214,6 +214,29 @@ class CardStore(ABC):
         self, pkg: str | None = None, limit: int | None = None, *, tenant: str | None = None
     ) -> builtins.list[CardRecord]:
         """Cards (of one ``pkg`` when given), newest first, at most ``limit`` (None: all)."""
+
+    def card_find(
+        self,
+        pkg: str | None = None,
+        where: dict[str, Any] | None = None,
+        order_by: builtins.list[tuple[builtins.list[str], bool]] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        *,
+        tenant: str | None = None,
+    ) -> builtins.list[CardRecord]:
+        """The cards (of one ``pkg`` when given) matching ``where`` (checked by
+        :func:`~alc.engine.card_query.check_where`; None: all), ordered by ``order_by`` (from
+        :func:`~alc.engine.card_query.order_keys`; None: newest first), from ``offset``, at most
+        ``limit`` (None: all). This default filters in Python; the SQL stores compile it.
+        """
+        from alc.engine.card_query import matches, ordered
+
+        cards = [c for c in self.card_list(pkg, tenant=tenant) if matches(where or {}, c.body)]
+        if order_by:
+            by_body = {id(c.body): c for c in cards}
+            cards = [by_body[id(b)] for b in ordered([c.body for c in cards], order_by)]
+        return cards[offset : None if limit is None else offset + limit]
 
     @abstractmethod
     def card_children(

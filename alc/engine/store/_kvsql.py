@@ -10,47 +10,24 @@ Every write runs inside the caller's transaction and first locks the tenant's us
 (PostgreSQL: ``SELECT ... FOR UPDATE``; SQLite: ``BEGIN IMMEDIATE`` already holds the write lock),
 so writers of one tenant queue, each sees what the previous one committed, and the quota check,
 the value and both usage rows commit together or not at all. The two dialects differ only in
-what :class:`Dialect` names.
+what :class:`~alc.engine.store._dialect.Dialect` names.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from alc.engine.store._dialect import Conn as _Conn
+from alc.engine.store._dialect import Dialect
 from alc.engine.store._interfaces import incremented
 from alc.engine.store._quota import StateQuota, Usage, row_size, tenant_column
 
-__all__ = ["Dialect", "KVStatements", "Place", "usage_tables"]
+__all__ = ["KVStatements", "Place", "usage_tables"]
 
 Place = tuple[str | None, str, str]
 """Where a value lives: ``(tenant, namespace, key)``."""
-
-
-class _Cursor(Protocol):
-    rowcount: int
-
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-
-
-class _Conn(Protocol):
-    def execute(self, sql: Any, params: Any = ..., /) -> Any: ...
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """What differs between the SQL stores: the parameter mark, how a namespace or key is bound
-    (``text`` in SQLite, ``bytea`` in PostgreSQL) and read back, and the row-lock clause
-    (``for_update``: non-empty where rows are locked one by one; such a dialect also makes and
-    locks the tenant's usage row in one ``INSERT ... RETURNING``, a round trip less)."""
-
-    mark: str
-    bind: Callable[[str], Any]
-    read: Callable[[Any], str]
-    for_update: str
 
 
 class KVStatements:
@@ -139,6 +116,8 @@ class KVStatements:
         Raises:
             StateQuotaExceeded: nothing is written (the caller rolls back).
         """
+        if self.d.writing_ctes:
+            return self._write_at_once(conn, quota, at, value, only_if_absent)
         tenant, ns, key = at
         in_tenant = self._lock_tenant(conn, tenant)
         owner, bound_ns = tenant_column(tenant), self.d.bind(ns)
@@ -164,6 +143,48 @@ class KVStatements:
         self._account(conn, tenant, ns, grow)
         return True
 
+    def _write_at_once(
+        self, conn: _Conn, quota: StateQuota, at: Place, value: str, only_if_absent: bool
+    ) -> bool:
+        """:meth:`write` in two statements (a dialect with data-modifying ``WITH``): lock the
+        tenant's usage row, then :data:`_WRITE` reads, checks the quota and writes at once. A
+        pipelined transaction sends both, and ``BEGIN``, in one round trip."""
+        tenant, ns, key = at
+        owner = tenant_column(tenant)
+        self._run(
+            conn,
+            "INSERT INTO kv_tenant_usage (tenant, bytes, keys) VALUES (?, 0, 0) "
+            "ON CONFLICT (tenant) DO UPDATE SET bytes = kv_tenant_usage.bytes",
+            (owner,),
+        )
+        key_size = row_size(key, "")
+        row = self._run(
+            conn,
+            _WRITE,
+            (
+                owner,
+                self.d.bind(ns),
+                self.d.bind(key),
+                value,
+                row_size(key, value),
+                key_size,
+                only_if_absent,
+                quota.ns_bytes,
+                quota.ns_keys,
+                quota.tenant_bytes,
+                quota.tenant_keys,
+            ),
+        ).fetchone()
+        had_value, grow_bytes, grow_keys, ns_bytes, ns_keys, t_bytes, t_keys, written = row
+        if written:
+            return True
+        if had_value and only_if_absent:
+            return False
+        grow = Usage(int(grow_bytes), int(grow_keys))
+        in_ns, in_tenant = Usage(int(ns_bytes), int(ns_keys)), Usage(int(t_bytes), int(t_keys))
+        quota.check(ns, key, grow, in_ns, in_tenant, tenant)  # raises: SQL found it over
+        raise AssertionError("the quota check in SQL and in Python disagree")  # pragma: no cover
+
     def delete(self, conn: _Conn, tenant: str | None, ns: str, key: str) -> bool:
         self._lock_tenant(conn, tenant)
         old = self.get(conn, tenant, ns, key)
@@ -185,6 +206,52 @@ class KVStatements:
         value = incremented(self.get(conn, *at), delta, default)
         self.write(conn, quota, at, json.dumps(value))
         return value
+
+
+_WRITE = """
+WITH p (owner, ns, key, value, size, key_size, nx, ns_max_bytes, ns_max_keys, t_max_bytes,
+        t_max_keys) AS (
+    VALUES (CAST(? AS text), CAST(? AS bytea), CAST(? AS bytea), CAST(? AS text),
+            CAST(? AS bigint), CAST(? AS bigint), CAST(? AS boolean), CAST(? AS bigint),
+            CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint))
+), old AS (
+    SELECT kv.value FROM kv, p WHERE kv.tenant = p.owner AND kv.ns = p.ns AND kv.key = p.key
+), g AS (
+    SELECT p.*,
+        EXISTS (SELECT 1 FROM old) AS had,
+        p.size - COALESCE((SELECT p.key_size + octet_length(old.value) FROM old), 0) AS grow_bytes,
+        CASE WHEN EXISTS (SELECT 1 FROM old) THEN 0 ELSE 1 END AS grow_keys,
+        COALESCE(u.bytes, 0) AS ns_bytes, COALESCE(u.keys, 0) AS ns_keys,
+        t.bytes AS t_bytes, t.keys AS t_keys
+    FROM p JOIN kv_tenant_usage t ON t.tenant = p.owner
+    LEFT JOIN kv_usage u ON u.tenant = p.owner AND u.ns = p.ns
+), ok AS (
+    SELECT g.*, NOT (g.nx AND g.had) AND (
+        (g.grow_bytes <= 0 AND g.grow_keys <= 0) OR (
+            (g.grow_bytes <= 0 OR (g.ns_bytes + g.grow_bytes <= g.ns_max_bytes
+                AND g.t_bytes + g.grow_bytes <= g.t_max_bytes))
+            AND (g.grow_keys <= 0 OR (g.ns_keys + g.grow_keys <= g.ns_max_keys
+                AND g.t_keys + g.grow_keys <= g.t_max_keys)))) AS write
+    FROM g
+), w AS (
+    INSERT INTO kv (tenant, ns, key, value) SELECT owner, ns, key, value FROM ok WHERE write
+    ON CONFLICT (tenant, ns, key) DO UPDATE SET value = excluded.value RETURNING 1
+), wu AS (
+    INSERT INTO kv_usage (tenant, ns, bytes, keys)
+        SELECT owner, ns, grow_bytes, grow_keys FROM ok WHERE write
+    ON CONFLICT (tenant, ns) DO UPDATE SET bytes = kv_usage.bytes + excluded.bytes,
+        keys = kv_usage.keys + excluded.keys RETURNING 1
+), wt AS (
+    UPDATE kv_tenant_usage SET bytes = kv_tenant_usage.bytes + ok.grow_bytes,
+        keys = kv_tenant_usage.keys + ok.grow_keys
+    FROM ok WHERE ok.write AND kv_tenant_usage.tenant = ok.owner RETURNING 1
+)
+SELECT had, grow_bytes, grow_keys, ns_bytes, ns_keys, t_bytes, t_keys, write FROM ok
+"""
+"""One ``alc.state`` write with its quota check (PostgreSQL; the tenant's usage row is locked
+by the statement before): the old value's size and the namespace's usage read, the four bounds
+checked as :meth:`StateQuota.check` does, the value and both usage rows written only when they
+pass; returns what Python needs to raise ``state_quota_exceeded`` when not."""
 
 
 def usage_tables(blob: str, size: Callable[[str], str]) -> str:

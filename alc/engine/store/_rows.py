@@ -33,11 +33,11 @@ NEWEST_FIRST = " ORDER BY created_at DESC, card_id DESC"
 ALIAS_COLUMNS = "SELECT name, card_id, pkg, note, set_at FROM card_aliases"
 ALIAS_UPSERT = (
     "INSERT INTO card_aliases (tenant, name, card_id, pkg, note, set_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant, name) DO UPDATE SET "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, name) DO UPDATE SET "
     "card_id = excluded.card_id, pkg = excluded.pkg, note = excluded.note, "
     "set_at = excluded.set_at"
 )
-"""Bind or re-bind an alias (PostgreSQL marks; SQLite replaces ``%s`` with ``?``), after
+"""Bind or re-bind an alias (``?`` marks, see ``Dialect.sql``), after
 :func:`tenant_column` then :func:`alias_columns`."""
 
 
