@@ -71,7 +71,10 @@ from alc.engine.errors import AlcError, CardNotFound, InvalidInput, StrategyNotF
 from alc.engine.executor import make_executor
 from alc.engine.protocol import NeedsResponse, Outcome, Query, SessionSnapshot, dumps
 from alc.engine.tenancy import current_tenant
-from alc.mcp import _algocline_sessions
+from alc.mcp import (
+    _algocline_pkg,  # noqa: F401  (registers its tools)
+    _algocline_sessions,
+)
 from alc.mcp import _tools as words
 from alc.mcp._algocline import ALGOCLINE_PROFILE
 from alc.mcp._hosts import host_flags, json_argument, status_v2, summary_v2

@@ -61,7 +61,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("alc.eval",),
     # the one parser of a feed's answers (and the request base model), then the typed requests
     ("alc._feed",),
-    ("alc._requests", "alc._requests_sessions"),
+    ("alc._requests", "alc._requests_sessions", "alc._requests_pkg"),
     # the Python API (Engine, AsyncEngine): the one layer front ends call
     ("alc._api", "alc._session_log"),
     # sequential-thinking calls mapped onto sessions of the `thinking` strategy
