@@ -231,6 +231,8 @@ def gendoc(
     try:
         for rel, text in files.items():
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
+            if not (out / rel).resolve().is_relative_to(source):  # a link placed inside
+                raise InvalidInput(f"{out / rel} leads outside {source}; nothing more written.")
             (out / rel).write_text(text, "utf-8")
     except OSError as exc:
         raise InstallFailed(f"Cannot write under {out}: {exc}.") from None
