@@ -79,16 +79,12 @@ async def _with(app: AlcMCP, root: Any, fn: Callable[..., _T], *args: Any, **kwa
     return await anyio.to_thread.run_sync(functools.partial(fn, manager, *args, **kwargs))
 
 
-def _rows(rows: list[dict[str, Any]], args: PkgListRequest | HubSearchRequest) -> list[Any]:
+def _rows(rows: list[dict[str, Any]], args: PkgListRequest | HubSearchRequest) -> dict[str, Any]:
+    """``{"packages": <the selected rows>, "count": <rows matching filter, before limit>}``."""
     summary = None if args.verbose == "full" else alg.SUMMARY_FIELDS
-    return alg.select_rows(
-        rows,
-        filter=args.filter,
-        sort=args.sort,
-        limit=args.limit,
-        fields=args.fields,
-        summary=summary,
-    )
+    kept = alg.select_rows(rows, filter=args.filter, sort=args.sort)
+    shown = alg.select_rows(kept, limit=args.limit, fields=args.fields, summary=summary)
+    return {"packages": shown, "count": len(kept), "kept": kept}
 
 
 # ---------------------------------------------------------------------- pkg
@@ -129,8 +125,8 @@ async def _link(app: AlcMCP, a: PkgLinkRequest, ctx: Context) -> CallToolResult:
     ),
 )
 async def _list(app: AlcMCP, a: PkgListRequest, ctx: Context) -> CallToolResult:
-    rows = await _with(app, a.project_root, alg.list_rows)
-    return _result({"packages": _rows(rows, a), "count": len(rows)})
+    rows = _rows(await _with(app, a.project_root, alg.list_rows), a)
+    return _result({"packages": rows["packages"], "count": rows["count"]})
 
 
 @TABLE.tool(
@@ -272,11 +268,11 @@ async def _hub_search(app: AlcMCP, a: HubSearchRequest, ctx: Context) -> CallToo
     rows = await _with(app, None, alg.hub_rows, a.local_indices or [])
     if a.installed_only:
         rows = [r for r in rows if r["installed"]]
-    found = hub.search(rows, query=a.query, category=a.category)
-    shown = _rows(found, a)
+    picked = _rows(hub.search(rows, query=a.query, category=a.category), a)
+    shown, kept = picked["packages"], picked["kept"]
     if a.verbose != "full" and not a.fields:
-        shown = [{**r, "installed": f["installed"]} for r, f in zip(shown, found, strict=False)]
-    return _result({"packages": shown, "count": len(found)})
+        shown = [{**r, "installed": f["installed"]} for r, f in zip(shown, kept, strict=False)]
+    return _result({"packages": shown, "count": picked["count"]})
 
 
 @TABLE.tool(

@@ -329,3 +329,24 @@ def test_an_algocline_project_resolves_and_runs_a_strategy(tmp_path: Path) -> No
         assert {r["name"] for r in listed["packages"]} == {"pa", "pb"}
     finally:
         server.close()
+
+
+def test_the_whole_collection_indexes_as_79_strategies_and_17_libraries(
+    srv: AlgoclineServer,
+) -> None:
+    coll = srv.root / "whole"
+    shutil.copytree(CORPUS, coll)
+    reply = ok(srv.call("alc_hub_dist", source_dir=str(coll)))
+    assert reply["reindex"]["package_count"] == 96 and reply["reindex"]["errors"] == []
+    assert len(reply["gendoc"]["files"]) == 96 + 2
+    index = json.loads((coll / "hub_index.json").read_text())["packages"]
+    kinds = [r["type"] for r in index]
+    assert (kinds.count("runnable"), kinds.count("library")) == (79, 17)
+    listed = ok(srv.call("alc_pkg_list", fields=["name"]))
+    shared = {r["name"] for r in listed["packages"]} & {r["name"] for r in index}
+    fresh = ok(
+        srv.call("alc_hub_search", local_indices=[str(coll)], filter={"installed": False}, limit=1)
+    )
+    assert fresh["count"] == 96 - len(shared) and len(fresh["packages"]) == 1
+    reasoning = ok(srv.call("alc_hub_search", query="tree", local_indices=[str(coll)], limit=3))
+    assert 0 < len(reasoning["packages"]) <= 3
