@@ -143,6 +143,10 @@ def test_alc_pkg_install_then_list_with_algoclines_selection(srv: AlgoclineServe
     assert full["packages"][0]["path"].endswith("aot")
     error(srv.call("alc_pkg_install", url=str(coll / "aot"), name="../x"), "invalid_input")
     error(srv.call("alc_pkg_list", verbose="loud"), "invalid_input")
+    error(srv.call("alc_pkg_list", filter=3), "invalid_input")
+    error(srv.call("alc_pkg_list", limit=-1), "invalid_input")
+    error(srv.call("alc_pkg_list", fields="name"), "invalid_input")
+    error(srv.call("alc_pkg_list", project_root=str(srv.root / "s.db")), "invalid_input")
 
 
 def test_alc_pkg_install_force_is_the_shadowing_override(srv: AlgoclineServer) -> None:
