@@ -178,6 +178,10 @@ def test_alc_pkg_link_global_and_variant(srv: AlgoclineServer) -> None:
     assert "[packages]" in (project / "alc.local.toml").read_text()
     ok(srv.call("alc_update", project_root=str(project)))
     assert (project / ".alc" / "packages" / "lnk_var" / "init.lua").is_file()
+    other = _package(srv.root / "work" / "other", "other")
+    error(srv.call("alc_pkg_link", path=str(other), name="lnk_pkg"), "install_failed")  # taken
+    relinked = ok(srv.call("alc_pkg_link", path=str(other), name="lnk_pkg", force=True))
+    assert relinked["target"] == str(other.resolve())
     error(srv.call("alc_pkg_link", path=str(src), name="a/b"), "invalid_input")
     error(srv.call("alc_pkg_link", path=str(srv.root)), "install_failed")  # no init.lua
     ok(srv.call("alc_pkg_unlink", name="lnk_pkg"))

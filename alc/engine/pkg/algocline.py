@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alc.engine.errors import InstallFailed, InvalidInput, PackageNotFound, StrategyNotFound
-from alc.engine.packages import PackageResolver, project_root
+from alc.engine.packages import PackageResolver, project_root, user_root
 from alc.engine.pkg import hub
-from alc.engine.pkg._guard import package_name
+from alc.engine.pkg._guard import package_folder, package_name
 from alc.engine.pkg._project import (
     LOCAL_FILE,
     ProjectEntry,
@@ -108,21 +108,25 @@ def link(
     manager: PackageManager, path: str, name: str | None, force: bool, scope: str
 ) -> dict[str, Any]:
     """algocline's link: ``global`` links into the user scope (``force``: may shadow a
-    built-in); ``variant`` writes ``[packages.<name>] path = "<folder>"`` into the project's
+    built-in, and replaces an existing link of that name, never an installed copy);
+    ``variant`` writes ``[packages.<name>] path = "<folder>"`` into the project's
     ``alc.local.toml`` (``alc_update`` installs it).
 
     Raises:
         InvalidInput: an unknown scope, an invalid name, no project for a variant.
         InstallFailed: the folder has no ``init.lua``; the name is taken (global).
     """
-    if scope == "global":
-        return manager.link(path, name=name, scope="user", override=force)
-    if scope != "variant":
+    if scope not in ("global", "variant"):
         raise InvalidInput(f"Unknown scope {scope!r}: use 'global' or 'variant'.")
     folder = manager._real(path)
     if not (folder / "init.lua").is_file():
         raise InstallFailed(f"{folder} has no init.lua; link a package folder.")
     package = package_name(name or folder.name)
+    if scope == "global":
+        existing = package_folder(user_root(), package)
+        if force and existing.is_symlink():  # algocline's force replaces a link
+            existing.unlink()
+        return manager.link(path, name=name, scope="user", override=force)
     if manager.project is None:
         raise InvalidInput("A variant is written to alc.local.toml: run alc_init first.")
     add_entry(manager.project, ProjectEntry(package, str(folder), override=force), LOCAL_FILE)
