@@ -281,7 +281,8 @@ async def _hub_search(app: AlcMCP, a: HubSearchRequest, ctx: Context) -> CallToo
     Wording(
         "One package's details",
         "One package's metadata (M.meta literals, type, doc comment, scope, path, pins) from "
-        "the installed set or a local hub index." + _OFFLINE,
+        "the installed set or a local hub index, with its newest 20 Cards and its aliases "
+        "from this store." + _OFFLINE,
         read_only=True,
     ),
 )
@@ -291,6 +292,9 @@ async def _hub_info(app: AlcMCP, a: HubInfoRequest, ctx: Context) -> CallToolRes
     row = hub.info(name, rows)
     if row.get("installed") and row.get("path"):
         row = {**hub.describe_folder(Path(row["path"])), **row}
+    cards = app.engine.cards
+    row["cards"] = await cards.list({"pkg": name, "limit": 20})
+    row["aliases"] = await cards.alias_list({"pkg": name})
     return _result(row)
 
 

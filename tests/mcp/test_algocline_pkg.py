@@ -112,8 +112,11 @@ def test_alc_hub_search_covers_installed_and_local_indices(srv: AlgoclineServer)
 def test_alc_hub_info_describes_one_package(srv: AlgoclineServer) -> None:
     coll = _collection(srv.root / "info")
     ok(srv.call("alc_hub_reindex", source_dir=str(coll)))
+    card = 'alc.card.create({pkg = {name = "ambig"}, card_id = "ambig_c1"}) return 1'
+    assert ok(srv.call("alc_run", code=card))["status"] == "completed"
     info = ok(srv.call("alc_hub_info", pkg="ambig", local_indices=[str(coll)]))
     assert info["name"] == "ambig" and info["description"] and info["installed"] is False
+    assert [c["card_id"] for c in info["cards"]] == ["ambig_c1"] and info["aliases"] == []
     error(srv.call("alc_hub_info", pkg="zz_none", local_indices=[str(coll)]), "package_not_found")
     error(srv.call("alc_hub_info", pkg="../etc"), "invalid_input")
 
