@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the static view of the lazy exports below
     from alc._api import Answer, AsyncEngine, Engine
     from alc.engine import __version__
+    from alc.engine.context import RequestContext
     from alc.engine.errors import (
         AlcError,
         AlreadyAnswered,
@@ -61,6 +62,7 @@ _SOURCES: dict[str, str] = {
     "AsyncEngine": "alc._api",
     "Engine": "alc._api",
     "__version__": "alc.engine",
+    "RequestContext": "alc.engine.context",
     "AlcError": "alc.engine.errors",
     "AlreadyAnswered": "alc.engine.errors",
     "AmbiguousQuery": "alc.engine.errors",
@@ -123,6 +125,7 @@ __all__ = [
     "Outcome",
     "Query",
     "ReplayDiverged",
+    "RequestContext",
     "RequestError",
     "Response",
     "SQLiteStore",

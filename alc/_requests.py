@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 
 from alc._feed import Request, ResponseItem, Text, UsageArg, feed_request
+from alc.engine.errors import InvalidInput
 from alc.engine.pkg import ACTIONS as PKG_ACTIONS
 
 __all__ = [
@@ -231,15 +232,30 @@ class EvalRunRequest(Request):
 class EvalCompareRequest(Request):
     """Paired statistics of eval runs."""
 
-    run_a: str = Field(description="RUN or RUN:STRATEGY (baseline side).")
+    run_a: str | None = Field(None, description="RUN or RUN:STRATEGY (baseline side).")
     run_b: str | None = Field(None, description="RUN or RUN:STRATEGY (optional).")
+    eval_id_a: str | None = Field(None, description="algocline's name for run_a.")
+    eval_id_b: str | None = Field(None, description="algocline's name for run_b.")
+
+    def sides(self) -> tuple[str, str | None]:
+        """``(a, b)``: run_a / run_b, or algocline's eval_id_a / eval_id_b.
+
+        Raises:
+            InvalidInput: no first side, or both names of one side.
+        """
+        if (self.run_a and self.eval_id_a) or (self.run_b and self.eval_id_b):
+            raise InvalidInput("Give run_a/run_b or eval_id_a/eval_id_b, not both names.")
+        a = self.run_a or self.eval_id_a
+        if a is None:
+            raise InvalidInput("Give run_a (or eval_id_a): the run compared against.")
+        return a, self.run_b or self.eval_id_b
 
 
 class EvalHistoryRequest(Request):
     """Past eval runs, or one run's statistics and cases."""
 
     run_id: str | None = Field(None, description="A run id (ev-...).")
-    strategy: str | None = Field(None, description="Only this strategy's cases.")
+    strategy: str | None = Field(None, description="Only this strategy's runs or cases.")
     cases: bool = Field(False, description="Include per-case results.")
     limit: int = Field(20, ge=1, description="At most this many runs.")
 

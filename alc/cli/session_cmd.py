@@ -198,7 +198,7 @@ def delete(session_id: SessionArg, output: OutputOpt = None) -> int:
     """Delete a session and its whole journal (its transcript is gone afterwards)."""
     apply_output(output)
     engine = open_engine()
-    session_id = engine.registry.resolve(session_id)  # `last` -> its id, for the reply
+    session_id = engine.session_service.resolve(session_id)  # `last` -> its id, for the reply
     if not engine.delete(session_id):
         from alc.engine.errors import SessionNotFound
 

@@ -6,14 +6,25 @@
 --   cfg   {math_seed, hook_every, max_output_bytes, max_step_seconds}
 -- and returns the control table the engine drives the session with:
 --   control.start(fn, ...)   create the strategy coroutine
---   control.step(deadline, max_ticks, lifted, ...)  resume it; returns the ticks
---                            (hook_every instructions) it used, then one of
---                              "yield", <flat query fields ...>   (alc.llm / alc.llm_batch paused)
---                              "done", <result as JSON text>
---                              "error", <message or nil>, <error object as JSON or nil>, <traceback>
---                              "limit", "timeout"|"memory_limit", <message>
+--   control.step(deadline, max_ticks, lifted, ...)  resume it (see "The step protocol")
 --   control.encode(v)        JSON text of a Lua value (sorted keys, alc.NULL -> null)
 --   control.mark_array(t)    give t the array metatable (so it encodes as [] even when empty)
+--
+-- The step protocol, stated once (read by LuaVM._result in lua.py into the step result classes
+-- named on the right). control.step returns the ticks the step used (units of hook_every
+-- instructions), then a kind string and a fixed shape for that kind:
+--   "yield", then 5 values per query, n >= 1 queries:                               -> Yield
+--            prompt (string), system (string or nil), max_tokens (integer),
+--            flags (integer bitmask: 1 = opts.grounded, 2 = opts.underspecified),
+--            extra (JSON text of the other opts, role and cache_breakpoint included, or nil)
+--   "fork",  strategies (JSON array of names), ctx (JSON object),                   -> Forked
+--            on_error ("skip" or "abort")
+--   "done",  result (JSON text)                                                      -> Done
+--   "error", message (string or nil), error object (JSON text or nil),               -> Errored
+--            traceback (string, may be empty)
+--   "limit", code ("timeout" or "memory_limit"), message (string)                    -> LimitHit
+-- The strategy coroutine yields REQUEST followed by a yield's fields, or REQUEST, FORK and a
+-- fork's fields; finish_step turns that into "yield" / "fork".
 --
 -- The pause rule, stated once: alc.llm and alc.llm_batch pause the session; nothing else does.
 --
@@ -775,7 +786,8 @@ function control.start(fn, ...)
     if ok then
       local encoded, text = raw.pcall(encode, value)
       if not encoded then
-        return FAILED, "the strategy's result cannot be returned as JSON: " .. raw.tostring(text)
+        return FAILED, "the strategy's result cannot be returned as JSON: " .. raw.tostring(text),
+          nil, ""
       end
       check_output(#text, "the strategy's result")
       return DONE, text
@@ -806,6 +818,7 @@ local function finish_step(ok, first, ...)
       "coroutine.running()) before returning a result", nil, ""
   end
   if raw.rawequal(first, REQUEST) then
+    if raw.rawequal((...), FORK) then return ticks, "fork", raw.select(2, ...) end
     return ticks, "yield", ...
   end
   return ticks, "error", "coroutine.yield was called outside a coroutine created by the strategy",

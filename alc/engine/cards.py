@@ -12,6 +12,7 @@ lists, the shapes algocline's ``alc.card.*`` returns) and raises coded request e
   second ``write_samples``;
 - ``card_too_large``: a body over ``CARD_MAX_BYTES``, samples over their bounds.
 
+Every write is mirrored to the ``ALC_CARD_SINKS`` folders (:mod:`alc.engine.card_sinks`).
 Every deliberate difference from algocline is listed in docs/cards.md.
 """
 
@@ -27,6 +28,7 @@ from alc.engine import __version__
 from alc.engine._validate import VALUE_MAX_DEPTH, check_json
 from alc.engine.card_lineage import LINEAGE_MAX_DEPTH, LINEAGE_MAX_NODES, Walk
 from alc.engine.card_query import check_where, matches, order_keys, ordered
+from alc.engine.card_sinks import mirror_card, mirror_samples
 from alc.engine.errors import CardImmutable, CardNotFound, InvalidInput
 from alc.engine.store import Store
 from alc.engine.store._interfaces import check_card_size
@@ -41,7 +43,6 @@ __all__ = [
     "NAME_MAX_CHARS",
     "REQUEST_TENANT",
     "SCHEMA_VERSION",
-    "AsyncCards",
     "Cards",
 ]
 
@@ -257,7 +258,11 @@ class Cards:
     def _put(self, body: dict[str, Any]) -> bool:
         record = CardRecord.from_body(body)
         check_card_size(record)
-        return self.store.card_put(record, tenant=self.tenant)
+        if not self.store.card_put(record, tenant=self.tenant):
+            return False
+        if self.tenant is None:  # ALC_CARD_SINKS mirror the operator's own cards
+            mirror_card(record.body)
+        return True
 
     def _create_with_id(self, body: dict[str, Any], pkg: str) -> dict[str, Any]:
         model = body.get("model")
@@ -281,7 +286,10 @@ class Cards:
         where = "alc.card.append"
         cid = _name(card_id, "card_id", where)
         table = _table(fields, "fields", where, optional=False)
-        return self.store.card_append(cid, _without_nulls(table), tenant=self.tenant).body
+        merged = self.store.card_append(cid, _without_nulls(table), tenant=self.tenant).body
+        if self.tenant is None:
+            mirror_card(merged)
+        return merged
 
     def write_samples(self, card_id: Any, samples: Any) -> dict[str, Any]:
         """Write the card's per-case rows, once; ``{"path", "count"}``.
@@ -301,6 +309,8 @@ class Cards:
         check_json(samples, f"{where}: samples", VALUE_MAX_DEPTH)
         rows = [_stable(row) for row in samples]
         count = self.store.samples_put(cid, rows, tenant=self.tenant)
+        if self.tenant is None:
+            mirror_samples(cid, samples)
         return {"path": f"card:{cid}/samples", "count": count}
 
     def alias_set(self, name: Any, card_id: Any, opts: Any = None) -> dict[str, Any]:
@@ -457,66 +467,3 @@ CARD_OPERATIONS: dict[str, Callable[..., Any]] = {
     "lineage": Cards.lineage,
 }
 """``alc.card.*`` by name, as boot.lua calls them (each takes the :class:`Cards` first)."""
-
-
-class AsyncCards:
-    """:class:`Cards` for ``AsyncEngine``: the same methods as coroutines, each run on a worker
-    thread (the store is blocking I/O)."""
-
-    def __init__(self, cards: Cards) -> None:
-        self.sync = cards
-
-    async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        from functools import partial
-
-        from anyio import to_thread
-
-        return await to_thread.run_sync(partial(getattr(self.sync, name), *args, **kwargs))
-
-    async def create(self, card: Any) -> dict[str, Any]:
-        """See :meth:`Cards.create`."""
-        return await self._call("create", card)  # type: ignore[no-any-return]
-
-    async def get(self, card_id: Any) -> dict[str, Any] | None:
-        """See :meth:`Cards.get`."""
-        return await self._call("get", card_id)  # type: ignore[no-any-return]
-
-    async def get_by_alias(self, name: Any) -> dict[str, Any] | None:
-        """See :meth:`Cards.get_by_alias`."""
-        return await self._call("get_by_alias", name)  # type: ignore[no-any-return]
-
-    async def list(self, filter: Any = None) -> builtins.list[dict[str, Any]]:
-        """See :meth:`Cards.list`."""
-        return await self._call("list", filter)  # type: ignore[no-any-return]
-
-    async def find(self, query: Any = None) -> builtins.list[dict[str, Any]]:
-        """See :meth:`Cards.find`."""
-        return await self._call("find", query)  # type: ignore[no-any-return]
-
-    async def append(self, card_id: Any, fields: Any) -> dict[str, Any]:
-        """See :meth:`Cards.append`."""
-        return await self._call("append", card_id, fields)  # type: ignore[no-any-return]
-
-    async def write_samples(self, card_id: Any, samples: Any) -> dict[str, Any]:
-        """See :meth:`Cards.write_samples`."""
-        return await self._call("write_samples", card_id, samples)  # type: ignore[no-any-return]
-
-    async def read_samples(self, card_id: Any, opts: Any = None) -> builtins.list[Any]:
-        """See :meth:`Cards.read_samples`."""
-        return await self._call("read_samples", card_id, opts)  # type: ignore[no-any-return]
-
-    async def samples_count(self, card_id: str) -> int:
-        """See :meth:`Cards.samples_count`."""
-        return await self._call("samples_count", card_id)  # type: ignore[no-any-return]
-
-    async def alias_set(self, name: Any, card_id: Any, opts: Any = None) -> dict[str, Any]:
-        """See :meth:`Cards.alias_set`."""
-        return await self._call("alias_set", name, card_id, opts)  # type: ignore[no-any-return]
-
-    async def alias_list(self, filter: Any = None) -> builtins.list[dict[str, Any]]:
-        """See :meth:`Cards.alias_list`."""
-        return await self._call("alias_list", filter)  # type: ignore[no-any-return]
-
-    async def lineage(self, query: Any) -> dict[str, Any] | None:
-        """See :meth:`Cards.lineage`."""
-        return await self._call("lineage", query)  # type: ignore[no-any-return]

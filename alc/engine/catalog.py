@@ -18,7 +18,7 @@ from typing import Any
 from alc.engine import __version__
 from alc.engine.executor import Executor, InlineExecutor, VMLost
 from alc.engine.host import lua_getenv
-from alc.engine.lua import Seeds, lua_version
+from alc.engine.lua import Done, Errored, Forked, LimitHit, Seeds, Yield, lua_version
 from alc.engine.packages import PackageResolver, StrategyPackage, alc_home, find_project
 from alc.engine.protocol import Limits
 from alc.engine.store import redacted
@@ -171,11 +171,15 @@ def _read_meta(
         vm.close()
     except VMLost:
         return StrategyInfo(**info, error="the worker reading the package was lost; try again")
-    if result.kind == "yield":
-        return StrategyInfo(**info, error="the package calls alc.llm when loaded")
-    if result.kind != "done":
-        return StrategyInfo(**info, error=result.message)
-    read = result.result if isinstance(result.result, dict) else {}
+    match result:
+        case Yield() | Forked():
+            return StrategyInfo(**info, error="the package pauses (alc.llm / alc.fork) when loaded")
+        case Errored(message) | LimitHit(_, message):
+            return StrategyInfo(**info, error=message)
+        case Done(dict() as read):
+            pass
+        case Done():
+            read = {}
     runnable, meta = read.get("runnable") is True, read.get("meta")
     if isinstance(meta, dict):
         return StrategyInfo(**info, meta=meta, runnable=runnable)

@@ -17,9 +17,21 @@ Lua error (the session's ``budget`` check decides, and stays refused once it ref
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from alc.engine.lua import Allowance, ForkRequest, QuerySpec, Seeds, StepResult
+from alc.engine.lua import (
+    Allowance,
+    Done,
+    Errored,
+    Forked,
+    ForkRequest,
+    LimitHit,
+    QuerySpec,
+    Seeds,
+    StepResult,
+    Yield,
+)
 
 if TYPE_CHECKING:
     from alc.engine.executor import VM
@@ -71,9 +83,9 @@ class Fork:
         new ones) would break ``ctx.budget``, or ``""``; a refused child is resumed with the
         refusal, which its ``alc.llm`` raises.
 
-        Returns a ``yield`` of every child query, ``done`` with the results in input order, an
-        ``error`` when a child failed and ``on_error`` is ``"abort"``, or the ``limit`` a child
-        broke (the children spend one ``allowance`` between them).
+        Returns a :class:`Yield` of every child query, :class:`Done` with the results in input
+        order, :class:`Errored` when a child failed and ``on_error`` is ``"abort"``, or the
+        :class:`LimitHit` a child broke (the children spend one ``allowance`` between them).
         """
         todo = self._todo(answers)
         self.waiting = []
@@ -87,15 +99,14 @@ class Fork:
                 lambda specs: budget([*queries, *specs]),
             )
             instructions -= result.instructions
-            if result.kind == "limit":
+            if isinstance(result, LimitHit):
                 return result
             if instructions <= 0:
-                return StepResult(
-                    kind="limit",
-                    code="timeout",
-                    message="step exceeded the instruction limit (shared by the alc.fork children)",
+                return LimitHit(
+                    "timeout",
+                    "step exceeded the instruction limit (shared by the alc.fork children)",
                 )
-            if result.kind == "yield":
+            if isinstance(result, Yield):
                 self.waiting.append((index, len(result.queries)))
                 queries.extend(result.queries)
                 continue
@@ -103,8 +114,8 @@ class Fork:
             if failure is not None:
                 return failure
         if queries:
-            return StepResult(kind="yield", queries=tuple(queries))
-        return StepResult(kind="done", result=self.results)
+            return Yield(tuple(queries))
+        return Done(self.results)
 
     def _step_child(
         self,
@@ -127,10 +138,13 @@ class Fork:
             result = child.step(answers, share) if value is None else child.step_value(value, share)
             left -= result.instructions
             self.memory[index] = result.memory
-            refused = budget(result.queries) if result.kind == "yield" and left > 0 else ""
+            match result:
+                case Yield(queries) if left > 0:
+                    refused = budget(queries)
+                case _:
+                    refused = ""
             if not refused:
-                result.instructions = allowance.instructions - left
-                return result
+                return replace(result, instructions=allowance.instructions - left)
             value = {"budget_exceeded": refused}
 
     def _todo(self, answers: Sequence[str]) -> list[tuple[int, list[str]]]:
@@ -143,7 +157,7 @@ class Fork:
             offset += count
         return todo
 
-    def _finish_child(self, index: int, result: StepResult) -> StepResult | None:
+    def _finish_child(self, index: int, result: Done | Forked | Errored) -> StepResult | None:
         """Record a child that ended; the parent's failure when it failed and on_error aborts."""
         child = self.children[index]
         assert child is not None
@@ -151,17 +165,15 @@ class Fork:
         self.children[index] = None
         self.memory[index] = 0
         name = self.request.strategies[index]
-        if result.kind == "done":
-            self.results[index] = {"strategy": name, "ok": True, "result": result.result}
-            return None
-        message = result.message
-        if result.kind == "fork":
-            message = "alc.fork cannot be nested inside a forked child"
+        match result:
+            case Done(value):
+                self.results[index] = {"strategy": name, "ok": True, "result": value}
+                return None
+            case Forked():
+                message, traceback = "alc.fork cannot be nested inside a forked child", ""
+            case Errored(message, traceback):
+                pass
         self.results[index] = {"strategy": name, "ok": False, "error": message}
         if self.request.on_error != "abort":
             return None
-        return StepResult(
-            kind="error",
-            message=f"alc.fork: child {name!r} failed: {message}",
-            traceback=result.traceback,
-        )
+        return Errored(f"alc.fork: child {name!r} failed: {message}", traceback)

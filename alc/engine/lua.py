@@ -27,10 +27,11 @@ import math
 import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
-from typing import Any, Literal, Protocol
+from operator import attrgetter
+from typing import Any, Literal, Protocol, TypeVar
 
 import lupa.lua54
 import lupa.lua55
@@ -42,14 +43,23 @@ __all__ = [
     "HOOK_EVERY",
     "HOST_METHODS",
     "Allowance",
+    "Done",
+    "Errored",
     "ForkRequest",
+    "Forked",
     "Host",
+    "LimitCode",
+    "LimitHit",
     "LuaVM",
     "QuerySpec",
     "Seeds",
     "StepResult",
+    "Yield",
     "lua_version",
+    "pickled_by_fields",
 ]
+
+_T = TypeVar("_T")
 
 HOOK_EVERY = 10_000
 """Instructions between two checks of the instruction and wall-time limits."""
@@ -60,6 +70,22 @@ _RUNTIMES = {"5.4": lupa.lua54, "5.5": lupa.lua55}
 def lua_version(version: str = "5.5") -> str:
     """The exact Lua release behind a ``Limits.lua_version`` (e.g. ``"Lua 5.5"``)."""
     return str(_RUNTIMES[version].LuaRuntime().lua_implementation)
+
+
+def pickled_by_fields(cls: type[_T]) -> type[_T]:
+    """Make a frozen dataclass pickle as ``cls(*field values)``: the stream holds the class and
+    a tuple, and loading is one constructor call (not dataclasses' per-field ``__setstate__``).
+    For the messages that cross the process executor's pipe once or twice per step."""
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    many = attrgetter(*names) if len(names) > 1 else None  # a tuple of the values, in C
+
+    def reduce(obj: Any) -> tuple[Any, ...]:
+        if many is not None:
+            return cls, many(obj)
+        return cls, tuple(getattr(obj, name) for name in names)
+
+    cls.__reduce__ = reduce  # type: ignore[method-assign, assignment]
+    return cls
 
 
 @dataclass(frozen=True)
@@ -80,6 +106,7 @@ class Seeds:
         return cls(math_seed=secrets.randbits(63), hash_seed=secrets.randbits(32))
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Allowance:
     """What one step may spend. A step that runs out fails with ``timeout`` or ``memory_limit``.
@@ -131,29 +158,73 @@ class ForkRequest:
     on_error: str
 
 
-@dataclass(slots=True)
-class StepResult:
-    """What one step of the strategy coroutine ended with.
+LimitCode = Literal["timeout", "memory_limit", "cancelled", "worker_lost"]
+"""Why a step broke off: its wall-time or instruction limit, its memory limit, its request was
+cancelled, or (process executor) the worker running it was lost."""
 
-    ``kind`` is ``"yield"`` (``queries`` set), ``"fork"`` (``fork`` set), ``"done"``
-    (``result`` set), ``"error"`` (``message`` and ``traceback`` set; ``result`` holds a table
-    error object's value, if any), or ``"limit"`` (``code`` is ``timeout`` or ``memory_limit``,
-    ``message`` set). ``code`` may also be ``worker_lost`` when the process executor lost the
-    worker running the step.
 
-    ``instructions`` and ``memory`` report what the step spent: instructions run (a multiple of
-    :data:`HOOK_EVERY`) and the heap size in bytes when it ended.
-    """
+# Every step result ends with what the step spent: ``instructions`` run (a multiple of
+# HOOK_EVERY) and the VM's heap in bytes (``memory``) when it ended.
 
-    kind: Literal["yield", "done", "error", "limit", "fork"]
-    queries: tuple[QuerySpec, ...] = ()
-    fork: ForkRequest | None = None
-    result: Any = None
-    message: str = ""
-    traceback: str = ""
-    code: str = ""
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True)
+class Yield:
+    """The strategy paused on ``alc.llm`` / ``alc.llm_batch``: these queries, in order."""
+
+    queries: tuple[QuerySpec, ...]
     instructions: int = 0
     memory: int = 0
+
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True)
+class Forked:
+    """The strategy called ``alc.fork``: run ``request``'s children, then resume it."""
+
+    request: ForkRequest
+    instructions: int = 0
+    memory: int = 0
+
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The strategy returned ``result`` (a JSON value)."""
+
+    result: Any
+    instructions: int = 0
+    memory: int = 0
+
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True)
+class Errored:
+    """The strategy failed (an uncaught Lua error): its ``message``, the strategy's part of the
+    ``traceback`` (may be empty) and, for a table error object, its decoded ``value``."""
+
+    message: str
+    traceback: str = ""
+    value: Any = None
+    instructions: int = 0
+    memory: int = 0
+
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True)
+class LimitHit:
+    """The step broke off: ``code`` says why (:data:`LimitCode`), ``message`` says it in words."""
+
+    code: LimitCode
+    message: str
+    instructions: int = 0
+    memory: int = 0
+
+
+StepResult = Yield | Forked | Done | Errored | LimitHit
+"""What one step of the strategy coroutine ended with; consumers ``match`` on the class. Each
+ends with ``instructions`` (run by the step, a multiple of :data:`HOOK_EVERY`) and ``memory``
+(the VM's heap in bytes when it ended)."""
 
 
 class Host(Protocol):
@@ -572,7 +643,7 @@ class LuaVM:
     def _resume(self, allowance: Allowance, *args: Any, push: int | None = None) -> StepResult:
         """Run one step; ``push`` is the bytes the arguments need in the VM (None: unknown)."""
         if allowance.memory <= 0:
-            return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
+            return LimitHit("memory_limit", self._memory_message())
         self._cap = allowance.memory
         # lift the cap for the push unless it surely fits (the common case: a short answer)
         lifted = push is None or self._last_used + push + _PUSH_SLACK > self._cap
@@ -585,68 +656,51 @@ class LuaVM:
                 allowance.deadline, max(1, allowance.instructions // HOOK_EVERY), lifted, *args
             )
         except self._memory_error:
-            return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
+            return LimitHit("memory_limit", self._memory_message())
         except self._lua_error as exc:  # the control surface itself failed: never expected
-            return StepResult(
-                kind="error", message=f"the engine could not step the strategy: {exc}"
-            )
+            return Errored(f"the engine could not step the strategy: {exc}")
+        spent = int(out[0]) * HOOK_EVERY
+        memory = self._last_used = self._used()
         try:
-            result = self._result(out[1], out[2:])
+            return self._result(out[1], out[2:], spent, memory)
         except Exception as exc:  # a shape the engine did not expect: the step fails, coded
-            result = StepResult(kind="error", message=f"the engine cannot read the step: {exc}")
-        result.instructions = int(out[0]) * HOOK_EVERY
-        result.memory = self._last_used = self._used()
-        return result
+            message = f"the engine cannot read the step: {exc}"
+            return Errored(message, instructions=spent, memory=memory)
 
-    def _result(self, kind: bytes, rest: tuple[Any, ...]) -> StepResult:
-        if kind == b"yield":
-            if not isinstance(rest[0], bytes):  # the FORK marker table
-                return StepResult(
-                    kind="fork",
-                    fork=ForkRequest(
-                        strategies=tuple(json.loads(rest[1])),
-                        ctx=json.loads(rest[2]),
-                        on_error=rest[3].decode(),
-                    ),
+    def _result(self, kind: bytes, rest: tuple[Any, ...], spent: int, memory: int) -> StepResult:
+        """One step's outcome from boot.lua's ``control.step`` (its header documents the
+        protocol): ``kind`` and the values after it."""
+        match kind:
+            case b"yield":
+                return Yield(_queries(rest), instructions=spent, memory=memory)
+            case b"fork":
+                strategies, ctx, on_error = rest
+                request = ForkRequest(
+                    strategies=tuple(json.loads(strategies)),
+                    ctx=json.loads(ctx),
+                    on_error=on_error.decode(),
                 )
-            return StepResult(kind="yield", queries=self._queries(rest))
-        if kind == b"done":
-            try:
-                result = json.loads(rest[0].decode("utf-8", "replace"))
-            except (ValueError, RecursionError) as exc:
-                return StepResult(
-                    kind="error",
-                    message=f"the strategy's result cannot be returned as JSON: {exc}",
-                )
-            return StepResult(kind="done", result=result)
-        if kind == b"limit":
-            code, message = rest[0].decode(), rest[1].decode("utf-8", "replace")
-            if code == "memory_limit" and message == _MEMORY_MESSAGE:
-                message = self._memory_message()
-            return StepResult(kind="limit", code=code, message=message)
-        return self._error(*rest[:3])
+                return Forked(request, instructions=spent, memory=memory)
+            case b"done":
+                try:
+                    result = json.loads(rest[0].decode("utf-8", "replace"))
+                except (ValueError, RecursionError) as exc:
+                    message = f"the strategy's result cannot be returned as JSON: {exc}"
+                    return Errored(message, instructions=spent, memory=memory)
+                return Done(result, instructions=spent, memory=memory)
+            case b"limit":
+                code, message = _LIMIT_CODES[rest[0]], rest[1].decode("utf-8", "replace")
+                if code == "memory_limit" and message == _MEMORY_MESSAGE:
+                    message = self._memory_message()
+                return LimitHit(code, message, instructions=spent, memory=memory)
+            case b"error":
+                text, payload_json, traceback = rest
+                return self._error(text, payload_json, traceback, spent, memory)
+        raise ValueError(f"unknown step outcome {kind!r}")
 
-    def _queries(self, flat: tuple[Any, ...]) -> tuple[QuerySpec, ...]:
-        specs = []
-        for i in range(0, len(flat), 5):
-            prompt, system, max_tokens, flags, extra = flat[i : i + 5]
-            options = json.loads(extra.decode("utf-8", "replace")) if extra else {}
-            specs.append(
-                QuerySpec(
-                    prompt=prompt.decode("utf-8", "replace"),
-                    system=system.decode("utf-8", "replace") if system is not None else None,
-                    max_tokens=int(max_tokens),
-                    grounded=bool(flags & 1),
-                    underspecified=bool(flags & 2),
-                    # boot.lua checked both are strings; the wire shows them at the top level
-                    role=options.pop("role", None),
-                    cache_breakpoint=options.pop("cache_breakpoint", None),
-                    options=options,
-                )
-            )
-        return tuple(specs)
-
-    def _error(self, text: Any, payload_json: Any = None, traceback: Any = None) -> StepResult:
+    def _error(
+        self, text: Any, payload_json: Any, traceback: Any, spent: int, memory: int
+    ) -> StepResult:
         trace = traceback.decode("utf-8", "replace") if isinstance(traceback, bytes) else ""
         trace = trace.split(_ENGINE_FRAMES, 1)[0]
         if isinstance(payload_json, bytes):
@@ -658,13 +712,15 @@ class LuaVM:
                 shown = payload.get("message") or payload.get("error") or json.dumps(payload)
             else:
                 shown = json.dumps(payload)
-            return StepResult(kind="error", message=str(shown), traceback=trace, result=payload)
+            return Errored(str(shown), trace, payload, instructions=spent, memory=memory)
         message = (
             text.decode("utf-8", "replace") if isinstance(text, bytes) else "the strategy failed"
         )
         if message == "not enough memory":
-            return StepResult(kind="limit", code="memory_limit", message=self._memory_message())
-        return StepResult(kind="error", message=message, traceback=trace)
+            return LimitHit(
+                "memory_limit", self._memory_message(), instructions=spent, memory=memory
+            )
+        return Errored(message, trace, instructions=spent, memory=memory)
 
     def _memory_message(self) -> str:
         mib = self._cap / (1024 * 1024)
@@ -673,6 +729,34 @@ class LuaVM:
             "raise Limits.max_memory if this is expected"
         )
 
+
+def _queries(flat: tuple[Any, ...]) -> tuple[QuerySpec, ...]:
+    """The queries of a ``yield``: five values per query (boot.lua's header), flags a bitmask."""
+    specs = []
+    for i in range(0, len(flat), 5):
+        prompt, system, max_tokens, flags, extra = flat[i : i + 5]
+        options = json.loads(extra.decode("utf-8", "replace")) if extra else {}
+        specs.append(
+            QuerySpec(
+                prompt=prompt.decode("utf-8", "replace"),
+                system=system.decode("utf-8", "replace") if system is not None else None,
+                max_tokens=int(max_tokens),
+                grounded=bool(flags & _GROUNDED),
+                underspecified=bool(flags & _UNDERSPECIFIED),
+                # boot.lua checked both are strings; the wire shows them at the top level
+                role=options.pop("role", None),
+                cache_breakpoint=options.pop("cache_breakpoint", None),
+                options=options,
+            )
+        )
+    return tuple(specs)
+
+
+_GROUNDED, _UNDERSPECIFIED = 1, 2
+"""The bits of a query's flags in a ``yield`` (``opts.grounded``, ``opts.underspecified``)."""
+
+_LIMIT_CODES: dict[bytes, LimitCode] = {b"timeout": "timeout", b"memory_limit": "memory_limit"}
+"""The codes of a ``limit`` from boot.lua (the others come from executors)."""
 
 _PUSH_OVERHEAD = 64
 """Bytes a pushed string costs the Lua heap beyond its length (header, stack slot), rounded up."""

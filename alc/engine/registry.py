@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 from alc.engine._validate import is_session_id
 from alc.engine.clock import Clock, SystemClock
+from alc.engine.context import RequestContext
 from alc.engine.errors import (
     ExecutorUnavailable,
     InvalidInput,
@@ -67,7 +68,7 @@ from alc.engine.store import (
     Store,
     Summary,
 )
-from alc.engine.tenancy import check_scope_name, current_tenant
+from alc.engine.tenancy import check_scope_name
 from alc.engine.tracing import SessionTracer, tracer
 
 __all__ = [
@@ -198,11 +199,13 @@ class SessionRegistry:
         ctx: Any = None,
         limits: Limits | Mapping[str, Any] | None = None,
         control: StepControl | None = None,
+        context: RequestContext | None = None,
     ) -> Outcome:
         """Start a session from inline ``code`` or a ``strategy`` name; run to its first pause.
 
-        ``control`` holds the first step (progress reports, cancellation; see
-        :class:`~alc.engine.executor.StepControl`).
+        ``context`` is the request's (:class:`~alc.engine.context.RequestContext`: the tenant
+        that will own the session, the step control and deadline of its first step); without
+        one, :meth:`RequestContext.current` with ``control`` (which is also used when given).
 
         The request was normalised by the Python API (``alc._api.start_request``: exactly one of
         code or strategy, ctx a plain JSON object, code text); the registry trusts that.
@@ -214,7 +217,8 @@ class SessionRegistry:
         """
         if ctx is None:
             ctx = {}
-        tenant = current_tenant()  # alc.state and cards are the tenant's own (a store column)
+        context = _context(context, control)
+        tenant = context.tenant  # alc.state and cards are the tenant's own (a store column)
         if ctx.get("_ns") is not None:
             check_scope_name(ctx["_ns"], "ctx._ns (alc.state namespace)")
         if strategy is not None:
@@ -234,7 +238,8 @@ class SessionRegistry:
         )
         self._sweep()
         started = time.time_ns()
-        with holding():  # the worker its steps ran on stays this request's until it ends
+        # the worker its steps ran on stays this request's until it ends
+        with holding(), context.steps() as control:
             session, outcome, events = _retrying(
                 lambda: Session.create(record, control, **self._deps)
             )
@@ -260,21 +265,24 @@ class SessionRegistry:
         session_id: str,
         responses: Mapping[str | None, Response],
         control: StepControl | None = None,
+        context: RequestContext | None = None,
     ) -> Outcome:
         """Apply answers to a session's pending queries; resumes it on the last one.
 
         ``responses`` maps query ids to answers; the key ``None`` means "the one pending query".
-        ``control`` holds the step the last answer resumes (as for :meth:`start`).
+        ``context`` (or ``control``) holds the step the last answer resumes and names the
+        tenant the session must belong to (as for :meth:`start`).
 
         Raises:
             InvalidInput, SessionNotFound, SessionFinished, UnknownQuery, AlreadyAnswered,
             AmbiguousQuery, Conflict: nothing was applied.
         """
-        session_id = self.resolve(session_id)
+        context = _context(context, control)
+        session_id = self.resolve(session_id, context)
         self._sweep()
-        with self._locks.hold(session_id), holding():
+        with self._locks.hold(session_id), holding(), context.steps() as control:
             for attempt in range(VM_RETRIES + 1):
-                session = self._checkout(session_id)
+                session = self._checkout(session_id, context)
                 if isinstance(session, Failed):
                     return session
                 spans = tracer()
@@ -298,15 +306,16 @@ class SessionRegistry:
                 return outcome
             raise AssertionError("unreachable")
 
-    def cancel(self, session_id: str) -> Cancelled:
-        """Cancel a paused session.
+    def cancel(self, session_id: str, context: RequestContext | None = None) -> Cancelled:
+        """Cancel a paused session (``context``: as for :meth:`feed`).
 
         Raises:
             InvalidInput, SessionNotFound, SessionFinished, Conflict.
         """
-        session_id = self.resolve(session_id)
+        context = _context(context)
+        session_id = self.resolve(session_id, context)
         with self._locks.hold(session_id), holding():  # a restore replays on a held worker
-            session = self._checkout(session_id)
+            session = self._checkout(session_id, context)
             if isinstance(session, Failed):
                 # it cannot be replayed, but it can still be cancelled: the stored pause moves
                 # through the same transition a live session's would
@@ -325,7 +334,7 @@ class SessionRegistry:
             self._commit(session, events)
             return outcome
 
-    def resolve(self, session_id: object) -> str:
+    def resolve(self, session_id: object, context: RequestContext | None = None) -> str:
         """The id of the session ``session_id`` names: itself when it has the ``s-<32 hex>``
         shape, or, for :data:`LAST_SESSION` (``"last"``), the most recently updated session of
         the store that the request tenant owns. Every method taking a session id resolves it
@@ -337,7 +346,7 @@ class SessionRegistry:
         """
         if session_id != LAST_SESSION:
             return validate_session_id(session_id)
-        latest = self.store.list(None, 1, None, current_tenant())
+        latest = self.store.list(None, 1, None, _context(context).tenant)
         if not latest:
             raise SessionNotFound(
                 None,
@@ -346,31 +355,38 @@ class SessionRegistry:
             )
         return latest[0].session_id
 
-    def status(self, session_id: str) -> SessionSnapshot:
+    def status(self, session_id: str, context: RequestContext | None = None) -> SessionSnapshot:
         """One session's snapshot, read from the store (so any process's sessions show).
 
         Raises:
             InvalidInput, SessionNotFound.
         """
-        session_id = self.resolve(session_id)
-        return _snapshot(_owned(self.store.summary(session_id)))
+        context = _context(context)
+        session_id = self.resolve(session_id, context)
+        return _snapshot(_owned(self.store.summary(session_id), context))
 
     def sessions(
-        self, states: Iterable[str] | None = None, limit: int = 100, strategy: str | None = None
+        self,
+        states: Iterable[str] | None = None,
+        limit: int = 100,
+        strategy: str | None = None,
+        context: RequestContext | None = None,
     ) -> list[SessionSnapshot]:
         """Snapshots of the most recently updated sessions (the request tenant's own only),
         optionally filtered by state and by strategy name."""
-        return [_snapshot(s) for s in self.store.list(states, limit, strategy, current_tenant())]
+        tenant = _context(context).tenant
+        return [_snapshot(s) for s in self.store.list(states, limit, strategy, tenant)]
 
-    def transcript(self, session_id: str) -> Transcript:
+    def transcript(self, session_id: str, context: RequestContext | None = None) -> Transcript:
         """Every prompt and answer of a session, from the journal.
 
         Raises:
             InvalidInput, SessionNotFound.
         """
-        session_id = self.resolve(session_id)
+        context = _context(context)
+        session_id = self.resolve(session_id, context)
         record, events, summary = self.store.load(session_id)
-        _owned(summary)
+        _owned(summary, context)
         entries: dict[str, dict[str, Any]] = {}
         for event in (entry.event for entry in events):
             if isinstance(event, PauseEvent):
@@ -389,13 +405,15 @@ class SessionRegistry:
             entries=tuple(entries.values()),
         )
 
-    def delete(self, session_id: str) -> bool:
-        """Remove a session and its journal entirely; returns whether it existed."""
-        session_id = self.resolve(session_id)
+    def delete(self, session_id: str, context: RequestContext | None = None) -> bool:
+        """Remove a session and its journal entirely; returns whether it existed (another
+        tenant's session does not, for ``context``)."""
+        context = _context(context)
+        session_id = self.resolve(session_id, context)
         with self._locks.hold(session_id):
-            if current_tenant() is not None:
+            if context.tenant is not None:
                 try:
-                    _owned(self.store.summary(session_id))
+                    _owned(self.store.summary(session_id), context)
                 except SessionNotFound:
                     return False
             self._drop(session_id)
@@ -470,14 +488,14 @@ class SessionRegistry:
         if session is not None:
             session.close()
 
-    def _checkout(self, session_id: str) -> Session | Failed:
+    def _checkout(self, session_id: str, context: RequestContext) -> Session | Failed:
         """The live session at the journal's head: hot if current, else restored.
 
         The head is read from the store on every call, so a hot copy that another process (a
         replica on the same database) has advanced since is never served: it is rebuilt by
         replay at the new head.
         """
-        summary = _owned(self.store.summary(session_id))
+        summary = _owned(self.store.summary(session_id), context)
         if summary.state in TERMINAL_STATES:
             self._drop(session_id)
         refuse_ended(summary.state, session_id)
@@ -595,15 +613,21 @@ def _limits(default: Limits, given: Limits | Mapping[str, Any] | None) -> Limits
         raise InvalidInput(f"Invalid limits: {exc}") from None
 
 
-def _owned(summary: Summary) -> Summary:
-    """``summary`` if the request's tenant may see it (see :mod:`alc.engine.tenancy`).
+def _context(context: RequestContext | None, control: StepControl | None = None) -> RequestContext:
+    """The request's context: the one given (with ``control`` when one is given too), else the
+    current one (:meth:`RequestContext.current`, for callers below the Python API)."""
+    if context is None:
+        return RequestContext.current(control)
+    return context if control is None else context.with_control(control)
+
+
+def _owned(summary: Summary, context: RequestContext) -> Summary:
+    """``summary`` if the request may see it (:meth:`RequestContext.check_owner`).
 
     Raises:
         SessionNotFound: the session belongs to another tenant (worded as for a missing one).
     """
-    tenant = current_tenant()
-    if tenant is not None and summary.tenant != tenant:
-        raise SessionNotFound(summary.session_id)
+    context.check_owner(summary.session_id, summary.tenant)
     return summary
 
 

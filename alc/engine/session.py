@@ -26,7 +26,17 @@ from alc.engine.errors import InvalidInput, ReplayDiverged
 from alc.engine.executor import VM, Executor, StepControl, watching
 from alc.engine.fork import Fork
 from alc.engine.host import Observations, SessionHost, SessionRuntime, injected_env
-from alc.engine.lua import Allowance, QuerySpec, Seeds, StepResult
+from alc.engine.lua import (
+    Allowance,
+    Done,
+    Errored,
+    Forked,
+    LimitHit,
+    QuerySpec,
+    Seeds,
+    StepResult,
+    Yield,
+)
 from alc.engine.packages import PackageResolver
 from alc.engine.phase import (
     Answered,
@@ -200,8 +210,8 @@ class Session:
                 raise session._diverged(pause_no, str(exc)) from None
             if session.observations.source_changed is not None:
                 raise session.observations.source_changed
-            session._check_replayed_pause(pause_no, result, list(event.queries))
-            session._apply(Stepped(session._pause(result.queries), effects))
+            queries = session._check_replayed_pause(pause_no, result, list(event.queries))
+            session._apply(Stepped(session._pause(queries), effects))
             pause_no += 1
         session.head = head
         return session
@@ -225,19 +235,27 @@ class Session:
 
     def _check_replayed_pause(
         self, pause_no: int, result: StepResult, recorded: list[dict[str, Any]]
-    ) -> None:
-        if result.kind != "yield":
-            what = {"done": "finished", "error": f"failed ({result.message})"}.get(
-                result.kind, result.kind
-            )
-            raise self._diverged(pause_no, f"the code {what} where the journal recorded a pause")
-        if len(result.queries) != len(recorded):
+    ) -> tuple[QuerySpec, ...]:
+        """The queries of a replayed step that paused as the journal recorded."""
+        match result:
+            case Yield(queries):
+                pass
+            case Done():
+                raise self._diverged(
+                    pause_no, "the code finished where the journal recorded a pause"
+                )
+            case Errored(message) | LimitHit(_, message):
+                raise self._diverged(
+                    pause_no, f"the code failed ({message}) where the journal recorded a pause"
+                )
+            case Forked():
+                raise self._diverged(pause_no, "the code forked where the journal recorded a pause")
+        if len(queries) != len(recorded):
             raise self._diverged(
                 pause_no,
-                f"the code asked {len(result.queries)} queries, the journal recorded "
-                f"{len(recorded)}",
+                f"the code asked {len(queries)} queries, the journal recorded {len(recorded)}",
             )
-        for offset, (spec, old) in enumerate(zip(result.queries, recorded, strict=True)):
+        for offset, (spec, old) in enumerate(zip(queries, recorded, strict=True)):
             if prompt_hash(spec) != old["hash"]:
                 qid = f"q-{self.next_query + offset}"
                 raise ReplayDiverged(
@@ -248,6 +266,7 @@ class Session:
                     "code changed); the journal was left untouched. Start a new session.",
                     session_id=self.session_id,
                 )
+        return queries
 
     def _diverged(self, pause_no: int, why: str) -> ReplayDiverged:
         return ReplayDiverged(
@@ -332,31 +351,31 @@ class Session:
         else:
             result = self._parent_step(self.vm.step(answers, allowance))
         while True:
-            if result.kind == "fork":
-                assert result.fork is not None
-                self._fork = Fork(
-                    result.fork,
-                    self._new_child_vm,
-                    Seeds(self.record.math_seed, self.record.hash_seed),
-                    self._vm_memory,
-                )
-                result = self._fork.step((), allowance, self._budget_violation)
-                result = self._after_fork_step(result, allowance)
-            elif result.kind == "yield" and self._fork is None:
-                # a pause over ctx.budget is refused: its alc.llm raises (catchable, sticky)
-                refused = self._budget_violation(result.queries)
-                if not refused:
+            match result:
+                case Forked(request):
+                    self._fork = Fork(
+                        request,
+                        self._new_child_vm,
+                        Seeds(self.record.math_seed, self.record.hash_seed),
+                        self._vm_memory,
+                    )
+                    result = self._fork.step((), allowance, self._budget_violation)
+                    result = self._after_fork_step(result, allowance)
+                case Yield(queries) if self._fork is None:
+                    # a pause over ctx.budget is refused: its alc.llm raises (catchable, sticky)
+                    refused = self._budget_violation(queries)
+                    if not refused:
+                        return result
+                    allowance = Allowance(
+                        allowance.deadline,
+                        max(1, allowance.instructions - result.instructions),
+                        allowance.memory,
+                    )
+                    result = self._parent_step(
+                        self.vm.step_value({"budget_exceeded": refused}, allowance)
+                    )
+                case _:
                     return result
-                allowance = Allowance(
-                    allowance.deadline,
-                    max(1, allowance.instructions - result.instructions),
-                    allowance.memory,
-                )
-                result = self._parent_step(
-                    self.vm.step_value({"budget_exceeded": refused}, allowance)
-                )
-            else:
-                return result
 
     def _new_child_vm(self, seeds: Seeds) -> VM:
         return self._executor.create_vm(self._host, self.limits, seeds, near=self.vm)
@@ -366,11 +385,13 @@ class Session:
         return result
 
     def _after_fork_step(self, result: StepResult, allowance: Allowance) -> StepResult:
-        if result.kind == "yield":
-            return result
+        match result:
+            case Yield():
+                return result
+            case Done(results):
+                self._fork = None
+                return self._parent_step(self.vm.step_value(results, allowance))
         self._fork = None
-        if result.kind == "done":
-            return self._parent_step(self.vm.step_value(result.result, allowance))
         return result  # a child broke a limit, or failed with on_error = "abort"
 
     def _advance(
@@ -384,7 +405,7 @@ class Session:
         """
         with watching(control):
             result = self._run(answers)
-        if control is not None and control.cancelled and result.kind in ("yield", "limit"):
+        if control is not None and control.cancelled and isinstance(result, Yield | LimitHit):
             if self._fork is not None:
                 self._fork.close()
                 self._fork = None
@@ -392,24 +413,28 @@ class Session:
         source_changed = self.observations.source_changed
         if source_changed is not None:
             return self._fail(source_changed.message, source_changed.error_code)
-        if result.kind == "yield":
-            return self._pause(result.queries)
-        if result.kind == "done":
-            return Completed.trusted(
-                session_id=self.session_id,
-                result=result.result,
-                stats=self.stats(),
-                status="completed",
-            )
-        if result.kind == "limit":
-            return self._fail(result.message, result.code)
-        message = result.message
+        match result:
+            case Yield(queries):
+                return self._pause(queries)
+            case Done(value):
+                return Completed.trusted(
+                    session_id=self.session_id, result=value, stats=self.stats(), status="completed"
+                )
+            case LimitHit(code, message):
+                return self._fail(message, code)
+            case Errored(message, traceback):
+                return self._lua_failure(message, traceback)
+            case Forked():  # _run steps every fork to its end
+                raise AssertionError("a fork request left the session's step")
+
+    def _lua_failure(self, message: str, traceback: str) -> Failed:
+        """The failure of a step whose strategy raised ``message`` (uncaught)."""
         if self.counters.budget_exceeded and "budget exceeded" in message:
             return self._fail(message, "budget_exceeded")  # the refusal went uncaught
         if self.observations.state_quota_exceeded and "state_quota_exceeded" in message:
             return self._fail(message, "state_quota_exceeded")  # the refusal went uncaught
-        if result.traceback:
-            message = f"{message}\n{result.traceback}"
+        if traceback:
+            message = f"{message}\n{traceback}"
         return self._fail(message, "lua_error")
 
     def _fail(self, message: str, code: str) -> Failed:

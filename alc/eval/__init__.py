@@ -150,7 +150,7 @@ def evaluate(
         concurrency=options.get("concurrency", 2),
     )
     for name in spec.all_strategies:  # request errors before a responder is built
-        engine.registry.resolver.strategy(name)
+        engine.catalog.locate(name)
     return run_eval(
         engine,
         spec,

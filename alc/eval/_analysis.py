@@ -12,7 +12,7 @@ from typing import Any
 from alc.engine.errors import InvalidInput
 from alc.eval._model import EngineLike
 from alc.eval._records import RunRecords
-from alc.eval._stats import compare, holm, require_eval_extra, summarize, verdict
+from alc.eval._stats import compare, holm, require_eval_extra, summarize, verdict, welch
 
 __all__ = ["compare_runs", "list_runs", "run_report", "show_run"]
 
@@ -30,13 +30,20 @@ def _samples(records: RunRecords, record: dict[str, Any], strategy: str) -> list
     return out
 
 
-def list_runs(engine: EngineLike, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest runs first: ``run_id, created_at (RFC 3339), status, scenario, n,
-    strategies, baseline, llm, done`` (pairs graded) and ``pass_rates`` per strategy."""
+def list_runs(
+    engine: EngineLike, limit: int = 50, strategy: str | None = None
+) -> list[dict[str, Any]]:
+    """The newest runs first (at most ``limit``; only those of ``strategy`` when given):
+    ``run_id, created_at (RFC 3339), status, scenario, n, strategies, baseline, llm, done``
+    (pairs graded) and ``pass_rates`` per strategy."""
     records = RunRecords(engine.store)
-    out = []
-    for run_id in reversed(records.run_ids()[-limit:] if limit else records.run_ids()):
+    out: list[dict[str, Any]] = []
+    for run_id in reversed(records.run_ids()):
+        if limit and len(out) >= limit:
+            break
         record = records.run(run_id)
+        if strategy is not None and strategy not in record["strategies"]:
+            continue
         rates = {}
         done = 0
         for s in record["strategies"]:
@@ -164,7 +171,8 @@ def compare_runs(engine: EngineLike, a: str, b: str | None = None) -> dict[str, 
       seed); otherwise name the strategies.
 
     Returns ``{"a", "b", "comparisons": {label: comparison}}`` (see
-    :func:`alc.eval._stats.compare`; ``p_holm`` when more than one).
+    :func:`alc.eval._stats.compare`; ``p_holm`` when more than one; two runs add ``welch``,
+    the unpaired Welch's t-test of the scores, :func:`alc.eval._stats.welch`).
 
     Raises:
         MissingExtra: the ``[eval]`` extra (scipy) is not installed.
@@ -191,10 +199,14 @@ def compare_runs(engine: EngineLike, a: str, b: str | None = None) -> dict[str, 
     comparisons: dict[str, Any] = {}
     for sa, sb in pairs:
         label = f"{rec_b['run_id']}:{sb} vs {rec_a['run_id']}:{sa}"
+        side_a, side_b = _samples(records, rec_a, sa), _samples(records, rec_b, sb)
         try:
-            comparisons[label] = compare(_samples(records, rec_a, sa), _samples(records, rec_b, sb))
+            comparisons[label] = compare(side_a, side_b)
         except ValueError as exc:
             raise InvalidInput(f"Cannot compare {label}: {exc}.") from None
+        comparisons[label]["welch"] = welch(
+            [float(s["score"]) for s in side_a], [float(s["score"]) for s in side_b]
+        )
     if len(comparisons) > 1:
         _adjust(comparisons)
     return {"a": a, "b": b, "comparisons": comparisons}

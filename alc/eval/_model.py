@@ -11,12 +11,13 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from alc.engine._validate import check_json
 from alc.engine.errors import InvalidInput
 from alc.engine.protocol import Cancelled, Completed, Failed, Outcome
-from alc.engine.registry import SessionRegistry, Transcript
+from alc.engine.registry import Transcript
 from alc.engine.store import Store
 
 __all__ = ["Case", "EngineLike", "GraderSpec", "Scenario"]
@@ -224,6 +225,12 @@ def _mapping(value: object, where: str) -> dict[str, Any]:
     return dict(value)
 
 
+class StrategyLookup(Protocol):
+    """Where an evaluation checks that a strategy exists (``engine.catalog``)."""
+
+    def locate(self, name: str) -> Path: ...
+
+
 class EngineLike(Protocol):
     """The part of :class:`alc.Engine` an evaluation uses (``alc.eval`` sits below the Python
     API in the layer order, so it names the engine by its methods, not by import)."""
@@ -232,7 +239,7 @@ class EngineLike(Protocol):
     def store(self) -> Store: ...
 
     @property
-    def registry(self) -> SessionRegistry: ...
+    def catalog(self) -> StrategyLookup: ...
 
     def start(self, *args: Any, **kwargs: Any) -> Outcome: ...
 

@@ -380,7 +380,7 @@ def run_eval(
         raise InvalidInput("concurrency must be at least 1.")
     check_graders(spec.scenario.graders, spec.scenario.cases)
     for name in spec.all_strategies:
-        engine.registry.resolver.strategy(name)
+        engine.catalog.locate(name)
     records = RunRecords(engine.store)
     record = _start_record(records, spec, run_id)
     pairs = _Pairs(
@@ -591,7 +591,7 @@ def step_host_run(
     """
     check_graders(spec.scenario.graders, spec.scenario.cases)
     for name in spec.all_strategies:
-        engine.registry.resolver.strategy(name)
+        engine.catalog.locate(name)
     records = RunRecords(engine.store)
     record = _start_record(records, spec, run_id)
     pairs = _Pairs(engine, records, spec, record["run_id"], None, judge, None)

@@ -16,6 +16,7 @@ anything" when no outcome of that size could reach significance.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "require_eval_extra",
     "summarize",
     "verdict",
+    "welch",
     "wilson",
 ]
 
@@ -192,6 +194,33 @@ def compare(
         "p_wilcoxon": _wilcoxon(score_diffs),
     }
     out["verdict"] = verdict(out)
+    return out
+
+
+def welch(a: Sequence[float], b: Sequence[float]) -> dict[str, Any]:
+    """Welch's (unequal-variance, unpaired) t-test of ``b`` against ``a``, as algocline's
+    ``alc_eval_compare`` reports it (``scipy.stats.ttest_ind(..., equal_var=False)``).
+
+    Returns ``{"n_a", "n_b", "mean_a", "mean_b", "delta" (mean_b - mean_a, alc's "b vs a"),
+    "t_stat", "df", "p_value", "significant" (p < 0.05), "winner" ("a" | "b" | "none")}``;
+    ``t_stat``, ``df`` and ``p_value`` are None when a side has fewer than 2 values or both
+    have no variance (the test is undefined).
+    """
+    from scipy.stats import ttest_ind
+
+    mean_a = sum(a) / len(a) if a else None
+    mean_b = sum(b) / len(b) if b else None
+    out: dict[str, Any] = {"n_a": len(a), "n_b": len(b), "mean_a": mean_a, "mean_b": mean_b}
+    out["delta"] = None if mean_a is None or mean_b is None else mean_b - mean_a
+    t = df = p = None
+    varies = len(set(a)) > 1 or len(set(b)) > 1  # no variance on both sides: undefined
+    if len(a) >= 2 and len(b) >= 2 and varies:
+        res = ttest_ind(b, a, equal_var=False)
+        if math.isfinite(float(res.statistic)) and math.isfinite(float(res.pvalue)):
+            t, df, p = float(res.statistic), float(res.df), float(res.pvalue)
+    significant = p is not None and p < ALPHA
+    winner = "none" if not significant else ("b" if out["delta"] > 0 else "a")
+    out.update(t_stat=t, df=df, p_value=p, significant=significant, winner=winner)
     return out
 
 

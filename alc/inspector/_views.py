@@ -11,8 +11,6 @@ import json
 import time
 from typing import Any
 
-import anyio
-
 from alc._api import AsyncEngine
 from alc.engine.errors import AlcError, MissingExtra
 from alc.engine.protocol import TERMINAL_STATES, SessionSnapshot
@@ -152,10 +150,9 @@ async def session_version(engine: AsyncEngine, session_id: str) -> tuple[float, 
 
 async def evals_page(engine: AsyncEngine) -> dict[str, Any]:
     """The eval runs, newest first (run id, scenario, strategies, pass rates)."""
-    from alc.eval import list_runs
 
     try:
-        runs = await anyio.to_thread.run_sync(lambda: list_runs(engine.engine, limit=100))
+        runs = await engine.evals.runs(100)
     except AlcError as exc:
         return {"runs": [], "error": exc.message}
     return {"runs": runs, "error": None}
@@ -169,10 +166,9 @@ async def eval_page(engine: AsyncEngine, run_id: str) -> dict[str, Any]:
     Raises:
         InvalidInput: no such run (or another tenant's).
     """
-    from alc.eval import run_report
 
     try:
-        report = await anyio.to_thread.run_sync(lambda: run_report(engine.engine, run_id))
+        report = await engine.evals.report(run_id)
     except MissingExtra as exc:  # the [eval] extra (scipy) is missing
         return {"run_id": run_id, "missing": exc.install}
     run = report["run"]

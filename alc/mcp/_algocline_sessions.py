@@ -49,7 +49,6 @@ from alc._requests_sessions import (
 )
 from alc.engine.errors import AlcError, InvalidInput, SessionFinished
 from alc.engine.pkg.project_init import init_project, migrate_project
-from alc.engine.pkg.types_gen import shapes_types
 from alc.engine.protocol import dumps
 from alc.mcp._algocline import ALGOCLINE_PROFILE
 from alc.mcp._hosts import json_argument, summary_v2
@@ -126,7 +125,7 @@ def _folder(root: str) -> Path:
 
 async def _blocking(app: AlcMCP, fn: Callable[..., _T], *args: Any) -> _T:
     """``fn(engine, *args)`` on a worker thread (the store calls block)."""
-    engine: Engine = app.engine.engine
+    engine: Engine = app.engine.blocking
     return await anyio.to_thread.run_sync(functools.partial(fn, engine, *args))
 
 
@@ -548,7 +547,7 @@ def _templates(app: AlcMCP) -> None:
 
 
 def _shapes_types(engine: Engine) -> str | None:
-    return shapes_types(engine.registry.resolver, engine.registry.executor)
+    return engine.catalog.shapes_types()
 
 
 async def _wire(found: Any) -> dict[str, Any]:

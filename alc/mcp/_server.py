@@ -25,7 +25,6 @@ tool returns ``input_required`` with one sampling request per pending query and 
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -34,7 +33,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp_types import (
@@ -69,9 +67,10 @@ from alc._session_log import pending_filter, projected
 from alc.engine import __version__
 from alc.engine.errors import AlcError, CardNotFound, InvalidInput, StrategyNotFound
 from alc.engine.executor import make_executor
-from alc.engine.protocol import NeedsResponse, Outcome, Query, SessionSnapshot, dumps
+from alc.engine.protocol import NeedsResponse, Outcome, Query, dumps
 from alc.engine.tenancy import current_tenant
 from alc.mcp import (
+    _algocline_data,  # noqa: F401  (registers algocline's data tools)
     _algocline_pkg,  # noqa: F401  (registers its tools)
     _algocline_sessions,
 )
@@ -384,8 +383,7 @@ class AlcMCP:
             conversation = args.include_conversation or args.include_history
             wire = status_v2(transcript, conversation, args.conversation_limit)
             return _result(projected(wire, transcript.summary, projection))
-        found = await self.engine.status()
-        assert not isinstance(found, SessionSnapshot)
+        found = await self.engine.active()
         listing = [projected(summary_v2(s), s, projection) for s in found]
         return _result({"sessions": listing, "active_sessions": len(listing), "status": "ok"})
 
@@ -470,51 +468,38 @@ class AlcMCP:
 
         if a.scenario is not None and a.scenario not in ev.BUILTIN_SETS and not self.read_files:
             raise InvalidInput("This server reads no files: use a built-in scenario set.")
-        step = await anyio.to_thread.run_sync(
-            functools.partial(
-                ev.evaluate_step,
-                self.engine.engine,
-                a.scenario,
-                a.strategies,
-                baseline=a.baseline,
-                n=a.n,
-                seed=a.seed,
-                strategy_opts=a.strategy_opts,
-                run_id=a.run_id,
-            )
+        step = await self.engine.evals.step(
+            a.scenario,
+            a.strategies,
+            baseline=a.baseline,
+            n=a.n,
+            seed=a.seed,
+            strategy_opts=a.strategy_opts,
+            run_id=a.run_id,
         )
         if step["status"] == "complete":
-            report = await anyio.to_thread.run_sync(
-                ev.run_report, self.engine.engine, step["run_id"]
-            )
+            report = await self.engine.evals.report(step["run_id"])
             step = {"run_id": step["run_id"], "status": "complete", **_eval_brief(report)}
         return _result(step)
 
     @TABLE.tool("alc_eval_compare", EvalCompareRequest, words.EVAL_COMPARE)
     async def _alc_eval_compare(self, a: EvalCompareRequest, ctx: Context) -> CallToolResult:
-        import alc.eval as ev
-
-        return _result(
-            await anyio.to_thread.run_sync(ev.compare_runs, self.engine.engine, a.run_a, a.run_b)
-        )
+        side_a, side_b = a.sides()
+        return _result(await self.engine.evals.compare(side_a, side_b))
 
     @TABLE.tool("alc_eval_history", EvalHistoryRequest, words.EVAL_HISTORY)
     async def _alc_eval_history(self, a: EvalHistoryRequest, ctx: Context) -> CallToolResult:
-        import alc.eval as ev
-
-        engine = self.engine.engine
+        evals = self.engine.evals
         if a.run_id is None:
-            return _result({"runs": await anyio.to_thread.run_sync(ev.list_runs, engine, a.limit)})
-        report = await anyio.to_thread.run_sync(ev.run_report, engine, a.run_id)
+            return _result({"runs": await evals.runs(a.limit, a.strategy)})
+        report = await evals.report(a.run_id)
         out: dict[str, Any] = {
             "run_id": a.run_id,
             "status": report["run"]["status"],
             **_eval_brief(report),
         }
         if a.cases:
-            shown = await anyio.to_thread.run_sync(
-                functools.partial(ev.show_run, engine, a.run_id, strategy=a.strategy)
-            )
+            shown = await evals.show(a.run_id, strategy=a.strategy)
             out["cases"] = [
                 {
                     k: row.get(k)

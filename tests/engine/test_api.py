@@ -119,7 +119,7 @@ def test_custom_stats_and_progress(engine: alc.Engine) -> None:
 def test_status_lists_active_sessions_and_cancel(engine: alc.Engine) -> None:
     a = engine.start(code="alc.llm('a')")
     b = engine.start(code="alc.llm('b')")
-    active = engine.status()
+    active = engine.active()
     assert isinstance(active, list)
     assert {s.session_id for s in active} == {a.session_id, b.session_id}
     cancelled = engine.cancel(a.session_id)

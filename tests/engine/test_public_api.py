@@ -28,6 +28,7 @@ EXPECTED = [
     "Outcome",
     "Query",
     "ReplayDiverged",
+    "RequestContext",
     "RequestError",
     "Response",
     "SQLiteStore",

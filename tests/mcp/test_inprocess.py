@@ -79,7 +79,7 @@ EXPECTED_TOOLS = {
         {"scenario", "strategies", "baseline", "n", "seed", "strategy_opts", "run_id"},
         set(),
     ),
-    "alc_eval_compare": ({"run_a", "run_b"}, {"run_a"}),
+    "alc_eval_compare": ({"run_a", "run_b", "eval_id_a", "eval_id_b"}, set()),
     "alc_eval_history": ({"run_id", "strategy", "cases", "limit"}, set()),
     "sequentialthinking": (
         {

@@ -148,7 +148,7 @@ def test_tenant_scope_through_the_python_api(store: str) -> None:
             with pytest.raises(SessionNotFound):
                 call()
         assert engine.delete(mine) is False
-        assert engine.sessions() == [] and engine.status() == []
+        assert engine.sessions() == [] and engine.active() == []
     with tenant_scope("acme"):
         assert [s.session_id for s in engine.sessions()] == [mine]
         assert engine.feed(mine, "ok").result == "ok"  # type: ignore[union-attr]

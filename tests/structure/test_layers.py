@@ -42,14 +42,19 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "alc.engine.store",
         "alc.engine.card_query",
         "alc.engine.card_lineage",
+        "alc.engine.card_sinks",
         "alc.engine.cards",
+        "alc.engine.context",
         "alc.engine.host",
+        "alc.engine.state_admin",
         "alc.engine.fork",
         "alc.engine.catalog",
         "alc.engine.tracing",
     ),
     # package management (install, link, doctor, spec runs in throwaway sandboxes)
     ("alc.engine.pkg",),
+    # cards and scenarios in and out of the store (collections, git publishing, sinks, traces)
+    ("alc.engine.card_exchange", "alc.engine.card_traces", "alc.engine.scenario_library"),
     # one session: state machine and stepping
     ("alc.engine.phase", "alc.engine.session"),
     # all sessions: start / feed / status / cancel, hot sessions, write-ahead commits
@@ -62,7 +67,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # the one parser of a feed's answers (and the request base model), then the typed requests
     ("alc._feed",),
     ("alc._requests", "alc._requests_sessions", "alc._requests_pkg"),
-    # the Python API (Engine, AsyncEngine): the one layer front ends call
+    ("alc._requests_data",),
+    # the Python API: worker-thread helpers, the services, Engine over them, the generated async
+    # twins, then AsyncEngine (the one layer front ends call)
+    ("alc._async_support",),
+    ("alc._services",),
+    ("alc._engine",),
+    ("alc._generated_async",),
+    ("alc._services_async",),
     ("alc._api", "alc._session_log"),
     # sequential-thinking calls mapped onto sessions of the `thinking` strategy
     ("alc.thinking",),

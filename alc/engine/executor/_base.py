@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Protocol, TypeVar
 
-from alc.engine.lua import Allowance, Host, LuaVM, Seeds, StepResult
+from alc.engine.lua import Allowance, Host, LimitHit, LuaVM, Seeds, StepResult
 from alc.engine.protocol import Limits
 from alc.engine.tenancy import current_tenant
 
@@ -134,12 +134,10 @@ def current_hold() -> Hold | None:
     return _HOLD.get()
 
 
-def cancelled_result() -> StepResult:
+def cancelled_result() -> LimitHit:
     """The result of a step stopped by :meth:`StepControl.cancel`."""
-    return StepResult(
-        kind="limit",
-        code="cancelled",
-        message="the request running this step was cancelled; the step was stopped",
+    return LimitHit(
+        "cancelled", "the request running this step was cancelled; the step was stopped"
     )
 
 
@@ -160,7 +158,8 @@ class VM(Protocol):
     """One strategy VM, wherever it runs (see :class:`~alc.engine.lua.LuaVM` for the methods).
 
     ``step`` and ``step_value`` never raise for anything the strategy does: failures are
-    :class:`~alc.engine.lua.StepResult` values. They raise :class:`VMLost` when the VM
+    :data:`~alc.engine.lua.StepResult` values (:class:`~alc.engine.lua.Errored`,
+    :class:`~alc.engine.lua.LimitHit`). They raise :class:`VMLost` when the VM
     disappeared before the step started.
     """
 
@@ -377,14 +376,11 @@ class _WatchedVM:
                     return self._abandon(cancelled_result())
                 if time.monotonic() >= hard_deadline:
                     return self._abandon(
-                        StepResult(
-                            kind="limit",
-                            code="timeout",
-                            message=(
-                                "step exceeded the wall-time limit "
-                                f"({self._limits.max_step_seconds:g} s) inside one long C call; "
-                                "the inline executor stopped waiting for it"
-                            ),
+                        LimitHit(
+                            "timeout",
+                            "step exceeded the wall-time limit "
+                            f"({self._limits.max_step_seconds:g} s) inside one long C call; "
+                            "the inline executor stopped waiting for it",
                         )
                     )
 

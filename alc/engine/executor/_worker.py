@@ -1,22 +1,9 @@
 """The worker process of the process executor: holds many VMs, steps one at a time.
 
-The supervisor (``process.py``) talks to it over one duplex pipe, one request at a time::
-
-    supervisor -> worker   ("new", vm_id, limits, seeds)
-                           ("start_code", vm_id, code, ctx, chunkname)
-                           ("start_strategy", vm_id, name, ctx)
-                           ("step", vm_id, answers, allowance)
-                           ("step_value", vm_id, value, allowance)
-                           ("close", [vm_id, ...])
-    worker -> supervisor   ("started",)                  first, as soon as it took a request
-                           ("call", host_method, args)   a host callback, answered by
-                                                         ("ret", ok, value_or_message)
-                           ("ok", value) | ("raise", kind, message)   the end of the request
-
-``close`` gets no reply (and no ``started``). ``started`` tells a worker that died before taking a
-request (killed while idle: the session is rebuilt by replay) from one that died running it (the
-step fails). Values are pickled; both sides pickle nested values as deep as the engine lets a
-value be (see :func:`send`). The worker never writes to stdout (stdout may be an MCP transport).
+The supervisor (``process.py``) talks to it over one duplex pipe, one request at a time, with the
+message classes of ``_messages.py`` (whose docstring lists the protocol). Values are pickled;
+both sides pickle nested values as deep as the engine lets a value be (see :func:`send`). The
+worker never writes to stdout (stdout may be an MCP transport).
 """
 
 from __future__ import annotations
@@ -31,7 +18,20 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from alc.engine.lua import HOST_METHODS, LuaVM, Seeds
+from alc.engine.executor._messages import (
+    READY,
+    STARTED,
+    CloseVMs,
+    HostCall,
+    NewVM,
+    Raised,
+    Ready,
+    Request,
+    StartCode,
+    StartStrategy,
+    Step,
+)
+from alc.engine.lua import HOST_METHODS, LuaVM, StepResult
 from alc.engine.protocol import Limits
 
 __all__ = ["EXIT_MEMORY", "send", "worker_main"]
@@ -70,11 +70,11 @@ class _HostProxy:
     @staticmethod
     def _method(conn: Connection, name: str) -> Callable[..., Any]:
         def call(*args: Any) -> Any:
-            send(conn, ("call", name, args))
-            _, ok, value = conn.recv()
-            if ok:
-                return value
-            raise ValueError(value)
+            send(conn, HostCall(name, args))
+            answer = conn.recv()
+            if answer.ok:
+                return answer.value
+            raise ValueError(answer.value)
 
         return call
 
@@ -159,26 +159,25 @@ def worker_main(
             return
         except MemoryError:
             os._exit(EXIT_MEMORY)
-        op = message[0]
-        if op == "close":
-            _close(vms, message[1])
+        if isinstance(message, CloseVMs):
+            _close(vms, message.vm_ids)
             continue
         try:
-            conn.send(("started",))
-            reply: tuple[Any, ...] = ("ok", _serve(op, message, vms, host, primitives, libraries))
+            conn.send(STARTED)
+            reply: StepResult | Ready | Raised = _serve(message, vms, host, primitives, libraries)
         except SyntaxError as exc:
-            reply = ("raise", "SyntaxError", str(exc.msg if exc.msg else exc))
+            reply = Raised("SyntaxError", str(exc.msg if exc.msg else exc))
         except MemoryError:
             os._exit(EXIT_MEMORY)
         except (EOFError, OSError):
             return
         except Exception as exc:  # a bug, not the strategy: report it, keep serving
-            reply = ("raise", type(exc).__name__, str(exc))
+            reply = Raised(type(exc).__name__, str(exc))
         if not _reply(conn, reply):
             return
 
 
-def _reply(conn: Connection, reply: tuple[Any, ...]) -> bool:
+def _reply(conn: Connection, reply: StepResult | Ready | Raised) -> bool:
     """Send the end of a request; False when the supervisor is gone."""
     try:
         send(conn, reply)
@@ -187,7 +186,7 @@ def _reply(conn: Connection, reply: tuple[Any, ...]) -> bool:
     except (EOFError, OSError):
         return False
     except Exception as exc:  # a value pickle refuses: the request fails, the worker lives
-        conn.send(("raise", type(exc).__name__, f"the reply could not be sent: {exc}"))
+        conn.send(Raised(type(exc).__name__, f"the reply could not be sent: {exc}"))
     return True
 
 
@@ -217,27 +216,23 @@ def _malloc_trim() -> None:
 
 
 def _serve(
-    op: str,
-    message: tuple[Any, ...],
+    message: Request,
     vms: dict[int, LuaVM],
     host: _HostProxy,
     primitives: Any,
     libraries: Any,
-) -> Any:
-    vm_id = message[1]
-    if op == "new":
-        limits = Limits.model_construct(**message[2])
-        vms[vm_id] = LuaVM(host, limits, Seeds(*message[3]), primitives, libraries)  # type: ignore[arg-type]
-        return None
-    vm = vms[vm_id]
-    if op == "start_code":
-        vm.start_code(message[2], message[3], message[4])
-        return None
-    if op == "start_strategy":
-        vm.start_strategy(message[2], message[3])
-        return None
-    if op == "step":
-        return vm.step(message[2], message[3])
-    if op == "step_value":
-        return vm.step_value(message[2], message[3])
-    raise ValueError(f"unknown worker request {op!r}")
+) -> StepResult | Ready:
+    match message:
+        case Step(vm_id, allowance, answers, value, by_value):
+            vm = vms[vm_id]
+            return vm.step_value(value, allowance) if by_value else vm.step(answers, allowance)
+        case NewVM(vm_id, limits, seeds):
+            config = Limits.model_construct(**limits)
+            vms[vm_id] = LuaVM(host, config, seeds, primitives, libraries)  # type: ignore[arg-type]
+        case StartCode(vm_id, code, ctx, chunkname):
+            vms[vm_id].start_code(code, ctx, chunkname)
+        case StartStrategy(vm_id, name, ctx):
+            vms[vm_id].start_strategy(name, ctx)
+        case _:
+            raise ValueError(f"unknown worker request {type(message).__name__}")
+    return READY

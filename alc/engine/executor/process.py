@@ -58,9 +58,24 @@ from alc.engine.executor._base import (
     current_control,
     current_hold,
 )
+from alc.engine.executor._messages import (
+    CloseVMs,
+    HostCall,
+    HostReturn,
+    Lost,
+    NewVM,
+    Outcome,
+    Raised,
+    Ready,
+    Request,
+    StartCode,
+    Started,
+    StartStrategy,
+    Step,
+)
 from alc.engine.executor._pool import Scheduler, SchedulerConfig
 from alc.engine.executor._worker import EXIT_MEMORY, send, worker_main
-from alc.engine.lua import Allowance, Host, Seeds, StepResult
+from alc.engine.lua import Allowance, Errored, Host, LimitHit, Seeds, StepResult
 from alc.engine.protocol import Limits
 
 __all__ = [
@@ -263,7 +278,7 @@ class ProcessExecutor:
         else:
             worker = self._place(limits)
         vm = RemoteVM(self, worker, next(self._ids), host, limits)
-        vm._request(("new", vm._id, limits.model_dump(), (seeds.math_seed, seeds.hash_seed)))
+        vm._request(NewVM(vm._id, limits.model_dump(), seeds))
         if vm._failed is not None and not worker.answered and worker.killed_for is None:
             raise ExecutorUnavailable(_startup_failure(worker))
         return vm
@@ -360,7 +375,7 @@ class ProcessExecutor:
             with worker.lock:
                 closing, worker.pending_close = worker.pending_close, []
                 try:
-                    send(worker.conn, ("close", closing))
+                    send(worker.conn, CloseVMs(closing))
                 except (OSError, ValueError):
                     self._lost_worker(worker)
 
@@ -414,17 +429,18 @@ class ProcessExecutor:
     def call(
         self,
         worker: _Worker,
-        message: tuple[Any, ...],
+        message: Request,
         host: Host,
         deadline: float,
         vm: RemoteVM | None = None,
-    ) -> tuple[str, Any]:
+    ) -> Outcome:
         """Lease ``worker`` for the request's hold, send one request and serve its host
         callbacks until it replies.
 
         Returns:
-            ``("ok", value)``, ``("raise", (kind, message))``, or ``("lost", code)`` when the
-            worker died during the request (``timeout`` if it was killed for the deadline).
+            the step's result or :class:`Ready`, :class:`Raised` with the worker's error,
+            or :class:`Lost` when the worker died during the request (code ``timeout`` if it
+            was killed for the deadline).
 
         Raises:
             VMBusy: another request holds the worker (nothing was sent).
@@ -449,11 +465,11 @@ class ProcessExecutor:
     def _exchange(
         self,
         worker: _Worker,
-        message: tuple[Any, ...],
+        message: Request,
         host: Host,
         deadline: float,
         vm: RemoteVM | None,
-    ) -> tuple[str, Any]:
+    ) -> Outcome:
         """:meth:`call` once the worker is leased."""
         with worker.lock:
             if not worker.alive or (vm is not None and vm._id in worker.evicted):
@@ -462,19 +478,19 @@ class ProcessExecutor:
             if not worker.process.is_alive():  # died while idle: its VMs are lost, not failed
                 self._lost_worker(worker)
                 raise VMLost("the worker holding this VM is gone")
-            if vm is not None and message[0] in ("step", "step_value"):
+            if vm is not None and isinstance(message, Step):
                 self._make_room(worker, vm)
             try:
                 if worker.pending_close:
                     closing, worker.pending_close = worker.pending_close, []
-                    send(conn, ("close", closing))
+                    send(conn, CloseVMs(closing))
                 send(conn, message)
             except (OSError, ValueError):
                 self._lost_worker(worker)
                 raise VMLost("the worker holding this VM is gone") from None
             try:
                 reply = self._await_reply(worker, host, deadline + self._grace)
-                worker.answered = worker.answered or reply[0] != "lost"
+                worker.answered = worker.answered or not isinstance(reply, Lost)
                 return reply
             except VMLost:
                 raise
@@ -484,7 +500,7 @@ class ProcessExecutor:
                 self._lost_worker(worker, "interrupted")
                 raise
 
-    def _await_reply(self, worker: _Worker, host: Host, hard_deadline: float) -> tuple[str, Any]:
+    def _await_reply(self, worker: _Worker, host: Host, hard_deadline: float) -> Outcome:
         """Serve host callbacks until the request's reply; kill the worker at the deadline or
         on cancellation (checked between callbacks too, so a step calling the host in a loop
         is stopped as surely as a pure-Lua one).
@@ -499,10 +515,10 @@ class ProcessExecutor:
         started = False
         while True:
             if control is not None and control.cancelled:  # retire the worker mid-step
-                return "lost", self._lost_worker(worker, "cancelled")
+                return Lost(self._lost_worker(worker, "cancelled"))
             remaining = hard_deadline - time.monotonic()
             if remaining <= 0:
-                return "lost", self._lost_worker(worker, "timeout")
+                return Lost(self._lost_worker(worker, "timeout"))
             try:
                 ready = bool(worker.readable.poll(max(1, int(min(remaining, poll) * 1000))))
                 if not ready:
@@ -514,19 +530,17 @@ class ProcessExecutor:
                     if not worker.answered:  # it never served anything: it failed to start
                         raise ExecutorUnavailable(_startup_failure(worker)) from None
                     raise VMLost("the worker died before it took the request") from None
-                return "lost", code
-            tag = reply[0]
-            if tag == "started":
-                started = True
-            elif tag == "call":
-                try:
-                    send(conn, ("ret", *_serve_callback(host, reply[1], reply[2])))
-                except (OSError, ValueError):
-                    return "lost", self._lost_worker(worker)
-            elif tag == "ok":
-                return "ok", reply[1]
-            else:
-                return "raise", (reply[1], reply[2])
+                return Lost(code)
+            match reply:
+                case Started():
+                    started = True
+                case HostCall(method, args):
+                    try:
+                        send(conn, _serve_callback(host, method, args))
+                    except (OSError, ValueError):
+                        return Lost(self._lost_worker(worker))
+                case _:  # the end of the request
+                    return reply  # type: ignore[no-any-return]
 
 
 def _single_threaded() -> bool:
@@ -537,11 +551,11 @@ def _single_threaded() -> bool:
         return False
 
 
-def _serve_callback(host: Host, name: str, args: tuple[Any, ...]) -> tuple[bool, Any]:
+def _serve_callback(host: Host, name: str, args: tuple[Any, ...]) -> HostReturn:
     try:
-        return True, getattr(host, name)(*args)
+        return HostReturn(True, getattr(host, name)(*args))
     except Exception as exc:  # becomes a Lua error string in the worker
-        return False, str(exc) or type(exc).__name__
+        return HostReturn(False, str(exc) or type(exc).__name__)
 
 
 class RemoteVM:
@@ -561,73 +575,79 @@ class RemoteVM:
         worker.heaps[vm_id] = (self._group, 0)
         self._release = weakref.finalize(self, worker.forget, vm_id)  # runs once
 
-    def _request(self, message: tuple[Any, ...]) -> None:
+    def _request(self, message: NewVM | StartCode | StartStrategy) -> None:
         """A request that is not a step: a worker lost here fails the VM's first step."""
         if self._failed is not None:
             return
-        status, value = self._executor.call(
+        outcome = self._executor.call(
             self._worker, message, self._host, time.monotonic() + REQUEST_SECONDS, self
         )
-        if status == "lost":
-            self._failed = _lost_result(value, self._limits)
-        elif status == "raise":
-            kind, text = value
-            if kind == "SyntaxError":
+        match outcome:
+            case Lost(code):
+                self._failed = _lost_result(code, self._limits)
+            case Raised("SyntaxError", text):
                 raise SyntaxError(text)
-            raise RuntimeError(f"the worker failed ({kind}): {text}")
+            case Raised(kind, text):
+                raise RuntimeError(f"the worker failed ({kind}): {text}")
 
     def start_code(self, code: str, ctx: Any, chunkname: str = "=code") -> None:
-        self._request(("start_code", self._id, code, ctx, chunkname))
+        self._request(StartCode(self._id, code, ctx, chunkname))
 
     def start_strategy(self, name: str, ctx: Any) -> None:
-        self._request(("start_strategy", self._id, name, ctx))
+        self._request(StartStrategy(self._id, name, ctx))
 
     def step(self, answers: Sequence[str] = (), allowance: Allowance | None = None) -> StepResult:
-        return self._step("step", list(answers), allowance)
+        allowance = allowance or Allowance.for_limits(self._limits)
+        return self._step(Step(self._id, allowance, list(answers)))
 
     def step_value(self, value: Any, allowance: Allowance | None = None) -> StepResult:
-        return self._step("step_value", value, allowance)
+        allowance = allowance or Allowance.for_limits(self._limits)
+        return self._step(Step(self._id, allowance, value=value, by_value=True))
 
     def close(self) -> None:
         if self._release.alive:
             self._release()
             self._executor.flush_free(self._worker)
 
-    def _step(self, op: str, payload: Any, allowance: Allowance | None) -> StepResult:
+    def _step(self, request: Step) -> StepResult:
         if self._failed is not None:
             return self._failed
-        allowance = allowance or Allowance.for_limits(self._limits)
-        status, value = self._executor.call(
-            self._worker, (op, self._id, payload, allowance), self._host, allowance.deadline, self
+        outcome = self._executor.call(
+            self._worker, request, self._host, request.allowance.deadline, self
         )
-        if status == "ok":
-            assert isinstance(value, StepResult)
-            if self._id in self._worker.heaps:
-                self._worker.heaps[self._id] = (self._group, value.memory)
-            return value
-        if status == "lost":
-            self._failed = _lost_result(value, self._limits)
-            return self._failed
-        kind, text = value
-        return StepResult(kind="error", message=f"the worker failed ({kind}): {text}")
+        match outcome:
+            case Lost(code):
+                self._failed = _lost_result(code, self._limits)
+                return self._failed
+            case Raised(kind, text):
+                return Errored(f"the worker failed ({kind}): {text}")
+            case Ready():
+                return Errored("the worker answered a step as if it were not one")
+            case result:
+                if self._id in self._worker.heaps:
+                    self._worker.heaps[self._id] = (self._group, result.memory)
+                return result
 
 
-def _lost_result(code: str, limits: Limits) -> StepResult:
-    if code == "cancelled":
-        return cancelled_result()
-    if code == "timeout":
-        message = (
-            f"step exceeded the wall-time limit ({limits.max_step_seconds:g} s); the process "
-            "executor stopped its worker"
-        )
-    elif code == "memory_limit":
-        message = (
-            "the worker process running the step ran out of memory; the process executor "
-            "replaced it (lower the strategy's memory use or raise the worker memory cap)"
-        )
-    else:
-        message = (
-            "the worker process running the step died (crashed or was killed); the step is "
-            "lost and the session cannot go on"
-        )
-    return StepResult(kind="limit", code=code, message=message)
+def _lost_result(code: str, limits: Limits) -> LimitHit:
+    """The result of a step whose worker died (``code`` from :class:`Lost`)."""
+    match code:
+        case "cancelled":
+            return cancelled_result()
+        case "timeout":
+            return LimitHit(
+                "timeout",
+                f"step exceeded the wall-time limit ({limits.max_step_seconds:g} s); the process "
+                "executor stopped its worker",
+            )
+        case "memory_limit":
+            return LimitHit(
+                "memory_limit",
+                "the worker process running the step ran out of memory; the process executor "
+                "replaced it (lower the strategy's memory use or raise the worker memory cap)",
+            )
+    return LimitHit(
+        "worker_lost",
+        "the worker process running the step died (crashed or was killed); the step is lost "
+        "and the session cannot go on",
+    )

@@ -16,7 +16,7 @@ from typing import Any
 
 from alc.engine.executor import Executor, InlineExecutor, VMLost
 from alc.engine.host import lua_getenv
-from alc.engine.lua import QuerySpec, Seeds, StepResult
+from alc.engine.lua import Done, Errored, Forked, LimitHit, QuerySpec, Seeds, Yield
 from alc.engine.packages import PackageResolver
 from alc.engine.protocol import Limits
 
@@ -113,7 +113,7 @@ class ToolHost:
 class Run:
     """How a tooling run ended: the last step, the pauses answered and the log."""
 
-    last: StepResult
+    last: Done | Errored | LimitHit
     pauses: int
     log: tuple[str, ...]
 
@@ -130,28 +130,33 @@ def drive(
 ) -> Run:
     """Run ``code`` (with ``ctx``) to the end, answering every ``alc.llm`` with ``answer``.
 
-    Returns a :class:`Run` whose ``last.kind`` is ``done``, ``error`` or ``limit`` (a fork, a
-    lost worker or :data:`MAX_PAUSES` pauses end it as ``error`` with a message).
+    Returns a :class:`Run` whose ``last`` is :class:`Done`, :class:`Errored` or
+    :class:`LimitHit` (a fork, a lost worker or :data:`MAX_PAUSES` pauses end it as
+    :class:`Errored` with a message).
     """
+    pauses = 0
     try:
         vm = (executor or InlineExecutor()).create_vm(host, limits, Seeds(0, 0))
         try:
             vm.start_code(code, ctx, chunkname)
         except SyntaxError as exc:
-            return Run(StepResult(kind="error", message=str(exc)), 0, tuple(host.log_lines))
-        result, pauses = vm.step(), 0
-        while result.kind == "yield" and pauses < MAX_PAUSES:
+            return Run(Errored(str(exc)), 0, tuple(host.log_lines))
+        result = vm.step()
+        while isinstance(result, Yield) and pauses < MAX_PAUSES:
             pauses += 1
             host.llm_calls += len(result.queries)
             result = vm.step([answer(q) for q in result.queries])
         vm.close()
     except VMLost:
-        result = StepResult(kind="error", message="the worker running the code was lost")
-    if result.kind == "yield":
-        result = StepResult(kind="error", message=f"stopped after {MAX_PAUSES} alc.llm pauses")
-    elif result.kind == "fork":
-        result = StepResult(kind="error", message="alc.fork is not available under alc pkg test")
-    return Run(result, pauses, tuple(host.log_lines))
+        result = Errored("the worker running the code was lost")
+    match result:
+        case Yield():
+            last: Done | Errored | LimitHit = Errored(f"stopped after {MAX_PAUSES} alc.llm pauses")
+        case Forked():
+            last = Errored("alc.fork is not available under alc pkg test")
+        case _:
+            last = result
+    return Run(last, pauses, tuple(host.log_lines))
 
 
 def check_syntax(
@@ -169,10 +174,13 @@ def check_syntax(
         limits=_CHECK_LIMITS,
         executor=executor,
     )
-    if run.last.kind != "done":
-        return {name: f"could not be checked: {run.last.message}" for name in files}
-    found = run.last.result
-    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+    match run.last:
+        case Done(dict() as found):
+            return {str(k): str(v) for k, v in found.items()}
+        case Done():
+            return {}
+        case Errored(message) | LimitHit(_, message):
+            return {name: f"could not be checked: {message}" for name in files}
 
 
 def cycle(answers: Sequence[str]) -> Callable[[QuerySpec], str]:

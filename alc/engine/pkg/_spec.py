@@ -17,6 +17,7 @@ from typing import Any
 
 from alc.engine.errors import InstallFailed
 from alc.engine.executor import Executor
+from alc.engine.lua import Done, Errored, LimitHit
 from alc.engine.packages import PackageResolver, PackageRoot
 from alc.engine.pkg._guard import read_text
 from alc.engine.pkg._sandbox import ToolHost, cycle, drive
@@ -107,12 +108,13 @@ def run_spec(
         limits=limits,
         executor=executor,
     )
-    last = run.last
-    if last.kind != "done" or not isinstance(last.result, dict):
-        return SpecResult(
-            package, rel, 0, 0, (), last.message or "the spec did not finish", run.pauses
-        )
-    report = last.result
+    match run.last:
+        case Done(dict() as report):
+            pass
+        case Done():
+            return SpecResult(package, rel, 0, 0, (), "the spec did not finish", run.pauses)
+        case Errored(message) | LimitHit(_, message):
+            return SpecResult(package, rel, 0, 0, (), message, run.pauses)
     cases = tuple(c for c in report.get("cases") or () if isinstance(c, dict))
     return SpecResult(
         package=package,

@@ -4,7 +4,8 @@
 -- global `lust` by their test launcher). This harness provides a lust-compatible global written
 -- for alc: describe / it / test / before / after / expect / spy, with the assertion chains
 -- to / to_not / be / a / an / truthy / exist / equal (deep, optional epsilon) / have / fail /
--- match. Instead of printing, it records every case and returns the report as the session
+-- match, plus mlua-lspec's gt / gte / lt / lte / have_key / have_length and its `test_doubles`
+-- (spy, stub, spy_on), and algocline's with_alc / alc_mock / alc.spy. Instead of printing, it records every case and returns the report as the session
 -- result:
 --   { cases = { {name, ok, error?}, ... }, passed = n, failed = n, error = <load error>? }
 -- The global `alc` is alc's own: alc.llm pauses, and `alc pkg test` answers from its script.
@@ -154,11 +155,39 @@ local tests = {
 }
 tests.an = tests.a
 
+-- mlua-lspec's additions (what algocline's alc_pkg_test runs): ordering and table shape
+local function ordered(op, word)
+  return function(v, x)
+    if type(v) ~= "number" or type(x) ~= "number" then
+      error("expected two numbers to compare, got " .. show(v) .. " and " .. show(x), 3)
+    end
+    return op(v, x), "expected " .. show(v) .. " to %sbe " .. word .. " " .. show(x)
+  end
+end
+tests.gt = ordered(function(a, b) return a > b end, "greater than")
+tests.gte = ordered(function(a, b) return a >= b end, "at least")
+tests.lt = ordered(function(a, b) return a < b end, "less than")
+tests.lte = ordered(function(a, b) return a <= b end, "at most")
+tests.have_key = function(v, key)
+  if type(v) ~= "table" then error("expected " .. show(v) .. " to be a table", 3) end
+  return v[key] ~= nil, "expected " .. show(v) .. " to %shave key " .. show(key)
+end
+tests.have_length = function(v, n)
+  if type(v) ~= "table" and type(v) ~= "string" then
+    error("expected " .. show(v) .. " to be a table or a string", 3)
+  end
+  return #v == n, "expected " .. show(v) .. " (length " .. #v .. ") to %shave length " .. show(n)
+end
+
+local ASSERT_WORDS = {
+  have = true, equal = true, be = true, exist = true, fail = true, match = true,
+  have_key = true, have_length = true,
+}
 local chains = {
   [""] = { to = true, to_not = true },
-  to = { have = true, equal = true, be = true, exist = true, fail = true, match = true },
-  to_not = { have = true, equal = true, be = true, exist = true, fail = true, match = true },
-  be = { a = true, an = true, truthy = true },
+  to = ASSERT_WORDS,
+  to_not = ASSERT_WORDS,
+  be = { a = true, an = true, truthy = true, gt = true, gte = true, lt = true, lte = true },
 }
 
 function lust.expect(value)
@@ -211,6 +240,120 @@ end
 
 lust.paths = chains
 _G.lust = lust
+
+-- test_doubles (mlua-lspec's spy / stub / spy_on): callable tables recording their calls.
+-- A double answers call_count() and was_called_with(...); a stub returns(...) fixed values; a
+-- spy_on double replaces obj[name] until revert().
+local Double = {}
+Double.__index = Double
+function Double.__call(self, ...)
+  local n = select("#", ...)
+  self._calls[#self._calls + 1] = { n = n, ... }
+  if self._target then return self._target(...) end
+  return table.unpack(self._returns, 1, self._returns.n)
+end
+function Double:call_count() return #self._calls end
+function Double:was_called_with(...)
+  local want = table.pack(...)
+  for _, call in ipairs(self._calls) do
+    local same = call.n == want.n
+    for i = 1, want.n do
+      if not same then break end
+      same = deep_equal(call[i], want[i])
+    end
+    if same then return true end
+  end
+  return false
+end
+function Double:returns(...)
+  self._returns = table.pack(...)
+  return self
+end
+function Double:revert()
+  if self._owner then self._owner[self._name] = self._target end
+  return self
+end
+local function double(target)
+  return setmetatable({ _calls = {}, _returns = { n = 0 }, _target = target }, Double)
+end
+_G.test_doubles = {
+  spy = function(fn) return double(fn or function() end) end,
+  stub = function() return double(nil) end,
+  spy_on = function(obj, name)
+    if type(obj) ~= "table" then error("test_doubles.spy_on: expected a table", 2) end
+    local d = double(obj[name])
+    d._owner, d._name = obj, name
+    obj[name] = d
+    return d
+  end,
+}
+
+-- algocline's pkg_test mocks of alc.* (its bridge/mock.lua API): with_alc(overrides, fn) swaps
+-- alc.<name> entries for fn's duration (restored on return or error), alc_mock.install /
+-- restore / restore_all push and pop the same swaps for before/after hooks, and
+-- alc.spy(name[, fn]) wraps alc.<name> (or fn) in a recorder: {call_count, calls = {{args}},
+-- reset()}. Every swap remembers whether the entry existed, so a restore removes an added one.
+local mock_frames = {}
+
+local function swap(overrides, where)
+  if type(overrides) ~= "table" then error(where .. ": overrides must be a table", 3) end
+  local target = _G.alc
+  local frame = { target = target }
+  for name, value in pairs(overrides) do
+    frame[#frame + 1] = { name = name, had = target[name] ~= nil, prev = target[name] }
+    target[name] = value
+  end
+  return frame
+end
+
+local function unswap(frame)
+  for i = #frame, 1, -1 do
+    local entry = frame[i]
+    if entry.had then frame.target[entry.name] = entry.prev else frame.target[entry.name] = nil end
+  end
+end
+
+function with_alc(overrides, fn)
+  if type(fn) ~= "function" then error("with_alc: fn must be a function", 2) end
+  local frame = swap(overrides, "with_alc")
+  local ok, result = pcall(fn)
+  unswap(frame)
+  if not ok then error(result, 0) end
+  return result
+end
+
+alc_mock = {
+  install = function(overrides)
+    mock_frames[#mock_frames + 1] = swap(overrides, "alc_mock.install")
+  end,
+  restore = function()
+    local frame = table.remove(mock_frames)
+    if frame then unswap(frame) end
+  end,
+  restore_all = function()
+    while #mock_frames > 0 do unswap(table.remove(mock_frames)) end
+  end,
+}
+
+if type(alc) == "table" then
+  alc.spy = function(name, fn)
+    if type(name) ~= "string" then error("alc.spy: name must be a string", 2) end
+    local impl = fn
+    if impl == nil then impl = _G.alc[name] end
+    local handle = { call_count = 0, calls = {} }
+    function handle.reset(self)
+      self = self or handle
+      self.call_count, self.calls = 0, {}
+    end
+    local function recorder(...)
+      handle.call_count = handle.call_count + 1
+      handle.calls[#handle.calls + 1] = { args = { ... } }
+      if type(impl) == "function" then return impl(...) end
+    end
+    mock_frames[#mock_frames + 1] = swap({ [name] = recorder }, "alc.spy")
+    return handle
+  end
+end
 
 -- require with package.path: specs prepend templates such as "./flow/doc/?.lua" to reach
 -- modules outside a package's own folder. Relative templates are tried through loadfile (so

@@ -5,6 +5,7 @@ generated from the installed ``alc_shapes`` package with its own LuaCATS project
 from __future__ import annotations
 
 from alc.engine.executor import Executor
+from alc.engine.lua import Done
 from alc.engine.packages import PackageResolver
 from alc.engine.pkg._sandbox import ToolHost, drive
 from alc.engine.protocol import Limits
@@ -37,5 +38,8 @@ def shapes_types(resolver: PackageResolver, executor: Executor | None = None) ->
         limits=_LIMITS,
         executor=executor,
     )
-    text = run.last.result if run.last.kind == "done" else None
-    return text if isinstance(text, str) else None
+    match run.last:
+        case Done(str() as text):
+            return text
+        case _:
+            return None

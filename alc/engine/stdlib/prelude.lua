@@ -52,12 +52,29 @@ local function load_unit(unit)
   fn(alc)
 end
 
+-- algocline's accessors on alc.env (in its metatable, so pairs(alc.env) lists values only):
+-- alc.env:get(name[, default]) is the value or default; alc.env:use{name, ...} declares the
+-- names a strategy reads and returns a table holding only those of them that are provided.
+local ENV_METHODS = {
+  get = function(self, name, default)
+    local value = rawget(self, name)
+    if value == nil then return default end
+    return value
+  end,
+  use = function(self, names)
+    if type(names) ~= "table" then error("alc.env:use: expected a list of names", 2) end
+    local declared = {}
+    for _, name in ipairs(names) do declared[name] = rawget(self, name) end
+    return declared
+  end,
+}
+
 setmetatable(alc, {
   __index = function(t, key)
     if key == "env" then
       -- alc.env: what the driver (ctx._env) and the configuration (ALC_ENV_<NAME>) inject,
       -- read once per VM (a recorded effect, so replay sees the same values)
-      local values = session_info("env")
+      local values = setmetatable(session_info("env"), { __index = ENV_METHODS })
       rawset(t, "env", values)
       return values
     end
