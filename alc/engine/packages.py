@@ -65,14 +65,16 @@ def user_root() -> Path:
 
 
 def find_project(start: Path | str | None = None) -> Path | None:
-    """The nearest folder from ``start`` (default: the working folder) up holding ``alc.toml``."""
+    """The nearest folder from ``start`` (default: ``ALC_PROJECT_ROOT`` when set, else the
+    working folder) up holding ``alc.toml``."""
     try:
-        here = Path(start or Path.cwd()).expanduser().resolve()
+        given = start or os.environ.get("ALC_PROJECT_ROOT") or Path.cwd()
+        here = Path(given).expanduser().resolve()
         for folder in (here, *here.parents):
             if (folder / PROJECT_FILE).is_file():
                 return folder
-    except OSError:  # a working folder that was deleted, or an unreadable parent
-        return None
+    except (OSError, ValueError, RuntimeError):  # a deleted working folder, an unreadable
+        return None  # parent, a NUL byte or an unknown ~user in ALC_PROJECT_ROOT
     return None
 
 

@@ -71,6 +71,7 @@ from alc.engine.protocol import NeedsResponse, Outcome, Query, dumps
 from alc.engine.tenancy import current_tenant
 from alc.mcp import (
     _algocline_data,  # noqa: F401  (registers algocline's data tools)
+    _algocline_pkg,  # noqa: F401  (registers its tools)
     _algocline_sessions,
 )
 from alc.mcp import _tools as words

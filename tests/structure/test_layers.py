@@ -66,7 +66,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("alc.eval",),
     # the one parser of a feed's answers (and the request base model), then the typed requests
     ("alc._feed",),
-    ("alc._requests", "alc._requests_sessions"),
+    ("alc._requests", "alc._requests_sessions", "alc._requests_pkg"),
     ("alc._requests_data",),
     # the Python API: worker-thread helpers, the services, Engine over them, the generated async
     # twins, then AsyncEngine (the one layer front ends call)

@@ -128,7 +128,7 @@ class PackageManager:
             ) from None
         self.resolver = resolver or PackageResolver()
         self.executor = executor
-        self.project = find_project(self.cwd)
+        self.project = find_project(self.cwd if cwd else None)  # None: ALC_PROJECT_ROOT too
 
     def run(self, action: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """One operation by name with JSON arguments (see :data:`ACTIONS`); the reply of the
@@ -558,16 +558,17 @@ class PackageManager:
             "issues": [i.wire() for i in issues],
         }
 
-    def scaffold(self, name: str, *, directory: str | None = None) -> dict[str, Any]:
-        """Create a new package folder (``M.meta``, ``M.spec``, ``M.run`` and a spec file).
+    def scaffold(self, name: str, *, directory: str | None = None, **meta: str) -> dict[str, Any]:
+        """Create a new package folder (``M.meta``, ``M.spec``, ``M.run`` and a spec file);
+        ``meta``: ``category`` / ``description`` of ``M.meta``.
 
         Raises:
-            InvalidInput: an invalid name.
+            InvalidInput: an invalid name, category or description.
             InstallFailed: an existing folder (nothing is overwritten).
         """
         package_name(name)
         base = self._real(directory) if directory else self.cwd
-        folder = scaffold(name, base)
+        folder = scaffold(name, base, **meta)
         files = sorted(p.relative_to(base).as_posix() for p in folder.rglob("*") if p.is_file())
         return {"status": "ok", "created": name, "path": str(folder), "files": files}
 

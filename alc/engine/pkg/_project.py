@@ -7,6 +7,11 @@
     flow = { source = "https://github.com/o/flow.git", ref = "v0.3" }
     algocline = { source = "file:///srv/algocline.git", collection = true, only = ["sc", "cot"] }
 
+algocline's form is read too: a ``[packages.NAME]`` table with ``path = "..."`` (a folder,
+relative to the project) in place of ``source``. ``alc.local.toml`` (per machine, never
+committed: algocline's variants) is read after ``alc.toml``: its entries replace those of the
+same name and add others.
+
 Each key names one package (``collection = true``: a collection, whose packages are installed
 under their own names; ``only`` keeps some). ``alc.lock`` is written by ``alc pkg install``: for
 each entry the source, ref, the commit it resolved to (git) or the folder's content hash, and the
@@ -29,6 +34,7 @@ from alc.engine.packages import PROJECT_FILE
 from alc.engine.pkg._guard import is_package_name, read_text
 
 __all__ = [
+    "LOCAL_FILE",
     "LOCK_FILE",
     "LockEntry",
     "ProjectEntry",
@@ -40,6 +46,8 @@ __all__ = [
 ]
 
 LOCK_FILE = "alc.lock"
+LOCAL_FILE = "alc.local.toml"
+"""The per-machine overrides file (algocline's variants): never committed."""
 _LOCK_VERSION = 1
 
 
@@ -104,11 +112,16 @@ def read_project(project: Path) -> list[ProjectEntry]:
     Raises:
         InstallFailed: the file is not valid TOML or an entry is malformed (named in the message).
     """
-    path = project / PROJECT_FILE
-    table = _load_toml(path).get("packages", {})
-    if not isinstance(table, dict):
-        raise InstallFailed(f"{path}: [packages] must be a table of name = source entries.")
-    return [_entry(path, name, value) for name, value in table.items()]
+    entries: dict[str, ProjectEntry] = {}
+    for file in (PROJECT_FILE, LOCAL_FILE):
+        path = project / file
+        if file == LOCAL_FILE and not path.is_file():
+            continue
+        table = _load_toml(path).get("packages", {})
+        if not isinstance(table, dict):
+            raise InstallFailed(f"{path}: [packages] must be a table of name = source entries.")
+        entries.update({name: _entry(path, name, value) for name, value in table.items()})
+    return list(entries.values())
 
 
 def _entry(path: Path, name: str, value: Any) -> ProjectEntry:
@@ -117,12 +130,18 @@ def _entry(path: Path, name: str, value: Any) -> ProjectEntry:
         raise InstallFailed(f"{where}: not a valid package name (letters, digits, _ and -).")
     if isinstance(value, str):
         return ProjectEntry(name=name, source=value)
+    if isinstance(value, dict) and "path" in value and "source" not in value:
+        value = {("source" if k == "path" else k): v for k, v in value.items()}  # algocline's
     if not isinstance(value, dict) or not isinstance(value.get("source"), str):
-        raise InstallFailed(f'{where}: give a source string, or {{ source = "...", ref = "..." }}.')
+        raise InstallFailed(
+            f'{where}: give a source string, {{ source = "...", ref = "..." }} or '
+            '{ path = "..." }.'
+        )
     unknown = set(value) - {"source", "ref", "collection", "only", "override"}
     if unknown:
         raise InstallFailed(
-            f"{where}: unknown keys {sorted(unknown)} (source, ref, collection, only, override)."
+            f"{where}: unknown keys {sorted(unknown)} (source or path, ref, collection, only, "
+            "override)."
         )
     ref, only = value.get("ref"), value.get("only", [])
     if ref is not None and not isinstance(ref, str):
@@ -213,15 +232,18 @@ def _replace_text(path: Path, text: str) -> None:
         raise
 
 
-def add_entry(project: Path, entry: ProjectEntry) -> None:
-    """Add (or replace) ``entry`` in ``alc.toml``, keeping every other line of the file.
+def add_entry(project: Path, entry: ProjectEntry, file: str = PROJECT_FILE) -> None:
+    """Add (or replace) ``entry`` in ``alc.toml`` (or ``file``: :data:`LOCAL_FILE`), keeping
+    every other line of the file.
 
     The entry is written as one inline line under ``[packages]`` (created when missing); an
-    existing line for the same name is replaced.
+    existing entry for the same name (a line, or algocline's ``[packages.NAME]`` table) is
+    replaced. In :data:`LOCAL_FILE` the folder is written as algocline does (``path = ...``).
     """
-    path = project / PROJECT_FILE
+    path = project / file
     lines = read_text(path).splitlines() if path.is_file() else []
-    fields = [f"source = {_toml_value(entry.source)}"]
+    key = "path" if file == LOCAL_FILE else "source"
+    fields = [f"{key} = {_toml_value(entry.source)}"]
     if entry.ref:
         fields.append(f"ref = {_toml_value(entry.ref)}")
     if entry.collection:
@@ -239,9 +261,10 @@ def add_entry(project: Path, entry: ProjectEntry) -> None:
     _replace_text(path, "\n".join(lines) + "\n")
 
 
-def remove_entry(project: Path, name: str) -> bool:
-    """Drop ``name`` from ``alc.toml`` (and from ``alc.lock``); True when it was listed."""
-    path = project / PROJECT_FILE
+def remove_entry(project: Path, name: str, file: str = PROJECT_FILE) -> bool:
+    """Drop ``name`` from ``alc.toml`` (or ``file``) and from ``alc.lock``; True when it was
+    listed in the file."""
+    path = project / file
     if not path.is_file():
         return False
     lines = read_text(path).splitlines()
@@ -249,20 +272,24 @@ def remove_entry(project: Path, name: str) -> bool:
     if kept != lines:
         _replace_text(path, "\n".join(kept) + "\n")
     lock = read_lock(project)
-    if lock.pop(name, None) is not None:
+    if file == PROJECT_FILE and lock.pop(name, None) is not None:
         write_lock(project, lock)
     return kept != lines
 
 
 def _without(lines: list[str], name: str) -> list[str]:
-    """``lines`` without the one-line entry ``name = ...`` of the ``[packages]`` table."""
+    """``lines`` without the one-line entry ``name = ...`` of the ``[packages]`` table, nor
+    algocline's ``[packages.NAME]`` table (its header and lines up to the next header)."""
     out, section = [], ""
     for line in lines:
         stripped = line.strip()
         if stripped.startswith("["):
-            section = stripped
+            section = stripped.split("#", 1)[0].strip()
         key = stripped.split("=", 1)[0].strip().strip('"') if "=" in stripped else None
-        if section == "[packages]" and key == name:
+        if (section == "[packages]" and key == name) or section in (
+            f"[packages.{name}]",
+            f'[packages."{name}"]',
+        ):
             continue
         out.append(line)
     return out

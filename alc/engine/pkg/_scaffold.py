@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alc.engine.errors import InstallFailed
+from alc.engine.errors import InstallFailed, InvalidInput
 from alc.engine.packages import is_module_name
 from alc.engine.pkg._layout import Staging
 
@@ -18,8 +18,8 @@ local M = {{}}
 M.meta = {{
   name = "{name}",
   version = "0.1.0",
-  description = "Answers ctx.task with one step-by-step alc.llm call",
-  category = "reasoning",
+  description = "{description}",
+  category = "{category}",
 }}
 
 -- What M.run takes and returns (documented for hosts and `alc strategies {name}`).
@@ -86,14 +86,37 @@ end)
 """
 
 
-def scaffold(name: str, directory: Path) -> Path:
-    """Create ``directory / name`` with ``init.lua`` and ``spec/<name>_spec.lua``.
+def _lua_text(value: str, what: str) -> str:
+    """``value`` as the body of a Lua ``"..."`` string (``\\`` and ``"`` escaped).
+
+    Raises:
+        InvalidInput: a control character, or more than 400 characters.
+    """
+    if len(value) > 400 or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidInput(f"{what} must be one line of at most 400 characters.")
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def scaffold(
+    name: str,
+    directory: Path,
+    *,
+    category: str = "reasoning",
+    description: str = "Answers ctx.task with one step-by-step alc.llm call",
+) -> Path:
+    """Create ``directory / name`` with ``init.lua`` (``M.meta`` holding ``category`` and
+    ``description``) and ``spec/<name>_spec.lua``.
 
     Returns the new package folder.
 
     Raises:
         InstallFailed: an invalid name, or the folder already exists (nothing is overwritten).
+        InvalidInput: ``category`` or ``description`` is not one line of at most 400 characters.
     """
+    meta = {
+        "category": _lua_text(category, "category"),
+        "description": _lua_text(description, "description"),
+    }
     if not is_module_name(name) or "." in name:
         raise InstallFailed(
             f"Package name {name!r} is not valid: use letters, digits, _ and - (no dots)."
@@ -104,7 +127,7 @@ def scaffold(name: str, directory: Path) -> Path:
     with Staging(directory) as stage:
         folder = stage.dir / name
         (folder / "spec").mkdir(parents=True)
-        (folder / "init.lua").write_text(_INIT.format(name=name), encoding="utf-8")
+        (folder / "init.lua").write_text(_INIT.format(name=name, **meta), encoding="utf-8")
         spec = folder / "spec" / f"{name}_spec.lua"
         spec.write_text(_SPEC.format(name=name), encoding="utf-8")
         try:

@@ -12,13 +12,10 @@ from typing import Any
 
 from alc.engine.errors import InstallFailed, InvalidInput
 from alc.engine.packages import PROJECT_FILE, is_module_name
-from alc.engine.pkg._project import LOCK_FILE, ProjectEntry, add_entry, read_project
+from alc.engine.pkg._project import LOCAL_FILE, LOCK_FILE, ProjectEntry, add_entry, read_project
 
 __all__ = ["LOCAL_FILE", "init_project", "migrate_project"]
 
-LOCAL_FILE = "alc.local.toml"
-"""The per-machine overrides file (algocline's): never committed, so ``alc_init`` lists it in
-``.gitignore``."""
 
 _HEADER = (
     "# alc.toml: the packages this project uses (alc pkg install adds them; alc.lock pins them).\n"
