@@ -39,4 +39,10 @@ def test_a_small_eval_on_the_local_model_produces_its_report(
     md = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
     assert "| strategy | pass rate |" in md and "--llm LocalResponder@" in md
     assert (tmp_path / "report" / "pass_rates.png").stat().st_size > 1000
-    assert len(files) == 3
+    assert sorted(Path(f).name for f in files) == [
+        "cost.png",
+        "differences.png",
+        "pass_rates.png",
+        "report.json",
+        "report.md",
+    ]

@@ -47,7 +47,7 @@ def test_a_limit_above_its_default_maximum_is_invalid_input(
         engine.start(code="return 1", limits={name: value})
     assert f"limits.{name}" in caught.value.message
     assert f"ALC_LIMIT_{name.upper()}" in caught.value.message
-    assert engine.status() == []  # nothing was started
+    assert engine.active() == []  # nothing was started
 
 
 def test_limits_up_to_the_maxima_and_below_are_served(engine: alc.Engine) -> None:
