@@ -22,7 +22,9 @@ tenant sees only its own sessions, runs and cards (another tenant's id is "not f
 ``authenticate`` given (``alc serve`` with tokens), a request needs a bearer token, in the
 ``Authorization`` header or in the ``alc_ui_token`` cookie that ``/login`` sets (HttpOnly,
 SameSite=Strict, scoped to the mount path); without it (``alc ui``, and ``alc serve`` without
-tokens, which binds to localhost only) the pages are open to whoever reaches the loopback port.
+tokens, which binds to localhost only) the pages are open to whoever reaches the loopback port,
+and answer only requests addressed to a loopback name (``Host`` 127.0.0.1 / localhost: a page of
+another site cannot read them through DNS rebinding).
 All strategy text is escaped by Jinja2's autoescaping: a prompt or answer cannot inject markup
 or script. The pages only read; nothing here changes a session.
 """
@@ -39,6 +41,7 @@ import anyio
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -54,6 +57,8 @@ __all__ = ["COOKIE", "POLL_SECONDS", "Authenticate", "inspector_app", "standalon
 
 COOKIE = "alc_ui_token"
 """The cookie that carries a browser's bearer token."""
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+"""The ``Host`` names the inspector answers without authentication."""
 POLL_SECONDS = 0.5
 """How often the live-update stream reads a session's row (seconds)."""
 
@@ -88,7 +93,12 @@ def inspector_app(
         Mount("/static", StaticFiles(directory=str(static)), name="static"),
     ]
     app = Starlette(routes=routes)
-    return _Gate(app, authenticate, root) if authenticate else app  # type: ignore[return-value]
+    if authenticate is not None:
+        return _Gate(app, authenticate, root)  # type: ignore[return-value]
+    # no tokens: loopback only, and only under a loopback name, so a web page cannot read the
+    # sessions through a hostile DNS name that resolves to 127.0.0.1 (DNS rebinding)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(LOOPBACK_HOSTS))
+    return app
 
 
 class _Pages:
