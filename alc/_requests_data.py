@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import Field, WithJsonSchema
 
 from alc._feed import Request, Text
-from alc._requests import CardsRequest
+from alc._requests import CardsRequest, Count, JsonObject, ObjectOrText
 
 __all__ = [
     "CardAliasListRequest",
@@ -42,9 +42,6 @@ __all__ = [
     "TraceQueryRequest",
 ]
 
-JsonObject = Annotated[Any, WithJsonSchema({"type": "object"})]
-ObjectOrText = Annotated[Any, WithJsonSchema({"type": ["object", "string"]})]
-Count = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 0})]
 Names = Annotated[list[str], WithJsonSchema({"type": "array", "items": {"type": "string"}})]
 Json = Annotated[Any, WithJsonSchema({})]
 

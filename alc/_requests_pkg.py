@@ -1,11 +1,12 @@
 """Typed requests of algocline's package, hub and setting tools (the ``algocline`` MCP
 profile, :mod:`alc.mcp._algocline_pkg`), with algocline's argument names."""
 
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import Field, WithJsonSchema
+from pydantic import Field
 
 from alc._feed import Request
+from alc._requests import JsonObject
 
 __all__ = [
     "HubDistRequest",
@@ -24,7 +25,6 @@ __all__ = [
     "SettingResolveRequest",
 ]
 
-JsonObject = Annotated[Any, WithJsonSchema({"type": "object"})]
 
 _ROOT = "The project folder (holds alc.toml); default: the pinned one, ALC_PROJECT_ROOT, or cwd."
 _NAME = "A package name: letters, digits, _ and -, starting with a letter or _."
