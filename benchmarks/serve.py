@@ -48,11 +48,11 @@ CALLS_PER_SESSION = 3
 
 
 class _Replica:
-    def __init__(self, store: str, home: str) -> None:
+    def __init__(self, store: str, home: str, command: list[str] | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("ALC_TOKENS", "ALC_STORE")}
         env.update(ALC_HOME=home, ALC_WORKERS="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "alc", "--store", store, "serve", "--port", "0"],
+            command or [sys.executable, "-m", "alc", "--store", store, "serve", "--port", "0"],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
