@@ -17,7 +17,7 @@ from typing import Any
 import uvicorn
 from mcp.server.mcpserver import MCPServer
 
-server: MCPServer[Any] = MCPServer("mcp-sdk-http-floor")
+server: MCPServer[Any] = MCPServer("mcp-sdk-http-floor", log_level="WARNING")  # alc logs no INFO
 
 
 @server.tool(name="alc_run")
@@ -33,7 +33,9 @@ def alc_continue(session_id: str, response: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    sock = socket.socket()
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto is TCP, and
+    # without it every reply waits ~40 ms for a delayed ACK (Nagle)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     sock.listen(2048)
     app = server.streamable_http_app(stateless_http=True, json_response=False)
