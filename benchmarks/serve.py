@@ -173,13 +173,16 @@ def _run_once(
         finally:
             for r in fleet:
                 r.stop()
+    return {**summary(latencies, elapsed), "rss_mib": rss, "calls": float(len(latencies))}
+
+
+def summary(latencies: list[float], elapsed: float) -> dict[str, float]:
+    """Calls/second over ``elapsed`` seconds, p50 and p99 of ``latencies`` (seconds) in ms."""
     cuts = statistics.quantiles(latencies, n=100)
     return {
         "calls_s": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": cuts[98] * 1000,
-        "rss_mib": rss,
-        "calls": float(len(latencies)),
     }
 
 

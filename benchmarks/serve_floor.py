@@ -22,7 +22,7 @@ from pathlib import Path
 
 from benchmarks._registry import register
 from benchmarks._util import Figure, Section
-from benchmarks.serve import _load, _Replica
+from benchmarks.serve import _load, _Replica, summary
 
 HERE = Path(__file__).parent
 FLOOR = [sys.executable, str(HERE / "_mcp_http_floor_server.py")]
@@ -38,12 +38,7 @@ def _one(floor: bool, sessions: int, concurrency: int) -> dict[str, float]:
             latencies, elapsed = anyio.run(_load, [replica.url()], sessions, concurrency, 120.0)
         finally:
             replica.stop()
-    cuts = statistics.quantiles(latencies, n=100)
-    return {
-        "calls_s": len(latencies) / elapsed,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": cuts[98] * 1000,
-    }
+    return summary(latencies, elapsed)
 
 
 def _pairs(runs: int, sessions: int, concurrency: int) -> tuple[list[dict[str, float]], ...]:
