@@ -25,7 +25,8 @@ HERE = Path(__file__).parent
 __all__ = ["OPTIONAL", "SECTIONS", "main", "register", "render"]
 
 OPTIONAL = ["benchmarks.langgraph_compare", "benchmarks.thinking_compare",
-            "benchmarks.cli_cold", "benchmarks.local_model", "benchmarks.serve"]
+            "benchmarks.cli_cold", "benchmarks.local_model", "benchmarks.serve",
+            "benchmarks.serve_floor", "benchmarks.growth"]
 
 
 def _fmt(value: float) -> str:

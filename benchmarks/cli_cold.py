@@ -87,7 +87,7 @@ def cold_cli(runs: int = 15) -> Section:
     fig.met = fig.median <= 150
     section.add(Figure("python -c pass", "ms", [b * 1000 for b in base]))
     ratio = statistics.median(c / b for c, b in zip(cli, base, strict=True))
-    section.ratio("alc continue / python -c pass", ratio, "<= 8x", ratio <= 8)
+    section.ratio("alc continue / python -c pass", ratio, "<= 10x", ratio <= 10)  # issue 28
     return section
 
 

@@ -48,11 +48,11 @@ CALLS_PER_SESSION = 3
 
 
 class _Replica:
-    def __init__(self, store: str, home: str) -> None:
+    def __init__(self, store: str, home: str, command: list[str] | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("ALC_TOKENS", "ALC_STORE")}
         env.update(ALC_HOME=home, ALC_WORKERS="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "alc", "--store", store, "serve", "--port", "0"],
+            command or [sys.executable, "-m", "alc", "--store", store, "serve", "--port", "0"],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -173,13 +173,16 @@ def _run_once(
         finally:
             for r in fleet:
                 r.stop()
+    return {**summary(latencies, elapsed), "rss_mib": rss, "calls": float(len(latencies))}
+
+
+def summary(latencies: list[float], elapsed: float) -> dict[str, float]:
+    """Calls/second over ``elapsed`` seconds, p50 and p99 of ``latencies`` (seconds) in ms."""
     cuts = statistics.quantiles(latencies, n=100)
     return {
         "calls_s": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": cuts[98] * 1000,
-        "rss_mib": rss,
-        "calls": float(len(latencies)),
     }
 
 
