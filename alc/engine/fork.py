@@ -108,6 +108,9 @@ class Fork:
                 )
             if isinstance(result, Yield):
                 self.waiting.append((index, len(result.queries)))
+                name = self.request.strategies[index]
+                for spec in result.queries:
+                    spec.fork = (index, name)
                 queries.extend(result.queries)
                 continue
             failure = self._finish_child(index, result)

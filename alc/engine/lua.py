@@ -147,6 +147,9 @@ class QuerySpec:
     options: dict[str, Any]
     role: str | None = None
     cache_breakpoint: str | None = None
+    fork: tuple[int, str] | None = None
+    """``(child index, strategy)`` when an ``alc.fork`` child asked it (set by the fork; the
+    journal records it with the pause, so the inspector and traces can show the children)."""
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ Terminal: TypeAlias = Completed | Failed | Cancelled
 """An outcome a session never leaves."""
 
 _EMPTY: Mapping[str, Response] = MappingProxyType({})
+_NO_FORKS: Mapping[str, tuple[int, str]] = MappingProxyType({})
 
 
 def prompt_hash(query: Any) -> str:
@@ -171,6 +172,9 @@ class Stepped:
 
     outcome: NeedsResponse | Terminal
     effects: Sequence[Any] = ()
+    forks: Mapping[str, tuple[int, str]] = field(default_factory=lambda: _NO_FORKS)
+    """For queries an ``alc.fork`` child asked: query id -> (child index, strategy); journaled
+    with the pause as ``"fork": {"child", "strategy"}`` beside ``"hash"``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,10 +225,11 @@ def transition(
                     session_id=session_id,
                 )
             return Running(), ()
-        case Running(), Stepped(NeedsResponse() as pause, effects):
+        case Running(), Stepped(NeedsResponse() as pause, effects, forks):
             wires = tuple(q.wire() for q in pause.queries)
             hashed = tuple(
-                dict(w, hash=prompt_hash(q)) for q, w in zip(pause.queries, wires, strict=True)
+                dict(w, hash=prompt_hash(q), **_fork_entry(forks.get(q.id)))
+                for q, w in zip(pause.queries, wires, strict=True)
             )
             return Paused(pause.queries, wires), (PauseEvent(hashed, tuple(effects)),)
         case Running(), Stepped(Completed() | Failed() | Cancelled() as outcome, effects):
@@ -242,6 +247,10 @@ def transition(
                 f"{type(event).__name__}.",
                 session_id=session_id,
             )
+
+
+def _fork_entry(fork: tuple[int, str] | None) -> dict[str, Any]:
+    return {} if fork is None else {"fork": {"child": fork[0], "strategy": fork[1]}}
 
 
 def refuse_ended(state: SessionState | str, session_id: str) -> None:

@@ -288,6 +288,7 @@ class SessionRegistry:
                 spans = tracer()
                 if spans is not None:
                     asked = {q.id: q for q in session.pending}
+                    forks = dict(session.fork_children)
                     paused_at = self.store.summary(session_id).updated_at
                     started = time.time_ns()
                 try:
@@ -302,7 +303,7 @@ class SessionRegistry:
                     raise
                 self._commit(session, events)
                 if spans is not None:
-                    _trace_feed(spans, session, asked, paused_at, started, events, outcome)
+                    _trace_feed(spans, session, (asked, forks), paused_at, started, events, outcome)
                 return outcome
             raise AssertionError("unreachable")
 
@@ -542,17 +543,18 @@ class SessionRegistry:
 def _trace_feed(
     spans: SessionTracer,
     session: Session,
-    asked: Mapping[str, Query],
+    pause: tuple[Mapping[str, Query], Mapping[str, tuple[int, str]]],
     paused_at: float,
     started: int,
     events: Sequence[JournalEvent],
     outcome: Outcome,
 ) -> None:
     """The spans of one feed: a ``chat`` span per answer, and the step it resumed (if any)."""
+    asked, forks = pause
     pairs = [
         (asked[e.query_id], journaled_response(e)) for e in events if isinstance(e, AnswerEvent)
     ]
-    spans.answered(session.session_id, pairs, paused_at)
+    spans.answered(session.session_id, pairs, paused_at, forks)
     if not isinstance(outcome, Accepted):
         spans.step(session.session_id, "feed", session.record.strategy, started, outcome)
     if isinstance(outcome, Completed | Failed | Cancelled):

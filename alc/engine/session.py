@@ -111,6 +111,7 @@ class Session:
         self.phase: Phase = Running()  # a new session runs its first step
         self.head = 0
         self.next_query = 0
+        self._forks: dict[str, tuple[int, str]] = {}  # the last pause's queries from fork children
         self.last_touch = 0.0  # the registry's clock.monotonic() at its last use
         ctx = record.ctx if isinstance(record.ctx, dict) else {}
         self.budget = Budget.parse(ctx.get("budget"))
@@ -178,7 +179,7 @@ class Session:
         session = cls(record, **deps)
         session._prepare()
         outcome = session._advance((), control)
-        return session, outcome, list(session._apply(Stepped(outcome, session.effects.take())))
+        return session, outcome, list(session._apply(session._stepped(outcome)))
 
     @classmethod
     def restore(
@@ -304,7 +305,7 @@ class Session:
                 session_id=self.session_id, remaining=remaining, status="accepted"
             ), events
         outcome = self._advance(self._resume(), control)
-        events.extend(self._apply(Stepped(outcome, self.effects.take())))
+        events.extend(self._apply(self._stepped(outcome)))
         return outcome, events
 
     def cancel(self) -> tuple[Cancelled, JournalEvents]:
@@ -318,6 +319,18 @@ class Session:
 
     def _cancelled(self) -> Cancelled:
         return Cancelled(session_id=self.session_id, stats=self.stats())
+
+    @property
+    def fork_children(self) -> Mapping[str, tuple[int, str]]:
+        """Which ``alc.fork`` child asked each query of the current pause: query id ->
+        (child index, strategy); empty when the pause is the strategy's own."""
+        return self._forks
+
+    def _stepped(self, outcome: NeedsResponse | Completed | Failed | Cancelled) -> Stepped:
+        """A live step's result for the transition: its outcome, the reads it made, and which
+        fork child asked each query of a pause."""
+        forks = self._forks if isinstance(outcome, NeedsResponse) else {}
+        return Stepped(outcome, self.effects.take(), forks)
 
     def _answer(self, answers: Mapping[str, Response]) -> tuple[JournalEvent, ...]:
         """Record answers (already resolved) in the phase and the stats."""
@@ -457,6 +470,9 @@ class Session:
             )
             queries.append(query)
         self.counters.record_pause(specs)
+        self._forks = {
+            f"q-{n}": spec.fork for n, spec in enumerate(specs, first) if spec.fork is not None
+        }
         self.next_query = first + len(queries)
         return NeedsResponse.trusted(
             session_id=self.session_id, queries=tuple(queries), status="needs_response"

@@ -40,7 +40,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from alc._extras import import_module, require
@@ -142,13 +142,21 @@ class SessionTracer:
         span.end()
 
     def answered(
-        self, session_id: str, pairs: Sequence[tuple[Query, Response]], paused_at: float
+        self,
+        session_id: str,
+        pairs: Sequence[tuple[Query, Response]],
+        paused_at: float,
+        forks: Mapping[str, tuple[int, str]] | None = None,
     ) -> None:
-        """One ``chat`` span per answered query, from its pause (epoch seconds) to now."""
+        """One ``chat`` span per answered query, from its pause (epoch seconds) to now; a query
+        an ``alc.fork`` child asked carries ``alc.fork.child`` and ``alc.fork.strategy``."""
         start = int(paused_at * 1e9)
         parent = self._parent(session_id)
         for query, response in pairs:
             attributes = _chat_attributes(session_id, query, response, self.content)
+            fork = (forks or {}).get(query.id)
+            if fork is not None:
+                attributes["alc.fork.child"], attributes["alc.fork.strategy"] = fork
             span = self._tracer.start_span(
                 f"chat {query.id}", context=parent, start_time=start, attributes=attributes
             )

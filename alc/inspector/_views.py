@@ -110,6 +110,7 @@ async def session_page(engine: AsyncEngine, session_id: str) -> dict[str, Any]:
                 "answer": entry.get("answer"),
                 "usage": entry.get("usage") or {},
                 "open": entry.get("answer") is None and snap.state == "paused",
+                "fork": query.get("fork"),
             }
         )
     outcome = snap.outcome or {}
@@ -126,6 +127,7 @@ async def session_page(engine: AsyncEngine, session_id: str) -> dict[str, Any]:
         "ctx": pretty(transcript.ctx),
         "code": transcript.code,
         "steps": steps,
+        "forks": _fork_tree(steps),
         "progress": snap.progress,
         "log": list(snap.log),
         "llm_calls": snap.llm_calls,
@@ -139,6 +141,22 @@ async def session_page(engine: AsyncEngine, session_id: str) -> dict[str, Any]:
         "continue_cmd": None if ended else f"alc continue {snap.session_id} '<answer>'",
         "open_ids": [q.id for q in snap.pending if q.id not in snap.answered],
     }
+
+
+def _fork_tree(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``alc.fork`` children that asked queries, in child order, each with its queries:
+    ``[{"child", "strategy", "queries": [{"id", "answered"}]}]`` (empty without a fork)."""
+    children: dict[int, dict[str, Any]] = {}
+    for step in steps:
+        fork = step.get("fork")
+        if not isinstance(fork, dict) or not isinstance(fork.get("child"), int):
+            continue
+        child = children.setdefault(
+            fork["child"],
+            {"child": fork["child"], "strategy": str(fork.get("strategy")), "queries": []},
+        )
+        child["queries"].append({"id": step["id"], "answered": step["answer"] is not None})
+    return [children[i] for i in sorted(children)]
 
 
 async def session_version(engine: AsyncEngine, session_id: str) -> tuple[float, str, int]:

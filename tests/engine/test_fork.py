@@ -95,3 +95,24 @@ def test_fork_validates_arguments(forks: Path) -> None:
     for call in ("alc.fork({})", "alc.fork('alpha')", "alc.fork({'alpha'}, {}, 'skip')"):
         out = engine.start(code=call)
         assert isinstance(out, alc.Failed) and "alc.fork" in out.error
+
+
+@pytest.mark.parametrize("executor", ["inline", "process"])
+def test_the_journal_records_which_child_asked_each_query(
+    forks: Path, db: Path, executor: str
+) -> None:
+    with alc.Engine(store=db, executor=executor) as engine:
+        out = engine.start(code="return alc.fork({'alpha', 'beta'}, {task = 'T'})")
+        assert isinstance(out, alc.NeedsResponse)
+        assert all("fork" not in q.wire() for q in out.queries)  # the wire format is unchanged
+        out = engine.feed(out.session_id, responses={"q-0": "a", "q-1": "b1", "q-2": "b2"})
+        tagged = [
+            (e["query"]["id"], e["query"].get("fork"))
+            for e in engine.transcript(out.session_id).entries
+        ]
+    assert tagged == [
+        ("q-0", {"child": 0, "strategy": "alpha"}),
+        ("q-1", {"child": 1, "strategy": "beta"}),
+        ("q-2", {"child": 1, "strategy": "beta"}),
+        ("q-3", {"child": 0, "strategy": "alpha"}),
+    ]

@@ -170,3 +170,19 @@ def test_off_unless_the_environment_asks() -> None:
     assert not enabled({"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "otlp"})
     a, b = session_ids("s-" + "1" * 32), session_ids("s-" + "2" * 32)
     assert a != b and a == session_ids("s-" + "1" * 32)
+
+
+@pytest.mark.slow
+def test_a_fork_childs_queries_name_the_child(tmp_path: Path, receiver: Receiver) -> None:
+    first = alc_cli(
+        tmp_path, receiver, "run", "--code", "return alc.fork({'direct', 'direct'}, {task = 'x'})"
+    )
+    sid = first["session_id"]
+    alc_cli(tmp_path, receiver, "continue", sid, "--responses", '{"q-0": "a", "q-1": "b"}')
+    chats = {
+        s["attrs"]["alc.query.id"]: s["attrs"]
+        for s in receiver.spans
+        if s["name"].startswith("chat") and s["attrs"]["alc.session.id"] == sid
+    }
+    assert chats["q-0"]["alc.fork.child"] == 0 and chats["q-1"]["alc.fork.child"] == 1
+    assert chats["q-1"]["alc.fork.strategy"] == "direct"

@@ -75,3 +75,11 @@ def test_with_tokens_a_browser_signs_in_and_sees_only_its_tenant(engine: alc.Asy
     client.cookies.clear()
     client.post("/ui/login", data={"token": "tok-acme-0123456789"})
     assert "acme plan" in client.get(f"/ui/sessions/{acme}").text
+
+
+def test_fork_children_are_shown_as_a_tree(engine: alc.AsyncEngine) -> None:
+    out = engine.blocking.start(code="return alc.fork({'cot', 'direct'}, {task = '2+2?'})")
+    page = _client(engine).get(f"/ui/sessions/{out.session_id}").text
+    assert 'id="forks"' in page
+    assert "child 0: <b>cot</b>" in page and "child 1: <b>direct</b>" in page
+    assert "fork child 1 · direct" in page  # the badge on that child's query in the timeline
