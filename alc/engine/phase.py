@@ -173,6 +173,9 @@ class Stepped:
     outcome: NeedsResponse | Terminal
     effects: Sequence[Any] = ()
     forks: Mapping[str, tuple[int, str]] = field(default_factory=lambda: _NO_FORKS)
+    at: float | None = None
+    """When the step ended (epoch seconds): journaled with a pause's queries as ``"at"``, what
+    the inspector's timeline shows (None: not recorded)."""
     """For queries an ``alc.fork`` child asked: query id -> (child index, strategy); journaled
     with the pause as ``"fork": {"child", "strategy"}`` beside ``"hash"``."""
 
@@ -225,10 +228,11 @@ def transition(
                     session_id=session_id,
                 )
             return Running(), ()
-        case Running(), Stepped(NeedsResponse() as pause, effects, forks):
+        case Running(), Stepped(NeedsResponse() as pause, effects, forks, at):
             wires = tuple(q.wire() for q in pause.queries)
+            stamp = {} if at is None else {"at": at}
             hashed = tuple(
-                dict(w, hash=prompt_hash(q), **_fork_entry(forks.get(q.id)))
+                dict(w, hash=prompt_hash(q), **stamp, **_fork_entry(forks.get(q.id)))
                 for q, w in zip(pause.queries, wires, strict=True)
             )
             return Paused(pause.queries, wires), (PauseEvent(hashed, tuple(effects)),)

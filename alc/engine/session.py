@@ -330,7 +330,7 @@ class Session:
         """A live step's result for the transition: its outcome, the reads it made, and which
         fork child asked each query of a pause."""
         forks = self._forks if isinstance(outcome, NeedsResponse) else {}
-        return Stepped(outcome, self.effects.take(), forks)
+        return Stepped(outcome, self.effects.take(), forks, self.clock.time())
 
     def _answer(self, answers: Mapping[str, Response]) -> tuple[JournalEvent, ...]:
         """Record answers (already resolved) in the phase and the stats."""

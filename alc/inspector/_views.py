@@ -111,8 +111,11 @@ async def session_page(engine: AsyncEngine, session_id: str) -> dict[str, Any]:
                 "usage": entry.get("usage") or {},
                 "open": entry.get("answer") is None and snap.state == "paused",
                 "fork": query.get("fork"),
+                "at": query.get("at"),
+                "asked": when(query.get("at")) if isinstance(query.get("at"), float) else "",
             }
         )
+    _answer_times(steps, snap.updated_at if snap.state in TERMINAL_STATES else None)
     outcome = snap.outcome or {}
     stats = outcome.get("stats") or {}
     auto = stats.get("auto") or {}
@@ -141,6 +144,20 @@ async def session_page(engine: AsyncEngine, session_id: str) -> dict[str, Any]:
         "continue_cmd": None if ended else f"alc continue {snap.session_id} '<answer>'",
         "open_ids": [q.id for q in snap.pending if q.id not in snap.answered],
     }
+
+
+def _answer_times(steps: list[dict[str, Any]], ended_at: float | None) -> None:
+    """``after``: seconds from a query's pause to the next pause (or the end), which covers the
+    driver's answer and the step it resumed; "" where the journal has no time (older sessions)."""
+    times = sorted({s["at"] for s in steps if isinstance(s.get("at"), float)})
+    for step in steps:
+        at = step.get("at")
+        step["after"] = ""
+        if not isinstance(at, float) or step["answer"] is None:
+            continue
+        later = [t for t in times if t > at] or ([ended_at] if ended_at else [])
+        if later:
+            step["after"] = f"{later[0] - at:.1f} s"
 
 
 def _fork_tree(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:

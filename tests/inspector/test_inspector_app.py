@@ -83,3 +83,4 @@ def test_fork_children_are_shown_as_a_tree(engine: alc.AsyncEngine) -> None:
     assert 'id="forks"' in page
     assert "child 0: <b>cot</b>" in page and "child 1: <b>direct</b>" in page
     assert "fork child 1 · direct" in page  # the badge on that child's query in the timeline
+    assert "asked 20" in page  # each query's time, recorded with its pause in the journal
