@@ -281,31 +281,36 @@ class SessionRegistry:
         session_id = self.resolve(session_id, context)
         self._sweep()
         with self._locks.hold(session_id), holding(), context.steps() as control:
-            for attempt in range(VM_RETRIES + 1):
-                session = self._checkout(session_id, context)
-                if isinstance(session, Failed):
-                    return session
-                spans = tracer()
-                if spans is not None:
-                    asked = {q.id: q for q in session.pending}
-                    forks = dict(session.fork_children)
-                    paused_at = self.store.summary(session_id).updated_at
-                    started = time.time_ns()
-                try:
-                    outcome, events = session.feed(responses, control)
-                except VMLost:  # its worker died or is busy: nothing was applied, replay elsewhere
-                    self._drop(session_id)
-                    if attempt == VM_RETRIES:
-                        raise _unavailable() from None
-                    continue
-                except BaseException:
-                    self._drop(session_id)  # a half-applied feed must not stay hot
-                    raise
-                self._commit(session, events)
-                if spans is not None:
-                    _trace_feed(spans, session, (asked, forks), paused_at, started, events, outcome)
-                return outcome
-            raise AssertionError("unreachable")
+            return _retrying(lambda: self._feed_once(session_id, responses, context, control))
+
+    def _feed_once(
+        self,
+        session_id: str,
+        responses: Mapping[str | None, Response],
+        context: RequestContext,
+        control: StepControl | None,
+    ) -> Outcome:
+        """One attempt of :meth:`feed` (with the session's lock held). A ``VMLost`` (its worker
+        died or is busy: nothing was applied) propagates to :func:`_retrying`, which replays
+        the session elsewhere."""
+        session = self._checkout(session_id, context)
+        if isinstance(session, Failed):
+            return session
+        spans = tracer()
+        if spans is not None:
+            asked = {q.id: q for q in session.pending}
+            forks = dict(session.fork_children)
+            paused_at = self.store.summary(session_id).updated_at
+            started = time.time_ns()
+        try:
+            outcome, events = session.feed(responses, control)
+        except BaseException:
+            self._drop(session_id)  # a lost VM or a half-applied feed must not stay hot
+            raise
+        self._commit(session, events)
+        if spans is not None:
+            _trace_feed(spans, session, (asked, forks), paused_at, started, events, outcome)
+        return outcome
 
     def cancel(self, session_id: str, context: RequestContext | None = None) -> Cancelled:
         """Cancel a paused session (``context``: as for :meth:`feed`).

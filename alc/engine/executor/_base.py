@@ -151,7 +151,7 @@ class VMLost(Exception):
 
 class VMBusy(VMLost):
     """The VM's worker is running another request's step: rather than wait behind it, rebuild
-    the session by replay on an idle worker (DESIGN.md section 8). Nothing was sent."""
+    the session by replay on an idle worker (docs/operations.md, "Scheduling"). Nothing was sent."""
 
 
 class VM(Protocol):

@@ -1,7 +1,7 @@
 """``PostgresStore``: :class:`SQLStore` on PostgreSQL (psycopg 3 and its connection pool).
 
 The store of a deployment that runs several alc processes or machines on one database
-(DESIGN.md section 11): the same statements and write rule as ``SQLiteStore`` (``_sql``), with
+(docs/deploy.md): the same statements and write rule as ``SQLiteStore`` (``_sql``), with
 rows locked one by one (``SELECT ... FOR UPDATE``), so of two writers racing for one session
 exactly one commits and the other gets ``conflict`` with nothing applied; ``alc.state`` writes
 lock the tenant's usage row, so increments from any number of processes add up.
