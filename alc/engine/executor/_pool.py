@@ -1,6 +1,7 @@
 """The process executor's scheduler: which worker a request's steps run on, and when.
 
-The rule (docs/operations.md, "Scheduling"): **no session's step waits behind another session's step.**
+The rule (docs/operations.md, "Scheduling"): **no session's step waits behind another
+session's step.**
 
 - A request (one ``start`` or ``feed``, a :class:`~alc.engine.executor.Hold`) leases the workers
   its steps use until it ends. A VM whose worker is leased by another request raises
