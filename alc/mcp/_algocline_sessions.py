@@ -305,8 +305,7 @@ def _pool(engine: Engine) -> dict[str, Any]:
 @TABLE.tool("alc_pool_ensure", PoolRequest, _POOL_ENSURE)
 async def _pool_ensure(app: AlcMCP, args: PoolRequest, ctx: Context) -> CallToolResult:
     pool = await _blocking(app, _pool)
-    found = await app.engine.status()
-    sessions = [summary_v2(s) for s in found] if isinstance(found, list) else []
+    sessions = [summary_v2(s) for s in await app.engine.active()]
     return _result({**pool, "sessions": sessions, "status": "ok"})
 
 
