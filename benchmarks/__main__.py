@@ -26,7 +26,7 @@ __all__ = ["OPTIONAL", "SECTIONS", "main", "register", "render"]
 
 OPTIONAL = ["benchmarks.langgraph_compare", "benchmarks.thinking_compare",
             "benchmarks.cli_cold", "benchmarks.local_model", "benchmarks.serve",
-            "benchmarks.serve_floor", "benchmarks.growth",
+            "benchmarks.serve_floor", "benchmarks.growth", "benchmarks.serve_replicas",
             "benchmarks.memory_sessions"]
 
 
