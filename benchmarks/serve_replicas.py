@@ -190,7 +190,11 @@ def _cpu_line(label: str, store: str, row: dict) -> str:
             if row["postgres_seen"]
             else "PostgreSQL not on this machine (not seen)"
         )
-    parts.append(f"machine {pct(row['cpu_machine'])} of {100 * (os.cpu_count() or 1)}%")
+    ours = sum(row["cpu_replica"]) + row["cpu_client"] + row["cpu_postgres_server"]
+    parts.append(
+        f"machine {pct(row['cpu_machine'])} of {100 * (os.cpu_count() or 1)}% "
+        f"(other processes {pct(max(0.0, row['cpu_machine'] - ours))})"
+    )
     return (
         f"CPU of one core, {label} (last run, {row['calls_s']:.0f} calls/s): " + "; ".join(parts)
     )
