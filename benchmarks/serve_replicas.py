@@ -22,10 +22,12 @@ CPU. Runs interleave the points; the curve is drawn into ``benchmarks/serve_repl
 
     python -m benchmarks --only replicas            # 1-4 replicas, both stores, 1 run
     python -m benchmarks --only replicas --quick    # 1-2 replicas, 60 sessions
+    python -m benchmarks.serve_replicas --runs 3 --counts 1 2 3 4 6   # more runs or points
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -38,7 +40,7 @@ from urllib.parse import urlsplit
 from benchmarks import _procstat
 from benchmarks._pg import database_name, fresh_database, server_url, settings
 from benchmarks._registry import register
-from benchmarks._util import Figure, Section
+from benchmarks._util import Figure, Section, machine
 from benchmarks.serve import CALLS_PER_SESSION, _load, _Replica, summary
 
 HERE = Path(__file__).parent
@@ -256,3 +258,26 @@ def _plot(got: dict, stores: dict[str, str], counts: tuple[int, ...]) -> bool:
 
 register("replicas", __name__, "replicas_load", {"runs": 1},
          {"runs": 1, "counts": (1, 2), "sessions": 60})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the section alone with chosen sizes; print it as RESULTS.md would show it."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.serve_replicas",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--counts", type=int, nargs="+", default=list(COUNTS))
+    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--postgres", default=None, help="a PostgreSQL server URL (CREATEDB)")
+    args = parser.parse_args(argv)
+    section = replicas_load(args.runs, tuple(args.counts), args.sessions, args.concurrency,
+                            postgres=args.postgres)
+    from benchmarks.__main__ import render
+
+    print(render([section], machine(), []))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
