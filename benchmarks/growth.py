@@ -85,6 +85,8 @@ def session_length(
 ) -> Section:
     """The section: hot feed and cold restore per session length and store, and the plot."""
     server, skipped = server_url(postgres)
+    if skipped:
+        print(f"    {skipped}", file=sys.stderr, flush=True)
     section = Section(
         "Round trip vs session length (default Engine, SQLite journal"
         + (" and PostgreSQL)" if server else "; PostgreSQL skipped)")

@@ -119,9 +119,12 @@ def replicas_load(
     stores = {"SQLite file": "sqlite"}
     if server:
         stores["PostgreSQL"] = server
+    else:
+        print(f"    {skipped}", file=sys.stderr, flush=True)
     section = Section(
         f"alc serve: throughput vs replicas on one store ({sessions} sessions x "
-        f"{CALLS_PER_SESSION} calls, {concurrency} in flight, streamable HTTP on 127.0.0.1)"
+        f"{CALLS_PER_SESSION} calls, {concurrency} in flight, streamable HTTP on 127.0.0.1"
+        + ("" if server else "; PostgreSQL skipped") + ")"
     )
     got: dict[tuple[str, int], list[dict]] = {(s, n): [] for s in stores for n in counts}
     for k in range(runs):
