@@ -239,7 +239,7 @@ def _plot(got: dict, stores: dict[str, str], counts: tuple[int, ...]) -> bool:
                     label=f"{name}: {party}")
             bottom = [b + s for b, s in zip(bottom, share, strict=True)]
         busy = [med(name, n, lambda r: r["cpu_machine"] / r["elapsed"] * 100) for n in counts]
-        cpu.plot(xs, busy, "k_", markersize=14, label="machine, all processes" if i == 0 else None)
+        cpu.plot(xs, busy, "kv", markersize=7, label="machine, all processes" if i == 0 else None)
     cpu.axhline(100 * (os.cpu_count() or 1), color="#999", linewidth=1)
     thr.set_ylabel("calls/s")
     thr.set_ylim(bottom=0)
