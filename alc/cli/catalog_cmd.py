@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from alc.cli._options import OutputOpt, apply_output, open_engine, store_path
+from alc.cli._args import apply_output, open_engine, store_path
+from alc.cli._options import OutputOpt
 from alc.cli._output import EXIT_OK, emit
 from alc.engine.store import redacted
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from alc.cli._options import OutputOpt, apply_output, open_engine
+from alc.cli._args import apply_output, open_engine
+from alc.cli._options import OutputOpt
 from alc.cli._output import EXIT_INTERRUPTED, EXIT_OK, emit, json_mode, note
 
 if TYPE_CHECKING:
