@@ -45,17 +45,23 @@ def store_path() -> str:
     return default_store_path()
 
 
-def open_engine(*, durable: bool = True) -> Engine:
+def open_engine(*, durable: bool = True, pool: bool = False) -> Engine:
     """The engine over the durable store every CLI call shares (``durable=False``: an engine
     that opens no store, for the commands that touch no session: strategies, info).
 
-    Strategies run in the CLI's own process on the inline executor with its watchdog (each
-    step on a helper thread, abandoned with ``timeout`` one second past its deadline, so a
-    reply always comes back on time, even from a step stuck in one long C call), whatever the
-    inline executor's own default. ``ALC_EXECUTOR=process`` runs them in a supervised worker
-    process instead (limits also enforced from outside the VM, a crash fails only the step).
-    A CLI call is one short process that restores its session by replay: a worker process
-    would replay it again, step by step over a pipe, for one answer.
+    Where strategies run, unless ``ALC_EXECUTOR`` (``inline`` / ``process``) says otherwise:
+
+    - by default, in the CLI's own process, on the inline executor with its watchdog (each step
+      on a helper thread, abandoned with ``timeout`` one second past its deadline, so a reply
+      comes back on time even from a step stuck in one long C call; memory capped by the Lua
+      allocator). A CLI call is one short process that restores its session by replay: a
+      worker process would only replay it again, step by step over a pipe, for one answer.
+    - ``pool=True`` (``alc eval run`` / ``regrade``: many sessions in one call): the process
+      executor's supervised workers (limits also enforced from outside the VM, a crash fails
+      only the step in flight).
+
+    ``ALC_EXECUTOR=inline`` always gets the watchdog here, whatever the inline executor's own
+    default.
 
     Raises:
         ValueError: ``ALC_EXECUTOR`` names no executor.
@@ -64,7 +70,7 @@ def open_engine(*, durable: bool = True) -> Engine:
     from alc.engine.executor import Executor, InlineExecutor, make_executor
 
     store = store_path() if durable else None
-    spec = os.environ.get("ALC_EXECUTOR") or "inline"
+    spec = os.environ.get("ALC_EXECUTOR") or ("process" if pool else "inline")
     executor: Executor = InlineExecutor(watchdog=True) if spec == "inline" else make_executor(spec)
     return Engine(store=store, executor=executor)
 

@@ -32,7 +32,7 @@ def strategies(
     project, path, explicit).
     """
     apply_output(output)
-    engine = open_engine(durable=False)  # package code runs on its process executor
+    engine = open_engine(durable=False)  # package code runs under the CLI's executor
     try:
         if name is None:
             emit({"strategies": [s.wire() for s in engine.strategies()]}, "strategies")

@@ -171,7 +171,7 @@ def run(
     import alc.eval as ev
 
     apply_output(output)
-    engine = open_engine()
+    engine = open_engine(pool=True)
     bar = _Bar(sys.stderr.isatty())
     try:
         record = ev.evaluate(
@@ -359,7 +359,7 @@ def regrade(
         from alc.responders import from_spec
 
         judge_responder = from_spec(judge)
-    engine = open_engine()
+    engine = open_engine(pool=True)
     ev.regrade(engine, run_id, specs, judge=judge_responder)
     _emit_report(ev.run_report(engine, run_id))
     return EXIT_OK

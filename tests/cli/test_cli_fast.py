@@ -17,6 +17,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,73 +107,83 @@ def _run(
 
 
 # (argv with ONE / BATCH / DONE / STORE placeholders, stdin, extra env, fast path expected)
-SHAPES: list[tuple[list[str], str, dict[str, str], bool]] = [
+def _slow(argv: list[str], stdin: str, env: dict[str, str], fast: bool) -> Any:
+    """A shape run only with the slow tests (the unmarked ones cover each kind once)."""
+    return pytest.param(argv, stdin, env, fast, marks=pytest.mark.slow)
+
+
+SHAPES: list[Any] = [
     (["continue", "ONE", "an answer"], "", {}, True),
     (["continue", "ONE", "-"], "from stdin\n", {}, True),
-    (["continue", "last", "x"], "", {}, True),
-    (["continue", "ONE", ""], "", {}, True),
-    (["continue", "ONE", "héllo ✓ \x1b[2J"], "", {}, True),
-    (["--json", "continue", "ONE", "x"], "", {}, True),
+    _slow(["continue", "last", "x"], "", {}, True),
+    _slow(["continue", "ONE", ""], "", {}, True),
+    _slow(["continue", "ONE", "héllo ✓ \x1b[2J"], "", {}, True),
+    _slow(["--json", "continue", "ONE", "x"], "", {}, True),
     (["--pretty", "continue", "ONE", "x"], "", {}, True),
-    (["continue", "ONE", "x", "--pretty"], "", {}, True),
-    (["--pretty", "continue", "ONE", "x", "--json"], "", {}, True),
+    _slow(["continue", "ONE", "x", "--pretty"], "", {}, True),
+    _slow(["--pretty", "continue", "ONE", "x", "--json"], "", {}, True),
     (["--store", "STORE", "continue", "ONE", "x"], "", {}, True),
-    (["--store=STORE", "--json", "continue", "ONE", "x"], "", {}, True),
-    (["--store", "", "continue", "ONE", "x"], "", {}, True),
-    (["--store", "other.db", "continue", "ONE", "x"], "", {}, True),
-    (["continue", "ONE", "x"], "", {"ALC_STORE": "other.db"}, True),
-    (["continue", "ONE", "x"], "", {"ALC_STORE": ""}, True),
-    (["continue", "ONE", "--query-id", "q-2", "x"], "", {}, True),
-    (["continue", "ONE", "x", "-q", "q-9"], "", {}, True),
-    (["continue", "ONE", "--query-id=q-2", "x"], "", {}, True),
-    (["continue", "--query-id=", "ONE", "x"], "", {}, True),
+    _slow(["--store=STORE", "--json", "continue", "ONE", "x"], "", {}, True),
+    _slow(["--store", "", "continue", "ONE", "x"], "", {}, True),
+    _slow(["--store", "other.db", "continue", "ONE", "x"], "", {}, True),
+    _slow(["continue", "ONE", "x"], "", {"ALC_STORE": "other.db"}, True),
+    _slow(["continue", "ONE", "x"], "", {"ALC_STORE": ""}, True),
+    _slow(["continue", "ONE", "--query-id", "q-2", "x"], "", {}, True),
+    _slow(["continue", "ONE", "x", "-q", "q-9"], "", {}, True),
+    _slow(["continue", "ONE", "--query-id=q-2", "x"], "", {}, True),
+    _slow(["continue", "--query-id=", "ONE", "x"], "", {}, True),
     (["continue", "BATCH", "--responses", '{"q-0": "a", "q-1": "b"}'], "", {}, True),
-    (["continue", "BATCH", "--responses=@batch.json"], "", {}, True),
-    (["continue", "BATCH", "--responses", "-"], '[{"query_id": "q-0", "response": "a"}]', {}, True),
-    (["continue", "BATCH", "--responses", "{not json"], "", {}, True),
-    (["continue", "BATCH", "--responses", "@missing.json"], "", {}, True),
-    (["continue", "BATCH", "x"], "", {}, True),
-    (["continue", "BATCH", "-q", "q-1", "x"], "", {}, True),
+    _slow(["continue", "BATCH", "--responses=@batch.json"], "", {}, True),
+    _slow(
+        ["continue", "BATCH", "--responses", "-"],
+        '[{"query_id": "q-0", "response": "a"}]',
+        {},
+        True,
+    ),
+    _slow(["continue", "BATCH", "--responses", "{not json"], "", {}, True),
+    _slow(["continue", "BATCH", "--responses", "@missing.json"], "", {}, True),
+    _slow(["continue", "BATCH", "x"], "", {}, True),
+    _slow(["continue", "BATCH", "-q", "q-1", "x"], "", {}, True),
     (
         ["continue", "ONE", "x", "--usage", '{"prompt_tokens": 3, "response_tokens": 4}'],
         "",
         {},
         True,
     ),
-    (["continue", "ONE", "x", "--usage", "[1]"], "", {}, True),
-    (["continue", "ONE", "x", "--usage=nope"], "", {}, True),
-    (["continue", "ONE"], "", {}, True),
+    _slow(["continue", "ONE", "x", "--usage", "[1]"], "", {}, True),
+    _slow(["continue", "ONE", "x", "--usage=nope"], "", {}, True),
+    _slow(["continue", "ONE"], "", {}, True),
     (["continue", "ONE", "--llm", "scripted:script.json"], "", {}, True),
-    (["continue", "ONE", "x", "--llm", "scripted:missing.json"], "", {}, True),
-    (["continue", "ONE", "--llm=nosuch:thing"], "", {}, True),
+    _slow(["continue", "ONE", "x", "--llm", "scripted:missing.json"], "", {}, True),
+    _slow(["continue", "ONE", "--llm=nosuch:thing"], "", {}, True),
     (["continue", "DONE", "x"], "", {}, True),
-    (["continue", "s-" + "0" * 32, "x"], "", {}, True),
-    (["continue", "not-an-id", "x"], "", {}, True),
-    (["continue", "ONE", "x"], "", {"ALC_EXECUTOR": "bogus"}, True),
+    _slow(["continue", "s-" + "0" * 32, "x"], "", {}, True),
+    _slow(["continue", "not-an-id", "x"], "", {}, True),
+    _slow(["continue", "ONE", "x"], "", {"ALC_EXECUTOR": "bogus"}, True),
     # left to typer
     (["continue", "ONE", "--file", "answer.txt"], "", {}, False),
-    (["continue", "ONE", "-f", "missing.txt"], "", {}, False),
-    (["continue", "ONE", "x", "--file", "answer.txt"], "", {}, False),
+    _slow(["continue", "ONE", "-f", "missing.txt"], "", {}, False),
+    _slow(["continue", "ONE", "x", "--file", "answer.txt"], "", {}, False),
     (["continue", "--help"], "", {}, False),
-    (["--help"], "", {}, False),
-    (["--version", "continue", "ONE", "x"], "", {}, False),
-    (["continue"], "", {}, False),
-    (["continue", "ONE", "a", "b"], "", {}, False),
-    (["continue", "ONE", "--", "-5"], "", {}, False),
+    _slow(["--help"], "", {}, False),
+    _slow(["--version", "continue", "ONE", "x"], "", {}, False),
+    _slow(["continue"], "", {}, False),
+    _slow(["continue", "ONE", "a", "b"], "", {}, False),
+    _slow(["continue", "ONE", "--", "-5"], "", {}, False),
     (["continue", "ONE", "-5"], "", {}, False),
-    (["continue", "ONE", "x", "--bogus"], "", {}, False),
+    _slow(["continue", "ONE", "x", "--bogus"], "", {}, False),
     (["continue", "ONE", "x", "--json", "--json"], "", {}, False),
-    (["continue", "ONE", "x", "-q", "q-2", "--query-id", "q-2"], "", {}, False),
-    (["continue", "ONE", "-qq-2", "x"], "", {}, False),
-    (["continue", "ONE", "x", "--query-id"], "", {}, False),
-    (["continue", "ONE", "x", "--llm", "-x"], "", {}, False),
-    (["continue", "ONE", "x", "--json=1"], "", {}, False),
-    (["--json", "--json", "continue", "ONE", "x"], "", {}, False),
-    (["--store", "continue", "ONE", "x"], "", {}, False),
-    (["--store"], "", {}, False),
-    (["-x", "continue", "ONE", "x"], "", {}, False),
-    (["Continue", "ONE", "x"], "", {}, False),
-    (["status", "ONE"], "", {}, False),
+    _slow(["continue", "ONE", "x", "-q", "q-2", "--query-id", "q-2"], "", {}, False),
+    _slow(["continue", "ONE", "-qq-2", "x"], "", {}, False),
+    _slow(["continue", "ONE", "x", "--query-id"], "", {}, False),
+    _slow(["continue", "ONE", "x", "--llm", "-x"], "", {}, False),
+    _slow(["continue", "ONE", "x", "--json=1"], "", {}, False),
+    _slow(["--json", "--json", "continue", "ONE", "x"], "", {}, False),
+    _slow(["--store", "continue", "ONE", "x"], "", {}, False),
+    _slow(["--store"], "", {}, False),
+    _slow(["-x", "continue", "ONE", "x"], "", {}, False),
+    _slow(["Continue", "ONE", "x"], "", {}, False),
+    _slow(["status", "ONE"], "", {}, False),
     (["continue", "ONE", "\udcff"], "", {}, False),
 ]
 
@@ -182,9 +193,12 @@ def _fill(argv: list[str], sessions: Sessions) -> list[str]:
     return [names.get(a, a).replace("STORE", "sessions.db") for a in argv]
 
 
-@pytest.mark.parametrize(
-    ("argv", "stdin", "env", "fast"), SHAPES, ids=[" ".join(s[0]) or "-" for s in SHAPES]
-)
+def _id(shape: Any) -> str:
+    argv = shape.values[0] if hasattr(shape, "values") else shape[0]
+    return " ".join(argv) or "-"
+
+
+@pytest.mark.parametrize(("argv", "stdin", "env", "fast"), SHAPES, ids=[_id(s) for s in SHAPES])
 def test_fast_path_and_typer_agree(
     tmp_path: Path,
     sessions: Sessions,
