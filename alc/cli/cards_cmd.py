@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from alc.cli._options import OutputOpt, apply_output, parse_json_arg, store_path
+from alc.cli._args import apply_output, parse_json_arg, store_path
+from alc.cli._options import OutputOpt
 from alc.cli._output import EXIT_OK, emit, json_mode, visible
 
 if TYPE_CHECKING:

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from alc.cli._options import OutputOpt, apply_output, open_engine, store_path
+from alc.cli._args import apply_output, open_engine, store_path
+from alc.cli._options import OutputOpt
 from alc.cli._output import EXIT_OK, emit
 from alc.engine.store import redacted
 
@@ -31,7 +32,7 @@ def strategies(
     project, path, explicit).
     """
     apply_output(output)
-    engine = open_engine(durable=False)  # package code runs on its process executor
+    engine = open_engine(durable=False)  # package code runs under the CLI's executor
     try:
         if name is None:
             emit({"strategies": [s.wire() for s in engine.strategies()]}, "strategies")

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from alc.cli._options import OutputOpt, apply_output, open_engine
+from alc.cli._args import apply_output, open_engine
+from alc.cli._options import OutputOpt
 from alc.cli._output import EXIT_INTERRUPTED, EXIT_OK, emit, json_mode, note
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ def run(
     import alc.eval as ev
 
     apply_output(output)
-    engine = open_engine()
+    engine = open_engine(pool=True)
     bar = _Bar(sys.stderr.isatty())
     try:
         record = ev.evaluate(
@@ -358,7 +359,7 @@ def regrade(
         from alc.responders import from_spec
 
         judge_responder = from_spec(judge)
-    engine = open_engine()
+    engine = open_engine(pool=True)
     ev.regrade(engine, run_id, specs, judge=judge_responder)
     _emit_report(ev.run_report(engine, run_id))
     return EXIT_OK

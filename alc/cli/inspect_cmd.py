@@ -10,13 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from alc.cli._options import (
-    OutputOpt,
-    SessionArg,
-    apply_output,
-    complete_session,
-    open_engine,
-)
+from alc.cli._args import apply_output, open_engine
+from alc.cli._options import OutputOpt, SessionArg, complete_session
 from alc.cli._output import EXIT_OK, emit
 
 __all__ = ["register"]

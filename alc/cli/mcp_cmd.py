@@ -67,7 +67,7 @@ def mcp(
     so a restarted server continues them. Nothing is written to stdout except MCP messages.
     With --transport http: streamable HTTP on --host/--port, exactly as `alc serve`.
     """
-    from alc.cli._options import store_path
+    from alc.cli._args import store_path
     from alc.cli._output import settings
     from alc.engine.store import is_store_url
     from alc.mcp import serve

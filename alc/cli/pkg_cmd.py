@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from alc.cli._options import OutputOpt, apply_output
+from alc.cli._args import apply_output
+from alc.cli._options import OutputOpt
 from alc.cli._output import EXIT_FAILED, EXIT_OK, emit
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ ProjectOpt = Annotated[
 
 
 def _manager() -> PackageManager:
-    from alc.cli._options import open_engine
+    from alc.cli._args import open_engine
 
     return open_engine(durable=False).packages()
 

@@ -200,7 +200,7 @@ def serve_http(
             bad numbers.
     """
     from alc._api import AsyncEngine
-    from alc.cli._options import store_path
+    from alc.cli._args import store_path
     from alc.engine.errors import InvalidInput
     from alc.engine.executor import make_executor
     from alc.engine.executor.process import ProcessExecutor

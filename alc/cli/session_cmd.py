@@ -7,13 +7,11 @@ end with a responder) and prints the reply. Exit codes: see :mod:`alc.cli._outpu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from alc.cli._options import (
-    OutputOpt,
-    SessionArg,
+from alc.cli._args import (
     apply_output,
     open_engine,
     parse_json_arg,
@@ -21,11 +19,9 @@ from alc.cli._options import (
     read_file,
     read_text_arg,
 )
+from alc.cli._continue import continue_session, finish, responder_for
+from alc.cli._options import OutputOpt, SessionArg
 from alc.cli._output import EXIT_CODES_HELP, emit, exit_code_for_reply
-
-if TYPE_CHECKING:
-    from alc._api import Engine
-    from alc.engine.protocol import Outcome
 
 __all__ = ["register"]
 
@@ -95,12 +91,12 @@ def run(
     apply_output(output)
     source, strategy = _source(target, code)
     context = parse_json_arg(ctx, "--ctx") if ctx is not None else None
-    responder = _responder(llm)
+    responder = responder_for(llm)
     engine = open_engine()
     outcome = engine.start(
         source, strategy=strategy, ctx=context, task=task, limits=parse_limits(limit)
     )
-    return _finish(engine, outcome, responder, llm)
+    return finish(engine, outcome, responder, llm)
 
 
 def continue_(
@@ -162,28 +158,16 @@ def continue_(
 
         alc continue s-... --llm interactive
     """
-    from alc.engine.errors import InvalidInput
-
-    apply_output(output)
-    if response is not None and file is not None:
-        raise InvalidInput("Give the answer either as RESPONSE or with --file, not both.")
-    text: str | None = None
-    if file is not None:
-        text = read_file(str(file), "--file")
-    elif response is not None:
-        text = read_text_arg(response, "RESPONSE") if response == "-" else response
-    batch = parse_json_arg(responses, "--responses") if responses is not None else None
-    usage_value = parse_json_arg(usage, "--usage") if usage is not None else None
-    responder = _responder(llm)
-    engine = open_engine()
-    outcome: Outcome
-    if llm is not None and (text, query_id, batch, usage_value) == (None, None, None, None):
-        outcome = engine.pending(session_id)  # --llm alone: drive on from the pending queries
-    else:  # the engine checks the answers (nothing to feed, answered twice, bad usage, ...)
-        outcome = engine.feed(
-            session_id, text, query_id=query_id, responses=batch, usage=usage_value
-        )
-    return _finish(engine, outcome, responder, llm)
+    return continue_session(
+        session_id,
+        response,
+        query_id=query_id,
+        responses=responses,
+        file=file,
+        usage=usage,
+        llm=llm,
+        output=output,
+    )
 
 
 def cancel(session_id: SessionArg, output: OutputOpt = None) -> int:
@@ -218,26 +202,6 @@ def _source(target: str | None, code: str | None) -> tuple[str | None, str | Non
     if target is not None and (target.endswith(".lua") or Path(target).is_file()):
         return read_file(target, "TARGET"), None
     return None, target
-
-
-def _responder(spec: str | None) -> Any:
-    """Build the ``--llm`` responder before touching the session, so a bad spec changes nothing."""
-    if spec is None:
-        return None
-    from alc.cli._drive import build_responder
-
-    return build_responder(spec)
-
-
-def _finish(engine: Engine, outcome: Outcome, responder: Any, spec: str | None) -> int:
-    """Drive on when a responder was given, then print the reply and return its exit code."""
-    if responder is not None and spec is not None:
-        from alc.cli._drive import drive
-
-        outcome = drive(engine, outcome, responder, spec)
-    reply = outcome.wire()
-    emit(reply)
-    return exit_code_for_reply(reply)
 
 
 def register(app: typer.Typer) -> None:

@@ -29,7 +29,7 @@ def ui(
     import uvicorn
 
     from alc._api import AsyncEngine
-    from alc.cli._options import store_path
+    from alc.cli._args import store_path
     from alc.engine.errors import InvalidInput
     from alc.engine.executor import InlineExecutor
     from alc.inspector import standalone_app
