@@ -20,12 +20,12 @@ terminal and abandoned sessions are purged from the store after ``retention`` se
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -239,7 +239,8 @@ class SessionRegistry:
         self._sweep()
         started = time.time_ns()
         # the worker its steps ran on stays this request's until it ends
-        with holding(), context.steps() as control:
+        steps = context.steps() if context.deadline is not None else nullcontext(context.control)
+        with holding(), steps as control:
             session, outcome, events = _retrying(
                 lambda: Session.create(record, control, **self._deps)
             )
@@ -280,7 +281,8 @@ class SessionRegistry:
         context = _context(context, control)
         session_id = self.resolve(session_id, context)
         self._sweep()
-        with self._locks.hold(session_id), holding(), context.steps() as control:
+        steps = context.steps() if context.deadline is not None else nullcontext(context.control)
+        with self._locks.hold(session_id), holding(), steps as control:
             return _retrying(lambda: self._feed_once(session_id, responses, context, control))
 
     def _feed_once(
@@ -684,24 +686,48 @@ class _SessionLocks:
         with self._guard:
             return len(self._entries)
 
-    @contextlib.contextmanager
-    def hold(self, session_id: str, *, blocking: bool = True) -> Iterator[bool]:
-        """Hold ``session_id``'s lock for the ``with`` block; yields whether it was acquired
-        (always True when ``blocking``)."""
+    def hold(self, session_id: str, *, blocking: bool = True) -> _Held:
+        """Hold ``session_id``'s lock for the ``with`` block; the block gets whether it was
+        acquired (always True when ``blocking``)."""
+        return _Held(self, session_id, blocking)
+
+    def _enter(self, session_id: str) -> tuple[threading.Lock, list[int]]:
         with self._guard:
             entry = self._entries.get(session_id)
             if entry is None:
                 entry = self._entries[session_id] = (threading.Lock(), [0])
             entry[1][0] += 1
-        lock = entry[0]
-        acquired = False
+        return entry
+
+    def _leave(self, session_id: str, entry: tuple[threading.Lock, list[int]]) -> None:
+        with self._guard:
+            entry[1][0] -= 1
+            if entry[1][0] == 0:
+                del self._entries[session_id]
+
+
+class _Held:
+    """The ``with`` block of :meth:`_SessionLocks.hold` (a class, not a generator: it is
+    entered on every request)."""
+
+    __slots__ = ("_acquired", "_blocking", "_entry", "_locks", "_session_id")
+
+    def __init__(self, locks: _SessionLocks, session_id: str, blocking: bool) -> None:
+        self._locks = locks
+        self._session_id = session_id
+        self._blocking = blocking
+        self._acquired = False
+
+    def __enter__(self) -> bool:
+        self._entry = entry = self._locks._enter(self._session_id)
         try:
-            acquired = lock.acquire(blocking)
-            yield acquired
-        finally:
-            if acquired:
-                lock.release()
-            with self._guard:
-                entry[1][0] -= 1
-                if entry[1][0] == 0:
-                    del self._entries[session_id]
+            self._acquired = entry[0].acquire(self._blocking)
+        except BaseException:
+            self._locks._leave(self._session_id, entry)
+            raise
+        return self._acquired
+
+    def __exit__(self, *exc: object) -> None:
+        if self._acquired:
+            self._entry[0].release()
+        self._locks._leave(self._session_id, self._entry)

@@ -23,7 +23,7 @@ from alc.engine.accounting import Budget, SessionStats
 from alc.engine.clock import Clock
 from alc.engine.effects import EffectMismatch, Effects
 from alc.engine.errors import InvalidInput, ReplayDiverged
-from alc.engine.executor import VM, Executor, StepControl, watching
+from alc.engine.executor import VM, Executor, StepControl, current_control, watching
 from alc.engine.fork import Fork
 from alc.engine.host import Observations, SessionHost, SessionRuntime, injected_env
 from alc.engine.lua import (
@@ -79,6 +79,8 @@ from alc.engine.store import (
 __all__ = ["Effects", "Session", "State", "new_session_id", "prompt_hash"]  # prompt_hash: see phase
 
 JournalEvents = list[JournalEvent]
+
+_RESUMED = Resumed()
 
 
 State = SessionState
@@ -290,22 +292,25 @@ class Session:
             SessionFinished, InvalidInput, AmbiguousQuery, UnknownQuery, AlreadyAnswered:
                 nothing was applied.
         """
+        session_id = self.session_id
         resolved = resolve_answers(
             self.phase,
             responses,
-            session_id=self.session_id,
+            session_id=session_id,
             next_query=self.next_query,
             max_bytes=self.limits.max_output_bytes,
         )
         events = list(self._answer(resolved))
-        assert isinstance(self.phase, Paused)
-        if not self.phase.complete:
-            remaining = len(self.phase.open)
+        phase = self.phase
+        assert isinstance(phase, Paused)
+        if not phase.complete:
+            remaining = len(phase.open)
             return Accepted.trusted(
-                session_id=self.session_id, remaining=remaining, status="accepted"
-            ), events
+                session_id=session_id, remaining=remaining, status="accepted"
+            ), (events)
         outcome = self._advance(self._resume(), control)
-        events.extend(self._apply(self._stepped(outcome)))
+        self.phase, journal = transition(self.phase, self._stepped(outcome), session_id)
+        events.extend(journal)
         return outcome, events
 
     def cancel(self) -> tuple[Cancelled, JournalEvents]:
@@ -334,20 +339,23 @@ class Session:
 
     def _answer(self, answers: Mapping[str, Response]) -> tuple[JournalEvent, ...]:
         """Record answers (already resolved) in the phase and the stats."""
-        queries = {q.id: q for q in self.pending}
-        journal = self._apply(Answered(answers))
+        phase = self.phase
+        self.phase, journal = transition(phase, Answered(answers), self.session_id)
+        queries = phase.queries if isinstance(phase, Paused) else ()
         for qid, response in answers.items():
-            self.counters.record_answer(response, queries[qid])
+            self.counters.record_answer(response, next(q for q in queries if q.id == qid))
         return journal
 
     def _resume(self) -> list[str]:
         """The answers of a complete pause, in query order, as the session starts running (the
         first step of a new session has none)."""
-        if not isinstance(self.phase, Paused):
+        phase = self.phase
+        if not isinstance(phase, Paused):
             return []
-        texts = [self.phase.answers[q.id].text for q in self.phase.queries]
+        answers = phase.answers
+        texts = [answers[q.id].text for q in phase.queries]
         self.counters.rounds += 1
-        self._apply(Resumed())
+        self.phase, _ = transition(phase, _RESUMED, self.session_id)
         return texts
 
     # ------------------------------------------------------------------ stepping
@@ -416,8 +424,11 @@ class Session:
         A step stopped by a cancelled ``control`` (or one that paused after the cancel came)
         ends the session ``cancelled``.
         """
-        with watching(control):
-            result = self._run(answers)
+        if control is None and current_control() is None:
+            result = self._run(answers)  # nothing to watch (replay, or a request without one)
+        else:
+            with watching(control):
+                result = self._run(answers)
         if control is not None and control.cancelled and isinstance(result, Yield | LimitHit):
             if self._fork is not None:
                 self._fork.close()
