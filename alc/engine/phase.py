@@ -223,17 +223,16 @@ def _answered(phase: Any, event: Any, session_id: str) -> tuple[Phase, tuple[Jou
     """Paused --Answered--> Paused with more answers (each journaled)."""
     answers: Mapping[str, Response] = event.answers
     given = phase.answers
-    ids = {q.id for q in phase.queries}
-    for qid in answers:
-        if qid not in ids or qid in given:
+    journal = []
+    for qid, response in answers.items():
+        if qid in given or not any(q.id == qid for q in phase.queries):
             raise InvalidInput(
                 f"Query {qid} of session {session_id} is not open.", session_id=session_id
             )
-    journal = tuple(
-        AnswerEvent(qid, r.text, r.usage.wire() if r.usage else None) for qid, r in answers.items()
-    )
-    merged = MappingProxyType({**given, **answers}) if given else MappingProxyType(dict(answers))
-    return Paused(phase.queries, phase.wires, merged), journal
+        usage = response.usage
+        journal.append(AnswerEvent(qid, response.text, usage.wire() if usage else None))
+    merged = MappingProxyType({**given, **answers})
+    return Paused(phase.queries, phase.wires, merged), tuple(journal)
 
 
 def _resumed(phase: Any, event: Any, session_id: str) -> tuple[Phase, tuple[JournalEvent, ...]]:
@@ -251,17 +250,18 @@ def _stepped(phase: Any, event: Any, session_id: str) -> tuple[Phase, tuple[Jour
     outcome, effects = event.outcome, tuple(event.effects)
     if type(outcome) is not NeedsResponse:
         return Ended(outcome), (EndEvent(outcome.wire(), effects),)
-    queries = outcome.queries
-    wires = tuple(q.wire() for q in queries)
-    stamp = {} if event.at is None else {"at": event.at}
-    forks = event.forks
-    hashed = tuple(
-        dict(w, hash=prompt_hash(q), **stamp, **_fork_entry(forks.get(q.id)))
-        if forks
-        else dict(w, hash=prompt_hash(q), **stamp)
-        for q, w in zip(queries, wires, strict=True)
-    )
-    return Paused(queries, wires), (PauseEvent(hashed, effects),)
+    queries, at, forks = outcome.queries, event.at, event.forks
+    wires, hashed = [], []
+    for query in queries:
+        wire = query.wire()
+        wires.append(wire)
+        entry = dict(wire, hash=prompt_hash(query))
+        if at is not None:
+            entry["at"] = at
+        if forks and (fork := forks.get(query.id)) is not None:
+            entry["fork"] = {"child": fork[0], "strategy": fork[1]}
+        hashed.append(entry)
+    return Paused(queries, tuple(wires), _EMPTY), (PauseEvent(tuple(hashed), effects),)
 
 
 def _cancel(phase: Any, event: Any, session_id: str) -> tuple[Phase, tuple[JournalEvent, ...]]:
@@ -281,10 +281,6 @@ _MOVES = {
 }
 """The legal moves, by (phase class, event class); anything else is refused by
 :func:`transition`."""
-
-
-def _fork_entry(fork: tuple[int, str] | None) -> dict[str, Any]:
-    return {} if fork is None else {"fork": {"child": fork[0], "strategy": fork[1]}}
 
 
 def refuse_ended(state: SessionState | str, session_id: str) -> None:

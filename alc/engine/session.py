@@ -343,7 +343,10 @@ class Session:
         self.phase, journal = transition(phase, Answered(answers), self.session_id)
         queries = phase.queries if isinstance(phase, Paused) else ()
         for qid, response in answers.items():
-            self.counters.record_answer(response, next(q for q in queries if q.id == qid))
+            for query in queries:
+                if query.id == qid:
+                    self.counters.record_answer(response, query)
+                    break
         return journal
 
     def _resume(self) -> list[str]:
@@ -466,25 +469,29 @@ class Session:
 
     def _pause(self, specs: Sequence[QuerySpec]) -> NeedsResponse:
         queries = []
-        first = self.next_query
-        for n, spec in enumerate(specs, first):
-            query = Query.trusted(
-                id=f"q-{n}",
-                prompt=spec.prompt,
-                system=spec.system,
-                max_tokens=spec.max_tokens,
-                grounded=spec.grounded,
-                underspecified=spec.underspecified,
-                options=spec.options,
-                role=spec.role,
-                cache_breakpoint=spec.cache_breakpoint,
+        forks: dict[str, tuple[int, str]] = {}
+        n = self.next_query
+        for spec in specs:
+            qid = f"q-{n}"
+            queries.append(
+                Query.trusted(
+                    id=qid,
+                    prompt=spec.prompt,
+                    system=spec.system,
+                    max_tokens=spec.max_tokens,
+                    grounded=spec.grounded,
+                    underspecified=spec.underspecified,
+                    options=spec.options,
+                    role=spec.role,
+                    cache_breakpoint=spec.cache_breakpoint,
+                )
             )
-            queries.append(query)
+            if spec.fork is not None:
+                forks[qid] = spec.fork
+            n += 1
         self.counters.record_pause(specs)
-        self._forks = {
-            f"q-{n}": spec.fork for n, spec in enumerate(specs, first) if spec.fork is not None
-        }
-        self.next_query = first + len(queries)
+        self._forks = forks
+        self.next_query = n
         return NeedsResponse.trusted(
             session_id=self.session_id, queries=tuple(queries), status="needs_response"
         )
