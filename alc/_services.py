@@ -271,6 +271,7 @@ class SessionService:
         context: RequestContext | None = None,
     ) -> Outcome:
         """Answer pending queries (see :meth:`alc.Engine.feed`)."""
+        answers: dict[str | None, Response]
         if type(response) is str and query_id is None and responses is None and usage is None:
             answers = {None: Response.trusted(text=response, usage=None)}  # the common case
         else:
