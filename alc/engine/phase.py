@@ -321,8 +321,8 @@ def resolve_answers(
         AlreadyAnswered: an id answered before (in this pause or an earlier one).
         UnknownQuery: an id this session never issued.
     """
-    refuse_ended(phase.state, session_id)
-    if not isinstance(phase, Paused):
+    if type(phase) is not Paused:
+        refuse_ended(phase.state, session_id)
         raise Conflict(
             f"Session {session_id} is running a step; answer when it pauses.",
             session_id=session_id,

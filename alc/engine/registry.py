@@ -542,7 +542,7 @@ class SessionRegistry:
             self._drop(session.session_id)
             raise
         session.last_touch = self.clock.monotonic()
-        if session.state in TERMINAL_STATES:
+        if isinstance(session.phase, Ended):
             self._drop(session.session_id)
             self._release_memory()
 

@@ -373,7 +373,8 @@ class Session:
                 self._fork.step(answers, allowance, self._budget_violation), allowance
             )
         else:
-            result = self._parent_step(self.vm.step(answers, allowance))
+            result = self.vm.step(answers, allowance)
+            self._vm_memory = result.memory  # as _parent_step, inline: this runs every step
         while True:
             match result:
                 case Forked(request):
@@ -387,7 +388,7 @@ class Session:
                     result = self._after_fork_step(result, allowance)
                 case Yield(queries) if self._fork is None:
                     # a pause over ctx.budget is refused: its alc.llm raises (catchable, sticky)
-                    refused = self._budget_violation(queries)
+                    refused = self._budget_violation(queries) if self.budget is not None else ""
                     if not refused:
                         return result
                     allowance = Allowance(
@@ -529,7 +530,7 @@ class Session:
             strategy=self.record.strategy,
             created_at=self.record.created_at,
             updated_at=self.clock.time(),
-            state=self.phase.state.value,
+            state=self.phase.state._value_,  # the plain str (``.value`` is a slow descriptor)
             head=self.head,
             pending=self.phase.wires if isinstance(self.phase, Paused) else (),
             answered=tuple(self.phase.answers) if isinstance(self.phase, Paused) else (),
