@@ -188,6 +188,7 @@ class SessionRegistry:
         self._last_sweep = self.clock.monotonic()
         self._last_purge = self.clock.monotonic()
         self._last_trim = 0.0
+        self._limits_dump: tuple[Limits, dict[str, Any]] | None = None
 
     # ------------------------------------------------------------------ operations
 
@@ -223,7 +224,11 @@ class SessionRegistry:
             check_scope_name(ctx["_ns"], "ctx._ns (alc.state namespace)")
         if strategy is not None:
             self.resolver.strategy(strategy)  # StrategyNotFound before anything is made
-        resolved = self.maxima.admit(_limits(self.limits, limits))
+        if limits is None:  # the defaults, clamped to the maxima when the registry was made
+            resolved, dumped = self.limits, self._default_limits()
+        else:
+            resolved = self.maxima.admit(_limits(self.limits, limits))
+            dumped = resolved.model_dump()
         seeds = Seeds.new()
         record = SessionRecord(
             session_id=new_session_id(),
@@ -233,7 +238,7 @@ class SessionRegistry:
             ctx=ctx,
             math_seed=seeds.math_seed,
             hash_seed=seeds.hash_seed,
-            limits=resolved.model_dump(),
+            limits=dumped,
             tenant=tenant,
         )
         self._sweep()
@@ -242,7 +247,7 @@ class SessionRegistry:
         steps = context.steps() if context.deadline is not None else nullcontext(context.control)
         with holding(), steps as control:
             session, outcome, events = _retrying(
-                lambda: Session.create(record, control, **self._deps)
+                lambda: Session.create(record, control, limits=resolved, **self._deps)
             )
             try:
                 session.head = self.store.create(record, events, session.summary())
@@ -260,6 +265,13 @@ class SessionRegistry:
             if not isinstance(outcome, NeedsResponse):
                 spans.ended(record.session_id, strategy, record.created_at, outcome)
         return outcome
+
+    def _default_limits(self) -> dict[str, Any]:
+        """``self.limits`` as a session record holds them (a fresh dict; the dump is cached)."""
+        cached = self._limits_dump
+        if cached is None or cached[0] is not self.limits:
+            cached = self._limits_dump = (self.limits, self.limits.model_dump())
+        return dict(cached[1])
 
     def feed(
         self,

@@ -106,6 +106,7 @@ class Session:
         resolver: PackageResolver,
         clock: Clock,
         executor: Executor,
+        limits: Limits | None = None,
     ) -> None:
         self.record = record
         self.session_id = record.session_id
@@ -117,7 +118,9 @@ class Session:
         self.last_touch = 0.0  # the registry's clock.monotonic() at its last use
         ctx = record.ctx if isinstance(record.ctx, dict) else {}
         self.budget = Budget.parse(ctx.get("budget"))
-        self.limits = Limits.model_construct(**record.limits)  # validated when it was created
+        # ``limits``: the record's, already a model (a new session); else rebuilt from the record
+        # (validated when it was created)
+        self.limits = limits if limits is not None else Limits.model_construct(**record.limits)
         self.counters = SessionStats()
         self.effects = Effects()
         self.observations = Observations()
