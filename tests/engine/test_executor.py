@@ -354,19 +354,29 @@ def test_the_calling_thread_step_fails_after_one_long_c_call_returns() -> None:
 
 
 def test_the_calling_thread_step_stops_when_its_request_is_cancelled() -> None:
+    """The step may run 60 s; the cancel comes after 0.2 s and the count hook stops the loop
+    (the join is a hang guard: without the hook's check the step would run on)."""
     import threading
 
     from alc.engine.executor import StepControl
 
     engine = alc.Engine()
-    out = engine.start(code="local a = alc.llm('q'); while true do end")
+    out = engine.start(
+        code="local a = alc.llm('q'); while true do end", limits={"max_step_seconds": 60}
+    )
     control = StepControl()
-    timer = threading.Timer(0.2, control.cancel)
-    timer.start()
-    try:
-        fed = engine.registry.feed(out.session_id, {None: alc.Response(text="a")}, control)
-    finally:
-        timer.cancel()
+    done: list[alc.Outcome] = []
+    feeding = threading.Thread(
+        target=lambda: done.append(
+            engine.registry.feed(out.session_id, {None: alc.Response(text="a")}, control)
+        ),
+        daemon=True,
+    )
+    feeding.start()
+    threading.Timer(0.2, control.cancel).start()
+    feeding.join(30)
+    assert not feeding.is_alive(), "the cancelled step ran on"
+    fed = done[0]
     assert isinstance(fed, alc.Cancelled)
     # a control cancelled before the step: the step does not run at all
     control = StepControl()
