@@ -224,11 +224,7 @@ class SessionRegistry:
             check_scope_name(ctx["_ns"], "ctx._ns (alc.state namespace)")
         if strategy is not None:
             self.resolver.strategy(strategy)  # StrategyNotFound before anything is made
-        if limits is None:  # the defaults, clamped to the maxima when the registry was made
-            resolved, dumped = self.limits, self._default_limits()
-        else:
-            resolved = self.maxima.admit(_limits(self.limits, limits))
-            dumped = resolved.model_dump()
+        resolved, dumped = self._resolve_limits(limits)
         seeds = Seeds.new()
         record = SessionRecord(
             session_id=new_session_id(),
@@ -266,12 +262,22 @@ class SessionRegistry:
                 spans.ended(record.session_id, strategy, record.created_at, outcome)
         return outcome
 
-    def _default_limits(self) -> dict[str, Any]:
-        """``self.limits`` as a session record holds them (a fresh dict; the dump is cached)."""
+    def _resolve_limits(
+        self, limits: Limits | Mapping[str, Any] | None
+    ) -> tuple[Limits, dict[str, Any]]:
+        """A new session's limits, and the same as its record holds them (a fresh dict).
+
+        Raises:
+            InvalidInput: bad limits, or limits above the maxima.
+        """
+        if limits is not None:
+            resolved = self.maxima.admit(_limits(self.limits, limits))
+            return resolved, resolved.model_dump()
+        # the defaults (clamped to the maxima when the registry was made): dumped once
         cached = self._limits_dump
         if cached is None or cached[0] is not self.limits:
             cached = self._limits_dump = (self.limits, self.limits.model_dump())
-        return dict(cached[1])
+        return self.limits, dict(cached[1])
 
     def feed(
         self,
