@@ -271,7 +271,11 @@ class SessionService:
         context: RequestContext | None = None,
     ) -> Outcome:
         """Answer pending queries (see :meth:`alc.Engine.feed`)."""
-        answers = feed_request(response, query_id, responses, usage)
+        answers: dict[str | None, Response]
+        if type(response) is str and query_id is None and responses is None and usage is None:
+            answers = {None: Response.trusted(text=response, usage=None)}  # the common case
+        else:
+            answers = feed_request(response, query_id, responses, usage)
         return self.registry.feed(
             session_id, answers, context=request_context(context, on_progress)
         )

@@ -29,7 +29,7 @@ reported by ``status()`` or listings; it names the in-memory phase only.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeAlias
@@ -204,57 +204,83 @@ def transition(
         InvalidInput: a move the engine itself must never ask for (answering a query that is not
             open, resuming an incomplete pause, stepping a session that is not running).
     """
-    match phase, event:
-        case Ended(), _:
-            refuse_ended(phase.state, session_id)
-            raise AssertionError("unreachable: an ended phase is refused above")
-        case Paused(), Answered(answers):
-            unknown = [qid for qid in answers if qid not in {q.id for q in phase.open}]
-            if unknown:
-                raise InvalidInput(
-                    f"Query {unknown[0]} of session {session_id} is not open.",
-                    session_id=session_id,
-                )
-            merged = {**phase.answers, **answers}
-            journal = tuple(
-                AnswerEvent(qid, r.text, r.usage.wire() if r.usage else None)
-                for qid, r in answers.items()
-            )
-            return Paused(phase.queries, phase.wires, MappingProxyType(merged)), journal
-        case Paused(), Resumed():
-            if not phase.complete:
-                raise InvalidInput(
-                    f"Session {session_id} still waits for {', '.join(q.id for q in phase.open)}.",
-                    session_id=session_id,
-                )
-            return Running(), ()
-        case Running(), Stepped(NeedsResponse() as pause, effects, forks, at):
-            wires = tuple(q.wire() for q in pause.queries)
-            stamp = {} if at is None else {"at": at}
-            hashed = tuple(
-                dict(w, hash=prompt_hash(q), **stamp, **_fork_entry(forks.get(q.id)))
-                for q, w in zip(pause.queries, wires, strict=True)
-            )
-            return Paused(pause.queries, wires), (PauseEvent(hashed, tuple(effects)),)
-        case Running(), Stepped(Completed() | Failed() | Cancelled() as outcome, effects):
-            return Ended(outcome), (EndEvent(outcome.wire(), tuple(effects)),)
-        case Paused() | Running(), Cancel(outcome):
-            return Ended(outcome), (CancelEvent(outcome.wire()),)
-        case Running(), Answered() | Cancel():
-            raise Conflict(
-                f"Session {session_id} is running a step; try again when it pauses.",
-                session_id=session_id,
-            )
-        case _:
+    move = _MOVES.get((type(phase), type(event)))  # one lookup: this runs three times a feed
+    if move is not None:
+        return move(phase, event, session_id)
+    refuse_ended(phase.state, session_id)
+    if isinstance(phase, Running) and isinstance(event, Answered):
+        raise Conflict(
+            f"Session {session_id} is running a step; try again when it pauses.",
+            session_id=session_id,
+        )
+    raise InvalidInput(
+        f"Session {session_id} is {phase.state.value}; it cannot take {type(event).__name__}.",
+        session_id=session_id,
+    )
+
+
+def _answered(phase: Any, event: Any, session_id: str) -> tuple[Phase, tuple[JournalEvent, ...]]:
+    """Paused --Answered--> Paused with more answers (each journaled)."""
+    answers: Mapping[str, Response] = event.answers
+    given = phase.answers
+    journal = []
+    for qid, response in answers.items():
+        if qid in given or not any(q.id == qid for q in phase.queries):
             raise InvalidInput(
-                f"Session {session_id} is {phase.state.value}; it cannot take "
-                f"{type(event).__name__}.",
-                session_id=session_id,
+                f"Query {qid} of session {session_id} is not open.", session_id=session_id
             )
+        usage = response.usage
+        journal.append(AnswerEvent(qid, response.text, usage.wire() if usage else None))
+    merged = MappingProxyType({**given, **answers})
+    return Paused(phase.queries, phase.wires, merged), tuple(journal)
 
 
-def _fork_entry(fork: tuple[int, str] | None) -> dict[str, Any]:
-    return {} if fork is None else {"fork": {"child": fork[0], "strategy": fork[1]}}
+def _resumed(phase: Any, event: Any, session_id: str) -> tuple[Phase, tuple[JournalEvent, ...]]:
+    """Paused (complete) --Resumed--> Running."""
+    if not phase.complete:
+        raise InvalidInput(
+            f"Session {session_id} still waits for {', '.join(q.id for q in phase.open)}.",
+            session_id=session_id,
+        )
+    return _RUNNING, ()
+
+
+def _stepped(phase: Any, event: Any, session_id: str) -> tuple[Phase, tuple[JournalEvent, ...]]:
+    """Running --Stepped--> Paused (a pause: its queries journaled with their hashes) or Ended."""
+    outcome, effects = event.outcome, tuple(event.effects)
+    if type(outcome) is not NeedsResponse:
+        return Ended(outcome), (EndEvent(outcome.wire(), effects),)
+    queries, at, forks = outcome.queries, event.at, event.forks
+    wires, hashed = [], []
+    for query in queries:
+        wire = query.wire()
+        wires.append(wire)
+        entry = dict(wire, hash=prompt_hash(query))
+        if at is not None:
+            entry["at"] = at
+        if forks and (fork := forks.get(query.id)) is not None:
+            entry["fork"] = {"child": fork[0], "strategy": fork[1]}
+        hashed.append(entry)
+    return Paused(queries, tuple(wires), _EMPTY), (PauseEvent(tuple(hashed), effects),)
+
+
+def _cancel(phase: Any, event: Any, session_id: str) -> tuple[Phase, tuple[JournalEvent, ...]]:
+    """Paused | Running --Cancel--> Ended(cancelled)."""
+    return Ended(event.outcome), (CancelEvent(event.outcome.wire()),)
+
+
+_RUNNING = Running()
+
+_MOVES: dict[tuple[type, type], Callable[[Any, Any, str], tuple[Phase, tuple[JournalEvent, ...]]]]
+_MOVES = {
+    (Paused, Answered): _answered,
+    (Paused, Resumed): _resumed,
+    (Running, Stepped): _stepped,
+    (Paused, Cancel): _cancel,
+    (Running, Cancel): _cancel,
+}
+"""The legal moves, by (phase class, event class); anything else is refused by
+:func:`transition`."""
 
 
 def refuse_ended(state: SessionState | str, session_id: str) -> None:
@@ -295,8 +321,8 @@ def resolve_answers(
         AlreadyAnswered: an id answered before (in this pause or an earlier one).
         UnknownQuery: an id this session never issued.
     """
-    refuse_ended(phase.state, session_id)
-    if not isinstance(phase, Paused):
+    if type(phase) is not Paused:
+        refuse_ended(phase.state, session_id)
         raise Conflict(
             f"Session {session_id} is running a step; answer when it pauses.",
             session_id=session_id,
@@ -306,12 +332,11 @@ def resolve_answers(
             "No answer given: pass a response or a map of query ids to answers.",
             session_id=session_id,
         )
-    pending_ids = {q.id for q in phase.queries}
-    open_now = ", ".join(q.id for q in phase.open) or "none"
+    queries, given = phase.queries, phase.answers
     resolved: dict[str, Response] = {}
     for qid, response in responses.items():
         if qid is None:
-            open_ids = [q.id for q in phase.open]
+            open_ids = [q.id for q in queries if q.id not in given]
             if len(open_ids) != 1:
                 raise AmbiguousQuery(
                     f"{len(open_ids)} queries are pending ({', '.join(open_ids)}); "
@@ -319,7 +344,8 @@ def resolve_answers(
                     session_id=session_id,
                 )
             qid = open_ids[0]
-        if qid not in pending_ids:
+        elif not any(q.id == qid for q in queries):
+            open_now = ", ".join(q.id for q in phase.open) or "none"
             if _issued_before(qid, next_query):
                 raise AlreadyAnswered(
                     f"Query {qid} of session {session_id} was answered already; "
@@ -330,7 +356,7 @@ def resolve_answers(
                 f"Session {session_id} has no query {qid!r}; pending: {open_now}.",
                 session_id=session_id,
             )
-        if qid in phase.answers or qid in resolved:
+        if qid in given or qid in resolved:
             raise AlreadyAnswered(
                 f"Query {qid} of session {session_id} already has an answer; "
                 "answers are never applied twice.",

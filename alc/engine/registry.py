@@ -20,12 +20,12 @@ terminal and abandoned sessions are purged from the store after ``retention`` se
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -188,6 +188,7 @@ class SessionRegistry:
         self._last_sweep = self.clock.monotonic()
         self._last_purge = self.clock.monotonic()
         self._last_trim = 0.0
+        self._limits_dump: tuple[Limits, dict[str, Any]] | None = None
 
     # ------------------------------------------------------------------ operations
 
@@ -223,7 +224,7 @@ class SessionRegistry:
             check_scope_name(ctx["_ns"], "ctx._ns (alc.state namespace)")
         if strategy is not None:
             self.resolver.strategy(strategy)  # StrategyNotFound before anything is made
-        resolved = self.maxima.admit(_limits(self.limits, limits))
+        resolved, dumped = self._resolve_limits(limits)
         seeds = Seeds.new()
         record = SessionRecord(
             session_id=new_session_id(),
@@ -233,15 +234,16 @@ class SessionRegistry:
             ctx=ctx,
             math_seed=seeds.math_seed,
             hash_seed=seeds.hash_seed,
-            limits=resolved.model_dump(),
+            limits=dumped,
             tenant=tenant,
         )
         self._sweep()
         started = time.time_ns()
         # the worker its steps ran on stays this request's until it ends
-        with holding(), context.steps() as control:
+        steps = context.steps() if context.deadline is not None else nullcontext(context.control)
+        with holding(), steps as control:
             session, outcome, events = _retrying(
-                lambda: Session.create(record, control, **self._deps)
+                lambda: Session.create(record, control, limits=resolved, **self._deps)
             )
             try:
                 session.head = self.store.create(record, events, session.summary())
@@ -259,6 +261,23 @@ class SessionRegistry:
             if not isinstance(outcome, NeedsResponse):
                 spans.ended(record.session_id, strategy, record.created_at, outcome)
         return outcome
+
+    def _resolve_limits(
+        self, limits: Limits | Mapping[str, Any] | None
+    ) -> tuple[Limits, dict[str, Any]]:
+        """A new session's limits, and the same as its record holds them (a fresh dict).
+
+        Raises:
+            InvalidInput: bad limits, or limits above the maxima.
+        """
+        if limits is not None:
+            resolved = self.maxima.admit(_limits(self.limits, limits))
+            return resolved, resolved.model_dump()
+        # the defaults (clamped to the maxima when the registry was made): dumped once
+        cached = self._limits_dump
+        if cached is None or cached[0] is not self.limits:
+            cached = self._limits_dump = (self.limits, self.limits.model_dump())
+        return self.limits, dict(cached[1])
 
     def feed(
         self,
@@ -280,7 +299,8 @@ class SessionRegistry:
         context = _context(context, control)
         session_id = self.resolve(session_id, context)
         self._sweep()
-        with self._locks.hold(session_id), holding(), context.steps() as control:
+        steps = context.steps() if context.deadline is not None else nullcontext(context.control)
+        with self._locks.hold(session_id), holding(), steps as control:
             return _retrying(lambda: self._feed_once(session_id, responses, context, control))
 
     def _feed_once(
@@ -540,7 +560,7 @@ class SessionRegistry:
             self._drop(session.session_id)
             raise
         session.last_touch = self.clock.monotonic()
-        if session.state in TERMINAL_STATES:
+        if isinstance(session.phase, Ended):
             self._drop(session.session_id)
             self._release_memory()
 
@@ -684,24 +704,48 @@ class _SessionLocks:
         with self._guard:
             return len(self._entries)
 
-    @contextlib.contextmanager
-    def hold(self, session_id: str, *, blocking: bool = True) -> Iterator[bool]:
-        """Hold ``session_id``'s lock for the ``with`` block; yields whether it was acquired
-        (always True when ``blocking``)."""
+    def hold(self, session_id: str, *, blocking: bool = True) -> _Held:
+        """Hold ``session_id``'s lock for the ``with`` block; the block gets whether it was
+        acquired (always True when ``blocking``)."""
+        return _Held(self, session_id, blocking)
+
+    def _enter(self, session_id: str) -> tuple[threading.Lock, list[int]]:
         with self._guard:
             entry = self._entries.get(session_id)
             if entry is None:
                 entry = self._entries[session_id] = (threading.Lock(), [0])
             entry[1][0] += 1
-        lock = entry[0]
-        acquired = False
+        return entry
+
+    def _leave(self, session_id: str, entry: tuple[threading.Lock, list[int]]) -> None:
+        with self._guard:
+            entry[1][0] -= 1
+            if entry[1][0] == 0:
+                del self._entries[session_id]
+
+
+class _Held:
+    """The ``with`` block of :meth:`_SessionLocks.hold` (a class, not a generator: it is
+    entered on every request)."""
+
+    __slots__ = ("_acquired", "_blocking", "_entry", "_locks", "_session_id")
+
+    def __init__(self, locks: _SessionLocks, session_id: str, blocking: bool) -> None:
+        self._locks = locks
+        self._session_id = session_id
+        self._blocking = blocking
+        self._acquired = False
+
+    def __enter__(self) -> bool:
+        self._entry = entry = self._locks._enter(self._session_id)
         try:
-            acquired = lock.acquire(blocking)
-            yield acquired
-        finally:
-            if acquired:
-                lock.release()
-            with self._guard:
-                entry[1][0] -= 1
-                if entry[1][0] == 0:
-                    del self._entries[session_id]
+            self._acquired = entry[0].acquire(self._blocking)
+        except BaseException:
+            self._locks._leave(self._session_id, entry)
+            raise
+        return self._acquired
+
+    def __exit__(self, *exc: object) -> None:
+        if self._acquired:
+            self._entry[0].release()
+        self._locks._leave(self._session_id, self._entry)

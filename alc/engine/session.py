@@ -23,7 +23,7 @@ from alc.engine.accounting import Budget, SessionStats
 from alc.engine.clock import Clock
 from alc.engine.effects import EffectMismatch, Effects
 from alc.engine.errors import InvalidInput, ReplayDiverged
-from alc.engine.executor import VM, Executor, StepControl, watching
+from alc.engine.executor import VM, Executor, StepControl, current_control, watching
 from alc.engine.fork import Fork
 from alc.engine.host import Observations, SessionHost, SessionRuntime, injected_env
 from alc.engine.lua import (
@@ -80,6 +80,8 @@ __all__ = ["Effects", "Session", "State", "new_session_id", "prompt_hash"]  # pr
 
 JournalEvents = list[JournalEvent]
 
+_RESUMED = Resumed()
+
 
 State = SessionState
 """The session state enum (:class:`alc.engine.protocol.SessionState`)."""
@@ -104,6 +106,7 @@ class Session:
         resolver: PackageResolver,
         clock: Clock,
         executor: Executor,
+        limits: Limits | None = None,
     ) -> None:
         self.record = record
         self.session_id = record.session_id
@@ -115,7 +118,9 @@ class Session:
         self.last_touch = 0.0  # the registry's clock.monotonic() at its last use
         ctx = record.ctx if isinstance(record.ctx, dict) else {}
         self.budget = Budget.parse(ctx.get("budget"))
-        self.limits = Limits.model_construct(**record.limits)  # validated when it was created
+        # ``limits``: the record's, already a model (a new session); else rebuilt from the record
+        # (validated when it was created)
+        self.limits = limits if limits is not None else Limits.model_construct(**record.limits)
         self.counters = SessionStats()
         self.effects = Effects()
         self.observations = Observations()
@@ -290,22 +295,25 @@ class Session:
             SessionFinished, InvalidInput, AmbiguousQuery, UnknownQuery, AlreadyAnswered:
                 nothing was applied.
         """
+        session_id = self.session_id
         resolved = resolve_answers(
             self.phase,
             responses,
-            session_id=self.session_id,
+            session_id=session_id,
             next_query=self.next_query,
             max_bytes=self.limits.max_output_bytes,
         )
         events = list(self._answer(resolved))
-        assert isinstance(self.phase, Paused)
-        if not self.phase.complete:
-            remaining = len(self.phase.open)
+        phase = self.phase
+        assert isinstance(phase, Paused)
+        if not phase.complete:
+            remaining = len(phase.open)
             return Accepted.trusted(
-                session_id=self.session_id, remaining=remaining, status="accepted"
-            ), events
+                session_id=session_id, remaining=remaining, status="accepted"
+            ), (events)
         outcome = self._advance(self._resume(), control)
-        events.extend(self._apply(self._stepped(outcome)))
+        self.phase, journal = transition(self.phase, self._stepped(outcome), session_id)
+        events.extend(journal)
         return outcome, events
 
     def cancel(self) -> tuple[Cancelled, JournalEvents]:
@@ -334,20 +342,26 @@ class Session:
 
     def _answer(self, answers: Mapping[str, Response]) -> tuple[JournalEvent, ...]:
         """Record answers (already resolved) in the phase and the stats."""
-        queries = {q.id: q for q in self.pending}
-        journal = self._apply(Answered(answers))
+        phase = self.phase
+        self.phase, journal = transition(phase, Answered(answers), self.session_id)
+        queries = phase.queries if isinstance(phase, Paused) else ()
         for qid, response in answers.items():
-            self.counters.record_answer(response, queries[qid])
+            for query in queries:
+                if query.id == qid:
+                    self.counters.record_answer(response, query)
+                    break
         return journal
 
     def _resume(self) -> list[str]:
         """The answers of a complete pause, in query order, as the session starts running (the
         first step of a new session has none)."""
-        if not isinstance(self.phase, Paused):
+        phase = self.phase
+        if not isinstance(phase, Paused):
             return []
-        texts = [self.phase.answers[q.id].text for q in self.phase.queries]
+        answers = phase.answers
+        texts = [answers[q.id].text for q in phase.queries]
         self.counters.rounds += 1
-        self._apply(Resumed())
+        self.phase, _ = transition(phase, _RESUMED, self.session_id)
         return texts
 
     # ------------------------------------------------------------------ stepping
@@ -362,7 +376,8 @@ class Session:
                 self._fork.step(answers, allowance, self._budget_violation), allowance
             )
         else:
-            result = self._parent_step(self.vm.step(answers, allowance))
+            result = self.vm.step(answers, allowance)
+            self._vm_memory = result.memory  # as _parent_step, inline: this runs every step
         while True:
             match result:
                 case Forked(request):
@@ -376,7 +391,7 @@ class Session:
                     result = self._after_fork_step(result, allowance)
                 case Yield(queries) if self._fork is None:
                     # a pause over ctx.budget is refused: its alc.llm raises (catchable, sticky)
-                    refused = self._budget_violation(queries)
+                    refused = self._budget_violation(queries) if self.budget is not None else ""
                     if not refused:
                         return result
                     allowance = Allowance(
@@ -416,8 +431,11 @@ class Session:
         A step stopped by a cancelled ``control`` (or one that paused after the cancel came)
         ends the session ``cancelled``.
         """
-        with watching(control):
-            result = self._run(answers)
+        if control is None and current_control() is None:
+            result = self._run(answers)  # nothing to watch (replay, or a request without one)
+        else:
+            with watching(control):
+                result = self._run(answers)
         if control is not None and control.cancelled and isinstance(result, Yield | LimitHit):
             if self._fork is not None:
                 self._fork.close()
@@ -455,25 +473,29 @@ class Session:
 
     def _pause(self, specs: Sequence[QuerySpec]) -> NeedsResponse:
         queries = []
-        first = self.next_query
-        for n, spec in enumerate(specs, first):
-            query = Query.trusted(
-                id=f"q-{n}",
-                prompt=spec.prompt,
-                system=spec.system,
-                max_tokens=spec.max_tokens,
-                grounded=spec.grounded,
-                underspecified=spec.underspecified,
-                options=spec.options,
-                role=spec.role,
-                cache_breakpoint=spec.cache_breakpoint,
+        forks: dict[str, tuple[int, str]] = {}
+        n = self.next_query
+        for spec in specs:
+            qid = f"q-{n}"
+            queries.append(
+                Query.trusted(
+                    id=qid,
+                    prompt=spec.prompt,
+                    system=spec.system,
+                    max_tokens=spec.max_tokens,
+                    grounded=spec.grounded,
+                    underspecified=spec.underspecified,
+                    options=spec.options,
+                    role=spec.role,
+                    cache_breakpoint=spec.cache_breakpoint,
+                )
             )
-            queries.append(query)
+            if spec.fork is not None:
+                forks[qid] = spec.fork
+            n += 1
         self.counters.record_pause(specs)
-        self._forks = {
-            f"q-{n}": spec.fork for n, spec in enumerate(specs, first) if spec.fork is not None
-        }
-        self.next_query = first + len(queries)
+        self._forks = forks
+        self.next_query = n
         return NeedsResponse.trusted(
             session_id=self.session_id, queries=tuple(queries), status="needs_response"
         )
@@ -511,7 +533,7 @@ class Session:
             strategy=self.record.strategy,
             created_at=self.record.created_at,
             updated_at=self.clock.time(),
-            state=self.phase.state.value,
+            state=self.phase.state._value_,  # the plain str (``.value`` is a slow descriptor)
             head=self.head,
             pending=self.phase.wires if isinstance(self.phase, Paused) else (),
             answered=tuple(self.phase.answers) if isinstance(self.phase, Paused) else (),

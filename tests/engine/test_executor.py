@@ -254,7 +254,7 @@ def test_a_worker_dies_with_its_killed_supervisor() -> None:
 
 
 def test_the_inline_watchdog_abandons_a_step_stuck_in_one_c_call() -> None:
-    engine = alc.Engine(executor=InlineExecutor(grace=0.2))
+    engine = alc.Engine(executor=InlineExecutor(watchdog=True, grace=0.2))
     out = engine.start(
         code="return ('a'):rep(400):find('.-.-.-b')", limits={"max_step_seconds": 0.1}
     )
@@ -282,16 +282,108 @@ def test_an_abandoned_step_can_no_longer_reach_its_host() -> None:
     assert calls == ["before"]
 
 
-def test_inline_without_watchdog_hands_out_bare_vms() -> None:
-    from alc.engine.executor._base import _WatchedVM
-    from alc.engine.lua import LuaVM
+def test_inline_hands_out_calling_thread_vms_unless_the_watchdog_is_asked_for() -> None:
+    from alc.engine.executor._base import _CallingThreadVM, _WatchedVM
 
     registry = alc.Engine().registry
     out = registry.start(code="alc.llm('x')")
     host = registry._hot[out.session_id]._host
-    assert isinstance(InlineExecutor().create_vm(host, alc.Limits(), Seeds(1, 2)), _WatchedVM)
-    bare = InlineExecutor(watchdog=False).create_vm(host, alc.Limits(), Seeds(1, 2))
-    assert isinstance(bare, LuaVM)
+    watched = InlineExecutor(watchdog=True)
+    assert watched.watchdog and isinstance(
+        watched.create_vm(host, alc.Limits(), Seeds(1, 2)), _WatchedVM
+    )
+    plain = InlineExecutor()
+    assert not plain.watchdog
+    assert isinstance(plain.create_vm(host, alc.Limits(), Seeds(1, 2)), _CallingThreadVM)
+
+
+def test_make_executor_names_and_the_env_var_choose_the_watchdog(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ALC_EXECUTOR", raising=False)
+    assert not _watchdog(make_executor("inline"))
+    assert not _watchdog(make_executor(None))  # alc.Engine()'s default: the calling thread
+    assert _watchdog(make_executor("inline-watchdog"))
+    # an operator's ALC_EXECUTOR=inline (the CLI, alc mcp, alc serve) keeps the on-time guarantee
+    monkeypatch.setenv("ALC_EXECUTOR", "inline")
+    assert _watchdog(make_executor(None, default="process"))
+    assert not _watchdog(make_executor("inline"))
+
+
+def _watchdog(executor: object) -> bool:
+    assert isinstance(executor, InlineExecutor)
+    executor.close()
+    return executor.watchdog
+
+
+def test_the_calling_thread_steps_its_vm_and_serves_its_host_calls() -> None:
+    import threading
+
+    seen: list[int] = []
+    engine = alc.Engine()
+    out = engine.start(code="local a = alc.llm('q'); alc.log('info', a); return a")
+    session = engine.registry._hot[out.session_id]
+    log = session._host.log
+
+    def spying_log(level: str, message: str) -> None:
+        seen.append(threading.get_ident())
+        log(level, message)
+
+    session._host.log = spying_log  # type: ignore[method-assign]
+    assert isinstance(engine.feed(out.session_id, "a"), alc.Completed)
+    assert seen == [threading.get_ident()]
+    engine.close()
+
+
+def test_the_calling_thread_step_stops_a_lua_loop_at_its_deadline() -> None:
+    engine = alc.Engine()
+    out = engine.start(code="while true do end", limits={"max_step_seconds": 0.2})
+    assert isinstance(out, alc.Failed) and out.error_code == "timeout"
+    assert "wall-time limit" in out.error
+    engine.close()
+
+
+def test_the_calling_thread_step_fails_after_one_long_c_call_returns() -> None:
+    engine = alc.Engine()
+    out = engine.start(
+        code="return ('a'):rep(300):find('.-.-.-b')", limits={"max_step_seconds": 0.05}
+    )
+    assert isinstance(out, alc.Failed) and out.error_code == "timeout"
+    assert "inside one long C call" in out.error
+    engine.close()
+
+
+def test_the_calling_thread_step_stops_when_its_request_is_cancelled() -> None:
+    """The step may run 60 s; the cancel comes after 0.2 s and the count hook stops the loop
+    (the join is a hang guard: without the hook's check the step would run on)."""
+    import threading
+
+    from alc.engine.executor import StepControl
+
+    engine = alc.Engine()
+    out = engine.start(
+        code="local a = alc.llm('q'); while true do end", limits={"max_step_seconds": 60}
+    )
+    control = StepControl()
+    done: list[alc.Outcome] = []
+    feeding = threading.Thread(
+        target=lambda: done.append(
+            engine.registry.feed(out.session_id, {None: alc.Response(text="a")}, control)
+        ),
+        daemon=True,
+    )
+    feeding.start()
+    threading.Timer(0.2, control.cancel).start()
+    feeding.join(30)
+    assert not feeding.is_alive(), "the cancelled step ran on"
+    fed = done[0]
+    assert isinstance(fed, alc.Cancelled)
+    # a control cancelled before the step: the step does not run at all
+    control = StepControl()
+    control.cancel()
+    again = engine.registry.start(code="while true do end", control=control)
+    assert isinstance(again, alc.Cancelled)
+    engine.close()
 
 
 def test_watchdog_threads_serve_every_job_while_one_is_stuck_and_refuse_after_shutdown() -> None:

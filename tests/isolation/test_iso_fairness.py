@@ -319,7 +319,7 @@ HOST_LOOPS = {
 }
 
 
-@pytest.mark.parametrize("executor", ["process", "inline"])
+@pytest.mark.parametrize("executor", ["process", "inline", "inline-watchdog"])
 @pytest.mark.parametrize("loop", sorted(HOST_LOOPS))
 def test_cancel_stops_a_step_looping_on_host_calls(
     tmp_path: Path, executor: str, loop: str

@@ -78,19 +78,16 @@ def test_pattern_call(engine: alc.Engine, executor: str) -> None:
         start = time.monotonic()
         out = engine.start(code=PATTERN, limits={"max_step_seconds": 0.25})
         elapsed = time.monotonic() - start
+    failed(out, "timeout")
     if executor == "process":
-        failed(out, "timeout")
         within_contract(elapsed, 0.25)
-    else:  # the known inline limitation: the step ends when the C call returns
-        data = wire(out)
-        assert data == {**data, "status": "completed", "result": None} or (
-            data["status"] == "error" and data["error_code"] == "timeout"
-        ), data
+    # else the known limitation of the calling thread: the step ends when the C call returns
+    # (then it fails with timeout); the watchdog meets the deadline (the test below)
     completed(engine.start(code="return 'alive'"), "alive")
 
 
-def test_pattern_call_meets_the_deadline_inline() -> None:
-    engine = alc.Engine(executor="inline")
+def test_pattern_call_meets_the_deadline_inline_with_the_watchdog() -> None:
+    engine = alc.Engine(executor="inline-watchdog")
     start = time.monotonic()
     out = engine.start(code=PATTERN, limits={"max_step_seconds": 0.25})
     elapsed = time.monotonic() - start

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import logging
+import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Protocol, TypeVar
 
-from alc.engine.lua import Allowance, Host, LimitHit, LuaVM, Seeds, StepResult
+from alc.engine.lua import Allowance, Done, Host, LimitHit, LuaVM, Seeds, StepResult
 from alc.engine.protocol import Limits
 from alc.engine.tenancy import current_tenant
 
@@ -65,16 +65,23 @@ _CONTROL: contextvars.ContextVar[StepControl | None] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def watching(control: StepControl | None) -> Iterator[None]:
+class watching:
     """Put ``control`` in force for the steps run inside the block (on this thread and on the
     helper threads the executor steps them on); ``None`` means none. The session uses it around
-    its live steps only, so replay never reports progress and is never cancelled halfway."""
-    token = _CONTROL.set(control)
-    try:
-        yield
-    finally:
-        _CONTROL.reset(token)
+    its live steps only, so replay never reports progress and is never cancelled halfway.
+
+    A class rather than a generator: it is entered on every step."""
+
+    __slots__ = ("_control", "_token")
+
+    def __init__(self, control: StepControl | None) -> None:
+        self._control = control
+
+    def __enter__(self) -> None:
+        self._token = _CONTROL.set(self._control)
+
+    def __exit__(self, *exc: object) -> None:
+        _CONTROL.reset(self._token)
 
 
 def current_control() -> StepControl | None:
@@ -108,25 +115,31 @@ class Hold:
 _HOLD: contextvars.ContextVar[Hold | None] = contextvars.ContextVar("alc_hold", default=None)
 
 
-@contextlib.contextmanager
-def holding() -> Iterator[Hold]:
+class holding:
     """Hold, for one request, whatever the executor gives its steps (the process executor: the
     workers they ran on), so that a session restored by replay on a worker steps there without
     another request taking the worker in between; released when the block ends.
 
     The registry wraps each ``start`` and ``feed`` in it. Nested blocks share the outer hold.
+    The block gets the :class:`Hold`. A class rather than a generator: it is entered on every
+    request.
     """
-    outer = _HOLD.get()
-    if outer is not None:
-        yield outer
-        return
-    hold = Hold(current_tenant())
-    token = _HOLD.set(hold)
-    try:
-        yield hold
-    finally:
-        _HOLD.reset(token)
-        hold.end()
+
+    __slots__ = ("_hold", "_token")
+
+    def __enter__(self) -> Hold:
+        outer = _HOLD.get()
+        if outer is not None:
+            self._token: contextvars.Token[Hold | None] | None = None
+            return outer
+        self._hold = hold = Hold(current_tenant())
+        self._token = _HOLD.set(hold)
+        return hold
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _HOLD.reset(self._token)
+            self._hold.end()
 
 
 def current_hold() -> Hold | None:
@@ -206,12 +219,18 @@ class InlineExecutor:
 
     Args:
         primitives / libraries: the stdlib installed into every VM (default: ``alc.engine.stdlib``).
-        watchdog: step each VM on a helper thread and wait for it at most until the step's
-            deadline plus ``grace`` seconds (default True). Lua releases the GIL, so a step stuck
-            in one long C call (a pathological pattern) cannot hold the caller: the step fails
-            with ``timeout`` on time, its VM is abandoned (its host refuses every further call)
-            and the thread ends when the C call returns. ``False`` steps on the calling thread:
-            about 2x faster per step, and such a step then ends only when its C call returns.
+        watchdog: how a step's wall-time limit and its request's cancellation are enforced.
+            ``False`` (the default) steps each VM on the calling thread, with no thread handoff:
+            the Lua count hook checks the step's deadline and the :class:`StepControl` in force
+            every :data:`~alc.engine.lua.HOOK_EVERY` instructions, so a step looping in Lua ends
+            with ``timeout`` (or ``cancelled``) on time, but a step stuck in one long C call (a
+            pathological pattern) ends only when that call returns (then it fails with
+            ``timeout``). ``True`` steps each VM on a helper thread and waits for it at most
+            until the step's deadline plus ``grace`` seconds: Lua releases the GIL, so even such
+            a C call cannot hold the caller; the step fails with ``timeout`` on time, its VM is
+            abandoned (its host refuses every further call) and the thread ends when the C call
+            returns. The handoff costs more than the rest of a short step (about 2x per step).
+            Untrusted strategies: use the watchdog, or better the process executor.
         grace: seconds past a step's deadline before the watchdog gives up on it.
     """
 
@@ -222,7 +241,7 @@ class InlineExecutor:
         primitives: Primitives | None = None,
         libraries: Libraries | None = None,
         *,
-        watchdog: bool = True,
+        watchdog: bool = False,
         grace: float = 1.0,
     ) -> None:
         default_primitives, default_libraries = default_stdlib()
@@ -231,9 +250,14 @@ class InlineExecutor:
         self._grace = grace
         self._pool: _StepThreads | None = _StepThreads() if watchdog else None
 
+    @property
+    def watchdog(self) -> bool:
+        """Whether steps run on watched helper threads (see the class)."""
+        return self._pool is not None
+
     def create_vm(self, host: Host, limits: Limits, seeds: Seeds, *, near: VM | None = None) -> VM:
         if self._pool is None:
-            return LuaVM(host, limits, seeds, self._primitives, self._libraries)
+            return _CallingThreadVM(host, limits, seeds, self._primitives, self._libraries)
         guarded = _RevocableHost(host)
         vm = LuaVM(guarded, limits, seeds, self._primitives, self._libraries)
         return _WatchedVM(vm, guarded, limits, self._pool, self._grace)
@@ -241,6 +265,50 @@ class InlineExecutor:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
+
+
+class _CallingThreadVM(LuaVM):
+    """A :class:`LuaVM` stepped on the calling thread whose limit hook also watches the
+    :class:`StepControl` in force (:func:`watching`): a cancelled request stops its step at the
+    next limit check (within :data:`~alc.engine.lua.HOOK_EVERY` instructions), with code
+    ``cancelled``. Costs nothing per step without a control; a hook check reads one attribute."""
+
+    _watched: StepControl | None = None
+
+    def _monotonic(self) -> float:
+        watched = self._watched
+        if watched is not None and watched._cancelled.is_set():
+            return math.inf  # trips the wall-time check, as stop() does
+        return super()._monotonic()
+
+    def _resume(self, allowance: Allowance, *args: Any, push: int | None = None) -> StepResult:
+        control = _CONTROL.get()
+        if control is None:
+            return self._late(super()._resume(allowance, *args, push=push), allowance)
+        if control.cancelled:
+            return cancelled_result()
+        self._watched = control
+        try:
+            result = super()._resume(allowance, *args, push=push)
+        finally:
+            self._watched = None
+        if control.cancelled and type(result) is not Done:
+            hit = cancelled_result()
+            return LimitHit(hit.code, hit.message, result.instructions, result.memory)
+        return self._late(result, allowance)
+
+    def _late(self, result: StepResult, allowance: Allowance) -> StepResult:
+        """``result``, or ``timeout`` when the step ended past its deadline without the hook
+        seeing it (the time went in one long C call, which no hook interrupts)."""
+        if type(result) is LimitHit or time.monotonic() <= allowance.deadline:
+            return result
+        return LimitHit(
+            "timeout",
+            f"step exceeded the wall-time limit ({self._limits.max_step_seconds:g} s) inside one "
+            "long C call; it was stopped when the call returned",
+            result.instructions,
+            result.memory,
+        )
 
 
 _T = TypeVar("_T")
