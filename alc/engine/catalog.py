@@ -163,7 +163,7 @@ def _read_meta(
         "scope": package.scope,
     }
     try:
-        vm = (executor or InlineExecutor()).create_vm(
+        vm = (executor or InlineExecutor(watchdog=True)).create_vm(
             _CatalogHost(resolver), META_LIMITS, Seeds(0, 0)
         )
         vm.start_code(_READ_META, package.name)

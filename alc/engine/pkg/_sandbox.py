@@ -136,7 +136,7 @@ def drive(
     """
     pauses = 0
     try:
-        vm = (executor or InlineExecutor()).create_vm(host, limits, Seeds(0, 0))
+        vm = (executor or InlineExecutor(watchdog=True)).create_vm(host, limits, Seeds(0, 0))
         try:
             vm.start_code(code, ctx, chunkname)
         except SyntaxError as exc:
