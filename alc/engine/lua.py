@@ -42,6 +42,7 @@ from alc.engine.stdlib.jsonvalue import decode as _json_decode
 __all__ = [
     "HOOK_EVERY",
     "HOST_METHODS",
+    "SANDBOX_UNITS",
     "Allowance",
     "Done",
     "Errored",
@@ -275,6 +276,25 @@ def _boot_source() -> str:
     return resources.files("alc.engine").joinpath("boot.lua").read_text(encoding="utf-8")
 
 
+SANDBOX_UNITS = ("json", "coroutine", "os", "io", "state", "card", "stats")
+"""The parts of the sandbox boot.lua loads on first use (``alc/engine/sandbox/<name>.lua``)."""
+
+
+@cache
+def _unit_bytecode(lua_version: str, name: bytes) -> bytes:
+    """A sandbox unit's stripped bytecode (compiled once per process and Lua version).
+
+    Raises:
+        LookupError: ``name`` is not one of :data:`SANDBOX_UNITS`.
+    """
+    unit = name.decode("ascii", "replace")
+    if unit not in SANDBOX_UNITS:
+        raise LookupError(f"no sandbox unit named {unit!r}")
+    path = f"sandbox/{unit}.lua"
+    source = resources.files("alc.engine").joinpath(path).read_text(encoding="utf-8")
+    return _bytecode(lua_version, f"alc/engine/{path}", source)
+
+
 @cache
 def _bytecode(lua_version: str, chunkname: str, source: str) -> bytes:
     """Engine Lua code compiled once per process to stripped bytecode.
@@ -420,6 +440,7 @@ class LuaVM:
         self._stopped = False
         host_table[b"monotonic"] = self._monotonic  # the limit hook's clock (see stop)
         host_table[b"settle"] = self._settle
+        host_table[b"unit"] = self._unit
         cfg = runtime.table_from(
             {
                 b"math_seed": seeds.math_seed,
@@ -568,6 +589,17 @@ class LuaVM:
         except Exception as exc:
             self._lift()
             return False, _error_text(exc)
+
+    def _unit(self, name: bytes) -> tuple[Any, ...]:
+        """boot.lua's ``unit(name)``: ``(true, bytecode)`` of a sandbox unit, or
+        ``(false, message)``; pushed with the allocator cap lifted like every host reply."""
+        try:
+            code = _unit_bytecode(self._limits.lua_version, name)
+        except Exception as exc:
+            self._lift()
+            return False, _error_text(exc)
+        self._lift()
+        return True, code
 
     def _source_reply(
         self, method: Callable[..., tuple[str, str]], values: list[Any]
