@@ -4,7 +4,7 @@
 --   host  the Python side: call(name, kinds, ...) for Host methods, primitive(path, kinds, ...)
 --         for installed primitives, settle, monotonic, unit(name) for the bytecode of a lazily
 --         loaded part of the sandbox (see "lazy units"; never reachable by strategy code)
---   cfg   {math_seed, hook_every, max_output_bytes, max_step_seconds}
+--   cfg   {math_seed, hook_every, max_output_bytes, max_step_seconds, primitives}
 -- and returns the control table the engine drives the session with:
 --   control.start(fn, ...)   create the strategy coroutine
 --   control.step(deadline, max_ticks, lifted, ...)  resume it (see "The step protocol")
@@ -184,8 +184,6 @@ local alc = { NULL = NULL, math = {} }
 local now = host_fn("now")
 
 local MAX_TOKENS = 2147483647  -- opts.max_tokens range (a 32-bit count every host can take)
-local MAX_BATCH = 10000        -- queries in one alc.llm_batch pause
-local MAX_FORK = 64            -- child strategies in one alc.fork
 
 local function llm_item(prompt, opts, where)
   if raw.type(prompt) ~= "string" then
@@ -251,87 +249,12 @@ function alc.llm(prompt, opts)
   return (answered(raw.yield(REQUEST, p, s, m, f, x)))
 end
 
-function alc.llm_batch(items)
-  if raw.type(items) ~= "table" then
-    raw.error("alc.llm_batch: expected a list of {prompt=..., ...} items", 2)
-  end
-  local n = raw.rawlen(items)
-  if n == 0 then return mark_array({}) end
-  if n > MAX_BATCH then
-    raw.error("alc.llm_batch: at most " .. MAX_BATCH .. " items per batch, got " .. n, 2)
-  end
-  local flat, j, bytes = {}, 0, 0
-  for i = 1, n do
-    local item = items[i]
-    local prompt, opts
-    if raw.type(item) == "string" then
-      prompt = item
-    elseif raw.type(item) == "table" then
-      prompt = item.prompt
-      opts = {}
-      for k, v in raw.next, item do if k ~= "prompt" then opts[k] = v end end
-    else
-      raw.error("alc.llm_batch: item " .. i .. " must be a string or a table", 2)
-    end
-    local p, s, m, f, x = llm_item(prompt, opts, "alc.llm_batch item " .. i)
-    bytes = bytes + item_bytes(p, s, x)
-    check_output(bytes, "this alc.llm_batch pause")
-    flat[j + 1], flat[j + 2], flat[j + 3], flat[j + 4], flat[j + 5] = p, s, m, f, x
-    j = j + 5
-  end
-  return mark_array({ answered(raw.yield(REQUEST, raw.unpack(flat, 1, j))) })
-end
-
--- alc.fork: child strategies in their own VMs; the engine surfaces their queries as this
--- session's pauses and resumes here with the results in input order.
+-- alc.fork's request marker (sandbox/alc.lua yields it; finish_step reads it)
 local FORK = {}
-function alc.fork(strategies, ctx, opts)
-  if raw.type(strategies) ~= "table" or raw.rawlen(strategies) == 0 then
-    raw.error("alc.fork: expected a non-empty list of strategy names", 2)
-  end
-  if raw.rawlen(strategies) > MAX_FORK then
-    raw.error("alc.fork: at most " .. MAX_FORK .. " strategies per fork", 2)
-  end
-  for i = 1, #strategies do
-    if raw.type(strategies[i]) ~= "string" then
-      raw.error("alc.fork: strategy " .. i .. " must be a name (string)", 2)
-    end
-  end
-  if ctx ~= nil and raw.type(ctx) ~= "table" then raw.error("alc.fork: ctx must be a table", 2) end
-  if opts ~= nil and raw.type(opts) ~= "table" then raw.error("alc.fork: opts must be a table", 2) end
-  -- algocline: "skip" (the default; also any unknown value) reports a failed child and goes
-  -- on; "abort" / "fail" stop the parent at the first failed child
-  local on_error = opts and raw.rawget(opts, "on_error")
-  if on_error == "abort" or on_error == "fail" then on_error = "abort" else on_error = "skip" end
-  return (raw.yield(REQUEST, FORK, encode(mark_array({raw.unpack(strategies)})),
-                    encode(ctx or {}), on_error))
-end
-
 local log = host_fn("log")
-function alc.log(level, ...)
-  local n = raw.select("#", ...)
-  if n == 0 then
-    return log("info", raw.tostring(level))
-  end
-  local parts = {}
-  for i = 1, n do parts[i] = raw.tostring((raw.select(i, ...))) end
-  return log(raw.tostring(level), raw.concat(parts, " "))
-end
-
-alc.json_encode = function(v) return encode(v) end
-local decode = host_fn("json_decode")
-alc.json_decode = function(s)
-  if raw.type(s) ~= "string" then
-    raw.error("alc.json_decode: expected a string, got " .. raw.type(s), 2)
-  end
-  return decode(s)
-end
-
 alc.time = now
-local budget_remaining = host_fn("budget_remaining")
-alc.budget_remaining = function() return budget_remaining() end
-local progress = host_fn("progress")
-alc.progress = function(step, total, msg) return progress(step, total, msg) end
+-- (alc.llm_batch, alc.fork, alc.log, alc.json_encode, alc.json_decode, alc.budget_remaining and
+-- alc.progress are forwarding closures to sandbox/alc.lua, made in "lazy units" below)
 local session_info = host_fn("session_info")
 
 ---------------------------------------------------------------------------------------------
@@ -357,6 +280,23 @@ end
 
 local REFUSED = "file access is not permitted in an alc strategy (use alc.state to keep data)"
 
+-- the Python primitives (cfg.primitives, dotted paths): alc.<path> as a Lua function calling
+-- the one installed under path (run here, in boot's main chunk, so no installer outlives boot)
+for i = 1, #cfg.primitives do
+  local path = cfg.primitives[i]
+  local target, name = alc, path
+  local dot = raw.find(path, ".", 1, true)
+  while dot do
+    local part = raw.sub(name, 1, dot - 1)
+    target[part] = target[part] or {}
+    target = target[part]
+    name = raw.sub(name, dot + 1)
+    dot = raw.find(name, ".", 1, true)
+  end
+  target[name] = function(...) return checked(host_primitive(path, pack_args(...))) end
+end
+cfg.primitives = nil
+
 ---------------------------------------------------------------------------------------------
 -- lazy units: engine code a session may never run is compiled once per process (stripped
 -- bytecode, see lua.py) and loaded into a VM on its first use, so a fresh or paused session
@@ -372,12 +312,12 @@ local REFUSED = "file access is not permitted in an alc strategy (use alc.state 
 -- the same units at the same points.
 ---------------------------------------------------------------------------------------------
 local host_unit = host.unit
-local internals
+local I  -- boot's internals, handed to every unit (filled below)
 
 -- unit(name, ...): run sandbox/<name>.lua with boot's internals and ..., return its result
 local function unit(name, ...)
   local fn = raw.load(checked(host_unit(name)), "=" .. name, "b")
-  return fn(internals(), ...)
+  return fn(I, ...)
 end
 
 local encoder
@@ -389,6 +329,23 @@ encode = function(v)
   end
   return e(v)
 end
+
+-- alc.* functions of sandbox/alc.lua: a forwarding closure each (one shared prototype); the
+-- call is a tail call, so error levels and positions are the function's own
+local alc_functions
+local function deferred(name)
+  return function(...)
+    local fns = alc_functions
+    if fns == nil then
+      fns = unit("alc")
+      alc_functions = fns
+    end
+    return fns[name](...)
+  end
+end
+alc.llm_batch, alc.fork, alc.log = deferred("llm_batch"), deferred("fork"), deferred("log")
+alc.json_encode, alc.json_decode = deferred("json_encode"), deferred("json_decode")
+alc.budget_remaining, alc.progress = deferred("budget_remaining"), deferred("progress")
 
 local LAZY_UNIT = {}  -- a namespace not yet filled -> the unit that fills it
 
@@ -423,15 +380,13 @@ end
 local sandbox_coroutine, sandbox_os, sandbox_io = lazy("coroutine"), lazy("os"), lazy("io")
 alc.state, alc.card, alc.stats = lazy("state"), lazy("card"), lazy("stats")
 
-internals = function()
-  local I = {
-    raw = raw, NULL = NULL, ARRAY_MT = ARRAY_MT, REQUEST = REQUEST, alc = alc, encode = encode,
-    host_fn = host_fn, guard = guard, now = now, session_info = session_info,
-    write_log = write_log, REFUSED = REFUSED,
-  }
-  internals = function() return I end
-  return I
-end
+I = {
+  raw = raw, NULL = NULL, ARRAY_MT = ARRAY_MT, REQUEST = REQUEST, FORK = FORK, alc = alc,
+  encode = encode, mark_array = mark_array, host_fn = host_fn, guard = guard, now = now,
+  log = log, session_info = session_info, write_log = write_log, REFUSED = REFUSED,
+  llm_item = llm_item, item_bytes = item_bytes, answered = answered,
+  check_output = check_output,
+}
 
 local load_source = host_fn("load_source")
 local loaded = {
@@ -618,20 +573,6 @@ function control.step(step_deadline, step_ticks, lifted, ...)
     return ticks, "limit", tripped, tripped_message
   end
   return finish_step(raw.resume(co, ...))
-end
-
--- alc.<path> (dotted) as a Lua function calling the Python primitive installed under path
-function control.install(path)
-  local target, name = alc, path
-  local dot = raw.find(path, ".", 1, true)
-  while dot do
-    local part = raw.sub(name, 1, dot - 1)
-    target[part] = target[part] or {}
-    target = target[part]
-    name = raw.sub(name, dot + 1)
-    dot = raw.find(name, ".", 1, true)
-  end
-  target[name] = function(...) return checked(host_primitive(path, pack_args(...))) end
 end
 
 control.encode = encode

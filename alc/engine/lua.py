@@ -276,7 +276,7 @@ def _boot_source() -> str:
     return resources.files("alc.engine").joinpath("boot.lua").read_text(encoding="utf-8")
 
 
-SANDBOX_UNITS = ("json", "coroutine", "os", "io", "state", "card", "stats")
+SANDBOX_UNITS = ("json", "alc", "coroutine", "os", "io", "state", "card", "stats")
 """The parts of the sandbox boot.lua loads on first use (``alc/engine/sandbox/<name>.lua``)."""
 
 
@@ -447,6 +447,7 @@ class LuaVM:
                 b"max_step_seconds": float(limits.max_step_seconds),
                 b"max_output_bytes": limits.max_output_bytes,
                 b"hook_every": HOOK_EVERY,
+                b"primitives": runtime.table_from(list(self._primitives)),
             }
         )
         runtime.globals()[b"python"] = None
@@ -457,8 +458,6 @@ class LuaVM:
         self._control = boot
         self._step = boot[b"step"]
         self._mark_array = boot[b"mark_array"]
-        for path in self._primitives:
-            boot[b"install"](path)
         for chunkname, source in libraries:
             library = raw_load(_bytecode(version, chunkname, source), chunkname.encode(), b"b")
             library(boot[b"alc"], boot)
