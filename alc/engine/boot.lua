@@ -254,29 +254,14 @@ local FORK = {}
 local log = host_fn("log")
 alc.time = now
 -- (alc.llm_batch, alc.fork, alc.log, alc.json_encode, alc.json_decode, alc.budget_remaining and
--- alc.progress are forwarding closures to sandbox/alc.lua, made in "lazy units" below)
+-- alc.progress are forwarding closures to sandbox/functions.lua, made in "lazy units" below)
 local session_info = host_fn("session_info")
 
 ---------------------------------------------------------------------------------------------
 -- sandboxed standard library
 ---------------------------------------------------------------------------------------------
 raw.randomseed(cfg.math_seed)
-local math_seed_counter = 0
-math.randomseed = function(...)
-  if raw.select("#", ...) > 0 then return raw.randomseed(...) end
-  -- no argument would mean "random seed": keep it a deterministic function of the session seed
-  math_seed_counter = math_seed_counter + 1
-  return raw.randomseed(cfg.math_seed, math_seed_counter)
-end
 string.dump = nil
-
-local function write_log(level)
-  return function(...)
-    local parts = {}
-    for i = 1, raw.select("#", ...) do parts[i] = raw.tostring((raw.select(i, ...))) end
-    log(level, raw.concat(parts))
-  end
-end
 
 local REFUSED = "file access is not permitted in an alc strategy (use alc.state to keep data)"
 
@@ -314,9 +299,11 @@ cfg.primitives = nil
 local host_unit = host.unit
 local I  -- boot's internals, handed to every unit (filled below)
 
--- unit(name, ...): run sandbox/<name>.lua with boot's internals and ..., return its result
+-- unit(name, ...): run sandbox/<name>.lua with boot's internals and ..., return its result.
+-- A unit sees no globals (its _ENV is an empty table of its own): everything it uses comes from
+-- the internals, captured at boot, so strategy code reassigning globals cannot reach into it.
 local function unit(name, ...)
-  local fn = raw.load(checked(host_unit(name)), "=" .. name, "b")
+  local fn = raw.load(checked(host_unit(name)), "=" .. name, "b", {})
   return fn(I, ...)
 end
 
@@ -330,14 +317,14 @@ encode = function(v)
   return e(v)
 end
 
--- alc.* functions of sandbox/alc.lua: a forwarding closure each (one shared prototype); the
+-- the functions of sandbox/functions.lua: a forwarding closure each (one shared prototype); the
 -- call is a tail call, so error levels and positions are the function's own
 local alc_functions
 local function deferred(name)
   return function(...)
     local fns = alc_functions
     if fns == nil then
-      fns = unit("alc")
+      fns = unit("functions")
       alc_functions = fns
     end
     return fns[name](...)
@@ -383,7 +370,7 @@ alc.state, alc.card, alc.stats = lazy("state"), lazy("card"), lazy("stats")
 I = {
   raw = raw, NULL = NULL, ARRAY_MT = ARRAY_MT, REQUEST = REQUEST, FORK = FORK, alc = alc,
   encode = encode, mark_array = mark_array, host_fn = host_fn, guard = guard, now = now,
-  log = log, session_info = session_info, write_log = write_log, REFUSED = REFUSED,
+  log = log, session_info = session_info, REFUSED = REFUSED,
   llm_item = llm_item, item_bytes = item_bytes, answered = answered,
   check_output = check_output,
 }
@@ -400,6 +387,8 @@ local function text_load(chunk, name, mode, env)
   if env == nil then return raw.load(chunk, name, "t") end
   return raw.load(chunk, name, "t", env)
 end
+
+I.text_load, I.load_source, I.cfg = text_load, load_source, cfg
 
 local function sandbox_require(name)
   if raw.type(name) ~= "string" then
@@ -449,27 +438,14 @@ _G.getmetatable = sandbox_getmetatable
 _G.coroutine = sandbox_coroutine
 _G.os = sandbox_os
 _G.io = sandbox_io
-_G.print = function(...)
-  local parts = {}
-  for i = 1, raw.select("#", ...) do parts[i] = raw.tostring((raw.select(i, ...))) end
-  log("info", raw.concat(parts, "\t"))
-end
+_G.print = deferred("print")
 _G.load = text_load
-_G.loadstring = function(s, name) return text_load(s, name) end
+_G.loadstring = deferred("loadstring")
 _G.unpack = table.unpack
 _G.require = sandbox_require
 _G.package = package_table
-_G.dofile = function(path)
-  local chunkname, source = load_source(path, "file")
-  local fn, err = raw.load(source, "@" .. chunkname, "t")
-  if fn == nil then raw.error(err, 2) end
-  return fn()
-end
-_G.loadfile = function(path, mode, fenv)
-  local ok, chunkname, source = raw.pcall(load_source, path, "file")
-  if not ok then return nil, chunkname end
-  return text_load(source, "@" .. chunkname, mode, fenv)
-end
+_G.dofile, _G.loadfile = deferred("dofile"), deferred("loadfile")
+math.randomseed = deferred("randomseed")
 _G.alc = alc
 
 ---------------------------------------------------------------------------------------------

@@ -276,7 +276,7 @@ def _boot_source() -> str:
     return resources.files("alc.engine").joinpath("boot.lua").read_text(encoding="utf-8")
 
 
-SANDBOX_UNITS = ("json", "alc", "coroutine", "os", "io", "state", "card", "stats")
+SANDBOX_UNITS = ("json", "functions", "coroutine", "os", "io", "state", "card", "stats")
 """The parts of the sandbox boot.lua loads on first use (``alc/engine/sandbox/<name>.lua``)."""
 
 

@@ -2,7 +2,15 @@
 -- log, every file or process access is refused. Called with boot's internals and the namespace
 -- table on its first use; returns its members (see "lazy units" in boot.lua).
 local I, io = ...
-local raw, REFUSED, write_log = I.raw, I.REFUSED, I.write_log
+local raw, REFUSED, log = I.raw, I.REFUSED, I.log
+
+local function write_log(level)
+  return function(...)
+    local parts = {}
+    for i = 1, raw.select("#", ...) do parts[i] = raw.tostring((raw.select(i, ...))) end
+    log(level, raw.concat(parts))
+  end
+end
 
 local function log_file(level)
   local write = write_log(level)

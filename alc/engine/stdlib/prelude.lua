@@ -16,24 +16,30 @@ local source, math_call, math_has = hidden.source, hidden.math, hidden.math_has
 local session_info = control.session_info
 local rawget, rawset, type = rawget, rawset, type
 
-local UNIT_OF = {
-  map = "core", reduce = "core", filter = "core", vote = "core", parse_score = "core",
-  parse_number = "core", json_extract = "core", fingerprint = "core", budget_check = "core",
-  tuning = "core", fmt = "core", log_fmt = "core",
-  cache = "llm", cache_info = "llm", cache_clear = "llm", ground = "llm", specify = "llm",
-  llm_safe = "llm", llm_json = "llm", parallel = "llm", pipe = "llm",
-  eval = "eval",
-}
-local RNG = {
-  rng_create = true, rng_float = true, rng_int = true, shuffle = true,
-  sample_with_replacement = true, normal_sample = true, uniform_sample = true,
-  exp_sample = true, lognormal_sample = true, gamma_sample = true, beta_sample = true,
-  chi_squared_sample = true, student_t_sample = true, poisson_sample = true,
-  binomial_sample = true, categorical_sample = true, dirichlet_sample = true,
-  permutations = true, -- not random, but built in Lua (under the session limits) like these
-}
+-- the lazily loaded names: " name=unit" per alc.<name> (one string, not a table of strings: a
+-- fresh VM keeps one object for them); RNG_NAMES lists the alc.math names rng.lua defines
+local ALC_NAMES = " map=core reduce=core filter=core vote=core parse_score=core" ..
+  " parse_number=core json_extract=core fingerprint=core budget_check=core tuning=core" ..
+  " fmt=core log_fmt=core cache=llm cache_info=llm cache_clear=llm ground=llm specify=llm" ..
+  " llm_safe=llm llm_json=llm parallel=llm pipe=llm eval=eval "
+local RNG_NAMES = " rng_create rng_float rng_int shuffle sample_with_replacement normal_sample" ..
+  " uniform_sample exp_sample lognormal_sample gamma_sample beta_sample chi_squared_sample" ..
+  " student_t_sample poisson_sample binomial_sample categorical_sample dirichlet_sample" ..
+  " permutations " -- not random, but built in Lua (under the session limits) like these
+local find, match = string.find, string.match
 
-local env = {
+-- the unit defining alc.<key> ("core", "llm", "eval"), or nil
+local function unit_of(key)
+  if type(key) ~= "string" or not find(key, "^[%a_][%w_]*$") then return nil end
+  return match(ALC_NAMES, " " .. key .. "=(%a+) ")
+end
+
+local function is_rng(key)
+  return type(key) == "string" and find(key, "^[%a_][%w_]*$") ~= nil and
+    find(RNG_NAMES, " " .. key .. " ", 1, true) ~= nil
+end
+
+local env = {  -- the units' environment, captured at boot
   alc = alc, NULL = control.NULL, mark_array = control.mark_array,
   assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall,
   select = select, tonumber = tonumber, tostring = tostring, type = type,
@@ -78,7 +84,7 @@ setmetatable(alc, {
       rawset(t, "env", values)
       return values
     end
-    local unit = UNIT_OF[key]
+    local unit = unit_of(key)
     if unit == nil then return nil end
     load_unit(unit)
     return rawget(t, key)
@@ -87,7 +93,7 @@ setmetatable(alc, {
 
 setmetatable(alc.math, {
   __index = function(t, key)
-    if RNG[key] then
+    if is_rng(key) then
       load_unit("rng")
       return rawget(t, key)
     end

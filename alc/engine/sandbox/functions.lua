@@ -1,10 +1,12 @@
--- sandbox/alc.lua: the alc.* functions of boot.lua a session may never call (alc.llm_batch,
--- alc.fork, alc.log, alc.json_encode, alc.json_decode, alc.budget_remaining, alc.progress).
--- boot.lua puts a forwarding closure under each name; the first call of any of them loads this
--- unit (see "lazy units" in boot.lua), called with boot's internals; returns the functions.
+-- sandbox/functions.lua: the functions of the sandbox a session may never call: alc.llm_batch,
+-- alc.fork, alc.log, alc.json_encode, alc.json_decode, alc.budget_remaining, alc.progress, and
+-- the globals print, loadstring, dofile, loadfile and math.randomseed. boot.lua puts a
+-- forwarding closure under each name; the first call of any of them loads this unit (see "lazy
+-- units" in boot.lua), called with boot's internals; returns the functions by name.
 local I = ...
 local raw, REQUEST, FORK = I.raw, I.REQUEST, I.FORK
 local encode, mark_array, log = I.encode, I.mark_array, I.log
+local text_load, load_source, cfg = I.text_load, I.load_source, I.cfg
 local llm_item, item_bytes, answered, check_output = I.llm_item, I.item_bytes, I.answered,
   I.check_output
 local MAX_BATCH = 10000        -- queries in one alc.llm_batch pause
@@ -89,5 +91,32 @@ local budget_remaining = I.host_fn("budget_remaining")
 members.budget_remaining = function() return budget_remaining() end
 local progress = I.host_fn("progress")
 members.progress = function(step, total, msg) return progress(step, total, msg) end
+
+-- math.randomseed() without an argument would mean "random seed": keep it a deterministic
+-- function of the session seed (boot.lua seeded the generator with cfg.math_seed)
+local math_seed_counter = 0
+function members.randomseed(...)
+  if raw.select("#", ...) > 0 then return raw.randomseed(...) end
+  math_seed_counter = math_seed_counter + 1
+  return raw.randomseed(cfg.math_seed, math_seed_counter)
+end
+
+function members.print(...)
+  local parts = {}
+  for i = 1, raw.select("#", ...) do parts[i] = raw.tostring((raw.select(i, ...))) end
+  log("info", raw.concat(parts, "\t"))
+end
+function members.loadstring(s, name) return text_load(s, name) end
+function members.dofile(path)
+  local chunkname, source = load_source(path, "file")
+  local fn, err = raw.load(source, "@" .. chunkname, "t")
+  if fn == nil then raw.error(err, 2) end
+  return fn()
+end
+function members.loadfile(path, mode, fenv)
+  local ok, chunkname, source = raw.pcall(load_source, path, "file")
+  if not ok then return nil, chunkname end
+  return text_load(source, "@" .. chunkname, mode, fenv)
+end
 
 return members
