@@ -426,6 +426,17 @@ local function sandbox_getmetatable(...)
   return raw.getmetatable(...)
 end
 
+-- the standard libraries the sandbox replaced or removed are still held by the registry (as
+-- loaded modules, io's default files, package's tables): drop them, a fresh VM keeps less
+do
+  local registry = debug.getregistry()
+  local modules = registry._LOADED
+  for _, name in raw.pairs({ "os", "io", "debug", "package", "coroutine", "python" }) do
+    modules[name] = nil
+  end
+  registry._PRELOAD, registry._CLIBS, registry._IO_input, registry._IO_output = nil, nil, nil, nil
+end
+
 local env = {}
 local G = _G
 for _, name in raw.pairs(keep) do env[name] = G[name] end

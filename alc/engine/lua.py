@@ -311,6 +311,24 @@ def _bytecode(lua_version: str, chunkname: str, source: str) -> bytes:
     return bytes(dump(source.encode(), ("=" + chunkname).encode()))
 
 
+_ENCODED_PRIMITIVES: dict[int, tuple[Any, dict[bytes, Callable[..., Any]]]] = {}
+
+
+def _encoded_primitives(
+    primitives: Mapping[str, Callable[..., Any]],
+) -> dict[bytes, Callable[..., Any]]:
+    """``primitives`` keyed by their encoded paths, one dict shared by every VM given the same
+    primitives (an executor gives all its VMs one mapping): not a copy kept per session."""
+    items = tuple(primitives.items())
+    hit = _ENCODED_PRIMITIVES.get(id(primitives))
+    if hit is not None and hit[0] == items:
+        return hit[1]
+    encoded = {path.encode(): fn for path, fn in items}
+    if len(_ENCODED_PRIMITIVES) < 64:
+        _ENCODED_PRIMITIVES[id(primitives)] = (items, encoded)
+    return encoded
+
+
 def _deny_attribute(obj: Any, name: Any, *value: Any) -> Any:
     raise AttributeError("Python objects are not accessible from alc strategies")
 
@@ -433,7 +451,7 @@ class LuaVM:
         # name over them): a few Python objects per VM instead of closures per function, so a
         # session is cheaper to create and to keep (the cyclic GC walks fewer objects)
         self._host = host
-        self._primitives = {path.encode(): fn for path, fn in primitives.items()}
+        self._primitives = _encoded_primitives(primitives)
         host_table = runtime.table()
         host_table[b"call"] = self._call_host
         host_table[b"primitive"] = self._call_primitive
