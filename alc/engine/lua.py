@@ -452,13 +452,16 @@ class LuaVM:
         # session is cheaper to create and to keep (the cyclic GC walks fewer objects)
         self._host = host
         self._primitives = _encoded_primitives(primitives)
-        host_table = runtime.table()
-        host_table[b"call"] = self._call_host
-        host_table[b"primitive"] = self._call_primitive
         self._stopped = False
-        host_table[b"monotonic"] = self._monotonic  # the limit hook's clock (see stop)
-        host_table[b"settle"] = self._settle
-        host_table[b"unit"] = self._unit
+        host_table = runtime.table_from(
+            {
+                b"call": self._call_host,
+                b"primitive": self._call_primitive,
+                b"monotonic": self._monotonic,  # the limit hook's clock (see stop)
+                b"settle": self._settle,
+                b"unit": self._unit,
+            }
+        )
         cfg = runtime.table_from(
             {
                 b"math_seed": seeds.math_seed,
@@ -470,6 +473,10 @@ class LuaVM:
         )
         lua_globals = runtime.globals()  # boot.lua turns this table into the sandbox's
         raw_load = lua_globals[b"load"]
+        collectgarbage = lua_globals[b"collectgarbage"]
+        # no incremental collection while the engine boots: the full collection below does
+        # that work once (boot allocates most of what a fresh VM holds)
+        collectgarbage(b"stop")
         version = limits.lua_version
         boot_chunk = raw_load(_bytecode(version, "alc/boot.lua", _boot_source()), b"=boot", b"b")
         boot = boot_chunk(host_table, cfg)
@@ -480,7 +487,8 @@ class LuaVM:
             library = raw_load(_bytecode(version, chunkname, source), chunkname.encode(), b"b")
             library(boot[b"alc"], boot)
         # free the garbage of setup (boot's main chunk, ~10 KB of RSS per paused session)
-        lua_globals[b"collectgarbage"](b"collect")
+        collectgarbage(b"restart")
+        collectgarbage(b"collect")
 
     def _monotonic(self) -> float:
         return math.inf if self._stopped else time.monotonic()

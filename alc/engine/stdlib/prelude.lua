@@ -16,27 +16,35 @@ local source, math_call, math_has = hidden.source, hidden.math, hidden.math_has
 local session_info = control.session_info
 local rawget, rawset, type = rawget, rawset, type
 
--- the lazily loaded names: " name=unit" per alc.<name> (one string, not a table of strings: a
+-- the lazily loaded names, "name=unit" per alc.<name> (one string, not a table of strings: a
 -- fresh VM keeps one object for them); RNG_NAMES lists the alc.math names rng.lua defines
-local ALC_NAMES = " map=core reduce=core filter=core vote=core parse_score=core" ..
-  " parse_number=core json_extract=core fingerprint=core budget_check=core tuning=core" ..
-  " fmt=core log_fmt=core cache=llm cache_info=llm cache_clear=llm ground=llm specify=llm" ..
-  " llm_safe=llm llm_json=llm parallel=llm pipe=llm eval=eval "
-local RNG_NAMES = " rng_create rng_float rng_int shuffle sample_with_replacement normal_sample" ..
-  " uniform_sample exp_sample lognormal_sample gamma_sample beta_sample chi_squared_sample" ..
-  " student_t_sample poisson_sample binomial_sample categorical_sample dirichlet_sample" ..
-  " permutations " -- not random, but built in Lua (under the session limits) like these
+-- (permutations is not random, but built in Lua under the session limits like these)
+local ALC_NAMES = [[
+ map=core reduce=core filter=core vote=core parse_score=core parse_number=core
+ json_extract=core fingerprint=core budget_check=core tuning=core fmt=core log_fmt=core
+ cache=llm cache_info=llm cache_clear=llm ground=llm specify=llm llm_safe=llm llm_json=llm
+ parallel=llm pipe=llm eval=eval
+]]
+local RNG_NAMES = [[
+ rng_create rng_float rng_int shuffle sample_with_replacement normal_sample uniform_sample
+ exp_sample lognormal_sample gamma_sample beta_sample chi_squared_sample student_t_sample
+ poisson_sample binomial_sample categorical_sample dirichlet_sample permutations
+]]
 local find, match = string.find, string.match
+
+local function name_of(key)  -- key when it can be one of the names above
+  if type(key) == "string" and find(key, "^[%a_][%w_]*$") then return key end
+end
 
 -- the unit defining alc.<key> ("core", "llm", "eval"), or nil
 local function unit_of(key)
-  if type(key) ~= "string" or not find(key, "^[%a_][%w_]*$") then return nil end
-  return match(ALC_NAMES, " " .. key .. "=(%a+) ")
+  key = name_of(key)
+  return key and match(ALC_NAMES, "%s" .. key .. "=(%a+)%s")
 end
 
 local function is_rng(key)
-  return type(key) == "string" and find(key, "^[%a_][%w_]*$") ~= nil and
-    find(RNG_NAMES, " " .. key .. " ", 1, true) ~= nil
+  key = name_of(key)
+  return key ~= nil and find(RNG_NAMES, "%s" .. key .. "%s") ~= nil
 end
 
 local env = {  -- the units' environment, captured at boot
