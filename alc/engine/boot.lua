@@ -568,5 +568,10 @@ control.mark_array = mark_array
 control.NULL = NULL
 control.alc = alc
 control.text_load = text_load
+-- the prelude's loader of a stdlib unit (alc/engine/stdlib/<name>.lua): its function, compiled
+-- once per process (with its debug info) and run in env
+function control.stdlib_unit(name, env)
+  return raw.load(checked(host_unit("stdlib/" .. name)), "=stdlib", "b", env)
+end
 control.over_cap = over_cap
 return control

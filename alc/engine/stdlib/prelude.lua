@@ -2,7 +2,7 @@
 --
 -- To keep a fresh session cheap (start time and memory of thousands of paused sessions), the
 -- combinators, the RNG and the alc.math bindings are not compiled here: the first read of a
--- missing alc.<name> or alc.math.<name> compiles the unit that defines it (core.lua, llm.lua,
+-- missing alc.<name> or alc.math.<name> loads the unit that defines it (core.lua, llm.lua,
 -- rng.lua), or binds a Python-side alc.math function. Strategies see no difference, except
 -- that pairs(alc) lists a lazily loaded name only after its first use.
 --
@@ -12,7 +12,8 @@ local alc, control = ...
 
 local hidden = alc._stdlib
 alc._stdlib = nil
-local source, math_call, math_has = hidden.source, hidden.math, hidden.math_has
+local math_call, math_has = hidden.math, hidden.math_has
+local stdlib_unit = control.stdlib_unit
 local session_info = control.session_info
 local rawget, rawset, type = rawget, rawset, type
 
@@ -60,10 +61,7 @@ local loaded = {}
 local function load_unit(unit)
   if loaded[unit] then return end
   loaded[unit] = true
-  local chunkname = "=alc/engine/stdlib/" .. unit .. ".lua"
-  local fn, err = load(source(unit), chunkname, "t", env)
-  if fn == nil then error(err, 0) end
-  fn(alc)
+  stdlib_unit(unit, env)(alc)
 end
 
 -- algocline's accessors on alc.env (in its metatable, so pairs(alc.env) lists values only):
