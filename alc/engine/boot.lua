@@ -4,12 +4,14 @@
 --   host  the Python side: call(name, kinds, ...) for Host methods, primitive(path, kinds, ...)
 --         for installed primitives, settle, monotonic, unit(name) for the bytecode of a lazily
 --         loaded part of the sandbox (see "lazy units"; never reachable by strategy code)
---   cfg   {math_seed, hook_every, max_output_bytes, max_step_seconds, primitives}
--- and returns the control table the engine drives the session with:
+--   cfg   {math_seed, hook_every, max_output_bytes, max_step_seconds, primitives, libraries}
+-- and returns the control table the engine drives the session with (then its step and
+-- mark_array, for the engine's hot path):
 --   control.start(fn, ...)   create the strategy coroutine
 --   control.step(deadline, max_ticks, lifted, ...)  resume it (see "The step protocol")
---   control.encode(v)        JSON text of a Lua value (sorted keys, alc.NULL -> null)
 --   control.mark_array(t)    give t the array metatable (so it encodes as [] even when empty)
+--   control.text_load(src, name, mode)  the sandbox's load (text chunks only)
+-- and, for the libraries: control.NULL, control.session_info, control.stdlib_unit
 --
 -- The step protocol, stated once (read by LuaVM._result in lua.py into the step result classes
 -- named on the right). control.step returns the ticks the step used (units of hook_every
@@ -562,16 +564,21 @@ function control.step(step_deadline, step_ticks, lifted, ...)
   return finish_step(raw.resume(co, ...))
 end
 
-control.encode = encode
 control.session_info = session_info
 control.mark_array = mark_array
 control.NULL = NULL
-control.alc = alc
 control.text_load = text_load
 -- the prelude's loader of a stdlib unit (alc/engine/stdlib/<name>.lua): its function, compiled
 -- once per process (with its debug info) and run in env
 function control.stdlib_unit(name, env)
   return raw.load(checked(host_unit("stdlib/" .. name)), "=stdlib", "b", env)
 end
-control.over_cap = over_cap
-return control
+
+-- the libraries (cfg.libraries: {chunkname, bytecode} each, the stdlib's prelude), in order,
+-- each called with (alc, control)
+for i = 1, #cfg.libraries do
+  local library = cfg.libraries[i]
+  raw.load(library[2], library[1], "b")(alc, control)
+end
+cfg.libraries = nil
+return control, control.step, control.mark_array

@@ -478,6 +478,14 @@ class LuaVM:
                 b"max_output_bytes": limits.max_output_bytes,
                 b"hook_every": HOOK_EVERY,
                 b"primitives": runtime.table_from(list(self._primitives)),
+                b"libraries": runtime.table_from(
+                    [
+                        runtime.table_from(
+                            [chunkname.encode(), _bytecode(limits.lua_version, chunkname, source)]
+                        )
+                        for chunkname, source in libraries
+                    ]
+                ),
             }
         )
         lua_globals = runtime.globals()  # boot.lua turns this table into the sandbox's
@@ -488,13 +496,7 @@ class LuaVM:
         collectgarbage(b"stop")
         version = limits.lua_version
         boot_chunk = raw_load(_bytecode(version, "alc/boot.lua", _boot_source()), b"=boot", b"b")
-        boot = boot_chunk(host_table, cfg)
-        self._control = boot
-        self._step = boot[b"step"]
-        self._mark_array = boot[b"mark_array"]
-        for chunkname, source in libraries:
-            library = raw_load(_bytecode(version, chunkname, source), chunkname.encode(), b"b")
-            library(boot[b"alc"], boot)
+        self._control, self._step, self._mark_array = boot_chunk(host_table, cfg)
         # free the garbage of setup (boot's main chunk, ~10 KB of RSS per paused session)
         collectgarbage(b"restart")
         collectgarbage(b"collect")
