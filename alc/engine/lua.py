@@ -338,6 +338,32 @@ def _encoded_primitives(
     return encoded
 
 
+def _boot_config(
+    runtime: Any,
+    limits: Limits,
+    seeds: Seeds,
+    primitives: list[bytes],
+    libraries: Sequence[tuple[str, str]],
+) -> Any:
+    """boot.lua's ``cfg`` table (its header lists the fields) in ``runtime``."""
+    version = limits.lua_version
+    return runtime.table_from(
+        {
+            b"math_seed": seeds.math_seed,
+            b"max_step_seconds": float(limits.max_step_seconds),
+            b"max_output_bytes": limits.max_output_bytes,
+            b"hook_every": HOOK_EVERY,
+            b"primitives": runtime.table_from(primitives),
+            b"libraries": runtime.table_from(
+                [
+                    runtime.table_from([name.encode(), _bytecode(version, name, source)])
+                    for name, source in libraries
+                ]
+            ),
+        }
+    )
+
+
 def _deny_attribute(obj: Any, name: Any, *value: Any) -> Any:
     raise AttributeError("Python objects are not accessible from alc strategies")
 
@@ -471,23 +497,7 @@ class LuaVM:
                 b"unit": self._unit,
             }
         )
-        cfg = runtime.table_from(
-            {
-                b"math_seed": seeds.math_seed,
-                b"max_step_seconds": float(limits.max_step_seconds),
-                b"max_output_bytes": limits.max_output_bytes,
-                b"hook_every": HOOK_EVERY,
-                b"primitives": runtime.table_from(list(self._primitives)),
-                b"libraries": runtime.table_from(
-                    [
-                        runtime.table_from(
-                            [chunkname.encode(), _bytecode(limits.lua_version, chunkname, source)]
-                        )
-                        for chunkname, source in libraries
-                    ]
-                ),
-            }
-        )
+        cfg = _boot_config(runtime, limits, seeds, list(self._primitives), libraries)
         lua_globals = runtime.globals()  # boot.lua turns this table into the sandbox's
         raw_load = lua_globals[b"load"]
         collectgarbage = lua_globals[b"collectgarbage"]
