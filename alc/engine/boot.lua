@@ -2,13 +2,16 @@
 --
 -- Run once per VM by alc/engine/lua.py with two arguments:
 --   host  the Python side: call(name, kinds, ...) for Host methods, primitive(path, kinds, ...)
---         for installed primitives, settle, monotonic (never reachable by strategy code)
---   cfg   {math_seed, hook_every, max_output_bytes, max_step_seconds}
--- and returns the control table the engine drives the session with:
+--         for installed primitives, settle, monotonic, unit(name) for the bytecode of a lazily
+--         loaded part of the sandbox (see "lazy units"; never reachable by strategy code)
+--   cfg   {math_seed, hook_every, max_output_bytes, max_step_seconds, primitives, libraries}
+-- and returns the control table the engine drives the session with (then its step and
+-- mark_array, for the engine's hot path):
 --   control.start(fn, ...)   create the strategy coroutine
 --   control.step(deadline, max_ticks, lifted, ...)  resume it (see "The step protocol")
---   control.encode(v)        JSON text of a Lua value (sorted keys, alc.NULL -> null)
 --   control.mark_array(t)    give t the array metatable (so it encodes as [] even when empty)
+--   control.text_load(src, name, mode)  the sandbox's load (text chunks only)
+-- and, for the libraries: control.NULL, control.session_info, control.stdlib_unit
 --
 -- The step protocol, stated once (read by LuaVM._result in lua.py into the step result classes
 -- named on the right). control.step returns the ticks the step used (units of hook_every
@@ -52,7 +55,8 @@ local raw = {
   os_date = os.date, floor = math.floor, randomseed = math.randomseed,
   gsub = string.gsub, byte = string.byte, find = string.find, sub = string.sub,
   rawget = rawget, rawset = rawset, rawlen = rawlen, xpcall = xpcall, pcall = pcall,
-  collectgarbage = collectgarbage,
+  collectgarbage = collectgarbage, difftime = os.difftime, isyieldable = coroutine.isyieldable,
+  close = coroutine.close,
 }
 local settle = host.settle
 
@@ -73,112 +77,7 @@ local function mark_array(t)
   return t
 end
 
----------------------------------------------------------------------------------------------
--- JSON encoding (sorted keys, compact); decoding happens in Python
----------------------------------------------------------------------------------------------
-local escapes = {
-  ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f',
-  ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t',
-}
-local function escape_char(c)
-  return escapes[c] or raw.format("\\u%04x", raw.byte(c))
-end
-local function encode_string(s)
-  return '"' .. (raw.gsub(s, '[%c"\\]', escape_char)) .. '"'
-end
-
-local MAX_DEPTH = 500
-local encode_value
-local path = {}  -- keys from the root to the value being encoded, for error messages
-
-local function where(depth)
-  local parts = { "$" }
-  local first = 1
-  if depth > 8 then parts[2], first = "...", depth - 7 end
-  for i = first, depth do
-    local k = path[i]
-    if raw.mtype(k) == "integer" then
-      parts[#parts + 1] = "[" .. k .. "]"
-    else
-      parts[#parts + 1] = "." .. raw.tostring(k)
-    end
-  end
-  return raw.concat(parts)
-end
-
-local function encode_table(t, stack, depth)
-  if depth >= MAX_DEPTH then
-    raw.error("alc.json_encode: cannot encode a value nested deeper than " .. MAX_DEPTH ..
-      " levels (at " .. where(depth) .. ")", 0)
-  end
-  if stack[t] then
-    raw.error("alc.json_encode: cannot encode a cyclic table (at " .. where(depth) .. ")", 0)
-  end
-  stack[t] = true
-  local n, count, max = raw.rawlen(t), 0, 0
-  for k in raw.next, t do
-    count = count + 1
-    if raw.mtype(k) == "integer" and k > max then max = k end
-  end
-  local out = {}
-  if raw.rawequal(raw.getmetatable(t), ARRAY_MT) or (count > 0 and count == n and max == n) then
-    -- a decoded array keeps its length across null holes ([1,null,3] decodes to {1, nil, 3})
-    if max > n then n = max end
-    for i = 1, n do
-      path[depth + 1] = i
-      out[i] = encode_value(raw.rawget(t, i), stack, depth + 1)
-    end
-    stack[t] = nil
-    return "[" .. raw.concat(out, ",") .. "]"
-  end
-  local keys, originals = {}, {}
-  for k in raw.next, t do
-    local kt = raw.type(k)
-    if kt == "string" then
-      keys[#keys + 1] = k
-    elseif kt == "number" then
-      local ks = raw.tostring(k)
-      keys[#keys + 1] = ks
-      originals[ks] = k
-    else
-      raw.error("alc.json_encode: cannot encode a " .. kt .. " key (at " .. where(depth) .. ")", 0)
-    end
-  end
-  raw.sort(keys)
-  for i = 1, #keys do
-    local ks = keys[i]
-    local v = raw.rawget(t, ks)
-    if v == nil and originals[ks] ~= nil then v = raw.rawget(t, originals[ks]) end
-    path[depth + 1] = ks
-    out[i] = encode_string(ks) .. ":" .. encode_value(v, stack, depth + 1)
-  end
-  stack[t] = nil
-  return "{" .. raw.concat(out, ",") .. "}"
-end
-
-encode_value = function(v, stack, depth)
-  local vt = raw.type(v)
-  if vt == "string" then
-    return encode_string(v)
-  elseif vt == "number" then
-    if v ~= v or v == raw.huge or v == -raw.huge then return "null" end
-    if raw.mtype(v) == "integer" then return raw.format("%d", v) end
-    local s = raw.format("%.17g", v)
-    if not raw.find(s, "[%.eEn]") then s = s .. ".0" end
-    return s
-  elseif vt == "boolean" then
-    return v and "true" or "false"
-  elseif vt == "nil" or raw.rawequal(v, NULL) then
-    return "null"
-  elseif vt == "table" then
-    return encode_table(v, stack, depth)
-  end
-  raw.error("alc.json_encode: cannot encode a " .. vt .. " value (at " .. where(depth) .. ")", 0)
-end
-
-local function encode(v)
-  return encode_value(v, {}, 0)
-end
+local encode  -- JSON text of a value (sorted keys, compact): sandbox/json.lua, loaded on first use
 
 ---------------------------------------------------------------------------------------------
 -- instruction and wall-time limits: a count hook on every strategy coroutine, made sticky
@@ -237,34 +136,6 @@ local function check_output(bytes, what)
 end
 
 ---------------------------------------------------------------------------------------------
--- coroutines: strategy code may use its own; engine requests yielded inside them pass through
----------------------------------------------------------------------------------------------
-local function pass_through(co, ok, first, ...)
-  if ok and first == REQUEST and raw.status(co) == "suspended" then
-    return pass_through(co, raw.resume(co, raw.yield(REQUEST, ...)))
-  end
-  return ok, first, ...
-end
-
-local sandbox_coroutine = {
-  create = function(f) return guard(raw.create(f)) end,
-  resume = function(co, ...) return pass_through(co, raw.resume(co, ...)) end,
-  yield = raw.yield,
-  status = raw.status,
-  running = raw.running,
-  isyieldable = coroutine.isyieldable,
-  close = coroutine.close,
-}
-sandbox_coroutine.wrap = function(f)
-  local co = sandbox_coroutine.create(f)
-  return function(...)
-    local r = raw.pack(sandbox_coroutine.resume(co, ...))
-    if not r[1] then raw.error(r[2], 0) end
-    return raw.unpack(r, 2, r.n)
-  end
-end
-
----------------------------------------------------------------------------------------------
 -- host calls: Python returns (true, value) or (false, message); failures become Lua errors
 ---------------------------------------------------------------------------------------------
 local function checked(ok, ...)
@@ -311,12 +182,10 @@ end
 ---------------------------------------------------------------------------------------------
 -- the alc table: engine-owned primitives (the stdlib fills in the rest)
 ---------------------------------------------------------------------------------------------
-local alc = { NULL = NULL, state = {}, stats = {}, math = {} }
+local alc = { NULL = NULL, math = {} }
 local now = host_fn("now")
 
 local MAX_TOKENS = 2147483647  -- opts.max_tokens range (a 32-bit count every host can take)
-local MAX_BATCH = 10000        -- queries in one alc.llm_batch pause
-local MAX_FORK = 64            -- child strategies in one alc.fork
 
 local function llm_item(prompt, opts, where)
   if raw.type(prompt) ~= "string" then
@@ -382,283 +251,130 @@ function alc.llm(prompt, opts)
   return (answered(raw.yield(REQUEST, p, s, m, f, x)))
 end
 
-function alc.llm_batch(items)
-  if raw.type(items) ~= "table" then
-    raw.error("alc.llm_batch: expected a list of {prompt=..., ...} items", 2)
-  end
-  local n = raw.rawlen(items)
-  if n == 0 then return mark_array({}) end
-  if n > MAX_BATCH then
-    raw.error("alc.llm_batch: at most " .. MAX_BATCH .. " items per batch, got " .. n, 2)
-  end
-  local flat, j, bytes = {}, 0, 0
-  for i = 1, n do
-    local item = items[i]
-    local prompt, opts
-    if raw.type(item) == "string" then
-      prompt = item
-    elseif raw.type(item) == "table" then
-      prompt = item.prompt
-      opts = {}
-      for k, v in raw.next, item do if k ~= "prompt" then opts[k] = v end end
-    else
-      raw.error("alc.llm_batch: item " .. i .. " must be a string or a table", 2)
-    end
-    local p, s, m, f, x = llm_item(prompt, opts, "alc.llm_batch item " .. i)
-    bytes = bytes + item_bytes(p, s, x)
-    check_output(bytes, "this alc.llm_batch pause")
-    flat[j + 1], flat[j + 2], flat[j + 3], flat[j + 4], flat[j + 5] = p, s, m, f, x
-    j = j + 5
-  end
-  return mark_array({ answered(raw.yield(REQUEST, raw.unpack(flat, 1, j))) })
-end
-
--- alc.fork: child strategies in their own VMs; the engine surfaces their queries as this
--- session's pauses and resumes here with the results in input order.
+-- alc.fork's request marker (sandbox/alc.lua yields it; finish_step reads it)
 local FORK = {}
-function alc.fork(strategies, ctx, opts)
-  if raw.type(strategies) ~= "table" or raw.rawlen(strategies) == 0 then
-    raw.error("alc.fork: expected a non-empty list of strategy names", 2)
-  end
-  if raw.rawlen(strategies) > MAX_FORK then
-    raw.error("alc.fork: at most " .. MAX_FORK .. " strategies per fork", 2)
-  end
-  for i = 1, #strategies do
-    if raw.type(strategies[i]) ~= "string" then
-      raw.error("alc.fork: strategy " .. i .. " must be a name (string)", 2)
-    end
-  end
-  if ctx ~= nil and raw.type(ctx) ~= "table" then raw.error("alc.fork: ctx must be a table", 2) end
-  if opts ~= nil and raw.type(opts) ~= "table" then raw.error("alc.fork: opts must be a table", 2) end
-  -- algocline: "skip" (the default; also any unknown value) reports a failed child and goes
-  -- on; "abort" / "fail" stop the parent at the first failed child
-  local on_error = opts and raw.rawget(opts, "on_error")
-  if on_error == "abort" or on_error == "fail" then on_error = "abort" else on_error = "skip" end
-  return (raw.yield(REQUEST, FORK, encode(mark_array({raw.unpack(strategies)})),
-                    encode(ctx or {}), on_error))
-end
-
 local log = host_fn("log")
-function alc.log(level, ...)
-  local n = raw.select("#", ...)
-  if n == 0 then
-    return log("info", raw.tostring(level))
-  end
-  local parts = {}
-  for i = 1, n do parts[i] = raw.tostring((raw.select(i, ...))) end
-  return log(raw.tostring(level), raw.concat(parts, " "))
-end
-
-alc.json_encode = function(v) return encode(v) end
-local decode = host_fn("json_decode")
-alc.json_decode = function(s)
-  if raw.type(s) ~= "string" then
-    raw.error("alc.json_decode: expected a string, got " .. raw.type(s), 2)
-  end
-  return decode(s)
-end
-
 alc.time = now
-local budget_remaining = host_fn("budget_remaining")
-alc.budget_remaining = function() return budget_remaining() end
-local progress = host_fn("progress")
-alc.progress = function(step, total, msg) return progress(step, total, msg) end
-local stats_record = host_fn("stats_record")
-local stats_get = host_fn("stats_get")
-alc.stats.record = function(key, value)
-  if raw.type(key) ~= "string" then raw.error("alc.stats.record: key must be a string", 2) end
-  return stats_record(key, encode(value))
-end
-alc.stats.get = function(key) return stats_get(key) end
+-- (alc.llm_batch, alc.fork, alc.log, alc.json_encode, alc.json_decode, alc.budget_remaining and
+-- alc.progress are forwarding closures to sandbox/functions.lua, made in "lazy units" below)
 local session_info = host_fn("session_info")
--- alc.stats.llm_calls(): queries this session issued so far (every alc.llm counts one, every
--- alc.llm_batch item one, fork children's included; a query refused by the budget does not)
-alc.stats.llm_calls = function() return session_info("llm_calls") end
-
-local state_op = host_fn("state")
-local state_decode = host_fn("state_decode")
-local function state_key(fname, key)
-  if raw.type(key) ~= "string" then
-    raw.error("alc.state." .. fname .. ": key must be a string, got " .. raw.type(key), 3)
-  end
-  return key
-end
-function alc.state.get(key, default)
-  -- the host answers the stored JSON text, decoded here in the VM's own process (a value
-  -- nested up to the 500 levels json_encode allows never crosses a process boundary as objects)
-  local v = state_op("get", state_key("get", key))
-  if v == nil then return default end
-  return state_decode(v)
-end
-function alc.state.set(key, value) state_op("set", state_key("set", key), encode(value)) end
-function alc.state.keys() return state_op("keys") end
-function alc.state.delete(key) return state_op("delete", state_key("delete", key)) end
-function alc.state.has(key) return state_op("has", state_key("has", key)) end
-function alc.state.set_nx(key, value)
-  return state_op("set_nx", state_key("set_nx", key), encode(value))
-end
-function alc.state.incr(key, delta, default)
-  return state_op("incr", state_key("incr", key), delta or 1, default or 0)
-end
-function alc.state.update(key, fn, default)
-  local value = fn(alc.state.get(key, default))
-  alc.state.set(key, value)
-  return value
-end
-
--- the namespace-addressed operations (algocline >= 0.47): ns names any namespace
-local function state_ns(fname, ns)
-  if ns == nil then return nil end  -- the session's own (ctx._ns)
-  if raw.type(ns) ~= "string" or ns == "" then
-    raw.error("alc.state." .. fname .. ": namespace must be a non-empty string, got " ..
-      raw.type(ns), 3)
-  end
-  return ns
-end
-function alc.state.list(ns) return state_op("list", state_ns("list", ns)) end
-function alc.state.show(ns, key)
-  return state_decode(state_op("show", state_ns("show", ns), state_key("show", key)))
-end
-function alc.state.reset(ns, key, opts)
-  if opts ~= nil and raw.type(opts) ~= "table" then
-    raw.error("alc.state.reset: opts must be a table {steps = {...}, fields = {...}}", 2)
-  end
-  return state_op("reset", state_ns("reset", ns), state_key("reset", key), opts or {})
-end
-
--- alc.card: immutable run records in the engine's store (alc/engine/cards.py, docs/cards.md);
--- every call is one recorded effect, so replay never writes a card twice
-local card_op = host_fn("card")
-alc.card = {}
-local CARD_OPS = { "create", "get", "list", "find", "append", "write_samples", "read_samples",
-  "alias_set", "alias_list", "get_by_alias", "lineage" }
-for i = 1, #CARD_OPS do
-  local op = CARD_OPS[i]
-  alc.card[op] = function(...) return card_op(op, ...) end
-end
 
 ---------------------------------------------------------------------------------------------
 -- sandboxed standard library
 ---------------------------------------------------------------------------------------------
 raw.randomseed(cfg.math_seed)
-local math_seed_counter = 0
-math.randomseed = function(...)
-  if raw.select("#", ...) > 0 then return raw.randomseed(...) end
-  -- no argument would mean "random seed": keep it a deterministic function of the session seed
-  math_seed_counter = math_seed_counter + 1
-  return raw.randomseed(cfg.math_seed, math_seed_counter)
-end
 string.dump = nil
 
-local function write_log(level)
-  return function(...)
-    local parts = {}
-    for i = 1, raw.select("#", ...) do parts[i] = raw.tostring((raw.select(i, ...))) end
-    log(level, raw.concat(parts))
-  end
-end
-
-local function log_file(level)
-  local write = write_log(level)
-  local file = {}
-  function file:write(...) write(...) return self end
-  function file:flush() return self end
-  function file:close() return true end
-  function file:lines() return function() return nil end end
-  function file:read() return nil end
-  function file:setvbuf() return true end
-  return file
-end
 local REFUSED = "file access is not permitted in an alc strategy (use alc.state to keep data)"
-local sandbox_io = {
-  stdout = log_file("info"),
-  stderr = log_file("warn"),
-  stdin = log_file("info"),
-  open = function() return nil, REFUSED, 13 end,
-  lines = function() raw.error(REFUSED, 2) end,
-  popen = function() return nil, "running programs is not permitted in an alc strategy", 13 end,
-  read = function() return nil end,
-  close = function() return true end,
-  tmpfile = function() return nil, REFUSED, 13 end,
-  type = function(f) return nil end,
-}
-sandbox_io.write = function(...) sandbox_io.stdout:write(...) return sandbox_io.stdout end
-sandbox_io.output = function() return sandbox_io.stdout end
-sandbox_io.input = function() return sandbox_io.stdin end
 
-local getenv = host_fn("getenv")
-local clock = host_fn("clock")
+-- the Python primitives (cfg.primitives, dotted paths): alc.<path> as a Lua function calling
+-- the one installed under path (run here, in boot's main chunk, so no installer outlives boot)
+for i = 1, #cfg.primitives do
+  local path = cfg.primitives[i]
+  local target, name = alc, path
+  local dot = raw.find(path, ".", 1, true)
+  while dot do
+    local part = raw.sub(name, 1, dot - 1)
+    target[part] = target[part] or {}
+    target = target[part]
+    name = raw.sub(name, dot + 1)
+    dot = raw.find(name, ".", 1, true)
+  end
+  target[name] = function(...) return checked(host_primitive(path, pack_args(...))) end
+end
+cfg.primitives = nil
 
--- os.date and os.time(table) in UTC whatever the process's time zone (TZ is not journaled, so
--- local time would make a replay under another zone diverge): os.date formats as with a
--- leading "!", os.time(table) reads the table as UTC (timegm) and normalises its fields
-local function date_field(t, k, default)
-  local v = raw.rawget(t, k)
-  if v == nil then
-    if default == nil then raw.error("field '" .. k .. "' missing in date table", 3) end
-    return default
-  end
-  local n = raw.tonumber(v)
-  if n ~= nil and raw.mtype(n) == "float" and n == raw.floor(n) and n > -2^62 and n < 2^62 then
-    n = raw.floor(n)
-  end
-  if n == nil or raw.mtype(n) ~= "integer" then
-    raw.error("field '" .. k .. "' is not an integer", 3)
-  end
-  return n
+---------------------------------------------------------------------------------------------
+-- lazy units: engine code a session may never run is compiled once per process (stripped
+-- bytecode, see lua.py) and loaded into a VM on its first use, so a fresh or paused session
+-- holds only what it ran: the JSON encoder (sandbox/json.lua) and the namespaces os, io,
+-- coroutine, alc.state, alc.card and alc.stats (sandbox/<name>.lua).
+--
+-- A lazy namespace is an empty table with the LAZY metatable until its first index, pairs,
+-- getmetatable or setmetatable: then its unit runs (inside the strategy coroutine, under the
+-- step's limits, like any engine code it calls), its members are stored in the table (keys
+-- the strategy set meanwhile are kept) and the metatable is removed, so from then on the table
+-- is exactly the eager one. Only rawget / next / # on a namespace never indexed see it empty.
+-- Loading is deterministic (no effect is recorded, no random draw made), so a replay loads
+-- the same units at the same points.
+---------------------------------------------------------------------------------------------
+local host_unit = host.unit
+local I  -- boot's internals, handed to every unit (filled below)
+
+-- unit(name, ...): run sandbox/<name>.lua with boot's internals and ..., return its result.
+-- A unit sees no globals (its _ENV is an empty table of its own): everything it uses comes from
+-- the internals, captured at boot, so strategy code reassigning globals cannot reach into it.
+local function unit(name, ...)
+  local fn = raw.load(checked(host_unit(name)), "=" .. name, "b", {})
+  return fn(I, ...)
 end
 
-local function days_from_civil(y, m, d)  -- days since 1970-01-01 (proleptic Gregorian)
-  y = y + (m - 1) // 12
-  m = (m - 1) % 12 + 1
-  if m <= 2 then y = y - 1 end
-  local era = y // 400
-  local yoe = y - era * 400
-  local doy = (153 * ((m + 9) % 12) + 2) // 5 + d - 1
-  return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+local encoder
+encode = function(v)
+  local e = encoder
+  if e == nil then
+    e = unit("json")
+    encoder = e
+  end
+  return e(v)
 end
 
-local function utc_time(t)
-  if raw.type(t) ~= "table" then
-    raw.error("bad argument #1 to 'time' (table expected, got " .. raw.type(t) .. ")", 3)
-  end
-  local days = days_from_civil(date_field(t, "year"), date_field(t, "month"), date_field(t, "day"))
-  local stamp = days * 86400 + date_field(t, "hour", 12) * 3600 + date_field(t, "min", 0) * 60
-    + date_field(t, "sec", 0)
-  local ok, norm = raw.pcall(raw.os_date, "!*t", stamp)
-  if not ok then raw.error("time result cannot be represented in this installation", 3) end
-  for _, k in raw.pairs({"year", "month", "day", "hour", "min", "sec", "wday", "yday"}) do
-    raw.rawset(t, k, norm[k])
-  end
-  raw.rawset(t, "isdst", false)
-  return stamp
-end
-
-local sandbox_os = {
-  time = function(t)
-    if t ~= nil then return utc_time(t) end
-    return raw.floor(now())
-  end,
-  clock = function() return clock() end,
-  date = function(fmt, t)
-    if t == nil then t = raw.floor(now()) end
-    if fmt == nil then
-      fmt = "!%c"
-    elseif raw.type(fmt) == "string" and raw.sub(fmt, 1, 1) ~= "!" then
-      fmt = "!" .. fmt
+-- the functions of sandbox/functions.lua: a forwarding closure each (one shared prototype); the
+-- call is a tail call, so error levels and positions are the function's own
+local alc_functions
+local function deferred(name)
+  return function(...)
+    local fns = alc_functions
+    if fns == nil then
+      fns = unit("functions")
+      alc_functions = fns
     end
-    return raw.os_date(fmt, t)
+    return fns[name](...)
+  end
+end
+alc.llm_batch, alc.fork, alc.log = deferred("llm_batch"), deferred("fork"), deferred("log")
+alc.json_encode, alc.json_decode = deferred("json_encode"), deferred("json_decode")
+alc.budget_remaining, alc.progress = deferred("budget_remaining"), deferred("progress")
+
+local LAZY_UNIT = {}  -- a namespace not yet filled -> the unit that fills it
+
+local function fill(t)
+  local name = LAZY_UNIT[t]
+  if name == nil then return end
+  local members = unit(name, t)
+  for k, v in raw.next, members do
+    if raw.rawget(t, k) == nil then raw.rawset(t, k, v) end
+  end
+  LAZY_UNIT[t] = nil
+  raw.setmetatable(t, nil)
+end
+
+local LAZY = {
+  __index = function(t, k)
+    fill(t)
+    return raw.rawget(t, k)
   end,
-  difftime = os.difftime,
-  getenv = function(name)
-    if raw.type(name) ~= "string" then return nil end
-    return getenv(name)  -- the host decides what is visible (alc.engine.host.lua_env)
+  __pairs = function(t)
+    fill(t)
+    return raw.next, t, nil
   end,
-  execute = function() return nil, "exit", 1 end,
-  exit = function() raw.error("os.exit is not permitted in an alc strategy; return a result", 2) end,
-  remove = function() return nil, REFUSED, 13 end,
-  rename = function() return nil, REFUSED, 13 end,
-  tmpname = function() raw.error(REFUSED, 2) end,
+}
+
+local function lazy(name)
+  local t = raw.setmetatable({}, LAZY)
+  LAZY_UNIT[t] = name
+  return t
+end
+
+local sandbox_coroutine, sandbox_os, sandbox_io = lazy("coroutine"), lazy("os"), lazy("io")
+alc.state, alc.card, alc.stats = lazy("state"), lazy("card"), lazy("stats")
+
+I = {
+  raw = raw, NULL = NULL, ARRAY_MT = ARRAY_MT, REQUEST = REQUEST, FORK = FORK, alc = alc,
+  encode = encode, mark_array = mark_array, host_fn = host_fn, guard = guard, now = now,
+  log = log, session_info = session_info, REFUSED = REFUSED,
+  llm_item = llm_item, item_bytes = item_bytes, answered = answered,
+  check_output = check_output,
 }
 
 local load_source = host_fn("load_source")
@@ -673,6 +389,8 @@ local function text_load(chunk, name, mode, env)
   if env == nil then return raw.load(chunk, name, "t") end
   return raw.load(chunk, name, "t", env)
 end
+
+I.text_load, I.load_source, I.cfg = text_load, load_source, cfg
 
 local function sandbox_require(name)
   if raw.type(name) ~= "string" then
@@ -700,7 +418,25 @@ local GC_REFUSED = "setmetatable: __gc finalizers are not permitted in an alc st
   "(they would run outside the step's limits); use a <close> variable or explicit cleanup"
 local function sandbox_setmetatable(t, mt)
   if raw.type(mt) == "table" and raw.rawget(mt, "__gc") ~= nil then raw.error(GC_REFUSED, 2) end
+  if LAZY_UNIT[t] ~= nil then fill(t) end
   return raw.setmetatable(t, mt)
+end
+-- getmetatable of a lazy namespace fills it first: it answers nil, as for the eager table
+local function sandbox_getmetatable(...)
+  local v = ...
+  if LAZY_UNIT[v] ~= nil then fill(v) end
+  return raw.getmetatable(...)
+end
+
+-- the standard libraries the sandbox replaced or removed are still held by the registry (as
+-- loaded modules, io's default files, package's tables): drop them, a fresh VM keeps less
+do
+  local registry = debug.getregistry()
+  local modules = registry._LOADED
+  for _, name in raw.pairs({ "os", "io", "debug", "package", "coroutine", "python" }) do
+    modules[name] = nil
+  end
+  registry._PRELOAD, registry._CLIBS, registry._IO_input, registry._IO_output = nil, nil, nil, nil
 end
 
 local env = {}
@@ -711,30 +447,18 @@ for k, v in raw.pairs(env) do G[k] = v end
 G._G = G
 local _G = G
 _G.setmetatable = sandbox_setmetatable
+_G.getmetatable = sandbox_getmetatable
 _G.coroutine = sandbox_coroutine
 _G.os = sandbox_os
 _G.io = sandbox_io
-_G.print = function(...)
-  local parts = {}
-  for i = 1, raw.select("#", ...) do parts[i] = raw.tostring((raw.select(i, ...))) end
-  log("info", raw.concat(parts, "\t"))
-end
+_G.print = deferred("print")
 _G.load = text_load
-_G.loadstring = function(s, name) return text_load(s, name) end
+_G.loadstring = deferred("loadstring")
 _G.unpack = table.unpack
 _G.require = sandbox_require
 _G.package = package_table
-_G.dofile = function(path)
-  local chunkname, source = load_source(path, "file")
-  local fn, err = raw.load(source, "@" .. chunkname, "t")
-  if fn == nil then raw.error(err, 2) end
-  return fn()
-end
-_G.loadfile = function(path, mode, fenv)
-  local ok, chunkname, source = raw.pcall(load_source, path, "file")
-  if not ok then return nil, chunkname end
-  return text_load(source, "@" .. chunkname, mode, fenv)
-end
+_G.dofile, _G.loadfile = deferred("dofile"), deferred("loadfile")
+math.randomseed = deferred("randomseed")
 _G.alc = alc
 
 ---------------------------------------------------------------------------------------------
@@ -840,25 +564,21 @@ function control.step(step_deadline, step_ticks, lifted, ...)
   return finish_step(raw.resume(co, ...))
 end
 
--- alc.<path> (dotted) as a Lua function calling the Python primitive installed under path
-function control.install(path)
-  local target, name = alc, path
-  local dot = raw.find(path, ".", 1, true)
-  while dot do
-    local part = raw.sub(name, 1, dot - 1)
-    target[part] = target[part] or {}
-    target = target[part]
-    name = raw.sub(name, dot + 1)
-    dot = raw.find(name, ".", 1, true)
-  end
-  target[name] = function(...) return checked(host_primitive(path, pack_args(...))) end
-end
-
-control.encode = encode
 control.session_info = session_info
 control.mark_array = mark_array
 control.NULL = NULL
-control.alc = alc
 control.text_load = text_load
-control.over_cap = over_cap
-return control
+-- the prelude's loader of a stdlib unit (alc/engine/stdlib/<name>.lua): its function, compiled
+-- once per process (with its debug info) and run in env
+function control.stdlib_unit(name, env)
+  return raw.load(checked(host_unit("stdlib/" .. name)), "=stdlib", "b", env)
+end
+
+-- the libraries (cfg.libraries: {chunkname, bytecode} each, the stdlib's prelude), in order,
+-- each called with (alc, control)
+for i = 1, #cfg.libraries do
+  local library = cfg.libraries[i]
+  raw.load(library[2], library[1], "b")(alc, control)
+end
+cfg.libraries = nil
+return control, control.step, control.mark_array

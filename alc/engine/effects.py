@@ -20,6 +20,11 @@ MAX_READS_PER_STEP = 100_000
 a step holds every read, so this bounds its size)."""
 
 
+_NOT_REPLAYING: deque[list[Any]] = deque(maxlen=0)
+"""The replay queue of a session with nothing to replay (always empty; :meth:`Effects.load`
+replaces it)."""
+
+
 class Effects:
     """Values read from outside the VM, recorded live and replayed in order.
 
@@ -29,7 +34,7 @@ class Effects:
     """
 
     def __init__(self) -> None:
-        self._replay: deque[list[Any]] = deque()
+        self._replay: deque[list[Any]] = _NOT_REPLAYING  # shared: most sessions never replay
         self.recorded: list[list[Any]] = []
 
     def load(self, recorded: Sequence[list[Any]]) -> None:

@@ -67,6 +67,11 @@ STATS_KEYS = 1000
 """At most this many distinct ``alc.stats`` keys per session."""
 
 
+_NO_LOG: deque[dict[str, Any]] = deque(maxlen=0)
+"""The log of a session that has not logged yet (shared and always empty: an empty deque is
+~0.7 KB, kept by every paused session)."""
+
+
 @dataclass
 class Observations:
     """What a session's strategy left behind for the session to show or act on.
@@ -78,7 +83,7 @@ class Observations:
             session then fails with ``source_changed`` whatever the step's own result.
     """
 
-    log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
+    log: deque[dict[str, Any]] = field(default_factory=lambda: _NO_LOG)
     progress: dict[str, Any] | None = None
     source_changed: SourceChanged | None = None
     state_quota_exceeded: bool = False
@@ -137,7 +142,10 @@ class SessionHost:
         return float(rt.effects.read("cpu", rt.clock.cpu))
 
     def log(self, level: str, message: str) -> None:
-        self._rt.observations.log.append(
+        observations = self._rt.observations
+        if observations.log is _NO_LOG:  # the first line: most sessions never log
+            observations.log = deque(maxlen=LOG_LINES)
+        observations.log.append(
             {"level": _clip(str(level), 32), "message": _clip(str(message), LOG_LINE_CHARS)}
         )
 

@@ -42,6 +42,7 @@ from alc.engine.stdlib.jsonvalue import decode as _json_decode
 __all__ = [
     "HOOK_EVERY",
     "HOST_METHODS",
+    "SANDBOX_UNITS",
     "Allowance",
     "Done",
     "Errored",
@@ -275,20 +276,92 @@ def _boot_source() -> str:
     return resources.files("alc.engine").joinpath("boot.lua").read_text(encoding="utf-8")
 
 
-@cache
-def _bytecode(lua_version: str, chunkname: str, source: str) -> bytes:
-    """Engine Lua code compiled once per process to stripped bytecode.
+SANDBOX_UNITS = ("json", "functions", "coroutine", "os", "io", "state", "card", "stats")
+"""The parts of the sandbox boot.lua loads on first use (``alc/engine/sandbox/<name>.lua``)."""
 
-    Loading bytecode is ~5x faster than compiling and, without debug info, leaves a smaller
+
+@cache
+def _unit_bytecode(lua_version: str, name: bytes) -> bytes:
+    """The bytecode of a lazily loaded unit, compiled once per process and Lua version.
+
+    ``name`` is a :data:`SANDBOX_UNITS` name (stripped bytecode: engine internals) or
+    ``stdlib/<unit>`` for a stdlib unit (:data:`alc.engine.stdlib.UNITS`), whose debug info is
+    kept so that its errors and tracebacks read as if the source had been compiled in the VM.
+
+    Raises:
+        LookupError: no such unit.
+    """
+    unit = name.decode("ascii", "replace")
+    if unit.startswith("stdlib/"):
+        from alc.engine.stdlib import unit_source
+
+        source = unit_source(unit[len("stdlib/") :])
+        return _bytecode(lua_version, f"alc/engine/{unit}.lua", source, strip=False)
+    if unit not in SANDBOX_UNITS:
+        raise LookupError(f"no sandbox unit named {unit!r}")
+    path = f"sandbox/{unit}.lua"
+    source = resources.files("alc.engine").joinpath(path).read_text(encoding="utf-8")
+    return _bytecode(lua_version, f"alc/engine/{path}", source)
+
+
+@cache
+def _bytecode(lua_version: str, chunkname: str, source: str, *, strip: bool = True) -> bytes:
+    """Engine Lua code compiled once per process to bytecode (stripped unless ``strip=False``).
+
+    Loading bytecode is ~5-8x faster than compiling and, without debug info, leaves a smaller
     heap: per-session start time and memory are dominated by boot.lua and the prelude. Only
-    engine-owned code is loaded this way, before the sandbox exists; strategies can never load
-    binary chunks.
+    engine-owned code is loaded this way, by the engine; strategies can never load binary
+    chunks.
     """
     scratch = _RUNTIMES[lua_version].LuaRuntime(encoding=None)
     dump = scratch.eval(
-        "function(src, name) return string.dump(assert(load(src, name, 't')), true) end"
+        "function(src, name, strip) return string.dump(assert(load(src, name, 't')), strip) end"
     )
-    return bytes(dump(source.encode(), ("=" + chunkname).encode()))
+    return bytes(dump(source.encode(), ("=" + chunkname).encode(), strip))
+
+
+_ENCODED_PRIMITIVES: dict[int, tuple[Any, dict[bytes, Callable[..., Any]]]] = {}
+
+
+def _encoded_primitives(
+    primitives: Mapping[str, Callable[..., Any]],
+) -> dict[bytes, Callable[..., Any]]:
+    """``primitives`` keyed by their encoded paths, one dict shared by every VM given the same
+    primitives (an executor gives all its VMs one mapping): not a copy kept per session."""
+    items = tuple(primitives.items())
+    hit = _ENCODED_PRIMITIVES.get(id(primitives))
+    if hit is not None and hit[0] == items:
+        return hit[1]
+    encoded = {path.encode(): fn for path, fn in items}
+    if len(_ENCODED_PRIMITIVES) < 64:
+        _ENCODED_PRIMITIVES[id(primitives)] = (items, encoded)
+    return encoded
+
+
+def _boot_config(
+    runtime: Any,
+    limits: Limits,
+    seeds: Seeds,
+    primitives: list[bytes],
+    libraries: Sequence[tuple[str, str]],
+) -> Any:
+    """boot.lua's ``cfg`` table (its header lists the fields) in ``runtime``."""
+    version = limits.lua_version
+    return runtime.table_from(
+        {
+            b"math_seed": seeds.math_seed,
+            b"max_step_seconds": float(limits.max_step_seconds),
+            b"max_output_bytes": limits.max_output_bytes,
+            b"hook_every": HOOK_EVERY,
+            b"primitives": runtime.table_from(primitives),
+            b"libraries": runtime.table_from(
+                [
+                    runtime.table_from([name.encode(), _bytecode(version, name, source)])
+                    for name, source in libraries
+                ]
+            ),
+        }
+    )
 
 
 def _deny_attribute(obj: Any, name: Any, *value: Any) -> Any:
@@ -413,36 +486,30 @@ class LuaVM:
         # name over them): a few Python objects per VM instead of closures per function, so a
         # session is cheaper to create and to keep (the cyclic GC walks fewer objects)
         self._host = host
-        self._primitives = {path.encode(): fn for path, fn in primitives.items()}
-        host_table = runtime.table()
-        host_table[b"call"] = self._call_host
-        host_table[b"primitive"] = self._call_primitive
+        self._primitives = _encoded_primitives(primitives)
         self._stopped = False
-        host_table[b"monotonic"] = self._monotonic  # the limit hook's clock (see stop)
-        host_table[b"settle"] = self._settle
-        cfg = runtime.table_from(
+        host_table = runtime.table_from(
             {
-                b"math_seed": seeds.math_seed,
-                b"max_step_seconds": float(limits.max_step_seconds),
-                b"max_output_bytes": limits.max_output_bytes,
-                b"hook_every": HOOK_EVERY,
+                b"call": self._call_host,
+                b"primitive": self._call_primitive,
+                b"monotonic": self._monotonic,  # the limit hook's clock (see stop)
+                b"settle": self._settle,
+                b"unit": self._unit,
             }
         )
-        runtime.globals()[b"python"] = None
-        raw_load = runtime.eval("load")
+        cfg = _boot_config(runtime, limits, seeds, list(self._primitives), libraries)
+        lua_globals = runtime.globals()  # boot.lua turns this table into the sandbox's
+        raw_load = lua_globals[b"load"]
+        collectgarbage = lua_globals[b"collectgarbage"]
+        # no incremental collection while the engine boots: the full collection below does
+        # that work once (boot allocates most of what a fresh VM holds)
+        collectgarbage(b"stop")
         version = limits.lua_version
         boot_chunk = raw_load(_bytecode(version, "alc/boot.lua", _boot_source()), b"=boot", b"b")
-        boot = boot_chunk(host_table, cfg)
-        self._control = boot
-        self._step = boot[b"step"]
-        self._mark_array = boot[b"mark_array"]
-        for path in self._primitives:
-            boot[b"install"](path)
-        for chunkname, source in libraries:
-            library = raw_load(_bytecode(version, chunkname, source), chunkname.encode(), b"b")
-            library(boot[b"alc"], boot)
-        # free the garbage of setup (about half of a fresh VM's heap) before the session starts
-        runtime.eval("collectgarbage")(b"collect")
+        self._control, self._step, self._mark_array = boot_chunk(host_table, cfg)
+        # free the garbage of setup (boot's main chunk, ~10 KB of RSS per paused session)
+        collectgarbage(b"restart")
+        collectgarbage(b"collect")
 
     def _monotonic(self) -> float:
         return math.inf if self._stopped else time.monotonic()
@@ -568,6 +635,17 @@ class LuaVM:
         except Exception as exc:
             self._lift()
             return False, _error_text(exc)
+
+    def _unit(self, name: bytes) -> tuple[Any, ...]:
+        """boot.lua's ``unit(name)``: ``(true, bytecode)`` of a sandbox unit, or
+        ``(false, message)``; pushed with the allocator cap lifted like every host reply."""
+        try:
+            code = _unit_bytecode(self._limits.lua_version, name)
+        except Exception as exc:
+            self._lift()
+            return False, _error_text(exc)
+        self._lift()
+        return True, code
 
     def _source_reply(
         self, method: Callable[..., tuple[str, str]], values: list[Any]

@@ -456,7 +456,6 @@ def test_every_primitive_at_its_maximum_returns_a_bounded_result() -> None:
         "match_enum": (longest, ["y" * B.MATCH_ENUM_MAX_CANDIDATE_CHARS] * 100),
         "match_bool": ("n" * B.TEXT_MAX_CHARS,),
         "chunk": ("y" * 990_400, WIDE),
-        "_stdlib.source": ("rng",),
         "_stdlib.math": ("softmax", _data(B.MATH_MAX_ARRAY)),
         "_stdlib.math_has": ("x" * B.TEXT_MAX_CHARS,),
     }

@@ -13,13 +13,15 @@ What lives where:
 - ``_bounds.py``: the input and output bounds of every Python primitive (a Python call cannot
   be interrupted by the session's limits, so each one refuses inputs past its bound).
 - ``prelude.lua`` (the only library run at VM creation): a lazy loader. The first read of a
-  combinator compiles ``core.lua`` (map, reduce, filter, vote, parse_score, parse_number,
+  combinator loads ``core.lua`` (map, reduce, filter, vote, parse_score, parse_number,
   json_extract, fingerprint, budget_check, tuning) or ``llm.lua`` (cache, cache_info,
   cache_clear, ground, specify, llm_safe, llm_json, parallel, pipe); the first read of an RNG
-  function or of ``permutations`` (built in Lua, under the session's limits) compiles
-  ``rng.lua``; the first read of ``alc.eval`` compiles ``eval.lua`` (a one-line bridge to the
+  function or of ``permutations`` (built in Lua, under the session's limits) loads
+  ``rng.lua``; the first read of ``alc.eval`` loads ``eval.lua`` (a one-line bridge to the
   ``evalframe`` module); the first read of another ``alc.math`` name binds it to the
-  dispatcher. A new session therefore pays for one small chunk, not the whole library.
+  dispatcher. A unit is compiled once per process (bytecode with its debug info, see
+  ``alc.engine.lua``) and loaded into a VM on its first use there: a new session pays for one
+  small chunk, not the whole library.
 
 The ``_stdlib.*`` primitives are private plumbing: ``prelude.lua`` takes them into upvalues and
 removes ``alc._stdlib`` before any strategy code runs.
@@ -77,7 +79,6 @@ PRIMITIVES: dict[str, Callable[..., Any]] = {
     "match_enum": text.match_enum,
     "match_bool": text.match_bool,
     "chunk": text.chunk,
-    "_stdlib.source": unit_source,
     "_stdlib.math": _math,
     "_stdlib.math_has": _math_has,
 }

@@ -2,7 +2,7 @@
 --
 -- To keep a fresh session cheap (start time and memory of thousands of paused sessions), the
 -- combinators, the RNG and the alc.math bindings are not compiled here: the first read of a
--- missing alc.<name> or alc.math.<name> compiles the unit that defines it (core.lua, llm.lua,
+-- missing alc.<name> or alc.math.<name> loads the unit that defines it (core.lua, llm.lua,
 -- rng.lua), or binds a Python-side alc.math function. Strategies see no difference, except
 -- that pairs(alc) lists a lazily loaded name only after its first use.
 --
@@ -12,28 +12,43 @@ local alc, control = ...
 
 local hidden = alc._stdlib
 alc._stdlib = nil
-local source, math_call, math_has = hidden.source, hidden.math, hidden.math_has
+local math_call, math_has = hidden.math, hidden.math_has
+local stdlib_unit = control.stdlib_unit
 local session_info = control.session_info
 local rawget, rawset, type = rawget, rawset, type
 
-local UNIT_OF = {
-  map = "core", reduce = "core", filter = "core", vote = "core", parse_score = "core",
-  parse_number = "core", json_extract = "core", fingerprint = "core", budget_check = "core",
-  tuning = "core", fmt = "core", log_fmt = "core",
-  cache = "llm", cache_info = "llm", cache_clear = "llm", ground = "llm", specify = "llm",
-  llm_safe = "llm", llm_json = "llm", parallel = "llm", pipe = "llm",
-  eval = "eval",
-}
-local RNG = {
-  rng_create = true, rng_float = true, rng_int = true, shuffle = true,
-  sample_with_replacement = true, normal_sample = true, uniform_sample = true,
-  exp_sample = true, lognormal_sample = true, gamma_sample = true, beta_sample = true,
-  chi_squared_sample = true, student_t_sample = true, poisson_sample = true,
-  binomial_sample = true, categorical_sample = true, dirichlet_sample = true,
-  permutations = true, -- not random, but built in Lua (under the session limits) like these
-}
+-- the lazily loaded names, "name=unit" per alc.<name> (one string, not a table of strings: a
+-- fresh VM keeps one object for them); RNG_NAMES lists the alc.math names rng.lua defines
+-- (permutations is not random, but built in Lua under the session limits like these)
+local ALC_NAMES = [[
+ map=core reduce=core filter=core vote=core parse_score=core parse_number=core
+ json_extract=core fingerprint=core budget_check=core tuning=core fmt=core log_fmt=core
+ cache=llm cache_info=llm cache_clear=llm ground=llm specify=llm llm_safe=llm llm_json=llm
+ parallel=llm pipe=llm eval=eval
+]]
+local RNG_NAMES = [[
+ rng_create rng_float rng_int shuffle sample_with_replacement normal_sample uniform_sample
+ exp_sample lognormal_sample gamma_sample beta_sample chi_squared_sample student_t_sample
+ poisson_sample binomial_sample categorical_sample dirichlet_sample permutations
+]]
+local find, match = string.find, string.match
 
-local env = {
+local function name_of(key)  -- key when it can be one of the names above
+  if type(key) == "string" and find(key, "^[%a_][%w_]*$") then return key end
+end
+
+-- the unit defining alc.<key> ("core", "llm", "eval"), or nil
+local function unit_of(key)
+  key = name_of(key)
+  return key and match(ALC_NAMES, "%s" .. key .. "=(%a+)%s")
+end
+
+local function is_rng(key)
+  key = name_of(key)
+  return key ~= nil and find(RNG_NAMES, "%s" .. key .. "%s") ~= nil
+end
+
+local env = {  -- the units' environment, captured at boot
   alc = alc, NULL = control.NULL, mark_array = control.mark_array,
   assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall,
   select = select, tonumber = tonumber, tostring = tostring, type = type,
@@ -46,10 +61,7 @@ local loaded = {}
 local function load_unit(unit)
   if loaded[unit] then return end
   loaded[unit] = true
-  local chunkname = "=alc/engine/stdlib/" .. unit .. ".lua"
-  local fn, err = load(source(unit), chunkname, "t", env)
-  if fn == nil then error(err, 0) end
-  fn(alc)
+  stdlib_unit(unit, env)(alc)
 end
 
 -- algocline's accessors on alc.env (in its metatable, so pairs(alc.env) lists values only):
@@ -78,7 +90,7 @@ setmetatable(alc, {
       rawset(t, "env", values)
       return values
     end
-    local unit = UNIT_OF[key]
+    local unit = unit_of(key)
     if unit == nil then return nil end
     load_unit(unit)
     return rawget(t, key)
@@ -87,7 +99,7 @@ setmetatable(alc, {
 
 setmetatable(alc.math, {
   __index = function(t, key)
-    if RNG[key] then
+    if is_rng(key) then
       load_unit("rng")
       return rawget(t, key)
     end
