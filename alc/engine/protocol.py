@@ -433,6 +433,8 @@ class LimitMaxima(BaseModel):
             for name in cls.model_fields
             if env.get(f"ALC_LIMIT_{name.upper()}", "").strip()
         }
+        if not given:  # the defaults: no validation pass (keeps pydantic's schema build off
+            return cls.model_construct()  # the cold CLI path)
         try:
             return cls.model_validate(
                 {k: float(v) if k == "max_step_seconds" else int(v) for k, v in given.items()}
@@ -440,12 +442,13 @@ class LimitMaxima(BaseModel):
         except (ValueError, TypeError) as exc:
             raise InvalidInput(f"ALC_LIMIT_*: {' '.join(str(exc).split())}") from None
 
+    def _ceilings(self) -> list[tuple[str, float]]:
+        return [(name, getattr(self, name)) for name in type(self).model_fields]
+
     def clamp(self, limits: Limits) -> Limits:
         """``limits`` with each value lowered to its maximum (for the server's defaults)."""
         over = {
-            name: ceiling
-            for name, ceiling in self.model_dump().items()
-            if getattr(limits, name) > ceiling
+            name: ceiling for name, ceiling in self._ceilings() if getattr(limits, name) > ceiling
         }
         return limits.model_copy(update=over) if over else limits
 
@@ -455,7 +458,7 @@ class LimitMaxima(BaseModel):
         Raises:
             InvalidInput: a limit above its maximum (the message names both).
         """
-        for name, ceiling in self.model_dump().items():
+        for name, ceiling in self._ceilings():
             value = getattr(limits, name)
             if value > ceiling:
                 raise InvalidInput(

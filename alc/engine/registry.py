@@ -170,7 +170,7 @@ class SessionRegistry:
         self.maxima = maxima or LimitMaxima.from_env()
         self.store = store
         self.resolver = resolver or PackageResolver()
-        self.limits = self.maxima.clamp(limits or Limits())
+        self.limits = self.maxima.clamp(limits or Limits.model_construct())
         self.clock: Clock = clock or SystemClock()
         self.idle_ttl = idle_ttl
         self.retention = retention

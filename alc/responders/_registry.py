@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
 
 from alc.responders._base import Responder
 from alc.responders._errors import ResponderError
+
+if TYPE_CHECKING:  # importlib.metadata is imported on first use (it costs the cold CLI ~15 ms)
+    from importlib.metadata import EntryPoint
 
 __all__ = ["ENTRY_POINT_GROUP", "Factory", "from_spec", "register", "registered"]
 
@@ -35,16 +38,14 @@ ENTRY_POINT_GROUP = "alc.responders"
 Factory = Callable[[str | None], Responder]
 """``factory(arg) -> Responder``: ``arg`` is the text after ``NAME:`` in the spec, or None."""
 
-_BUILTINS: dict[str, EntryPoint] = {
-    name: EntryPoint(name=name, value=value, group=ENTRY_POINT_GROUP)
-    for name, value in {
-        "cmd": "alc.responders._command:CommandResponder.from_arg",
-        "interactive": "alc.responders._interactive:InteractiveResponder.from_arg",
-        "local": "alc.responders._local:LocalResponder.from_arg",
-        "openai": "alc.responders._openai:OpenAIResponder.from_arg",
-        "scripted": "alc.responders._scripted:ScriptedResponder.from_arg",
-    }.items()
+_BUILTINS: dict[str, str] = {
+    "cmd": "alc.responders._command:CommandResponder.from_arg",
+    "interactive": "alc.responders._interactive:InteractiveResponder.from_arg",
+    "local": "alc.responders._local:LocalResponder.from_arg",
+    "openai": "alc.responders._openai:OpenAIResponder.from_arg",
+    "scripted": "alc.responders._scripted:ScriptedResponder.from_arg",
 }
+"""Built-in responders: name -> entry-point value (``module:attribute``)."""
 
 _lock = threading.Lock()
 _registered: dict[str, Factory] = {}
@@ -81,6 +82,8 @@ def _plugin_entry_points() -> dict[str, EntryPoint]:
     global _plugins
     with _lock:
         if _plugins is None:
+            from importlib.metadata import entry_points
+
             found = entry_points(group=ENTRY_POINT_GROUP)
             _plugins = {_normalise(ep.name): ep for ep in found}
         return _plugins
@@ -97,7 +100,13 @@ def _lookup(name: str) -> Factory | None:
         factory = _registered.get(name)
     if factory is not None:
         return factory
-    entry = _BUILTINS.get(name) or _plugin_entry_points().get(name)
+    builtin = _BUILTINS.get(name)
+    if builtin is not None:
+        from importlib.metadata import EntryPoint
+
+        entry: EntryPoint | None = EntryPoint(name=name, value=builtin, group=ENTRY_POINT_GROUP)
+    else:
+        entry = _plugin_entry_points().get(name)
     if entry is None:
         return None
     try:
