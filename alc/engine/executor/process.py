@@ -443,7 +443,10 @@ class ProcessExecutor:
             was killed for the deadline).
 
         Raises:
-            VMBusy: another request holds the worker (nothing was sent).
+            VMBusy: another request holds the worker and another worker is free, or was freed
+                first (nothing was sent; the session is rebuilt on a free one). With none free
+                at the pool's cap the request queues for the first worker freed, its own
+                preferred (``Scheduler.lease_or_queue``).
             VMLost: the worker was dead, or the VM evicted, before the request was sent.
         """
         hold = current_hold()
@@ -451,7 +454,10 @@ class ProcessExecutor:
             if hold is None:
                 leased = self._pool.wait_lease(worker, held, REQUEST_SECONDS)
             else:
-                leased = self._pool.lease(worker, held)
+                granted = self._pool.lease_or_queue(worker, held)
+                leased = granted is worker
+                if granted is not None and not leased:  # the session is rebuilt there
+                    raise VMBusy("another worker was freed first for this request")
             if not leased:
                 if worker.alive and worker.holder is not None:
                     raise VMBusy("the worker holding this VM is running another request")
