@@ -20,7 +20,6 @@ from typing import Any
 
 from alc.engine.executor._messages import (
     READY,
-    STARTED,
     CloseVMs,
     HostCall,
     NewVM,
@@ -139,8 +138,13 @@ def worker_main(
     primitives: Any,
     libraries: Any,
     memory_growth: int,
+    taken: Any,
 ) -> None:
-    """Serve VM requests until the pipe closes (the supervisor exited or closed it)."""
+    """Serve VM requests until the pipe closes (the supervisor exited or closed it).
+
+    ``taken`` is a shared ``c_uint64`` (``multiprocessing.RawValue``): the count of requests
+    taken so far, raised before each one runs (the supervisor reads it when the worker died).
+    """
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
     os.dup2(2, 1)  # nothing a worker does may reach stdout
@@ -162,8 +166,8 @@ def worker_main(
         if isinstance(message, CloseVMs):
             _close(vms, message.vm_ids)
             continue
+        taken.value += 1  # before anything runs: a death from here on fails the request
         try:
-            conn.send(STARTED)
             reply: StepResult | Ready | Raised = _serve(message, vms, host, primitives, libraries)
         except SyntaxError as exc:
             reply = Raised("SyntaxError", str(exc.msg if exc.msg else exc))
@@ -226,9 +230,11 @@ def _serve(
         case Step(vm_id, allowance, answers, value, by_value):
             vm = vms[vm_id]
             return vm.step_value(value, allowance) if by_value else vm.step(answers, allowance)
-        case NewVM(vm_id, limits, seeds):
+        case NewVM(vm_id, limits, seeds, start):
             config = Limits.model_construct(**limits)
             vms[vm_id] = LuaVM(host, config, seeds, primitives, libraries)  # type: ignore[arg-type]
+            if start is not None:
+                return _serve(start, vms, host, primitives, libraries)
         case StartCode(vm_id, code, ctx, chunkname):
             vms[vm_id].start_code(code, ctx, chunkname)
         case StartStrategy(vm_id, name, ctx):

@@ -41,7 +41,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -69,7 +69,6 @@ from alc.engine.executor._messages import (
     Ready,
     Request,
     StartCode,
-    Started,
     StartStrategy,
     Step,
 )
@@ -122,9 +121,13 @@ class _Worker:
     the :class:`~alc.engine.executor.Hold` leasing it (None: free; see ``_pool.py``).
     """
 
-    def __init__(self, process: multiprocessing.process.BaseProcess, conn: Connection) -> None:
+    def __init__(
+        self, process: multiprocessing.process.BaseProcess, conn: Connection, taken: Any
+    ) -> None:
         self.process = process
         self.conn = conn
+        self.taken = taken  # shared c_uint64: requests the worker took (raised before running)
+        self.sent = 0  # requests sent to it
         # one poll object per worker: Connection.poll() builds a selector on every call
         self.readable = select.poll()
         self.readable.register(conn.fileno(), select.POLLIN)
@@ -278,9 +281,7 @@ class ProcessExecutor:
         else:
             worker = self._place(limits)
         vm = RemoteVM(self, worker, next(self._ids), host, limits)
-        vm._request(NewVM(vm._id, limits.model_dump(), seeds))
-        if vm._failed is not None and not worker.answered and worker.killed_for is None:
-            raise ExecutorUnavailable(_startup_failure(worker))
+        vm._new = NewVM(vm._id, limits.model_dump(), seeds)  # sent with its first request
         return vm
 
     def _place(self, limits: Limits) -> _Worker:
@@ -345,9 +346,10 @@ class ProcessExecutor:
         if context.get_start_method() == "forkserver":
             context.set_forkserver_preload(["alc.engine.executor._worker"])
         ours, theirs = context.Pipe(duplex=True)
+        taken = context.RawValue("Q", 0)
         process = context.Process(  # type: ignore[attr-defined]
             target=worker_main,
-            args=(theirs, self._primitives, self._libraries, self._worker_memory),
+            args=(theirs, self._primitives, self._libraries, self._worker_memory, taken),
             name="alc-worker",
             daemon=True,
         )
@@ -355,7 +357,7 @@ class ProcessExecutor:
         theirs.close()
         with self._guard:
             self._started += 1
-        return _Worker(process, ours)
+        return _Worker(process, ours, taken)
 
     def _retire(self, worker: _Worker) -> None:
         """Stop an idle worker the scheduler took out of the pool (it holds no VM)."""
@@ -490,6 +492,7 @@ class ProcessExecutor:
                 if worker.pending_close:
                     closing, worker.pending_close = worker.pending_close, []
                     send(conn, CloseVMs(closing))
+                worker.sent += 1
                 send(conn, message)
             except (OSError, ValueError):
                 self._lost_worker(worker)
@@ -518,7 +521,6 @@ class ProcessExecutor:
         conn = worker.conn
         control = current_control()
         poll = _POLL if control is None else CANCEL_POLL
-        started = False
         while True:
             if control is not None and control.cancelled:  # retire the worker mid-step
                 return Lost(self._lost_worker(worker, "cancelled"))
@@ -532,14 +534,13 @@ class ProcessExecutor:
                 reply = conn.recv()
             except (EOFError, OSError):
                 code = self._lost_worker(worker)
+                started = worker.taken.value >= worker.sent  # read once the worker is dead
                 if not started and worker.killed_for is None:
                     if not worker.answered:  # it never served anything: it failed to start
                         raise ExecutorUnavailable(_startup_failure(worker)) from None
                     raise VMLost("the worker died before it took the request") from None
                 return Lost(code)
             match reply:
-                case Started():
-                    started = True
                 case HostCall(method, args):
                     try:
                         send(conn, _serve_callback(host, method, args))
@@ -576,18 +577,35 @@ class RemoteVM:
         self._host = host
         self._limits = limits
         self._failed: StepResult | None = None
+        self._new: NewVM | None = None  # the VM's creation, not sent yet
         self._group = id(host)  # a session's VMs (parent and fork children) share its host
         worker.vms += 1
         worker.heaps[vm_id] = (self._group, 0)
         self._release = weakref.finalize(self, worker.forget, vm_id)  # runs once
 
-    def _request(self, message: NewVM | StartCode | StartStrategy) -> None:
-        """A request that is not a step: a worker lost here fails the VM's first step."""
+    def _request(self, message: StartCode | StartStrategy | None) -> None:
+        """A request that is not a step (None: only the VM's creation, if not sent yet), sent
+        with the VM's creation the first time (one round trip): a worker lost here fails the
+        VM's first step.
+
+        Raises:
+            SyntaxError: the code does not compile.
+            ExecutorUnavailable: the worker exited while starting.
+            VMLost: the worker was gone before the request was sent.
+        """
         if self._failed is not None:
             return
+        new, self._new = self._new, None
+        request: Request | None = message if new is None else replace(new, start=message)
+        if request is None:
+            return
+        worker = self._worker
         outcome = self._executor.call(
-            self._worker, message, self._host, time.monotonic() + REQUEST_SECONDS, self
+            worker, request, self._host, time.monotonic() + REQUEST_SECONDS, self
         )
+        lost = isinstance(outcome, Lost)
+        if new is not None and lost and not worker.answered and worker.killed_for is None:
+            raise ExecutorUnavailable(_startup_failure(worker))
         match outcome:
             case Lost(code):
                 self._failed = _lost_result(code, self._limits)
@@ -616,6 +634,8 @@ class RemoteVM:
             self._executor.flush_free(self._worker)
 
     def _step(self, request: Step) -> StepResult:
+        if self._new is not None:  # stepped without a start: create it first
+            self._request(None)
         if self._failed is not None:
             return self._failed
         outcome = self._executor.call(
