@@ -117,17 +117,19 @@ MIN_TOKEN_CHARS = 16
 
 class _LogWriter:
     """Writes the log lines to their stream on a thread of its own, in the order they were
-    given, each batch that queued meanwhile in one write: the event loop only queues a line
-    (a blocking write to a slow pipe, and taking the GIL back after it, stay off the requests'
-    path). :meth:`flush` waits until every line given before it is written."""
+    given: the event loop only queues a line's fields; the writer formats them and writes the
+    lines that queued within :data:`LOG_BATCH_SECONDS` in one write (a blocking write to a slow
+    pipe, the JSON encoding, and a wake-up per line stay off the requests' path). :meth:`flush`
+    waits until every line given before it is written."""
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[TextIO, str] | threading.Event] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_LogItem] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
 
-    def put(self, stream: TextIO, text: str) -> None:
-        """Queue ``text`` for ``stream`` (the writer thread starts on first use)."""
+    def put(self, stream: TextIO, line: str | dict[str, Any]) -> None:
+        """Queue ``line`` for ``stream``: a text, or the fields of a JSON line (``ts`` in epoch
+        seconds, written as ISO 8601 UTC). The writer thread starts on first use."""
         if self._thread is None:
             with self._start:
                 if self._thread is None:
@@ -136,7 +138,7 @@ class _LogWriter:
                     )
                     self._thread.start()
                     atexit.register(self.flush)
-        self._queue.put((stream, text))
+        self._queue.put((stream, line))
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait (at most ``timeout`` seconds) until the lines queued so far are written."""
@@ -149,8 +151,10 @@ class _LogWriter:
     def _run(self) -> None:
         while True:
             items = [self._queue.get()]
+            if not isinstance(items[0], threading.Event):
+                time.sleep(LOG_BATCH_SECONDS)  # let the lines of concurrent requests gather
             with contextlib.suppress(queue.Empty):
-                while len(items) < 1000:
+                while len(items) < 10_000:
                     items.append(self._queue.get_nowait())
             batch: list[str] = []
             stream: TextIO | None = None
@@ -162,7 +166,7 @@ class _LogWriter:
                 if item[0] is not stream:
                     self._write(stream, batch)
                     stream = item[0]
-                batch.append(item[1])
+                batch.append(_text(item[1]))
             self._write(stream, batch)
 
     @staticmethod
@@ -177,17 +181,26 @@ class _LogWriter:
         batch.clear()
 
 
+_LogItem = tuple[TextIO, str | dict[str, Any]] | threading.Event
+LOG_BATCH_SECONDS = 0.005
+"""How long the log writer lets lines gather before a write (seconds)."""
 _WRITER = _LogWriter()
+
+
+def _text(line: str | dict[str, Any]) -> str:
+    if isinstance(line, str):
+        return line
+    stamp = datetime.fromtimestamp(line["ts"], UTC).isoformat(timespec="milliseconds")
+    return json.dumps({**line, "ts": stamp}, sort_keys=True, default=str) + "\n"
 
 
 def log_event(event: str, **fields: Any) -> None:
     """Write one structured log line (a JSON object with ``ts`` and ``event``) to stderr.
 
-    The line is written by a writer thread, in order with the other lines (see
-    :func:`flush_log`); the call itself does not block on the stream.
+    The line is formatted and written by a writer thread, in order with the other lines (see
+    :func:`flush_log`); the call itself neither encodes nor blocks on the stream.
     """
-    line = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event, **fields}
-    _WRITER.put(sys.stderr, json.dumps(line, sort_keys=True, default=str) + "\n")
+    _WRITER.put(sys.stderr, {**fields, "ts": time.time(), "event": event})
 
 
 def flush_log(timeout: float = 10.0) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -45,7 +46,9 @@ def test_log_event_is_written_by_the_flush(capsys: pytest.CaptureFixture[str]) -
     log_event("probe", n=1)
     flush_log()
     line = json.loads(capsys.readouterr().err.splitlines()[-1])
-    assert line["event"] == "probe" and line["n"] == 1 and line["ts"]
+    assert line["event"] == "probe" and line["n"] == 1
+    stamp = datetime.fromisoformat(line["ts"])  # ISO 8601, UTC, to the millisecond
+    assert stamp.utcoffset() == timedelta(0) and len(line["ts"].split(".")[1]) == len("123+00:00")
 
 
 def test_a_closed_stream_loses_its_lines_not_the_writer() -> None:
