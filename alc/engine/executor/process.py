@@ -482,10 +482,7 @@ class ProcessExecutor:
         with worker.lock:
             if not worker.alive or (vm is not None and vm._id in worker.evicted):
                 raise VMLost("the worker holding this VM is gone, or the VM was evicted")
-            conn = worker.conn
-            if not worker.process.is_alive():  # died while idle: its VMs are lost, not failed
-                self._lost_worker(worker)
-                raise VMLost("the worker holding this VM is gone")
+            conn = worker.conn  # one that died while idle never takes the request: VMLost
             if vm is not None and isinstance(message, Step):
                 self._make_room(worker, vm)
             try:
