@@ -20,8 +20,8 @@ What the supervisor enforces from outside the VM, whatever the Lua or C code ins
   sessions' paused VMs are evicted (rebuilt by replay on their next use) until the stepping
   session may grow to its ``max_memory``, so one session's heap never fails another's step.
 - **crashes**: a worker that dies any other way fails the step in flight with ``worker_lost``.
-  A worker that dies before acknowledging a request (killed while idle) fails nothing: the
-  session is rebuilt by replay.
+  A worker that dies before taking a request (killed while idle; it counts the requests it
+  takes in shared memory) fails nothing: the session is rebuilt by replay.
 - **cancellation**: a step whose :class:`~alc.engine.executor.StepControl` is cancelled gets its
   worker killed within :data:`~alc.engine.executor._base.CANCEL_POLL` seconds, host callbacks
   or not; the step ends with ``cancelled``.
@@ -512,7 +512,7 @@ class ProcessExecutor:
         is stopped as surely as a pure-Lua one).
 
         Raises:
-            VMLost: the worker died before it acknowledged the request (it was killed while
+            VMLost: the worker died before it took the request (it was killed while
                 idle): nothing ran, the session is rebuilt by replay.
         """
         conn = worker.conn
