@@ -151,11 +151,20 @@ def serve(
             help="Answer each POST with one JSON body instead of an SSE stream.",
         ),
     ] = False,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            envvar="ALC_ACCESS_LOG",
+            help="Write one JSON line per HTTP request to stderr.",
+        ),
+    ] = True,
 ) -> int:
     """Serve the alc MCP tools over streamable HTTP (POST /mcp; GET /healthz, /readyz).
 
     Stateless: any replica on the same store serves any session. Logs one JSON line per
-    request on stderr. SIGTERM drains: requests in flight finish, then the replica exits.
+    request on stderr (unless --no-access-log). SIGTERM drains: requests in flight finish,
+    then the replica exits.
     """
     if store is not None:
         from alc.cli._output import settings
@@ -174,6 +183,7 @@ def serve(
             "body_timeout": body_timeout,
             "header_timeout": header_timeout,
             "max_connections": max_connections,
+            "access_log": access_log,
         },
     )
 
@@ -192,7 +202,7 @@ def serve_http(
 ) -> int:
     """Build and run one replica (shared by ``alc serve`` and ``alc mcp --transport http``).
 
-    ``guards``: ``body_timeout``, ``header_timeout``, ``max_connections`` of
+    ``guards``: ``body_timeout``, ``header_timeout``, ``max_connections``, ``access_log`` of
     :class:`~alc.mcp._http.ServeConfig` (its defaults when absent).
 
     Raises:

@@ -30,7 +30,8 @@ routes and uvicorn serve it:
   ``body_timeout`` seconds ``408``, request headers not in within ``header_timeout`` seconds
   close the connection, more than ``max_connections`` open connections get ``503``
   (:mod:`alc.mcp._guard`); one JSON line per request goes to stderr (``method``, ``path``,
-  ``status``, ``duration_ms``, ``tenant``).
+  ``status``, ``duration_ms``, ``tenant``), written in order by a writer thread off the
+  requests' path (``access_log=False``, ``alc serve --no-access-log``: none).
 - **Shutdown**: on SIGTERM / SIGINT the replica stops accepting connections, reports
   ``draining`` on ``/readyz``, lets the requests in flight finish (their steps included, up to
   ``shutdown_timeout`` seconds) and answers them in full, then stops its worker processes.
@@ -38,17 +39,20 @@ routes and uvicorn serve it:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import ipaddress
 import json
+import queue
 import signal
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import anyio.to_thread
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
@@ -91,6 +95,7 @@ __all__ = [
     "ServeConfig",
     "StaticTokens",
     "build_app",
+    "flush_log",
     "is_loopback",
     "load_tokens",
     "load_verifier",
@@ -110,11 +115,97 @@ MIN_TOKEN_CHARS = 16
 """A bearer token shorter than this is refused when tokens are loaded (too easy to guess)."""
 
 
+class _LogWriter:
+    """Writes the log lines to their stream on a thread of its own, in the order they were
+    given: the event loop only queues a line's fields; the writer formats them and writes the
+    lines that queued within :data:`LOG_BATCH_SECONDS` in one write (a blocking write to a slow
+    pipe, the JSON encoding, and a wake-up per line stay off the requests' path). :meth:`flush`
+    waits until every line given before it is written."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[_LogItem] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+
+    def put(self, stream: TextIO, line: str | dict[str, Any]) -> None:
+        """Queue ``line`` for ``stream``: a text, or the fields of a JSON line (``ts`` in epoch
+        seconds, written as ISO 8601 UTC). The writer thread starts on first use."""
+        if self._thread is None:
+            with self._start:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="alc-log-writer", daemon=True
+                    )
+                    self._thread.start()
+                    atexit.register(self.flush)
+        self._queue.put((stream, line))
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait (at most ``timeout`` seconds) until the lines queued so far are written."""
+        if self._thread is None or not self._thread.is_alive():
+            return
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            items = [self._queue.get()]
+            if not isinstance(items[0], threading.Event):
+                time.sleep(LOG_BATCH_SECONDS)  # let the lines of concurrent requests gather
+            with contextlib.suppress(queue.Empty):
+                while len(items) < 10_000:
+                    items.append(self._queue.get_nowait())
+            batch: list[str] = []
+            stream: TextIO | None = None
+            for item in items:
+                if isinstance(item, threading.Event):
+                    self._write(stream, batch)
+                    item.set()
+                    continue
+                if item[0] is not stream:
+                    self._write(stream, batch)
+                    stream = item[0]
+                batch.append(_text(item[1]))
+            self._write(stream, batch)
+
+    @staticmethod
+    def _write(stream: TextIO | None, batch: list[str]) -> None:
+        if stream is None or not batch:
+            return
+        try:
+            stream.write("".join(batch))
+            stream.flush()
+        except (OSError, ValueError):  # stderr closed or gone: the lines cannot be kept
+            pass
+        batch.clear()
+
+
+_LogItem = tuple[TextIO, str | dict[str, Any]] | threading.Event
+LOG_BATCH_SECONDS = 0.005
+"""How long the log writer lets lines gather before a write (seconds)."""
+_WRITER = _LogWriter()
+
+
+def _text(line: str | dict[str, Any]) -> str:
+    if isinstance(line, str):
+        return line
+    stamp = datetime.fromtimestamp(line["ts"], UTC).isoformat(timespec="milliseconds")
+    return json.dumps({**line, "ts": stamp}, sort_keys=True, default=str) + "\n"
+
+
 def log_event(event: str, **fields: Any) -> None:
-    """Write one structured log line (a JSON object with ``ts`` and ``event``) to stderr."""
-    line = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event, **fields}
-    sys.stderr.write(json.dumps(line, sort_keys=True, default=str) + "\n")
-    sys.stderr.flush()
+    """Write one structured log line (a JSON object with ``ts`` and ``event``) to stderr.
+
+    The line is formatted and written by a writer thread, in order with the other lines (see
+    :func:`flush_log`); the call itself neither encodes nor blocks on the stream.
+    """
+    _WRITER.put(sys.stderr, {**fields, "ts": time.time(), "event": event})
+
+
+def flush_log(timeout: float = 10.0) -> None:
+    """Wait (at most ``timeout`` seconds) until every line :func:`log_event` took is written."""
+    _WRITER.flush(timeout)
 
 
 # ---------------------------------------------------------------------- tokens and tenants
@@ -281,6 +372,7 @@ class ServeConfig:
         max_connections: open connections served at once; more get ``503``.
         shutdown_timeout: seconds requests in flight may take to finish after SIGTERM.
         json_response: answer POSTs with one JSON body instead of an SSE stream.
+        access_log: write one JSON line per HTTP request to stderr (``--no-access-log``: off).
         draining: set on shutdown; ``/readyz`` then answers ``503``.
     """
 
@@ -293,6 +385,7 @@ class ServeConfig:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     shutdown_timeout: float = 30.0
     json_response: bool = False
+    access_log: bool = True
     draining: bool = field(default=False, compare=False)
 
     def check(self) -> None:
@@ -328,7 +421,7 @@ def build_app(server: AlcMCP, config: ServeConfig) -> Starlette:
         max_request_body_size=config.max_body_bytes,
     )
     endpoint: ASGIApp = StreamableHTTPASGIApp(manager)
-    middleware = [Middleware(_AccessLog)]
+    middleware = [Middleware(_AccessLog)] if config.access_log else []
     if config.verifier is not None:  # authenticate (headers only) before reading any body
         endpoint = RequireAuthMiddleware(endpoint, required_scopes=[])
         middleware += [
@@ -532,6 +625,7 @@ class HTTPServer:
                 "or set ALC_TOKENS to serve other hosts)"
             ),
         )
+        flush_log()  # the start-up line is out before anyone is told the port
 
     def run(self) -> int:
         """Serve until SIGTERM / SIGINT, then drain and stop (blocking).
@@ -541,4 +635,5 @@ class HTTPServer:
         """
         self.uvicorn.run()
         log_event("stopped", signals=self.signals)
+        flush_log()
         return 130 if signal.SIGINT in self.signals else 0

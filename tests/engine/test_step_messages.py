@@ -135,6 +135,9 @@ def _samples() -> list[Any]:
         deep = [deep]
     return [
         _messages.NewVM(1, Limits().model_dump(), Seeds(3, 4)),
+        _messages.NewVM(
+            1, Limits().model_dump(), Seeds(3, 4), _messages.StartStrategy(1, "cot", {})
+        ),
         _messages.StartCode(2, "return 1", {"k": "é"}, "=code"),
         _messages.StartStrategy(3, "cot", {"task": "t"}),
         _messages.Step(4, allowance, ["a", "b\udcff"]),
@@ -143,7 +146,6 @@ def _samples() -> list[Any]:
         _messages.CloseVMs([1, 2, 3]),
         _messages.HostReturn(True, {"now": 1.5}),
         _messages.HostReturn(False, "refused"),
-        _messages.STARTED,
         _messages.HostCall("state", ("get", "k")),
         _messages.Raised("SyntaxError", "near 'x'"),
         _messages.Lost("worker_lost"),

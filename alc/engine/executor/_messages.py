@@ -6,17 +6,19 @@ codec: a message round-trips as itself, see :func:`~alc.engine.executor._worker.
 values), and ``match`` on what they receive::
 
     supervisor -> worker   NewVM | StartCode | StartStrategy | Step    a request
-                           CloseVMs                          no reply, no Started
+                           CloseVMs                          no reply
                            HostReturn                        the answer to a HostCall
-    worker -> supervisor   Started                           first, as soon as it took a request
-                           HostCall                          a host callback (answered by
+    worker -> supervisor   HostCall                          a host callback (answered by
                                                              HostReturn), any number of times
                            StepResult | Ready | Raised       the end of the request: a step's
                                                              result itself, or Ready for the
                                                              other requests, or a failure
 
-``Started`` tells a worker that died before taking a request (killed while idle: the session is
-rebuilt by replay) from one that died running it (the step fails). A step's reply is its
+Beside the pipe, each worker counts the requests it took in a word of shared memory, before it
+runs anything (no message, so no wake-up of the supervisor per request): it tells a worker that
+died before taking a request (killed while idle: the session is rebuilt by replay) from one that
+died running it (the step fails). A :class:`NewVM` may carry the VM's first request
+(``start``), so that a session's VM is made and started in one round trip. A step's reply is its
 :data:`~alc.engine.lua.StepResult` (``Yield | Forked | Done | Errored | LimitHit``), unwrapped:
 one object less to pickle per step. :class:`Lost` never crosses the pipe: it is how the
 supervisor's exchange ends when the worker died during the request.
@@ -32,7 +34,6 @@ from alc.engine.lua import Allowance, Seeds, StepResult, pickled_by_fields
 
 __all__ = [
     "READY",
-    "STARTED",
     "CloseVMs",
     "HostCall",
     "HostReturn",
@@ -44,7 +45,6 @@ __all__ = [
     "Request",
     "StartCode",
     "StartStrategy",
-    "Started",
     "Step",
 ]
 
@@ -54,11 +54,13 @@ __all__ = [
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class NewVM:
-    """Create VM ``vm_id`` with these limits (``Limits.model_dump()``) and seeds; replies None."""
+    """Create VM ``vm_id`` with these limits (``Limits.model_dump()``) and seeds, then run
+    ``start`` on it if given; replies as ``start`` does, else None."""
 
     vm_id: int
     limits: dict[str, Any]
     seeds: Seeds
+    start: StartCode | StartStrategy | None = None
 
 
 @pickled_by_fields
@@ -114,19 +116,9 @@ class HostReturn:
 
 
 Request = NewVM | StartCode | StartStrategy | Step
-"""A request the worker acknowledges with :class:`Started` and ends with a reply."""
+"""A request the worker counts as taken (in shared memory) and ends with a reply."""
 
 # ---------------------------------------------------------------- worker -> supervisor
-
-
-@pickled_by_fields
-@dataclass(frozen=True, slots=True)
-class Started:
-    """The worker took the request (sent before it runs anything)."""
-
-
-STARTED = Started()
-"""The one :class:`Started` (it carries nothing)."""
 
 
 @pickled_by_fields

@@ -5,8 +5,10 @@ session's step.**
 
 - A request (one ``start`` or ``feed``, a :class:`~alc.engine.executor.Hold`) leases the workers
   its steps use until it ends. A VM whose worker is leased by another request raises
-  :class:`~alc.engine.executor.VMBusy` instead of waiting, and the registry rebuilds its session
-  by replay on a worker that is free.
+  :class:`~alc.engine.executor.VMBusy` instead of waiting when another worker is free (or may
+  be started), and the registry rebuilds its session by replay there. With none free at the
+  cap, the request queues (as below) for the first worker freed, its VM's worker preferred:
+  the step then runs on the hot VM instead of replaying the whole session.
 - A request that needs a worker takes a free one; with none free the pool grows by one, up to
   ``max_workers``; at the cap the request queues, served round-robin between tenants (each
   tenant's requests in order), for at most ``queue_seconds``, then fails ``rate_limited``.
@@ -118,8 +120,9 @@ class SchedulerConfig:
 class Waiter:
     """A request queued at the cap; granted a free worker, or the right to start one."""
 
-    def __init__(self, hold: Hold) -> None:
+    def __init__(self, hold: Hold, prefer: Any = None) -> None:
         self.hold = hold
+        self.prefer = prefer  # the worker it would rather have (its VM's), if free at its turn
         self.event = threading.Event()
         self.worker: Any = None
         self.spawn = False
@@ -181,6 +184,39 @@ class Scheduler:
                     return False
                 self.cond.wait(min(left, 1.0))
             return self.lease(worker, hold)
+
+    def lease_or_queue(self, worker: Any, hold: Hold) -> Any:
+        """Lease ``worker`` (a VM's) to ``hold``; when another request holds it and a replay
+        elsewhere could only queue too (``hold`` holds no worker, none is free, the pool is at
+        its cap), queue fairly for the first worker freed, preferring ``worker``.
+
+        The replay path (:class:`~alc.engine.executor.VMBusy`) would wait in the same queue and
+        then rebuild the session; queuing here waits no longer, and when ``worker`` is the one
+        freed the step runs on its hot VM instead of replaying the session's whole log.
+
+        Returns:
+            ``worker`` when it is leased to ``hold``; another worker now leased to ``hold``
+            (the session is to be rebuilt there); None when ``worker`` is dead or busy while
+            another worker is free, or there is room to start one (nothing is leased).
+
+        Raises:
+            RateLimited: past the tenant's share, or the queue's wait ran out.
+            ExecutorUnavailable: a worker granted room to start could not be started.
+        """
+        with self.cond:
+            if self.lease(worker, hold):
+                return worker
+            self._prune()
+            if not worker.alive or self._closed:
+                return None
+            if any(w.holder is hold or w.holder is None for w in self.workers if w.alive):
+                return None
+            if len(self.workers) + self._starting < self.config.max_workers:
+                return None
+            self._admit(hold)
+            waiter = self._enqueue(hold, worker)
+        granted = self._await_grant(waiter)
+        return granted if granted is not None else self._start_for(hold)
 
     def take(self, hold: Hold, fits: Callable[[Any], bool]) -> Any:
         """A worker for a new VM, leased to ``hold``: one it holds already, else a free one
@@ -305,8 +341,8 @@ class Scheduler:
 
     # ------------------------------------------------------------------ the fair queue
 
-    def _enqueue(self, hold: Hold) -> Waiter:
-        waiter = Waiter(hold)
+    def _enqueue(self, hold: Hold, prefer: Any = None) -> Waiter:
+        waiter = Waiter(hold, prefer)
         queue = self._queues.get(hold.tenant)
         if queue is None:
             queue = self._queues[hold.tenant] = collections.deque()
@@ -355,7 +391,7 @@ class Scheduler:
             else:
                 del self._queues[tenant]
             if free:
-                worker = min(free, key=lambda w: w.vms)
+                worker = waiter.prefer if waiter.prefer in free else min(free, key=lambda w: w.vms)
                 worker.holder = waiter.hold
                 waiter.worker = worker
             else:

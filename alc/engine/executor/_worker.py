@@ -20,7 +20,6 @@ from typing import Any
 
 from alc.engine.executor._messages import (
     READY,
-    STARTED,
     CloseVMs,
     HostCall,
     NewVM,
@@ -42,6 +41,14 @@ EXIT_MEMORY = 3
 PICKLE_RECURSION = 20_000
 """The recursion limit pickling runs under when a value is deep (pickle recurses about three
 frames per level of nesting; values are at most about 500 levels deep, docs/protocol.md)."""
+COLLECT_BYTES = 16 * 1024**2
+"""Heap bytes of closed VMs that make the worker collect at once (see :class:`_Garbage`)."""
+COLLECT_VMS = 64
+"""Closed VMs that make the worker collect at once."""
+IDLE_COLLECT = 0.1
+"""Seconds without a request after which the worker collects closed VMs' heaps."""
+UNSTEPPED_HEAP = 1024**2
+"""Heap bytes counted for a closed VM that never stepped (its boot and start)."""
 _deep = threading.Lock()
 
 
@@ -139,8 +146,13 @@ def worker_main(
     primitives: Any,
     libraries: Any,
     memory_growth: int,
+    taken: Any,
 ) -> None:
-    """Serve VM requests until the pipe closes (the supervisor exited or closed it)."""
+    """Serve VM requests until the pipe closes (the supervisor exited or closed it).
+
+    ``taken`` is a shared ``c_uint64`` (``multiprocessing.RawValue``): the count of requests
+    taken so far, raised before each one runs (the supervisor reads it when the worker died).
+    """
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
     os.dup2(2, 1)  # nothing a worker does may reach stdout
@@ -152,18 +164,27 @@ def worker_main(
     _cap_memory(memory_growth)
     host = _HostProxy(conn)
     vms: dict[int, LuaVM] = {}
+    garbage = _Garbage()
     while True:
         try:
+            if garbage.vms and not conn.poll(IDLE_COLLECT):
+                garbage.collect()  # idle: free the closed VMs' heaps now
             message = conn.recv()
         except (EOFError, OSError):
             return
         except MemoryError:
             os._exit(EXIT_MEMORY)
         if isinstance(message, CloseVMs):
-            _close(vms, message.vm_ids)
+            for vm_id in message.vm_ids:
+                vm = vms.pop(vm_id, None)
+                if vm is not None:
+                    vm.close()
+                    garbage.add(garbage.heaps.pop(vm_id, UNSTEPPED_HEAP))
+            if garbage.due():
+                garbage.collect()
             continue
+        taken.value += 1  # before anything runs: a death from here on fails the request
         try:
-            conn.send(STARTED)
             reply: StepResult | Ready | Raised = _serve(message, vms, host, primitives, libraries)
         except SyntaxError as exc:
             reply = Raised("SyntaxError", str(exc.msg if exc.msg else exc))
@@ -173,6 +194,8 @@ def worker_main(
             return
         except Exception as exc:  # a bug, not the strategy: report it, keep serving
             reply = Raised(type(exc).__name__, str(exc))
+        if isinstance(message, Step) and not isinstance(reply, Raised | Ready):
+            garbage.heaps[message.vm_id] = reply.memory
         if not _reply(conn, reply):
             return
 
@@ -190,20 +213,36 @@ def _reply(conn: Connection, reply: StepResult | Ready | Raised) -> bool:
     return True
 
 
-def _close(vms: dict[int, LuaVM], ids: list[int]) -> None:
-    """Free the Lua states of ``ids`` now (not at the next cyclic collection), and give the
-    freed C heap back to the OS so the address-space cap counts only live VMs."""
-    closed = 0
-    for vm_id in ids:
-        vm = vms.pop(vm_id, None)
-        if vm is not None:
-            vm.close()
-            closed += 1
-    if closed:
+class _Garbage:
+    """The heaps of closed VMs, left to one later collection.
+
+    Closing a VM drops its Lua state, which a full cyclic collection then frees (and
+    ``malloc_trim`` gives back to the OS, so the address-space cap counts only live VMs). A full
+    collection costs time in proportion to all the worker holds, so it runs once for many
+    closes: when the closed heaps reach :data:`COLLECT_BYTES` (an evicted large heap is freed
+    before the step that made room for it), :data:`COLLECT_VMS` VMs, or the worker has been
+    idle :data:`IDLE_COLLECT` seconds. The heap left waiting is at most ``COLLECT_BYTES`` plus
+    one VM's, well inside the room the supervisor keeps for Python (``WORKER_RESERVE``).
+    """
+
+    def __init__(self) -> None:
+        self.heaps: dict[int, int] = {}  # vm id -> heap bytes at its last step
+        self.bytes = 0
+        self.vms = 0
+
+    def add(self, heap: int) -> None:
+        self.bytes += heap
+        self.vms += 1
+
+    def due(self) -> bool:
+        return self.bytes >= COLLECT_BYTES or self.vms >= COLLECT_VMS
+
+    def collect(self) -> None:
         import gc
 
         gc.collect()
         _malloc_trim()
+        self.bytes = self.vms = 0
 
 
 def _malloc_trim() -> None:
@@ -226,9 +265,11 @@ def _serve(
         case Step(vm_id, allowance, answers, value, by_value):
             vm = vms[vm_id]
             return vm.step_value(value, allowance) if by_value else vm.step(answers, allowance)
-        case NewVM(vm_id, limits, seeds):
+        case NewVM(vm_id, limits, seeds, start):
             config = Limits.model_construct(**limits)
             vms[vm_id] = LuaVM(host, config, seeds, primitives, libraries)  # type: ignore[arg-type]
+            if start is not None:
+                return _serve(start, vms, host, primitives, libraries)
         case StartCode(vm_id, code, ctx, chunkname):
             vms[vm_id].start_code(code, ctx, chunkname)
         case StartStrategy(vm_id, name, ctx):

@@ -20,8 +20,8 @@ What the supervisor enforces from outside the VM, whatever the Lua or C code ins
   sessions' paused VMs are evicted (rebuilt by replay on their next use) until the stepping
   session may grow to its ``max_memory``, so one session's heap never fails another's step.
 - **crashes**: a worker that dies any other way fails the step in flight with ``worker_lost``.
-  A worker that dies before acknowledging a request (killed while idle) fails nothing: the
-  session is rebuilt by replay.
+  A worker that dies before taking a request (killed while idle; it counts the requests it
+  takes in shared memory) fails nothing: the session is rebuilt by replay.
 - **cancellation**: a step whose :class:`~alc.engine.executor.StepControl` is cancelled gets its
   worker killed within :data:`~alc.engine.executor._base.CANCEL_POLL` seconds, host callbacks
   or not; the step ends with ``cancelled``.
@@ -41,7 +41,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -69,7 +69,6 @@ from alc.engine.executor._messages import (
     Ready,
     Request,
     StartCode,
-    Started,
     StartStrategy,
     Step,
 )
@@ -122,9 +121,13 @@ class _Worker:
     the :class:`~alc.engine.executor.Hold` leasing it (None: free; see ``_pool.py``).
     """
 
-    def __init__(self, process: multiprocessing.process.BaseProcess, conn: Connection) -> None:
+    def __init__(
+        self, process: multiprocessing.process.BaseProcess, conn: Connection, taken: Any
+    ) -> None:
         self.process = process
         self.conn = conn
+        self.taken = taken  # shared c_uint64: requests the worker took (raised before running)
+        self.sent = 0  # requests sent to it
         # one poll object per worker: Connection.poll() builds a selector on every call
         self.readable = select.poll()
         self.readable.register(conn.fileno(), select.POLLIN)
@@ -278,9 +281,7 @@ class ProcessExecutor:
         else:
             worker = self._place(limits)
         vm = RemoteVM(self, worker, next(self._ids), host, limits)
-        vm._request(NewVM(vm._id, limits.model_dump(), seeds))
-        if vm._failed is not None and not worker.answered and worker.killed_for is None:
-            raise ExecutorUnavailable(_startup_failure(worker))
+        vm._new = NewVM(vm._id, limits.model_dump(), seeds)  # sent with its first request
         return vm
 
     def _place(self, limits: Limits) -> _Worker:
@@ -345,9 +346,10 @@ class ProcessExecutor:
         if context.get_start_method() == "forkserver":
             context.set_forkserver_preload(["alc.engine.executor._worker"])
         ours, theirs = context.Pipe(duplex=True)
+        taken = context.RawValue("Q", 0)
         process = context.Process(  # type: ignore[attr-defined]
             target=worker_main,
-            args=(theirs, self._primitives, self._libraries, self._worker_memory),
+            args=(theirs, self._primitives, self._libraries, self._worker_memory, taken),
             name="alc-worker",
             daemon=True,
         )
@@ -355,7 +357,7 @@ class ProcessExecutor:
         theirs.close()
         with self._guard:
             self._started += 1
-        return _Worker(process, ours)
+        return _Worker(process, ours, taken)
 
     def _retire(self, worker: _Worker) -> None:
         """Stop an idle worker the scheduler took out of the pool (it holds no VM)."""
@@ -443,7 +445,10 @@ class ProcessExecutor:
             was killed for the deadline).
 
         Raises:
-            VMBusy: another request holds the worker (nothing was sent).
+            VMBusy: another request holds the worker and another worker is free, or was freed
+                first (nothing was sent; the session is rebuilt on a free one). With none free
+                at the pool's cap the request queues for the first worker freed, its own
+                preferred (``Scheduler.lease_or_queue``).
             VMLost: the worker was dead, or the VM evicted, before the request was sent.
         """
         hold = current_hold()
@@ -451,7 +456,10 @@ class ProcessExecutor:
             if hold is None:
                 leased = self._pool.wait_lease(worker, held, REQUEST_SECONDS)
             else:
-                leased = self._pool.lease(worker, held)
+                granted = self._pool.lease_or_queue(worker, held)
+                leased = granted is worker
+                if granted is not None and not leased:  # the session is rebuilt there
+                    raise VMBusy("another worker was freed first for this request")
             if not leased:
                 if worker.alive and worker.holder is not None:
                     raise VMBusy("the worker holding this VM is running another request")
@@ -474,16 +482,14 @@ class ProcessExecutor:
         with worker.lock:
             if not worker.alive or (vm is not None and vm._id in worker.evicted):
                 raise VMLost("the worker holding this VM is gone, or the VM was evicted")
-            conn = worker.conn
-            if not worker.process.is_alive():  # died while idle: its VMs are lost, not failed
-                self._lost_worker(worker)
-                raise VMLost("the worker holding this VM is gone")
+            conn = worker.conn  # one that died while idle never takes the request: VMLost
             if vm is not None and isinstance(message, Step):
                 self._make_room(worker, vm)
             try:
                 if worker.pending_close:
                     closing, worker.pending_close = worker.pending_close, []
                     send(conn, CloseVMs(closing))
+                worker.sent += 1
                 send(conn, message)
             except (OSError, ValueError):
                 self._lost_worker(worker)
@@ -506,13 +512,12 @@ class ProcessExecutor:
         is stopped as surely as a pure-Lua one).
 
         Raises:
-            VMLost: the worker died before it acknowledged the request (it was killed while
+            VMLost: the worker died before it took the request (it was killed while
                 idle): nothing ran, the session is rebuilt by replay.
         """
         conn = worker.conn
         control = current_control()
         poll = _POLL if control is None else CANCEL_POLL
-        started = False
         while True:
             if control is not None and control.cancelled:  # retire the worker mid-step
                 return Lost(self._lost_worker(worker, "cancelled"))
@@ -526,14 +531,13 @@ class ProcessExecutor:
                 reply = conn.recv()
             except (EOFError, OSError):
                 code = self._lost_worker(worker)
+                started = worker.taken.value >= worker.sent  # read once the worker is dead
                 if not started and worker.killed_for is None:
                     if not worker.answered:  # it never served anything: it failed to start
                         raise ExecutorUnavailable(_startup_failure(worker)) from None
                     raise VMLost("the worker died before it took the request") from None
                 return Lost(code)
             match reply:
-                case Started():
-                    started = True
                 case HostCall(method, args):
                     try:
                         send(conn, _serve_callback(host, method, args))
@@ -570,18 +574,35 @@ class RemoteVM:
         self._host = host
         self._limits = limits
         self._failed: StepResult | None = None
+        self._new: NewVM | None = None  # the VM's creation, not sent yet
         self._group = id(host)  # a session's VMs (parent and fork children) share its host
         worker.vms += 1
         worker.heaps[vm_id] = (self._group, 0)
         self._release = weakref.finalize(self, worker.forget, vm_id)  # runs once
 
-    def _request(self, message: NewVM | StartCode | StartStrategy) -> None:
-        """A request that is not a step: a worker lost here fails the VM's first step."""
+    def _request(self, message: StartCode | StartStrategy | None) -> None:
+        """A request that is not a step (None: only the VM's creation, if not sent yet), sent
+        with the VM's creation the first time (one round trip): a worker lost here fails the
+        VM's first step.
+
+        Raises:
+            SyntaxError: the code does not compile.
+            ExecutorUnavailable: the worker exited while starting.
+            VMLost: the worker was gone before the request was sent.
+        """
         if self._failed is not None:
             return
+        new, self._new = self._new, None
+        request: Request | None = message if new is None else replace(new, start=message)
+        if request is None:
+            return
+        worker = self._worker
         outcome = self._executor.call(
-            self._worker, message, self._host, time.monotonic() + REQUEST_SECONDS, self
+            worker, request, self._host, time.monotonic() + REQUEST_SECONDS, self
         )
+        lost = isinstance(outcome, Lost)
+        if new is not None and lost and not worker.answered and worker.killed_for is None:
+            raise ExecutorUnavailable(_startup_failure(worker))
         match outcome:
             case Lost(code):
                 self._failed = _lost_result(code, self._limits)
@@ -610,6 +631,8 @@ class RemoteVM:
             self._executor.flush_free(self._worker)
 
     def _step(self, request: Step) -> StepResult:
+        if self._new is not None:  # stepped without a start: create it first
+            self._request(None)
         if self._failed is not None:
             return self._failed
         outcome = self._executor.call(
