@@ -26,8 +26,9 @@ sessions). A session is stepped there only when its journal pins the built-in ``
 source and no other (checked once per session, from the journal); any other session named by
 ``session_id`` (a user strategy, a package shadowing ``thinking``, a chain of an older alc) is
 fed through the engine, on its own executor, as before. :meth:`ThoughtChains.athink` then runs a
-thought of a chain it has verified directly on the event loop thread (no worker-thread hop);
-everything else (starting a chain, a first touch, another engine's session) on a worker thread.
+thought of a chain it started or verified, or one that starts a chain, directly on the event
+loop thread (no worker-thread hop, and one thread's heap: the server's memory stays flat); a
+first touch after a restart, another engine's session or a busy chain on a worker thread.
 
 The arguments are the reference schema (``thought``, ``thoughtNumber``, ``totalThoughts``,
 ``nextThoughtNeeded``, ``isRevision``, ``revisesThought``, ``branchFromThought``, ``branchId``,
@@ -230,9 +231,9 @@ def parse_thought(arguments: Mapping[str, Any]) -> ThoughtInput:
 
 class _Slow(Exception):
     """This thought cannot be served on the calling (event loop) thread without waiting: a lock
-    held by a worker, a chain to start or to verify, another engine's session. Raised before
-    anything was read into a session or written; :meth:`ThoughtChains.athink` then runs the
-    thought on a worker thread."""
+    held by a worker, a session to verify from its journal, another engine's session. Raised
+    before anything was fed or written; :meth:`ThoughtChains.athink` then runs the thought on a
+    worker thread."""
 
 
 _TRUSTED_MAX = 4096
@@ -309,9 +310,10 @@ class ThoughtChains:
     async def athink(
         self, arguments: Mapping[str, Any], *, client: str = "default"
     ) -> dict[str, Any]:
-        """:meth:`think` from async code. In process, a thought of a chain already verified (and
-        not in use by a worker) runs right here on the event loop thread, a fraction of a
-        millisecond; anything else runs on a worker thread, so the event loop keeps serving."""
+        """:meth:`think` from async code. In process, a thought of a chain started or verified
+        here (and not in use by a worker), or one that starts a chain, runs right here on the
+        event loop thread (a fraction of a millisecond; a start, a millisecond or two); anything
+        else runs on a worker thread, so the event loop keeps serving."""
         import anyio.to_thread
 
         given = parse_thought(arguments)
@@ -340,13 +342,11 @@ class ThoughtChains:
                 try:
                     outcome = self._feed(bound, payload, quick)
                 except (SessionNotFound, SessionFinished):
-                    if quick:
-                        raise _Slow from None
                     notes.append(f"chain {bound} has ended; this thought starts a new chain")
             elif bound is None and given.thought_number not in (None, 1):
                 notes.append("no open chain for this client; this thought starts a new chain")
             if outcome is None:
-                if quick:
+                if quick and self._local is None:
                     raise _Slow
                 outcome = self._start(given)
                 self._bind(key, outcome.session_id)

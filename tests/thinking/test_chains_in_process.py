@@ -125,7 +125,7 @@ def test_errors_are_the_same_as_through_the_engine(db: Path) -> None:
 
 async def test_athink_on_the_loop_and_on_a_worker(db: Path) -> None:
     chains = ThoughtChains(alc.Engine(db), in_process=True)
-    started = await chains.athink(call(1))  # a start: on a worker thread
+    started = await chains.athink(call(1))  # a start: on the loop too (built-in, in process)
     assert (await chains.athink(call(2)))["session_id"] == started["session_id"]  # on the loop
     # the chain's lock is held elsewhere: the thought waits for it on a worker, not on the loop
     lock = chains._lock("default\x1fdefault")
@@ -140,8 +140,32 @@ async def test_athink_on_the_loop_and_on_a_worker(db: Path) -> None:
         await anyio.sleep(0)
         threading.Timer(0.05, lock.release).start()
     assert result[0]["thoughtHistoryLength"] == 3
-    # a chain that ended: the next thought starts a new one (on a worker), with the note
+    # a chain that ended: the next thought starts a new one, with the note
     await chains.athink(call(4, more=False))
     reply = await chains.athink(call(5))
     assert reply["session_id"] != started["session_id"]
     assert any("has ended" in w for w in reply["warnings"])
+
+
+async def test_athink_runs_built_in_chains_on_the_loop_thread(db: Path) -> None:
+    """Starting and continuing a chain run on the calling (event loop) thread; the first touch
+    of a chain this process did not start (verified from its journal) on a worker thread."""
+    earlier = ThoughtChains(alc.Engine(db)).think(call(1, session_id="old"))["session_id"]
+    chains = ThoughtChains(alc.Engine(db), in_process=True)
+    local = chains._local
+    assert local is not None
+    threads: list[tuple[str, bool]] = []
+    loop = threading.get_ident()
+    for name in ("start", "feed"):
+        method = getattr(local, name)
+
+        def spy(*args: Any, _name: str = name, _method: Any = method, **kwargs: Any) -> Any:
+            threads.append((_name, threading.get_ident() == loop))
+            return _method(*args, **kwargs)
+
+        setattr(local, name, spy)
+    await chains.athink(call(1))
+    await chains.athink(call(2))
+    assert (await chains.athink(call(2, session_id="old")))["session_id"] == earlier
+    await chains.athink(call(3, session_id="old"))
+    assert threads == [("start", True), ("feed", True), ("feed", False), ("feed", True)]
