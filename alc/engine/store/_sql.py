@@ -62,6 +62,9 @@ __all__ = ["SQLStore"]
 
 _COLUMNS = "id, strategy, state, created_at, updated_at, head, record, extra, tenant"
 """A session row's columns, in the order ``summary_from_row`` reads them."""
+_SUMMARY = "id, strategy, state, created_at, updated_at, head, NULL, extra, tenant"
+""":data:`_COLUMNS` without the record (a summary does not read it: the session's ctx and code
+stay in the database)."""
 
 
 _APPEND = """
@@ -246,7 +249,7 @@ class SQLStore(Store):
         return self._run(conn, "SELECT 1 FROM sessions WHERE id = ?", session_id).fetchone() is None
 
     def summary(self, session_id: str) -> Summary:
-        rows = self._read(f"SELECT {_COLUMNS} FROM sessions WHERE id = ?", session_id)
+        rows = self._read(f"SELECT {_SUMMARY} FROM sessions WHERE id = ?", session_id)
         if not rows:
             raise SessionNotFound(session_id)
         with decoding(self.path, session_id):
@@ -271,7 +274,7 @@ class SQLStore(Store):
         if strategy is not None:
             where.append("strategy = ?")
             params.append(strategy)
-        sql = f"SELECT {_COLUMNS} FROM sessions"
+        sql = f"SELECT {_SUMMARY} FROM sessions"
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = self._read(sql + " ORDER BY updated_at DESC LIMIT ?", *params, max(0, limit))
