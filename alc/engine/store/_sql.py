@@ -284,6 +284,23 @@ class SQLStore(Store):
                 summaries.append(summary_from_row(tuple(r)))
         return summaries
 
+    def session_ids(
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        strategy: str | None = None,
+        tenant: str | None = None,
+    ) -> builtins.list[str]:
+        where: builtins.list[str] = []
+        params: builtins.list[Any] = []
+        for column, value in (("tenant", tenant), ("strategy", strategy)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = "SELECT id FROM sessions" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY updated_at DESC LIMIT ? OFFSET ?"
+        return [str(r[0]) for r in self._read(sql, *params, max(0, limit), max(0, offset))]
+
     def purge(self, before: float, states: Iterable[str]) -> int:
         wanted = builtins.list(states)
         if not wanted:
