@@ -236,8 +236,8 @@ class AlcMCP:
 
     Args:
         engine: the engine (default: ``AsyncEngine`` on ``store``, on the process executor
-            unless ``ALC_EXECUTOR`` says otherwise: a long-lived server never runs strategy code
-            in its own process).
+            unless ``ALC_EXECUTOR`` says otherwise: a long-lived server never runs a user's
+            strategy code in its own process).
         store: the SQLite journal path when ``engine`` is not given (default:
             ``$ALC_HOME/sessions.db``).
         sampling: resolve ``alc.llm`` through the client's sampling capability (off by default).
@@ -247,6 +247,11 @@ class AlcMCP:
             ``alc serve``: a remote client must not read the server's files).
         profile: which tools are listed and callable: ``default`` (alc's compact set) or
             ``algocline`` (algocline's 61 tool names; see :mod:`alc.mcp._algocline`).
+        thoughts_in_process: step ``sequentialthinking``'s chains of the built-in strategy in
+            this process, on the event loop thread (``ThoughtChains(in_process=True)``); default
+            ``read_files``: on for ``alc mcp`` (one local client), off for ``alc serve``, whose
+            remote clients' chains stay on the engine's executor (memory caps enforced from
+            outside the server, each tenant's share of the pool).
 
     Attributes:
         server: the :class:`MCPServer`; run it with ``server.run()`` (stdio) or connect an SDK
@@ -262,6 +267,7 @@ class AlcMCP:
         client: str = "mcp",
         read_files: bool = True,
         profile: str = DEFAULT_PROFILE,
+        thoughts_in_process: bool | None = None,
     ) -> None:
         if profile not in PROFILES:
             raise InvalidInput(
@@ -275,7 +281,8 @@ class AlcMCP:
         self.sampling = sampling
         self.client = client
         self.read_files = read_files
-        self.chains = ThoughtChains(engine, in_process=True)  # the built-in strategy: trusted
+        in_process = read_files if thoughts_in_process is None else thoughts_in_process
+        self.chains = ThoughtChains(engine, in_process=in_process)
         self.server: MCPServer[Any] = _ToolServer(self)
         self._resources()
         _algocline_sessions.install(self)

@@ -112,3 +112,12 @@ async def test_an_internal_error_is_a_coded_tool_error(tmp_path: Path) -> None:
     app.chains.athink = broken  # type: ignore[method-assign]
     data = wire(await app.think(thought(1)))  # type: ignore[arg-type]
     assert data["error_code"] == "internal_error" and "boom" in data["error"]
+
+
+def test_only_a_local_server_steps_chains_in_process(tmp_path: Path) -> None:
+    """``alc mcp`` (reads files: one local client) steps chains in process; ``alc serve``'s
+    remote clients keep theirs on the engine's executor, unless told otherwise."""
+    engine = alc.AsyncEngine(tmp_path / "s.db")
+    assert AlcMCP(engine).chains._local is not None
+    assert AlcMCP(engine, read_files=False).chains._local is None
+    assert AlcMCP(engine, read_files=False, thoughts_in_process=True).chains._local is not None
