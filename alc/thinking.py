@@ -18,6 +18,18 @@ Bindings from (client, label) to session ids live in the store's engine-internal
 so they survive restarts too. At most ``max_chains`` thinking sessions are kept: starting a chain
 beyond that deletes the least recently updated ones.
 
+In process (``in_process=True``, what ``alc mcp`` uses): the built-in ``thinking`` strategy is
+alc's own trusted code, so chains are stepped by a registry of their own on an
+:class:`~alc.engine.executor.InlineExecutor` without a watchdog thread, on the calling thread,
+sharing the engine's store (and so its journal: any other front end reads and continues the same
+sessions). A session is stepped there only when its journal pins the built-in ``thinking``
+source and no other (checked once per session, from the journal); any other session named by
+``session_id`` (a user strategy, a package shadowing ``thinking``, a chain of an older alc) is
+fed through the engine, on its own executor, as before. :meth:`ThoughtChains.athink` then runs a
+thought of a chain it started or verified, or one that starts a chain, directly on the event
+loop thread (no worker-thread hop, and one thread's heap: the server's memory stays flat); a
+first touch after a restart, another engine's session or a busy chain on a worker thread.
+
 The arguments are the reference schema (``thought``, ``thoughtNumber``, ``totalThoughts``,
 ``nextThoughtNeeded``, ``isRevision``, ``revisesThought``, ``branchFromThought``, ``branchId``,
 ``needsMoreThoughts``) plus ``session_id``; snake_case aliases (``thought_number``, ...) and
@@ -29,18 +41,34 @@ reference reply fields (``thoughtNumber``, ``totalThoughts``, ``nextThoughtNeede
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
 import threading
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from alc._api import AsyncEngine, Engine
+from alc._services import start_request
 from alc.engine._validate import is_session_id
 from alc.engine.errors import InvalidInput, SessionFinished, SessionNotFound
-from alc.engine.protocol import Completed, Failed, NeedsResponse, Outcome, SessionSnapshot
+from alc.engine.executor import InlineExecutor
+from alc.engine.packages import PackageResolver, PackageRoot, builtin_root, source_hash
+from alc.engine.protocol import (
+    Completed,
+    Failed,
+    NeedsResponse,
+    Outcome,
+    Response,
+    SessionSnapshot,
+)
+from alc.engine.registry import SessionRegistry
+from alc.engine.store import EndEvent, PauseEvent
+from alc.engine.tenancy import current_tenant
 
 __all__ = [
     "DEFAULT_MAX_CHAINS",
@@ -202,6 +230,17 @@ def parse_thought(arguments: Mapping[str, Any]) -> ThoughtInput:
     return ThoughtInput(fields=fields, session_id=session_id, task=task or None, ignored=ignored)
 
 
+class _Slow(Exception):
+    """This thought cannot be served on the calling (event loop) thread without waiting: a lock
+    held by a worker, a session to verify from its journal, another engine's session. Raised
+    before anything was fed or written; :meth:`ThoughtChains.athink` then runs the thought on a
+    worker thread."""
+
+
+_TRUSTED_MAX = 4096
+"""Session ids remembered as pinning the built-in ``thinking`` source (least recent dropped)."""
+
+
 class ThoughtChains:
     """Maps ``sequentialthinking`` calls onto durable sessions of the ``thinking`` strategy.
 
@@ -213,9 +252,11 @@ class ThoughtChains:
             starts beyond this.
         max_thoughts: thoughts per chain before it closes.
         recent: how many recent thoughts each reply echoes.
+        in_process: step the chains of the built-in strategy in this process, on the calling
+            thread (see the module docstring), whatever executor ``engine`` has.
 
     Blocking and thread-safe: calls for different chains run in parallel, calls for one chain
-    (one client and label) one at a time. From async code run :meth:`think` on a worker thread.
+    (one client and label) one at a time. From async code call :meth:`athink`.
     """
 
     def __init__(
@@ -225,6 +266,7 @@ class ThoughtChains:
         max_chains: int = DEFAULT_MAX_CHAINS,
         max_thoughts: int = DEFAULT_MAX_THOUGHTS,
         recent: int = 3,
+        in_process: bool = False,
     ) -> None:
         if max_chains < 1 or max_thoughts < 1 or recent < 0:
             raise InvalidInput("max_chains and max_thoughts must be >= 1, recent >= 0.")
@@ -234,6 +276,12 @@ class ThoughtChains:
         self.recent = recent
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._local: SessionRegistry | None = None
+        self._builtin = ""
+        self._trusted: OrderedDict[str, None] = OrderedDict()
+        if in_process:
+            self._local = _local_registry(self.engine.registry)
+            self._builtin = source_hash(_builtin_source().read_text(encoding="utf-8"))
 
     # ------------------------------------------------------------------ the tool call
 
@@ -258,39 +306,53 @@ class ThoughtChains:
                 exist or has ended (labels and the default chain start a new chain instead).
             Conflict: another process fed the same chain at the same moment.
         """
+        return self._think(parse_thought(arguments), client, quick=False)
+
+    async def athink(
+        self, arguments: Mapping[str, Any], *, client: str = "default"
+    ) -> dict[str, Any]:
+        """:meth:`think` from async code. In process, a thought of a chain started or verified
+        here (and not in use by a worker), or one that starts a chain, runs right here on the
+        event loop thread (a fraction of a millisecond; a start, a millisecond or two); anything
+        else runs on a worker thread, so the event loop keeps serving."""
+        import anyio.to_thread
+
         given = parse_thought(arguments)
+        if self._local is not None:
+            try:
+                return self._think(given, client, quick=True)
+            except _Slow:
+                pass
+        call = functools.partial(self._think, given, client, quick=False)
+        return await anyio.to_thread.run_sync(call)
+
+    def _think(self, given: ThoughtInput, client: str, *, quick: bool) -> dict[str, Any]:
+        """One thought; ``quick``: raise :class:`_Slow` rather than wait or start anything."""
         notes = [f"unknown argument {name!r} ignored" for name in given.ignored]
         payload = json.dumps(given.fields, ensure_ascii=False, sort_keys=True)
-        outcome: Outcome | None = None
         if given.session_id is not None and is_session_id(given.session_id):
-            with self._lock(given.session_id):
-                outcome = self.engine.feed(given.session_id, payload)
-            return self._reply(outcome, notes)
+            with self._holding(given.session_id, quick):
+                fed = self._feed(given.session_id, payload, quick)
+            return self._reply(fed, notes)
         label = given.session_id or "default"
         key = f"{client}\x1f{label}"
-        with self._lock(key):
+        outcome: Outcome | None = None
+        with self._holding(key, quick):
             bound = self._binding(key)
             if bound is not None and not given.starts_chain:
                 try:
-                    outcome = self.engine.feed(bound, payload)
+                    outcome = self._feed(bound, payload, quick)
                 except (SessionNotFound, SessionFinished):
                     notes.append(f"chain {bound} has ended; this thought starts a new chain")
             elif bound is None and given.thought_number not in (None, 1):
                 notes.append("no open chain for this client; this thought starts a new chain")
             if outcome is None:
+                if quick and self._local is None:
+                    raise _Slow
                 outcome = self._start(given)
                 self._bind(key, outcome.session_id)
                 self._prune(keep=outcome.session_id)
         return self._reply(outcome, notes)
-
-    async def athink(
-        self, arguments: Mapping[str, Any], *, client: str = "default"
-    ) -> dict[str, Any]:
-        """:meth:`think` from async code: on a worker thread, so the event loop keeps serving."""
-        import anyio.to_thread
-
-        call = functools.partial(self.think, arguments, client=client)
-        return await anyio.to_thread.run_sync(call)
 
     # ------------------------------------------------------------------ reading back
 
@@ -334,7 +396,12 @@ class ThoughtChains:
 
     def delete(self, session_id: str) -> bool:
         """Delete a chain and its journal; returns whether it existed."""
-        return self.engine.delete(session_id)
+        existed = False
+        if self._local is not None:
+            existed = self._local.delete(session_id)  # drops its VM here too
+            with self._guard:
+                self._trusted.pop(session_id, None)
+        return self.engine.delete(session_id) or existed
 
     # ------------------------------------------------------------------ internals
 
@@ -346,6 +413,59 @@ class ThoughtChains:
                     self._locks = {k: v for k, v in self._locks.items() if v.locked()}
                 lock = self._locks[key] = threading.Lock()
             return lock
+
+    @contextlib.contextmanager
+    def _holding(self, key: str, quick: bool) -> Iterator[None]:
+        """Hold ``key``'s lock; ``quick``: :class:`_Slow` instead of waiting for it."""
+        lock = self._lock(key)
+        if not lock.acquire(blocking=not quick):
+            raise _Slow
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _feed(self, session_id: str, payload: str, quick: bool) -> Outcome:
+        """Feed one thought: in process when the session runs the built-in strategy."""
+        if self._local is not None and self._verified(session_id, quick):
+            answer = Response.trusted(text=payload, usage=None)
+            return self._local.feed(session_id, {None: answer})
+        if quick:
+            raise _Slow
+        return self.engine.feed(session_id, payload)
+
+    def _verified(self, session_id: str, quick: bool) -> bool:
+        """Whether the session pins the built-in ``thinking`` source and nothing else (read
+        from its journal once, then remembered)."""
+        with self._guard:
+            if session_id in self._trusted:
+                self._trusted.move_to_end(session_id)
+                return True
+        if quick:
+            raise _Slow
+        try:
+            record, entries, _ = self.engine.store.load(session_id)
+        except SessionNotFound:
+            return False  # the engine's feed reports it, worded for the request's tenant
+        if record.strategy != STRATEGY or record.code is not None:
+            return False
+        pinned = [
+            effect
+            for entry in entries
+            if isinstance(entry.event, PauseEvent | EndEvent)
+            for effect in entry.event.effects
+            if isinstance(effect, list | tuple) and str(effect[0]).startswith("source:")
+        ]
+        trusted = len(pinned) == 1 and _pins(pinned[0], self._builtin)
+        if trusted:
+            self._remember(session_id)
+        return trusted
+
+    def _remember(self, session_id: str) -> None:
+        with self._guard:
+            self._trusted[session_id] = None
+            if len(self._trusted) > _TRUSTED_MAX:
+                self._trusted.popitem(last=False)
 
     def _binding(self, key: str) -> str | None:
         raw = self.engine.store.get_internal(_INTERNAL_SPACE, key)
@@ -368,13 +488,21 @@ class ThoughtChains:
         }
         if given.task:
             ctx["task"] = given.task
-        return self.engine.start(strategy=STRATEGY, ctx=ctx)
+        if self._local is None:
+            return self.engine.start(strategy=STRATEGY, ctx=ctx)
+        code, strategy, request = start_request(None, STRATEGY, ctx, None)
+        outcome = self._local.start(code=code, strategy=strategy, ctx=request)
+        self._remember(outcome.session_id)  # its resolver knows the built-in strategies only
+        return outcome
 
     def _prune(self, keep: str) -> None:
-        chains = self.chains(limit=self.max_chains + 64)
-        for snapshot in chains[self.max_chains :]:
-            if snapshot.session_id != keep:
-                self.engine.delete(snapshot.session_id)
+        """Delete the request tenant's chains beyond the ``max_chains`` most recently updated
+        (64 at a time; ids only, so a start costs the same with 10 chains stored as with 300)."""
+        for session_id in self.engine.store.session_ids(
+            64, self.max_chains, strategy=STRATEGY, tenant=current_tenant()
+        ):
+            if session_id != keep:
+                self.delete(session_id)
 
     def _reply(self, outcome: Outcome, notes: list[str]) -> dict[str, Any]:
         if isinstance(outcome, NeedsResponse):
@@ -401,6 +529,36 @@ class ThoughtChains:
             reply = outcome.wire()
         reply["warnings"] = [*notes, *reply.get("warnings", [])]
         return reply
+
+
+def _builtin_source() -> Path:
+    return builtin_root() / STRATEGY / "init.lua"
+
+
+def _pins(effect: Any, digest: str) -> bool:
+    """Whether a recorded ``source:`` effect is the built-in strategy's file at ``digest``."""
+    value = effect[1] if len(effect) == 2 else None
+    return (
+        effect[0] == f"source:{STRATEGY}"
+        and isinstance(value, list | tuple)
+        and len(value) == 2
+        and value[1] == digest
+    )
+
+
+def _local_registry(main: SessionRegistry) -> SessionRegistry:
+    """A registry on ``main``'s store, limits and clock that steps VMs on the calling thread and
+    finds the built-in strategies only."""
+    return SessionRegistry(
+        main.store,
+        resolver=PackageResolver([PackageRoot(builtin_root(), "builtin")]),
+        limits=main.limits,
+        clock=main.clock,
+        idle_ttl=main.idle_ttl,
+        retention=main.retention,
+        executor=InlineExecutor(watchdog=False),
+        maxima=main.maxima,
+    )
 
 
 def _reference_fields(view: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,13 +29,16 @@ import json
 import logging
 import os
 import warnings
+from collections.abc import Awaitable, Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mcp.server.context import HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp_types import (
+    CallToolRequestParams,
     CallToolResult,
     CreateMessageRequest,
     CreateMessageRequestParams,
@@ -88,6 +91,9 @@ SERVER_NAME = "alc"
 
 _log = logging.getLogger("alc.mcp")
 
+
+THINKING = "sequentialthinking"
+"""The thought tool's name (the reference server's), served on the low-level path."""
 
 _SAMPLING_CONCURRENCY = 64
 """At most this many sampling requests of one batch are in flight at once."""
@@ -230,8 +236,8 @@ class AlcMCP:
 
     Args:
         engine: the engine (default: ``AsyncEngine`` on ``store``, on the process executor
-            unless ``ALC_EXECUTOR`` says otherwise: a long-lived server never runs strategy code
-            in its own process).
+            unless ``ALC_EXECUTOR`` says otherwise: a long-lived server never runs a user's
+            strategy code in its own process).
         store: the SQLite journal path when ``engine`` is not given (default:
             ``$ALC_HOME/sessions.db``).
         sampling: resolve ``alc.llm`` through the client's sampling capability (off by default).
@@ -241,6 +247,11 @@ class AlcMCP:
             ``alc serve``: a remote client must not read the server's files).
         profile: which tools are listed and callable: ``default`` (alc's compact set) or
             ``algocline`` (algocline's 61 tool names; see :mod:`alc.mcp._algocline`).
+        thoughts_in_process: step ``sequentialthinking``'s chains of the built-in strategy in
+            this process, on the event loop thread (``ThoughtChains(in_process=True)``); default
+            ``read_files``: on for ``alc mcp`` (one local client), off for ``alc serve``, whose
+            remote clients' chains stay on the engine's executor (memory caps enforced from
+            outside the server, each tenant's share of the pool).
 
     Attributes:
         server: the :class:`MCPServer`; run it with ``server.run()`` (stdio) or connect an SDK
@@ -256,6 +267,7 @@ class AlcMCP:
         client: str = "mcp",
         read_files: bool = True,
         profile: str = DEFAULT_PROFILE,
+        thoughts_in_process: bool | None = None,
     ) -> None:
         if profile not in PROFILES:
             raise InvalidInput(
@@ -269,7 +281,8 @@ class AlcMCP:
         self.sampling = sampling
         self.client = client
         self.read_files = read_files
-        self.chains = ThoughtChains(engine)
+        in_process = read_files if thoughts_in_process is None else thoughts_in_process
+        self.chains = ThoughtChains(engine, in_process=in_process)
         self.server: MCPServer[Any] = _ToolServer(self)
         self._resources()
         _algocline_sessions.install(self)
@@ -280,7 +293,8 @@ class AlcMCP:
         """Serve one ``tools/call``: parse the arguments into the tool's request model and run
         its handler; every error comes back as a tool error (see the module docstring)."""
         spec = TABLE.get(name, self.profile)
-        try:
+
+        async def serve() -> ToolReply:
             if spec is None:
                 raise InvalidInput(f"Unknown tool {name!r}: tools/list names this server's tools.")
             if not self.read_files:
@@ -289,12 +303,15 @@ class AlcMCP:
             if resumed is not None:
                 return resumed
             return await spec.handler(self, spec.model.parse(arguments, name), ctx)
-        except AlcError as exc:
-            return _tool_error(exc)
-        except Exception as exc:  # the safety net: a bug is internal_error, not a traceback
-            if os.environ.get("ALC_TRACEBACK", "") not in ("", "0"):
-                raise
-            return _internal_error(name, exc)
+
+        return await _guarded(name, serve)
+
+    async def think(self, arguments: dict[str, Any]) -> ToolReply:
+        """Serve a ``sequentialthinking`` call from the low-level server (see
+        :class:`_ToolServer`): the same reply and errors as :meth:`call` gives it, without the
+        tool layer. Its request model only passes the arguments through to
+        :func:`alc.thinking.parse_thought`, which validates them here."""
+        return await _guarded(THINKING, lambda: self._thought(arguments))
 
     def _resources(self) -> None:
         engine = self.engine
@@ -519,11 +536,14 @@ class AlcMCP:
             ]
         return _result(out)
 
-    @TABLE.tool("sequentialthinking", ThoughtRequest, words.THINKING)
+    @TABLE.tool(THINKING, ThoughtRequest, words.THINKING)
     async def _sequentialthinking(self, args: ThoughtRequest, ctx: Context) -> CallToolResult:
+        return await self._thought(args.arguments())
+
+    async def _thought(self, arguments: Mapping[str, Any]) -> CallToolResult:
         tenant = current_tenant()  # each tenant has its own default chain and labels
         client = self.client if tenant is None else f"{self.client}\x1e{tenant}"
-        return _result(await self.chains.athink(args.arguments(), client=client))
+        return _result(await self.chains.athink(arguments, client=client))
 
     # ------------------------------------------------------------------ replies and sampling
 
@@ -611,6 +631,23 @@ class _ToolServer(StdioServer):
         )
         self._app = app
         self._listing = [spec.listing() for spec in TABLE.profile(app.profile)]
+        lowlevel = self._lowlevel_server
+        entry = lowlevel.get_request_handler("tools/call")
+        assert entry is not None  # MCPServer registers it
+        self._sdk_call_tool = entry.handler
+        if TABLE.get(THINKING, app.profile) is not None:
+            lowlevel.add_request_handler("tools/call", CallToolRequestParams, self._dispatch)
+
+    async def _dispatch(
+        self, ctx: ServerRequestContext[Any, Any], params: CallToolRequestParams
+    ) -> HandlerResult:
+        """The low-level ``tools/call`` handler: ``sequentialthinking`` goes straight to
+        :meth:`AlcMCP.think` (no request context, no argument model: a thought costs the SDK's
+        low-level floor plus the thought), every other call (and a sampling retry) to the SDK's
+        own handler, which calls :meth:`call_tool`."""
+        if params.name == THINKING and (params.request_state is None or not self._app.sampling):
+            return await self._app.think(params.arguments or {})
+        return await self._sdk_call_tool(ctx, params)
 
     async def list_tools(self) -> list[MCPTool]:
         """Every tool, its input schema derived from its request model."""
@@ -621,6 +658,20 @@ class _ToolServer(StdioServer):
     ) -> ToolReply:
         """Run tool ``name``; an error is a tool result with ``isError`` (never raised)."""
         return await self._app.call(name, arguments, context or Context(mcp_server=self))
+
+
+async def _guarded(tool: str, serve: Callable[[], Awaitable[ToolReply]]) -> ToolReply:
+    """``serve()``'s reply, every error a tool error: an :class:`AlcError` through
+    :func:`_tool_error`, anything else (a bug) ``internal_error`` (``ALC_TRACEBACK=1`` lets it
+    through instead)."""
+    try:
+        return await serve()
+    except AlcError as exc:
+        return _tool_error(exc)
+    except Exception as exc:  # the safety net: a bug is internal_error, not a traceback
+        if os.environ.get("ALC_TRACEBACK", "") not in ("", "0"):
+            raise
+        return _internal_error(tool, exc)
 
 
 def create_server(

@@ -96,6 +96,18 @@ class Journal(ABC):
         """Summaries, most recently updated first, optionally filtered by state, strategy and
         owner (``tenant``: only that tenant's sessions; None: every session)."""
 
+    def session_ids(
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        strategy: str | None = None,
+        tenant: str | None = None,
+    ) -> builtins.list[str]:
+        """The ids :meth:`list` would give (every state), without the first ``offset``: a
+        listing that decodes no summary (a store answers it from its index alone)."""
+        listed = self.list(None, max(0, limit) + max(0, offset), strategy, tenant)
+        return [s.session_id for s in listed[max(0, offset) :]]
+
     @abstractmethod
     def purge(self, before: float, states: Iterable[str]) -> int:
         """Delete sessions in ``states`` not updated since ``before``; returns how many."""

@@ -5,7 +5,9 @@ rewrites what differs and :class:`~alc.engine.store._dialect.Connector` runs it 
 ``SQLiteStore``; PostgreSQL: ``PostgresStore``). The write rule of ``_interfaces.Journal``: every
 journal write is one transaction that locks the session's row (SQLite: ``BEGIN IMMEDIATE``;
 PostgreSQL: ``SELECT ... FOR UPDATE``) and checks its head first, so of two writers racing for
-one session exactly one commits and the other gets ``conflict`` with nothing applied.
+one session exactly one commits and the other gets ``conflict`` with nothing applied. An append
+is two statements (SQLite: the summary's update conditional on the head, then every event in one
+multi-row ``INSERT``) or one (PostgreSQL: :data:`_APPEND`).
 
 Reads are single statements where one snapshot matters: :meth:`load` reads the head, then the
 events up to it (events are append-only; when fewer come back, the session was deleted in
@@ -60,6 +62,9 @@ __all__ = ["SQLStore"]
 
 _COLUMNS = "id, strategy, state, created_at, updated_at, head, record, extra, tenant"
 """A session row's columns, in the order ``summary_from_row`` reads them."""
+_SUMMARY = "id, strategy, state, created_at, updated_at, head, NULL, extra, tenant"
+""":data:`_COLUMNS` without the record (a summary does not read it: the session's ctx and code
+stay in the database)."""
 
 
 _APPEND = """
@@ -80,6 +85,11 @@ SELECT (SELECT head FROM s)
 writer of it waits, then reads the head that one committed), and the events and the new summary
 are written only when the head is still the expected one; returns the head it found (NULL: no
 such session)."""
+
+
+_ROWS_PER_INSERT = 256
+"""Events written by one multi-row ``INSERT`` (4 parameters each, far below any driver's
+limit); a longer list goes through the connector's bulk insert."""
 
 
 class SQLStore(Store):
@@ -112,18 +122,21 @@ class SQLStore(Store):
     def _write(
         self, conn: Conn, session_id: str, first: int, events: Sequence[JournalEvent]
     ) -> int:
+        """Insert ``events`` as seqs ``first + 1 ...`` in one statement (a bulk insert beyond
+        :data:`_ROWS_PER_INSERT`); returns the new head."""
         rows = [
             (session_id, first + n, e.kind, json.dumps(e.to_data(), ensure_ascii=False))
             for n, e in enumerate(events, start=1)
         ]
-        if len(rows) == 1:
+        if len(rows) > _ROWS_PER_INSERT:
+            self.connector.insert_many(conn, "events", ("session_id", "seq", "kind", "data"), rows)
+        elif rows:
             self._run(
                 conn,
-                "INSERT INTO events (session_id, seq, kind, data) VALUES (?, ?, ?, ?)",
-                *rows[0],
+                "INSERT INTO events (session_id, seq, kind, data) VALUES "
+                + ", ".join(["(?, ?, ?, ?)"] * len(rows)),
+                *(value for row in rows for value in row),
             )
-        elif rows:
-            self.connector.insert_many(conn, "events", ("session_id", "seq", "kind", "data"), rows)
         return first + len(rows)
 
     def create(
@@ -154,26 +167,27 @@ class SQLStore(Store):
     ) -> int:
         if self.dialect.writing_ctes:
             return self._append_at_once(session_id, expected_head, events, summary)
+        head = expected_head + len(events)
         with self.connector.transaction() as conn:
-            # the row lock queues concurrent writers of this session; each then sees the head
-            # the previous one committed
-            row = self._run(
-                conn, "SELECT head FROM sessions WHERE id = ?" + self.dialect.for_update, session_id
-            ).fetchone()
-            if row is None:
-                raise SessionNotFound(session_id)
-            if row[0] != expected_head:
-                raise conflict(session_id)
-            head = self._write(conn, session_id, expected_head, events)
-            self._run(
+            # two statements: the summary moves to the new head only from the expected one (the
+            # update locks the row, so a concurrent writer of this session waits, then finds
+            # the head moved), then the events; any failure rolls both back
+            moved = self._run(
                 conn,
-                "UPDATE sessions SET state = ?, updated_at = ?, head = ?, extra = ? WHERE id = ?",
+                "UPDATE sessions SET state = ?, updated_at = ?, head = ?, extra = ? "
+                "WHERE id = ? AND head = ?",
                 summary.state,
                 summary.updated_at,
                 head,
                 summary.extra_json(),
                 session_id,
-            )
+                expected_head,
+            ).rowcount
+            if moved != 1:
+                if self._missing(conn, session_id):
+                    raise SessionNotFound(session_id)
+                raise conflict(session_id)
+            self._write(conn, session_id, expected_head, events)
         return head
 
     def _append_at_once(
@@ -235,7 +249,7 @@ class SQLStore(Store):
         return self._run(conn, "SELECT 1 FROM sessions WHERE id = ?", session_id).fetchone() is None
 
     def summary(self, session_id: str) -> Summary:
-        rows = self._read(f"SELECT {_COLUMNS} FROM sessions WHERE id = ?", session_id)
+        rows = self._read(f"SELECT {_SUMMARY} FROM sessions WHERE id = ?", session_id)
         if not rows:
             raise SessionNotFound(session_id)
         with decoding(self.path, session_id):
@@ -260,7 +274,7 @@ class SQLStore(Store):
         if strategy is not None:
             where.append("strategy = ?")
             params.append(strategy)
-        sql = f"SELECT {_COLUMNS} FROM sessions"
+        sql = f"SELECT {_SUMMARY} FROM sessions"
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = self._read(sql + " ORDER BY updated_at DESC LIMIT ?", *params, max(0, limit))
@@ -269,6 +283,23 @@ class SQLStore(Store):
             with decoding(self.path, str(r[0])):
                 summaries.append(summary_from_row(tuple(r)))
         return summaries
+
+    def session_ids(
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        strategy: str | None = None,
+        tenant: str | None = None,
+    ) -> builtins.list[str]:
+        where: builtins.list[str] = []
+        params: builtins.list[Any] = []
+        for column, value in (("tenant", tenant), ("strategy", strategy)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = "SELECT id FROM sessions" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY updated_at DESC LIMIT ? OFFSET ?"
+        return [str(r[0]) for r in self._read(sql, *params, max(0, limit), max(0, offset))]
 
     def purge(self, before: float, states: Iterable[str]) -> int:
         wanted = builtins.list(states)

@@ -45,8 +45,12 @@ M.meta = {
 local MAX_LIMIT = 10000
 local EXCERPT = 500
 
+-- the metatable alc gives JSON arrays, taken once (a host call per empty array cost more than the
+-- rest of a thought's Lua)
+local ARRAY_MT = getmetatable(alc.json_decode("[]"))
+
 local function array()
-  return alc.json_decode("[]") -- an empty table that encodes as [] (not {})
+  return setmetatable({}, ARRAY_MT) -- an empty table that encodes as [] (not {})
 end
 
 local function present(v)
