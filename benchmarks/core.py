@@ -31,8 +31,10 @@ def _floor_us(calls: int) -> float:
     return per_call_us(lambda: resume(b"x"), calls)
 
 
-def _engine_round_trip_us(calls: int, store: alc.Store | None = None) -> float:
-    engine = alc.Engine(store=store)
+def _engine_round_trip_us(
+    calls: int, store: alc.Store | None = None, executor: str | None = None
+) -> float:
+    engine = alc.Engine(store=store, executor=executor)
     sid = engine.start(code=LOOP_CODE).session_id
     return per_call_us(lambda: engine.feed(sid, "a"), calls)
 
@@ -40,7 +42,11 @@ def _engine_round_trip_us(calls: int, store: alc.Store | None = None) -> float:
 ROUND_TRIP_CHILD = """
 import json
 from benchmarks.core import _floor_us, _engine_round_trip_us
-print(json.dumps([_floor_us({calls}), _engine_round_trip_us({calls})]))
+print(json.dumps([
+    _floor_us({calls}),
+    _engine_round_trip_us({calls}),
+    _engine_round_trip_us({calls}, executor="inline-watchdog"),
+]))
 """
 
 
@@ -57,8 +63,13 @@ def round_trip(runs: int = 5, calls: int = 10_000) -> Section:
     engine = section.add(Figure("alc feed (in-memory)", "us/call", [p[1] for p in pairs],
                                 target="<= 30 us"))
     engine.met = engine.median <= 30
+    watched = section.add(
+        Figure("alc feed, executor='inline-watchdog' (a step thread)", "us/call",
+               [p[2] for p in pairs])
+    )
     ratio = engine.median / floor.median
     section.ratio("alc / lupa floor", ratio, "<= 30x", ratio <= 30)  # issue 28
+    section.ratio("alc inline-watchdog / lupa floor", watched.median / floor.median, "", None)
     return section
 
 
@@ -79,18 +90,28 @@ def start_latency(runs: int = 5, calls: int = 1000) -> Section:
     section = Section("Session start to first pause")
     bare: list[float] = []
     start: list[float] = []
+    watched: list[float] = []
     for _ in range(runs):
         engine = alc.Engine()
         bare.append(_bare_runtime_us(calls))
         start.append(per_call_us(lambda e=engine: e.start(code="alc.llm('x')"), calls))
+        engine.close()
+        engine = alc.Engine(executor="inline-watchdog")
+        watched.append(per_call_us(lambda e=engine: e.start(code="alc.llm('x')"), calls))
         engine.close()
     floor = section.add(Figure("create a bare LuaRuntime (lupa, Lua 5.5)", "us", bare))
     fig = section.add(
         Figure("start -> needs_response", "ms", [t / 1000 for t in start], target="<= 1 ms")
     )
     fig.met = fig.median <= 1
+    slow = section.add(
+        Figure("start -> needs_response, executor='inline-watchdog'", "ms",
+               [t / 1000 for t in watched])
+    )
     ratio = fig.median * 1000 / floor.median
     section.ratio("session start / bare LuaRuntime", ratio, "<= 8x", ratio <= 8)  # issue 28
+    section.ratio("session start inline-watchdog / bare LuaRuntime",
+                  slow.median * 1000 / floor.median, "", None)
     return section
 
 

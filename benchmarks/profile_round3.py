@@ -3,12 +3,12 @@
     python -m benchmarks.profile_round3 [feed|start|think|all]
 
 - ``feed``: 3,000 ``alc.llm`` pause + feed round trips, default ``Engine()`` (in memory, inline
-  executor, watchdog on), then the same with ``InlineExecutor(watchdog=False)``;
+  executor stepping on the calling thread), then the same with ``InlineExecutor(watchdog=True)``;
 - ``start``: 1,000 session starts to the first pause, default ``Engine()``;
 - ``think``: 1,000 ``ThoughtChains.think`` calls (what ``alc mcp``'s ``sequentialthinking`` runs
   per thought, without the MCP layer) on a SQLite store, inline executor.
 
-Only the calling thread is profiled: with the watchdog on, the Lua step itself runs on the
+Only the calling thread is profiled: with the watchdog, the Lua step itself runs on the
 watchdog thread and shows up here as the wait for it.
 """
 
@@ -43,10 +43,10 @@ def feed(n: int = 3000) -> None:
     from alc.engine.executor._base import InlineExecutor
 
     for title, engine in (
-        ("feed, default Engine (watchdog on)", alc.Engine()),
+        ("feed, default Engine (calling thread)", alc.Engine()),
         (
-            "feed, InlineExecutor(watchdog=False)",
-            alc.Engine(executor=InlineExecutor(watchdog=False)),
+            "feed, InlineExecutor(watchdog=True)",
+            alc.Engine(executor=InlineExecutor(watchdog=True)),
         ),
     ):
         sid = engine.start(code=LOOP).session_id
