@@ -27,7 +27,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from alc._engine import Engine, default_store_path
-from alc._feed import feed_request
 from alc._services import (
     LLM,
     Answer,
@@ -39,6 +38,7 @@ from alc._services import (
 from alc.engine.context import RequestContext
 
 if TYPE_CHECKING:
+    from alc._feed import feed_request
     from alc._services_async import AsyncEngine, AsyncSessionService
 
 __all__ = [
@@ -61,7 +61,8 @@ _ASYNC = frozenset({"AsyncEngine", "AsyncSessionService"})
 
 def __getattr__(name: str) -> Any:
     """``AsyncEngine`` and ``AsyncSessionService``, imported on first use (PEP 562): the
-    blocking API and the CLI's cold path never load the async mirror.
+    blocking API and the CLI's cold path never load the async mirror; ``feed_request`` likewise
+    (a plain text answer never needs the responses parser of :mod:`alc._feed`).
 
     Raises:
         AttributeError: ``name`` is not in this module.
@@ -72,4 +73,9 @@ def __getattr__(name: str) -> Any:
         value = getattr(_services_async, name)
         globals()[name] = value
         return value
+    if name == "feed_request":
+        from alc._feed import feed_request
+
+        globals()[name] = feed_request
+        return feed_request
     raise AttributeError(f"module 'alc._api' has no attribute {name!r}")

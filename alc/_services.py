@@ -34,7 +34,6 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, Unpack
 
-from alc._feed import feed_request
 from alc.engine._validate import MAX_CODE_CHARS, MAX_CTX_BYTES, check_json, check_size, check_text
 from alc.engine.context import RequestContext
 from alc.engine.errors import InvalidInput
@@ -56,7 +55,6 @@ from alc.engine.protocol import (
     dumps,
 )
 from alc.engine.registry import SessionRegistry, Transcript
-from alc.responders._base import LLMAdapter
 
 if TYPE_CHECKING:
     from alc.engine.catalog import StrategyInfo
@@ -275,6 +273,8 @@ class SessionService:
         if type(response) is str and query_id is None and responses is None and usage is None:
             answers = {None: Response.trusted(text=response, usage=None)}  # the common case
         else:
+            from alc._feed import feed_request  # only when the answer needs parsing
+
             answers = feed_request(response, query_id, responses, usage)
         return self.registry.feed(
             session_id, answers, context=request_context(context, on_progress)
@@ -325,6 +325,8 @@ class SessionService:
         """Run a session to its end, answering every query with ``llm`` (see
         :meth:`alc.Engine.drive`)."""
         context = request_context(context)
+        from alc.responders._base import LLMAdapter
+
         answerer = LLMAdapter(llm)
         first = self.first(
             code,

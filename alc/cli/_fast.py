@@ -26,7 +26,6 @@ import errno
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from alc.cli._output import EXIT_INTERRUPTED, settings
@@ -43,7 +42,6 @@ _VALUE_OPTIONS = {
 }
 
 
-@dataclass
 class FastContinue:
     """A parsed ``alc continue`` command line.
 
@@ -56,10 +54,33 @@ class FastContinue:
             ``usage``, ``llm``, ``output``).
     """
 
-    store: str | None = None
-    json: bool | None = None
-    arguments: list[str] = field(default_factory=list)
-    options: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("arguments", "json", "options", "store")
+
+    def __init__(
+        self,
+        store: str | None = None,
+        json: bool | None = None,
+        arguments: list[str] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self.store = store
+        self.json = json
+        self.arguments: list[str] = [] if arguments is None else arguments
+        self.options: dict[str, Any] = {} if options is None else options
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.store, self.json, self.arguments, self.options)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FastContinue):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        store, json, arguments, options = self._fields()
+        return f"FastContinue({store=!r}, {json=!r}, {arguments=!r}, {options=!r})"
 
 
 def parse_continue(args: Sequence[str]) -> FastContinue | None:

@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from alc._text import json_safe, visible, visible_tree
@@ -80,7 +79,6 @@ EXIT_CODES_HELP = (
 )
 
 
-@dataclass
 class Settings:
     """Process-wide CLI options, set by the global callback and by per-command flags.
 
@@ -89,8 +87,11 @@ class Settings:
         store: the ``--store`` path, or None (``ALC_STORE``, then ``$ALC_HOME/sessions.db``).
     """
 
-    json: bool | None = None
-    store: str | None = None
+    __slots__ = ("json", "store")
+
+    def __init__(self, json: bool | None = None, store: str | None = None) -> None:
+        self.json = json
+        self.store = store
 
 
 settings = Settings()

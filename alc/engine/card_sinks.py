@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import tomli_w
-
 from alc.engine.errors import InstallFailed, InvalidInput
 
 __all__ = [
@@ -90,6 +88,8 @@ def write_card_file(
     target = card_file(folder, card)
     if target.exists() and not replace:
         return []
+    import tomli_w  # only when a card is mirrored (not on a cold `alc continue`)
+
     written = [target]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -233,6 +233,24 @@ def test_fast_continue_runs_in_process_without_typer(tmp_path: Path, sessions: S
     assert "alc.cli._app" not in run.modules
 
 
+def test_plain_answer_skips_the_responses_parser(tmp_path: Path, sessions: Sessions) -> None:
+    """A plain text answer never loads :mod:`alc._feed` (the parser of ``--responses``, with
+    its request models) nor the responders; an answer that needs parsing does, and both give
+    the replies of the Python API."""
+    run = _run(tmp_path, sessions, ["continue", sessions.one, "third"], "main", "", {})
+    assert run.code == 0, run.stderr
+    assert json.loads(run.stdout)["query_id"] == "q-3"
+    assert not {"alc._feed", "alc.responders", "alc._requests"} & run.modules
+    argv = ["continue", sessions.batch, "--responses", '{"q-0": "a", "q-1": "b"}']
+    parsed = _run(tmp_path, sessions, argv, "main", "", {})
+    assert parsed.code == 0, parsed.stderr
+    assert json.loads(parsed.stdout)["prompt"] == "ab"
+    assert "alc._feed" in parsed.modules
+    usage = ["continue", sessions.one, "third", "--usage", '{"prompt_tokens": -1}']
+    bad = _run(tmp_path, sessions, usage, "main", "", {})
+    assert bad.code == 2 and json.loads(bad.stdout)["error_code"] == "invalid_input"
+
+
 def test_process_executor_on_request(tmp_path: Path, sessions: Sessions) -> None:
     """``ALC_EXECUTOR=process`` still runs the CLI's strategies in the worker pool."""
     argv = ["continue", sessions.one, "third"]
