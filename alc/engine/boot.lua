@@ -524,6 +524,10 @@ function control.start(fn, ...)
     return FAILED, raw.type(value) == "string" and clip_error(value) or "the strategy failed",
       nil, ""
   end))
+  -- the collector was stopped for boot and the strategy's compilation (lua.py): one full
+  -- collection frees their garbage, so a paused session keeps only what it holds
+  raw.collectgarbage("restart")
+  raw.collectgarbage("collect")
 end
 
 local function finish_step(ok, first, ...)

@@ -501,15 +501,13 @@ class LuaVM:
         lua_globals = runtime.globals()  # boot.lua turns this table into the sandbox's
         raw_load = lua_globals[b"load"]
         collectgarbage = lua_globals[b"collectgarbage"]
-        # no incremental collection while the engine boots: the full collection below does
-        # that work once (boot allocates most of what a fresh VM holds)
+        # no incremental collection while the engine boots and the strategy is compiled:
+        # control.start restarts the collector with one full collection, which frees the
+        # garbage of both (boot's main chunk, the compiler's buffers) before the first pause
         collectgarbage(b"stop")
         version = limits.lua_version
         boot_chunk = raw_load(_bytecode(version, "alc/boot.lua", _boot_source()), b"=boot", b"b")
         self._control, self._step, self._mark_array = boot_chunk(host_table, cfg)
-        # free the garbage of setup (boot's main chunk, ~10 KB of RSS per paused session)
-        collectgarbage(b"restart")
-        collectgarbage(b"collect")
 
     def _monotonic(self) -> float:
         return math.inf if self._stopped else time.monotonic()
