@@ -59,6 +59,7 @@ local raw = {
   close = coroutine.close,
 }
 local settle = host.settle
+local unit  -- unit(name, ...): run a lazily loaded part of the sandbox ("lazy units" below)
 
 ---------------------------------------------------------------------------------------------
 -- values shared with Python
@@ -144,33 +145,17 @@ local function checked(ok, ...)
   return ...
 end
 
--- arguments for Python: tables travel as JSON text (encoded here, under the limit hook, with
--- raw access), so Python never calls back into the VM to read a strategy value
+-- arguments for Python (kinds, values): pack_args in sandbox/args.lua, loaded on the first call
+-- with arguments; the call is a tail call, so its error levels are the function's own
+local packer
 local function pack_args(...)
-  local n = raw.select("#", ...)
-  if n == 0 then return "" end
-  local args, kinds = raw.pack(...), {}
-  for i = 1, n do
-    local v = args[i]
-    local vt = raw.type(v)
-    if vt == "table" then
-      kinds[i] = "j"
-      args[i] = encode(v)
-      if #args[i] > cfg.max_output_bytes then
-        raw.error(raw.format("an argument of an alc function is %d bytes of JSON, more than " ..
-          "Limits.max_output_bytes (%d)", #args[i], cfg.max_output_bytes), 3)
-      end
-    elseif vt == "string" and #v > cfg.max_output_bytes then
-      raw.error(raw.format("an argument of an alc function is a string of %d bytes, more than " ..
-        "Limits.max_output_bytes (%d)", #v, cfg.max_output_bytes), 3)
-    elseif vt == "function" or vt == "thread" or vt == "userdata" then
-      kinds[i] = "x"
-      args[i] = vt
-    else
-      kinds[i] = "v"
-    end
+  if raw.select("#", ...) == 0 then return "" end
+  local p = packer
+  if p == nil then
+    p = unit("args")
+    packer = p
   end
-  return raw.concat(kinds), raw.unpack(args, 1, n)
+  return p(...)
 end
 
 local host_call, host_primitive = host.call, host.primitive
@@ -185,49 +170,18 @@ end
 local alc = { NULL = NULL, math = {} }
 local now = host_fn("now")
 
-local MAX_TOKENS = 2147483647  -- opts.max_tokens range (a 32-bit count every host can take)
-
+-- a query's fields (prompt, system, max_tokens, flags, extra) from an alc.llm call's prompt
+-- and opts: a string prompt without opts here, anything else by llm_item in sandbox/opts.lua
+-- (loaded on the first such call), as a tail call, so its error levels are llm_item's own
+local read_opts
 local function llm_item(prompt, opts, where)
-  if raw.type(prompt) ~= "string" then
-    raw.error(where .. ": prompt must be a string, got " .. raw.type(prompt), 3)
+  if opts == nil and raw.type(prompt) == "string" then return prompt, nil, 1024, 0, nil end
+  local r = read_opts
+  if r == nil then
+    r = unit("opts")
+    read_opts = r
   end
-  local system, max_tokens, flags, extra = nil, 1024, 0, nil
-  if opts ~= nil then
-    if raw.type(opts) ~= "table" then
-      raw.error(where .. ": opts must be a table, got " .. raw.type(opts), 3)
-    end
-    for k, v in raw.next, opts do
-      if k == "system" then
-        local null = raw.rawequal(v, NULL)
-        if v ~= nil and not null and raw.type(v) ~= "string" then
-          raw.error(where .. ": opts.system must be a string", 3)
-        end
-        if not null then system = v end
-      elseif k == "max_tokens" then
-        if raw.mtype(v) == nil or not (v >= 1 and v <= MAX_TOKENS) then
-          raw.error(where .. ": opts.max_tokens must be a number from 1 to " .. MAX_TOKENS, 3)
-        end
-        max_tokens = raw.floor(v)
-      elseif k == "grounded" then
-        if v then flags = flags | 1 end
-      elseif k == "underspecified" then
-        if v then flags = flags | 2 end
-      elseif k == "role" or k == "cache_breakpoint" then
-        -- shown to the driver as top-level fields of the query (algocline), not under options
-        if not raw.rawequal(v, NULL) then
-          if raw.type(v) ~= "string" then
-            raw.error(where .. ": opts." .. k .. " must be a string", 3)
-          end
-          extra = extra or {}
-          extra[k] = v
-        end
-      else
-        extra = extra or {}
-        extra[k] = v
-      end
-    end
-  end
-  return prompt, system, max_tokens, flags, extra and encode(extra) or nil
+  return r(prompt, opts, where)
 end
 
 local function item_bytes(p, s, x)
@@ -287,7 +241,8 @@ cfg.primitives = nil
 ---------------------------------------------------------------------------------------------
 -- lazy units: engine code a session may never run is compiled once per process (stripped
 -- bytecode, see lua.py) and loaded into a VM on its first use, so a fresh or paused session
--- holds only what it ran: the JSON encoder (sandbox/json.lua) and the namespaces os, io,
+-- holds only what it ran: the JSON encoder (sandbox/json.lua), the packing of arguments for
+-- Python (sandbox/args.lua), require with the namespace package, and the namespaces os, io,
 -- coroutine, alc.state, alc.card and alc.stats (sandbox/<name>.lua).
 --
 -- A lazy namespace is an empty table with the LAZY metatable until its first index, pairs,
@@ -304,7 +259,7 @@ local I  -- boot's internals, handed to every unit (filled below)
 -- unit(name, ...): run sandbox/<name>.lua with boot's internals and ..., return its result.
 -- A unit sees no globals (its _ENV is an empty table of its own): everything it uses comes from
 -- the internals, captured at boot, so strategy code reassigning globals cannot reach into it.
-local function unit(name, ...)
+unit = function(name, ...)
   local fn = raw.load(checked(host_unit(name)), "=" .. name, "b", {})
   return fn(I, ...)
 end
@@ -377,11 +332,6 @@ I = {
   check_output = check_output,
 }
 
-local load_source = host_fn("load_source")
-local loaded = {
-  string = string, table = table, math = math, utf8 = utf8, coroutine = sandbox_coroutine,
-  os = sandbox_os, io = sandbox_io, alc = alc,
-}
 local function text_load(chunk, name, mode, env)
   if mode ~= nil and mode ~= "t" and mode ~= "bt" then
     return nil, "loading binary chunks is not permitted in an alc strategy"
@@ -390,24 +340,23 @@ local function text_load(chunk, name, mode, env)
   return raw.load(chunk, name, "t", env)
 end
 
-I.text_load, I.load_source, I.cfg = text_load, load_source, cfg
-
-local function sandbox_require(name)
-  if raw.type(name) ~= "string" then
-    raw.error("require: module name must be a string", 2)
+-- require and the package table: sandbox/package.lua, the lazy namespace package's unit, which
+-- also puts the real require in I.require (they share package.loaded). The forwarder fills the
+-- namespace on the first require; the call is a tail call, so error levels are require's own.
+-- The libraries package.loaded lists are captured here, at boot (I.string, ...).
+local sandbox_package = lazy("package")
+local function sandbox_require(...)
+  local require = I.require
+  if require == nil then
+    fill(sandbox_package)
+    require = I.require
   end
-  local mod = loaded[name]
-  if mod ~= nil then return mod end
-  local chunkname, source = load_source(name, "module")
-  local fn, err = raw.load(source, "@" .. chunkname, "t")
-  if fn == nil then raw.error("require " .. name .. ": " .. err, 2) end
-  local result = fn(name, chunkname)
-  if result == nil then result = true end
-  if loaded[name] == nil then loaded[name] = result end
-  return loaded[name]
+  return require(...)
 end
 
-local package_table = { loaded = loaded, preload = {}, path = "", cpath = "", config = "/\n;\n?\n!\n-\n" }
+I.text_load, I.cfg = text_load, cfg
+I.string, I.table, I.math, I.utf8 = string, table, math, utf8
+I.coroutine, I.os, I.io = sandbox_coroutine, sandbox_os, sandbox_io
 
 local keep = {
   "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select", "tonumber",
@@ -456,7 +405,7 @@ _G.load = text_load
 _G.loadstring = deferred("loadstring")
 _G.unpack = table.unpack
 _G.require = sandbox_require
-_G.package = package_table
+_G.package = sandbox_package
 _G.dofile, _G.loadfile = deferred("dofile"), deferred("loadfile")
 math.randomseed = deferred("randomseed")
 _G.alc = alc

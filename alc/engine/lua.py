@@ -276,7 +276,19 @@ def _boot_source() -> str:
     return resources.files("alc.engine").joinpath("boot.lua").read_text(encoding="utf-8")
 
 
-SANDBOX_UNITS = ("json", "functions", "coroutine", "os", "io", "state", "card", "stats")
+SANDBOX_UNITS = (
+    "args",
+    "json",
+    "functions",
+    "coroutine",
+    "os",
+    "io",
+    "state",
+    "card",
+    "stats",
+    "package",
+    "opts",
+)
 """The parts of the sandbox boot.lua loads on first use (``alc/engine/sandbox/<name>.lua``)."""
 
 
