@@ -452,26 +452,22 @@ local function on_error(err)
   return raw.setmetatable({ text, json, raw.traceback(nil, 2) }, ERROR_INFO)
 end
 
+-- the strategy's outcome from its xpcall: sandbox/outcome.lua, loaded when the strategy ended
+-- (in its coroutine, under the limit hook, like the encoder it calls)
+local outcome
+local function ended(ok, value)
+  local f = outcome
+  if f == nil then
+    f = unit("outcome", DONE, FAILED, ERROR_INFO, clip_error)
+    outcome = f
+  end
+  return f(ok, value)
+end
+
 function control.start(fn, ...)
   local args = raw.pack(...)
   co = guard(raw.create(function()
-    local ok, value = raw.xpcall(fn, on_error, raw.unpack(args, 1, args.n))
-    if ok then
-      local encoded, text = raw.pcall(encode, value)
-      if not encoded then
-        return FAILED, "the strategy's result cannot be returned as JSON: " .. raw.tostring(text),
-          nil, ""
-      end
-      check_output(#text, "the strategy's result")
-      return DONE, text
-    end
-    if raw.type(value) == "table" and raw.rawequal(raw.getmetatable(value), ERROR_INFO) then
-      if value[2] ~= nil then check_output(#value[2], "the strategy's error value") end
-      return FAILED, value[1], value[2], value[3]
-    end
-    -- no handler ran: a memory error, or an error inside the handler
-    return FAILED, raw.type(value) == "string" and clip_error(value) or "the strategy failed",
-      nil, ""
+    return ended(raw.xpcall(fn, on_error, raw.unpack(args, 1, args.n)))
   end))
   -- the collector was stopped for boot and the strategy's compilation (lua.py): one full
   -- collection frees their garbage, so a paused session keeps only what it holds

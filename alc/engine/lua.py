@@ -288,6 +288,7 @@ SANDBOX_UNITS = (
     "stats",
     "package",
     "opts",
+    "outcome",
 )
 """The parts of the sandbox boot.lua loads on first use (``alc/engine/sandbox/<name>.lua``)."""
 
