@@ -1,9 +1,11 @@
 -- boot.lua: turns a fresh Lua state into one alc session sandbox.
 --
 -- Run once per VM by alc/engine/lua.py with two arguments:
---   host  the Python side: call(name, kinds, ...) for Host methods, primitive(path, kinds, ...)
---         for installed primitives, settle, monotonic, unit(name) for the bytecode of a lazily
---         loaded part of the sandbox (see "lazy units"; never reachable by strategy code)
+--   host  the Python side, one function (one Python object per VM): host(op, ...) with op
+--         CALL (name, kinds, ...) for Host methods, PRIMITIVE (path, kinds, ...) for installed
+--         primitives, MONOTONIC, SETTLE, UNIT (name) for the bytecode of a lazily loaded part
+--         of the sandbox (see "lazy units"); the codes below, LuaVM._host_op in lua.py; never
+--         reachable by strategy code
 --   cfg   {math_seed, hook_every, max_output_bytes, max_step_seconds, primitives, libraries}
 -- and returns the control table the engine drives the session with (then its step and
 -- mark_array, for the engine's hot path):
@@ -58,7 +60,8 @@ local raw = {
   collectgarbage = collectgarbage, difftime = os.difftime, isyieldable = coroutine.isyieldable,
   close = coroutine.close,
 }
-local settle = host.settle
+local CALL <const>, PRIMITIVE <const>, MONOTONIC <const>, SETTLE <const>, UNIT <const> =
+  1, 2, 3, 4, 5
 local unit  -- unit(name, ...): run a lazily loaded part of the sandbox ("lazy units" below)
 
 ---------------------------------------------------------------------------------------------
@@ -83,7 +86,6 @@ local encode  -- JSON text of a value (sorted keys, compact): sandbox/json.lua, 
 ---------------------------------------------------------------------------------------------
 -- instruction and wall-time limits: a count hook on every strategy coroutine, made sticky
 ---------------------------------------------------------------------------------------------
-local monotonic = host.monotonic
 local ticks, max_ticks, deadline, tripped, tripped_message = 0, 0, 0, nil, nil
 
 local function limit_hook()
@@ -93,7 +95,7 @@ local function limit_hook()
       tripped = "timeout"
       tripped_message = raw.format(
         "step exceeded the instruction limit (%d instructions)", max_ticks * cfg.hook_every)
-    elseif monotonic() > deadline then
+    elseif host(MONOTONIC) > deadline then
       tripped = "timeout"
       tripped_message = raw.format(
         "step exceeded the wall-time limit (%.1f s)", cfg.max_step_seconds)
@@ -123,9 +125,9 @@ local MEMORY_MESSAGE = "the strategy needed more than its memory limit"
 -- after Python pushed values with the allocator cap lifted: restore the cap; a heap still over
 -- it after a full collection breaks the memory limit
 local function over_cap()
-  if not settle() then return false end
+  if not host(SETTLE) then return false end
   raw.collectgarbage("collect")
-  return settle()
+  return host(SETTLE)
 end
 
 local function check_output(bytes, what)
@@ -158,10 +160,9 @@ local function pack_args(...)
   return p(...)
 end
 
-local host_call, host_primitive = host.call, host.primitive
 
 local function host_fn(name)
-  return function(...) return checked(host_call(name, pack_args(...))) end
+  return function(...) return checked(host(CALL, name, pack_args(...))) end
 end
 
 ---------------------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ for i = 1, #cfg.primitives do
     name = raw.sub(name, dot + 1)
     dot = raw.find(name, ".", 1, true)
   end
-  target[name] = function(...) return checked(host_primitive(path, pack_args(...))) end
+  target[name] = function(...) return checked(host(PRIMITIVE, path, pack_args(...))) end
 end
 cfg.primitives = nil
 
@@ -253,14 +254,13 @@ cfg.primitives = nil
 -- Loading is deterministic (no effect is recorded, no random draw made), so a replay loads
 -- the same units at the same points.
 ---------------------------------------------------------------------------------------------
-local host_unit = host.unit
 local I  -- boot's internals, handed to every unit (filled below)
 
 -- unit(name, ...): run sandbox/<name>.lua with boot's internals and ..., return its result.
 -- A unit sees no globals (its _ENV is an empty table of its own): everything it uses comes from
 -- the internals, captured at boot, so strategy code reassigning globals cannot reach into it.
 unit = function(name, ...)
-  local fn = raw.load(checked(host_unit(name)), "=" .. name, "b", {})
+  local fn = raw.load(checked(host(UNIT, name)), "=" .. name, "b", {})
   return fn(I, ...)
 end
 
@@ -520,7 +520,7 @@ control.text_load = text_load
 -- the prelude's loader of a stdlib unit (alc/engine/stdlib/<name>.lua): its function, compiled
 -- once per process (with its debug info) and run in env
 function control.stdlib_unit(name, env)
-  return raw.load(checked(host_unit("stdlib/" .. name)), "=stdlib", "b", env)
+  return raw.load(checked(host(UNIT, "stdlib/" .. name)), "=stdlib", "b", env)
 end
 
 -- the libraries (cfg.libraries: {chunkname, bytecode} each, the stdlib's prelude), in order,

@@ -439,6 +439,9 @@ def _state_decode(text: str) -> Any:
         raise ValueError(f"alc.state: the stored value is not readable JSON ({exc})") from None
 
 
+_CALL, _PRIMITIVE, _MONOTONIC, _SETTLE, _UNIT = 1, 2, 3, 4, 5
+"""The operations of boot.lua's ``host(op, ...)`` (the same codes as its header)."""
+
 _BUILTIN_HOST: dict[bytes, Callable[..., Any]] = {
     b"json_decode": _json_decode,
     b"state_decode": _state_decode,
@@ -495,21 +498,12 @@ class LuaVM:
         self._memory_used = runtime.get_memory_used
         self._table_from = runtime.table_from
 
-        # two dispatchers serve every alc.* call into Python (boot.lua makes one Lua closure per
-        # name over them): a few Python objects per VM instead of closures per function, so a
-        # session is cheaper to create and to keep (the cyclic GC walks fewer objects)
+        # one dispatcher serves every call from boot.lua into Python (alc.* functions, the limit
+        # hook's clock, settle, units): one Python object per VM pushed into Lua (~400 bytes
+        # each), not one per function, so a session is cheaper to create and to keep
         self._host = host
         self._primitives = _encoded_primitives(primitives)
         self._stopped = False
-        host_table = runtime.table_from(
-            {
-                b"call": self._call_host,
-                b"primitive": self._call_primitive,
-                b"monotonic": self._monotonic,  # the limit hook's clock (see stop)
-                b"settle": self._settle,
-                b"unit": self._unit,
-            }
-        )
         cfg = _boot_config(runtime, limits, seeds, list(self._primitives), libraries)
         lua_globals = runtime.globals()  # boot.lua turns this table into the sandbox's
         raw_load = lua_globals[b"load"]
@@ -520,7 +514,22 @@ class LuaVM:
         collectgarbage(b"stop")
         version = limits.lua_version
         boot_chunk = raw_load(_bytecode(version, "alc/boot.lua", _boot_source()), b"=boot", b"b")
-        self._control, self._step, self._mark_array = boot_chunk(host_table, cfg)
+        self._control, self._step, self._mark_array = boot_chunk(self._host_op, cfg)
+
+    def _host_op(self, op: int, *args: Any) -> Any:
+        """boot.lua's ``host(op, ...)`` (its header lists the codes): the limit hook's clock,
+        settle, a host call, a primitive call or a unit's bytecode."""
+        if op == _MONOTONIC:
+            return self._monotonic()
+        if op == _SETTLE:
+            return self._settle()
+        if op == _CALL:
+            return self._call_host(*args)
+        if op == _PRIMITIVE:
+            return self._call_primitive(*args)
+        if op == _UNIT:
+            return self._unit(*args)
+        raise ValueError(f"unknown host operation {op!r}")
 
     def _monotonic(self) -> float:
         return math.inf if self._stopped else time.monotonic()
