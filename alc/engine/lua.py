@@ -299,7 +299,9 @@ def _unit_bytecode(lua_version: str, name: bytes) -> bytes:
 
     ``name`` is a :data:`SANDBOX_UNITS` name (stripped bytecode: engine internals) or
     ``stdlib/<unit>`` for a stdlib unit (:data:`alc.engine.stdlib.UNITS`), whose debug info is
-    kept so that its errors and tracebacks read as if the source had been compiled in the VM.
+    kept so that its errors and tracebacks read as if the source had been compiled in the VM;
+    except ``stdlib/loader``, the library's lazy loader: plumbing whose errors name the caller's
+    line, stripped because it loads on a session's first stdlib read (~30 us less to load).
 
     Raises:
         LookupError: no such unit.
@@ -309,7 +311,8 @@ def _unit_bytecode(lua_version: str, name: bytes) -> bytes:
         from alc.engine.stdlib import unit_source
 
         source = unit_source(unit[len("stdlib/") :])
-        return _bytecode(lua_version, f"alc/engine/{unit}.lua", source, strip=False)
+        strip = unit == "stdlib/loader"
+        return _bytecode(lua_version, f"alc/engine/{unit}.lua", source, strip=strip)
     if unit not in SANDBOX_UNITS:
         raise LookupError(f"no sandbox unit named {unit!r}")
     path = f"sandbox/{unit}.lua"
