@@ -1,9 +1,11 @@
 -- boot.lua: turns a fresh Lua state into one alc session sandbox.
 --
 -- Run once per VM by alc/engine/lua.py with two arguments:
---   host  the Python side: call(name, kinds, ...) for Host methods, primitive(path, kinds, ...)
---         for installed primitives, settle, monotonic, unit(name) for the bytecode of a lazily
---         loaded part of the sandbox (see "lazy units"; never reachable by strategy code)
+--   host  the Python side, one function (one Python object per VM): host(op, ...) with op
+--         CALL (name, kinds, ...) for Host methods, PRIMITIVE (path, kinds, ...) for installed
+--         primitives, MONOTONIC, SETTLE, UNIT (name) for the bytecode of a lazily loaded part
+--         of the sandbox (see "lazy units"); the codes below, LuaVM._host_op in lua.py; never
+--         reachable by strategy code
 --   cfg   {math_seed, hook_every, max_output_bytes, max_step_seconds, primitives, libraries}
 -- and returns the control table the engine drives the session with (then its step and
 -- mark_array, for the engine's hot path):
@@ -58,7 +60,9 @@ local raw = {
   collectgarbage = collectgarbage, difftime = os.difftime, isyieldable = coroutine.isyieldable,
   close = coroutine.close,
 }
-local settle = host.settle
+local CALL <const>, PRIMITIVE <const>, MONOTONIC <const>, SETTLE <const>, UNIT <const> =
+  1, 2, 3, 4, 5
+local unit  -- unit(name, ...): run a lazily loaded part of the sandbox ("lazy units" below)
 
 ---------------------------------------------------------------------------------------------
 -- values shared with Python
@@ -82,7 +86,6 @@ local encode  -- JSON text of a value (sorted keys, compact): sandbox/json.lua, 
 ---------------------------------------------------------------------------------------------
 -- instruction and wall-time limits: a count hook on every strategy coroutine, made sticky
 ---------------------------------------------------------------------------------------------
-local monotonic = host.monotonic
 local ticks, max_ticks, deadline, tripped, tripped_message = 0, 0, 0, nil, nil
 
 local function limit_hook()
@@ -92,7 +95,7 @@ local function limit_hook()
       tripped = "timeout"
       tripped_message = raw.format(
         "step exceeded the instruction limit (%d instructions)", max_ticks * cfg.hook_every)
-    elseif monotonic() > deadline then
+    elseif host(MONOTONIC) > deadline then
       tripped = "timeout"
       tripped_message = raw.format(
         "step exceeded the wall-time limit (%.1f s)", cfg.max_step_seconds)
@@ -122,9 +125,9 @@ local MEMORY_MESSAGE = "the strategy needed more than its memory limit"
 -- after Python pushed values with the allocator cap lifted: restore the cap; a heap still over
 -- it after a full collection breaks the memory limit
 local function over_cap()
-  if not settle() then return false end
+  if not host(SETTLE) then return false end
   raw.collectgarbage("collect")
-  return settle()
+  return host(SETTLE)
 end
 
 local function check_output(bytes, what)
@@ -144,39 +147,22 @@ local function checked(ok, ...)
   return ...
 end
 
--- arguments for Python: tables travel as JSON text (encoded here, under the limit hook, with
--- raw access), so Python never calls back into the VM to read a strategy value
+-- arguments for Python (kinds, values): pack_args in sandbox/args.lua, loaded on the first call
+-- with arguments; the call is a tail call, so its error levels are the function's own
+local packer
 local function pack_args(...)
-  local n = raw.select("#", ...)
-  if n == 0 then return "" end
-  local args, kinds = raw.pack(...), {}
-  for i = 1, n do
-    local v = args[i]
-    local vt = raw.type(v)
-    if vt == "table" then
-      kinds[i] = "j"
-      args[i] = encode(v)
-      if #args[i] > cfg.max_output_bytes then
-        raw.error(raw.format("an argument of an alc function is %d bytes of JSON, more than " ..
-          "Limits.max_output_bytes (%d)", #args[i], cfg.max_output_bytes), 3)
-      end
-    elseif vt == "string" and #v > cfg.max_output_bytes then
-      raw.error(raw.format("an argument of an alc function is a string of %d bytes, more than " ..
-        "Limits.max_output_bytes (%d)", #v, cfg.max_output_bytes), 3)
-    elseif vt == "function" or vt == "thread" or vt == "userdata" then
-      kinds[i] = "x"
-      args[i] = vt
-    else
-      kinds[i] = "v"
-    end
+  if raw.select("#", ...) == 0 then return "" end
+  local p = packer
+  if p == nil then
+    p = unit("args")
+    packer = p
   end
-  return raw.concat(kinds), raw.unpack(args, 1, n)
+  return p(...)
 end
 
-local host_call, host_primitive = host.call, host.primitive
 
 local function host_fn(name)
-  return function(...) return checked(host_call(name, pack_args(...))) end
+  return function(...) return checked(host(CALL, name, pack_args(...))) end
 end
 
 ---------------------------------------------------------------------------------------------
@@ -185,49 +171,18 @@ end
 local alc = { NULL = NULL, math = {} }
 local now = host_fn("now")
 
-local MAX_TOKENS = 2147483647  -- opts.max_tokens range (a 32-bit count every host can take)
-
+-- a query's fields (prompt, system, max_tokens, flags, extra) from an alc.llm call's prompt
+-- and opts: a string prompt without opts here, anything else by llm_item in sandbox/opts.lua
+-- (loaded on the first such call), as a tail call, so its error levels are llm_item's own
+local read_opts
 local function llm_item(prompt, opts, where)
-  if raw.type(prompt) ~= "string" then
-    raw.error(where .. ": prompt must be a string, got " .. raw.type(prompt), 3)
+  if opts == nil and raw.type(prompt) == "string" then return prompt, nil, 1024, 0, nil end
+  local r = read_opts
+  if r == nil then
+    r = unit("opts")
+    read_opts = r
   end
-  local system, max_tokens, flags, extra = nil, 1024, 0, nil
-  if opts ~= nil then
-    if raw.type(opts) ~= "table" then
-      raw.error(where .. ": opts must be a table, got " .. raw.type(opts), 3)
-    end
-    for k, v in raw.next, opts do
-      if k == "system" then
-        local null = raw.rawequal(v, NULL)
-        if v ~= nil and not null and raw.type(v) ~= "string" then
-          raw.error(where .. ": opts.system must be a string", 3)
-        end
-        if not null then system = v end
-      elseif k == "max_tokens" then
-        if raw.mtype(v) == nil or not (v >= 1 and v <= MAX_TOKENS) then
-          raw.error(where .. ": opts.max_tokens must be a number from 1 to " .. MAX_TOKENS, 3)
-        end
-        max_tokens = raw.floor(v)
-      elseif k == "grounded" then
-        if v then flags = flags | 1 end
-      elseif k == "underspecified" then
-        if v then flags = flags | 2 end
-      elseif k == "role" or k == "cache_breakpoint" then
-        -- shown to the driver as top-level fields of the query (algocline), not under options
-        if not raw.rawequal(v, NULL) then
-          if raw.type(v) ~= "string" then
-            raw.error(where .. ": opts." .. k .. " must be a string", 3)
-          end
-          extra = extra or {}
-          extra[k] = v
-        end
-      else
-        extra = extra or {}
-        extra[k] = v
-      end
-    end
-  end
-  return prompt, system, max_tokens, flags, extra and encode(extra) or nil
+  return r(prompt, opts, where)
 end
 
 local function item_bytes(p, s, x)
@@ -280,14 +235,15 @@ for i = 1, #cfg.primitives do
     name = raw.sub(name, dot + 1)
     dot = raw.find(name, ".", 1, true)
   end
-  target[name] = function(...) return checked(host_primitive(path, pack_args(...))) end
+  target[name] = function(...) return checked(host(PRIMITIVE, path, pack_args(...))) end
 end
 cfg.primitives = nil
 
 ---------------------------------------------------------------------------------------------
 -- lazy units: engine code a session may never run is compiled once per process (stripped
 -- bytecode, see lua.py) and loaded into a VM on its first use, so a fresh or paused session
--- holds only what it ran: the JSON encoder (sandbox/json.lua) and the namespaces os, io,
+-- holds only what it ran: the JSON encoder (sandbox/json.lua), the packing of arguments for
+-- Python (sandbox/args.lua), require with the namespace package, and the namespaces os, io,
 -- coroutine, alc.state, alc.card and alc.stats (sandbox/<name>.lua).
 --
 -- A lazy namespace is an empty table with the LAZY metatable until its first index, pairs,
@@ -298,14 +254,13 @@ cfg.primitives = nil
 -- Loading is deterministic (no effect is recorded, no random draw made), so a replay loads
 -- the same units at the same points.
 ---------------------------------------------------------------------------------------------
-local host_unit = host.unit
 local I  -- boot's internals, handed to every unit (filled below)
 
 -- unit(name, ...): run sandbox/<name>.lua with boot's internals and ..., return its result.
 -- A unit sees no globals (its _ENV is an empty table of its own): everything it uses comes from
 -- the internals, captured at boot, so strategy code reassigning globals cannot reach into it.
-local function unit(name, ...)
-  local fn = raw.load(checked(host_unit(name)), "=" .. name, "b", {})
+unit = function(name, ...)
+  local fn = raw.load(checked(host(UNIT, name)), "=" .. name, "b", {})
   return fn(I, ...)
 end
 
@@ -377,11 +332,6 @@ I = {
   check_output = check_output,
 }
 
-local load_source = host_fn("load_source")
-local loaded = {
-  string = string, table = table, math = math, utf8 = utf8, coroutine = sandbox_coroutine,
-  os = sandbox_os, io = sandbox_io, alc = alc,
-}
 local function text_load(chunk, name, mode, env)
   if mode ~= nil and mode ~= "t" and mode ~= "bt" then
     return nil, "loading binary chunks is not permitted in an alc strategy"
@@ -390,24 +340,23 @@ local function text_load(chunk, name, mode, env)
   return raw.load(chunk, name, "t", env)
 end
 
-I.text_load, I.load_source, I.cfg = text_load, load_source, cfg
-
-local function sandbox_require(name)
-  if raw.type(name) ~= "string" then
-    raw.error("require: module name must be a string", 2)
+-- require and the package table: sandbox/package.lua, the lazy namespace package's unit, which
+-- also puts the real require in I.require (they share package.loaded). The forwarder fills the
+-- namespace on the first require; the call is a tail call, so error levels are require's own.
+-- The libraries package.loaded lists are captured here, at boot (I.string, ...).
+local sandbox_package = lazy("package")
+local function sandbox_require(...)
+  local require = I.require
+  if require == nil then
+    fill(sandbox_package)
+    require = I.require
   end
-  local mod = loaded[name]
-  if mod ~= nil then return mod end
-  local chunkname, source = load_source(name, "module")
-  local fn, err = raw.load(source, "@" .. chunkname, "t")
-  if fn == nil then raw.error("require " .. name .. ": " .. err, 2) end
-  local result = fn(name, chunkname)
-  if result == nil then result = true end
-  if loaded[name] == nil then loaded[name] = result end
-  return loaded[name]
+  return require(...)
 end
 
-local package_table = { loaded = loaded, preload = {}, path = "", cpath = "", config = "/\n;\n?\n!\n-\n" }
+I.text_load, I.cfg = text_load, cfg
+I.string, I.table, I.math, I.utf8 = string, table, math, utf8
+I.coroutine, I.os, I.io = sandbox_coroutine, sandbox_os, sandbox_io
 
 local keep = {
   "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select", "tonumber",
@@ -456,7 +405,7 @@ _G.load = text_load
 _G.loadstring = deferred("loadstring")
 _G.unpack = table.unpack
 _G.require = sandbox_require
-_G.package = package_table
+_G.package = sandbox_package
 _G.dofile, _G.loadfile = deferred("dofile"), deferred("loadfile")
 math.randomseed = deferred("randomseed")
 _G.alc = alc
@@ -503,27 +452,27 @@ local function on_error(err)
   return raw.setmetatable({ text, json, raw.traceback(nil, 2) }, ERROR_INFO)
 end
 
+-- the strategy's outcome from its xpcall: sandbox/outcome.lua, loaded when the strategy ended
+-- (in its coroutine, under the limit hook, like the encoder it calls)
+local outcome
+local function ended(ok, value)
+  local f = outcome
+  if f == nil then
+    f = unit("outcome", DONE, FAILED, ERROR_INFO, clip_error)
+    outcome = f
+  end
+  return f(ok, value)
+end
+
 function control.start(fn, ...)
   local args = raw.pack(...)
   co = guard(raw.create(function()
-    local ok, value = raw.xpcall(fn, on_error, raw.unpack(args, 1, args.n))
-    if ok then
-      local encoded, text = raw.pcall(encode, value)
-      if not encoded then
-        return FAILED, "the strategy's result cannot be returned as JSON: " .. raw.tostring(text),
-          nil, ""
-      end
-      check_output(#text, "the strategy's result")
-      return DONE, text
-    end
-    if raw.type(value) == "table" and raw.rawequal(raw.getmetatable(value), ERROR_INFO) then
-      if value[2] ~= nil then check_output(#value[2], "the strategy's error value") end
-      return FAILED, value[1], value[2], value[3]
-    end
-    -- no handler ran: a memory error, or an error inside the handler
-    return FAILED, raw.type(value) == "string" and clip_error(value) or "the strategy failed",
-      nil, ""
+    return ended(raw.xpcall(fn, on_error, raw.unpack(args, 1, args.n)))
   end))
+  -- the collector was stopped for boot and the strategy's compilation (lua.py): one full
+  -- collection frees their garbage, so a paused session keeps only what it holds
+  raw.collectgarbage("restart")
+  raw.collectgarbage("collect")
 end
 
 local function finish_step(ok, first, ...)
@@ -571,7 +520,7 @@ control.text_load = text_load
 -- the prelude's loader of a stdlib unit (alc/engine/stdlib/<name>.lua): its function, compiled
 -- once per process (with its debug info) and run in env
 function control.stdlib_unit(name, env)
-  return raw.load(checked(host_unit("stdlib/" .. name)), "=stdlib", "b", env)
+  return raw.load(checked(host(UNIT, "stdlib/" .. name)), "=stdlib", "b", env)
 end
 
 -- the libraries (cfg.libraries: {chunkname, bytecode} each, the stdlib's prelude), in order,

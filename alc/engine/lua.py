@@ -276,7 +276,20 @@ def _boot_source() -> str:
     return resources.files("alc.engine").joinpath("boot.lua").read_text(encoding="utf-8")
 
 
-SANDBOX_UNITS = ("json", "functions", "coroutine", "os", "io", "state", "card", "stats")
+SANDBOX_UNITS = (
+    "args",
+    "json",
+    "functions",
+    "coroutine",
+    "os",
+    "io",
+    "state",
+    "card",
+    "stats",
+    "package",
+    "opts",
+    "outcome",
+)
 """The parts of the sandbox boot.lua loads on first use (``alc/engine/sandbox/<name>.lua``)."""
 
 
@@ -286,7 +299,9 @@ def _unit_bytecode(lua_version: str, name: bytes) -> bytes:
 
     ``name`` is a :data:`SANDBOX_UNITS` name (stripped bytecode: engine internals) or
     ``stdlib/<unit>`` for a stdlib unit (:data:`alc.engine.stdlib.UNITS`), whose debug info is
-    kept so that its errors and tracebacks read as if the source had been compiled in the VM.
+    kept so that its errors and tracebacks read as if the source had been compiled in the VM;
+    except ``stdlib/loader``, the library's lazy loader: plumbing whose errors name the caller's
+    line, stripped because it loads on a session's first stdlib read (~30 us less to load).
 
     Raises:
         LookupError: no such unit.
@@ -296,7 +311,8 @@ def _unit_bytecode(lua_version: str, name: bytes) -> bytes:
         from alc.engine.stdlib import unit_source
 
         source = unit_source(unit[len("stdlib/") :])
-        return _bytecode(lua_version, f"alc/engine/{unit}.lua", source, strip=False)
+        strip = unit == "stdlib/loader"
+        return _bytecode(lua_version, f"alc/engine/{unit}.lua", source, strip=strip)
     if unit not in SANDBOX_UNITS:
         raise LookupError(f"no sandbox unit named {unit!r}")
     path = f"sandbox/{unit}.lua"
@@ -426,6 +442,9 @@ def _state_decode(text: str) -> Any:
         raise ValueError(f"alc.state: the stored value is not readable JSON ({exc})") from None
 
 
+_CALL, _PRIMITIVE, _MONOTONIC, _SETTLE, _UNIT = 1, 2, 3, 4, 5
+"""The operations of boot.lua's ``host(op, ...)`` (the same codes as its header)."""
+
 _BUILTIN_HOST: dict[bytes, Callable[..., Any]] = {
     b"json_decode": _json_decode,
     b"state_decode": _state_decode,
@@ -482,34 +501,38 @@ class LuaVM:
         self._memory_used = runtime.get_memory_used
         self._table_from = runtime.table_from
 
-        # two dispatchers serve every alc.* call into Python (boot.lua makes one Lua closure per
-        # name over them): a few Python objects per VM instead of closures per function, so a
-        # session is cheaper to create and to keep (the cyclic GC walks fewer objects)
+        # one dispatcher serves every call from boot.lua into Python (alc.* functions, the limit
+        # hook's clock, settle, units): one Python object per VM pushed into Lua (~400 bytes
+        # each), not one per function, so a session is cheaper to create and to keep
         self._host = host
         self._primitives = _encoded_primitives(primitives)
         self._stopped = False
-        host_table = runtime.table_from(
-            {
-                b"call": self._call_host,
-                b"primitive": self._call_primitive,
-                b"monotonic": self._monotonic,  # the limit hook's clock (see stop)
-                b"settle": self._settle,
-                b"unit": self._unit,
-            }
-        )
         cfg = _boot_config(runtime, limits, seeds, list(self._primitives), libraries)
         lua_globals = runtime.globals()  # boot.lua turns this table into the sandbox's
         raw_load = lua_globals[b"load"]
         collectgarbage = lua_globals[b"collectgarbage"]
-        # no incremental collection while the engine boots: the full collection below does
-        # that work once (boot allocates most of what a fresh VM holds)
+        # no incremental collection while the engine boots and the strategy is compiled:
+        # control.start restarts the collector with one full collection, which frees the
+        # garbage of both (boot's main chunk, the compiler's buffers) before the first pause
         collectgarbage(b"stop")
         version = limits.lua_version
         boot_chunk = raw_load(_bytecode(version, "alc/boot.lua", _boot_source()), b"=boot", b"b")
-        self._control, self._step, self._mark_array = boot_chunk(host_table, cfg)
-        # free the garbage of setup (boot's main chunk, ~10 KB of RSS per paused session)
-        collectgarbage(b"restart")
-        collectgarbage(b"collect")
+        self._control, self._step, self._mark_array = boot_chunk(self._host_op, cfg)
+
+    def _host_op(self, op: int, *args: Any) -> Any:
+        """boot.lua's ``host(op, ...)`` (its header lists the codes): the limit hook's clock,
+        settle, a host call, a primitive call or a unit's bytecode."""
+        if op == _MONOTONIC:
+            return self._monotonic()
+        if op == _SETTLE:
+            return self._settle()
+        if op == _CALL:
+            return self._call_host(*args)
+        if op == _PRIMITIVE:
+            return self._call_primitive(*args)
+        if op == _UNIT:
+            return self._unit(*args)
+        raise ValueError(f"unknown host operation {op!r}")
 
     def _monotonic(self) -> float:
         return math.inf if self._stopped else time.monotonic()

@@ -40,6 +40,7 @@ NAMESPACES: dict[str, set[str]] = {
         "alias_list", "get_by_alias", "lineage",
     },
     "alc.stats": {"record", "get", "llm_calls"},
+    "package": {"loaded", "preload", "path", "cpath", "config"},
 }
 """Every lazily filled namespace and its members (as the eager boot had them)."""
 
@@ -228,3 +229,64 @@ def test_a_fresh_session_heap_stays_small(engine: alc.Engine) -> None:
     """A structural bound, not a timing: the eager boot left ~92 KB of Lua heap here."""
     code = "collectgarbage('collect') return collectgarbage('count')"
     assert result(engine.start(code=code)) < 72
+
+
+def test_require_and_package_share_loaded_and_the_boot_libraries(engine: alc.Engine) -> None:
+    # sandbox/package.lua: loaded by the first require (or use of package); package.loaded
+    # lists the libraries captured at boot, even when the strategy reassigned the globals
+    code = """
+    local real_string, real_os = string, os
+    string, os = nil, nil
+    local s, o = require("string"), require("os")
+    return {s == real_string, o == real_os, package.loaded.os == real_os,
+            package.loaded.alc == alc, require("alc") == alc, package.path}
+    """
+    assert result(engine.start(code=code)) == [True, True, True, True, True, ""]
+
+
+def test_require_keeps_its_error_positions(engine: alc.Engine) -> None:
+    out = engine.start(code="\nrequire(42)")
+    assert isinstance(out, alc.Failed)
+    assert out.error.startswith("code:2: require: module name must be a string")
+
+
+def test_host_call_arguments_keep_their_error_positions(engine: alc.Engine) -> None:
+    # sandbox/args.lua runs as a tail call of boot's forwarder: level 3 is the strategy's line
+    code = "local big = string.rep('x', 4096)\n\nalc.match_bool(big)"
+    out = engine.start(code=code, limits={"max_output_bytes": 1024})
+    assert isinstance(out, alc.Failed)
+    assert out.error.startswith("code:3: an argument of an alc function is a string of")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("alc.llm(42)", "code:2: alc.llm: prompt must be a string, got number"),
+        ("alc.llm('q', 5)", "code:2: alc.llm: opts must be a table, got number"),
+        ("alc.llm('q', {max_tokens = 0})", "code:2: alc.llm: opts.max_tokens must be a number"),
+        ("alc.llm('q', {system = 1})", "code:2: alc.llm: opts.system must be a string"),
+        ("alc.llm('q', {role = {}})", "code:2: alc.llm: opts.role must be a string"),
+        (
+            "alc.llm_batch({{prompt = 'q', max_tokens = 0.5}})",
+            "code:2: alc.llm_batch item 1: opts.max_tokens must be a number",
+        ),
+    ],
+)
+def test_query_options_are_checked_at_the_callers_line(
+    engine: alc.Engine, call: str, message: str
+) -> None:
+    # sandbox/opts.lua reads opts (loaded on the first call with any) as a tail call of boot's
+    # llm_item, so its errors name the strategy's line as the eager boot did
+    out = engine.start(code=f"\n{call}")
+    assert isinstance(out, alc.Failed)
+    assert out.error.startswith(message), out.error
+
+
+def test_query_options_reach_the_driver(engine: alc.Engine) -> None:
+    code = "return alc.llm('q', {system = 's', max_tokens = 7.9, grounded = true, role = 'r', " \
+        "x = 1})"
+    out = engine.start(code=code)
+    assert isinstance(out, alc.NeedsResponse)
+    query = out.queries[0]
+    assert (query.prompt, query.system, query.max_tokens, query.grounded) == ("q", "s", 7, True)
+    assert (query.role, query.options) == ("r", {"x": 1})

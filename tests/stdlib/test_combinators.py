@@ -166,3 +166,44 @@ def test_library_survives_reassigned_globals(run) -> None:  # type: ignore[no-un
         """
     )
     assert result == "x"
+
+
+def test_stub_gives_way_to_the_loader_on_the_first_read(run) -> None:  # type: ignore[no-untyped-def]
+    # prelude.lua's stub: the first read of alc.<name> or alc.math.<name> loads loader.lua,
+    # which takes over both tables; a strategy's own metatable and tables are left alone
+    result = run(
+        """
+        local stub = getmetatable(alc)
+        local first = alc.math.mean({1, 2, 3})
+        local replaced = getmetatable(alc) ~= stub and getmetatable(alc.math) ~= stub
+        local mine = setmetatable({}, stub)   -- the stub on a table of the strategy's own
+        return {first = first, replaced = replaced, mine = mine.vote == nil,
+                again = stub.__index(alc, "vote") == alc.vote}
+        """
+    )
+    assert result == {"first": 2, "replaced": True, "mine": True, "again": True}
+
+
+def test_stub_keeps_the_strategys_own_metatables(run) -> None:  # type: ignore[no-untyped-def]
+    result = run(
+        """
+        local math_table = alc.math
+        setmetatable(alc, {__index = function(_, k) return "own " .. k end})
+        alc.math = {}
+        return {alc.vote, math_table.mean({2, 4}), math_table.nope == nil,
+                rawget(alc.math, "mean") == nil}
+        """
+    )
+    assert result == ["own vote", 3, True, True]
+
+
+def test_library_survives_globals_reassigned_before_its_first_read(run) -> None:  # type: ignore[no-untyped-def]
+    result = run(
+        """
+        setmetatable, getmetatable, require, rawget, rawset, type, ipairs, next, error =
+          nil, nil, nil, nil, nil, nil, nil, nil, nil
+        return {alc.map({1, 2}, function(x) return x * 2 end), alc.math.mean({1, 3}),
+                alc.env:get("missing", "d")}
+        """
+    )
+    assert result == [[2, 4], 2, "d"]

@@ -6,7 +6,7 @@
 local I = ...
 local raw, REQUEST, FORK = I.raw, I.REQUEST, I.FORK
 local encode, mark_array, log = I.encode, I.mark_array, I.log
-local text_load, load_source, cfg = I.text_load, I.load_source, I.cfg
+local text_load, load_source, cfg = I.text_load, I.host_fn("load_source"), I.cfg
 local llm_item, item_bytes, answered, check_output = I.llm_item, I.item_bytes, I.answered,
   I.check_output
 local MAX_BATCH = 10000        -- queries in one alc.llm_batch pause

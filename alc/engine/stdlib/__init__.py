@@ -12,7 +12,9 @@ What lives where:
   reached through one dispatcher primitive.
 - ``_bounds.py``: the input and output bounds of every Python primitive (a Python call cannot
   be interrupted by the session's limits, so each one refuses inputs past its bound).
-- ``prelude.lua`` (the only library run at VM creation): a lazy loader. The first read of a
+- ``prelude.lua`` (the only library run at VM creation): a stub. The first read of a name
+  ``alc`` or ``alc.math`` does not hold loads ``loader.lua``, the lazy loader, in its place
+  (most paused sessions never read one and keep only the stub). The first read of a
   combinator loads ``core.lua`` (map, reduce, filter, vote, parse_score, parse_number,
   json_extract, fingerprint, budget_check, tuning) or ``llm.lua`` (cache, cache_info,
   cache_clear, ground, specify, llm_safe, llm_json, parallel, pipe); the first read of an RNG
@@ -40,7 +42,7 @@ from alc.engine.stdlib import text
 
 __all__ = ["LIBRARIES", "PRIMITIVES", "UNITS"]
 
-UNITS: tuple[str, ...] = ("core", "llm", "rng", "eval")
+UNITS: tuple[str, ...] = ("loader", "core", "llm", "rng", "eval")
 """The lazily compiled Lua units (``<unit>.lua`` next to this file)."""
 
 

@@ -1,111 +1,35 @@
--- prelude.lua: the alc.* standard library's loader, run once in every VM after boot.lua.
+-- prelude.lua: the alc.* standard library's stub, run once in every VM after boot.lua.
 --
--- To keep a fresh session cheap (start time and memory of thousands of paused sessions), the
--- combinators, the RNG and the alc.math bindings are not compiled here: the first read of a
--- missing alc.<name> or alc.math.<name> loads the unit that defines it (core.lua, llm.lua,
--- rng.lua), or binds a Python-side alc.math function. Strategies see no difference, except
--- that pairs(alc) lists a lazily loaded name only after its first use.
---
--- Units run in a private environment captured here, at boot, so a strategy that reassigns
--- globals (string, pairs, require, ...) cannot change how the library behaves.
+-- A session that never reads a stdlib name (a plain alc.llm strategy: most paused sessions)
+-- keeps only this stub: the first read of a name alc or alc.math does not hold loads the real
+-- loader (loader.lua, a stdlib unit), which replaces the stub's metatable on both tables and
+-- answers the read. Everything the loader needs is captured here, at boot (one array), so a
+-- strategy that reassigns globals (string, pairs, require, ...) cannot change how the library
+-- behaves.
 local alc, control = ...
 
 local hidden = alc._stdlib
 alc._stdlib = nil
-local math_call, math_has = hidden.math, hidden.math_has
-local stdlib_unit = control.stdlib_unit
-local session_info = control.session_info
-local rawget, rawset, type = rawget, rawset, type
+local getmetatable = getmetatable
 
--- the lazily loaded names, "name=unit" per alc.<name> (one string, not a table of strings: a
--- fresh VM keeps one object for them); RNG_NAMES lists the alc.math names rng.lua defines
--- (permutations is not random, but built in Lua under the session limits like these)
-local ALC_NAMES = [[
- map=core reduce=core filter=core vote=core parse_score=core parse_number=core
- json_extract=core fingerprint=core budget_check=core tuning=core fmt=core log_fmt=core
- cache=llm cache_info=llm cache_clear=llm ground=llm specify=llm llm_safe=llm llm_json=llm
- parallel=llm pipe=llm eval=eval
-]]
-local RNG_NAMES = [[
- rng_create rng_float rng_int shuffle sample_with_replacement normal_sample uniform_sample
- exp_sample lognormal_sample gamma_sample beta_sample chi_squared_sample student_t_sample
- poisson_sample binomial_sample categorical_sample dirichlet_sample permutations
-]]
-local find, match = string.find, string.match
-
-local function name_of(key)  -- key when it can be one of the names above
-  if type(key) == "string" and find(key, "^[%a_][%w_]*$") then return key end
-end
-
--- the unit defining alc.<key> ("core", "llm", "eval"), or nil
-local function unit_of(key)
-  key = name_of(key)
-  return key and match(ALC_NAMES, "%s" .. key .. "=(%a+)%s")
-end
-
-local function is_rng(key)
-  key = name_of(key)
-  return key ~= nil and find(RNG_NAMES, "%s" .. key .. "%s") ~= nil
-end
-
-local env = {  -- the units' environment, captured at boot
-  alc = alc, NULL = control.NULL, mark_array = control.mark_array,
-  assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall,
-  select = select, tonumber = tonumber, tostring = tostring, type = type,
-  rawequal = rawequal, rawget = rawget, rawset = rawset, rawlen = rawlen,
-  setmetatable = setmetatable, getmetatable = getmetatable, require = require,
-  string = string, table = table, math = math, utf8 = utf8,
-}
-local loaded = {}
-
-local function load_unit(unit)
-  if loaded[unit] then return end
-  loaded[unit] = true
-  stdlib_unit(unit, env)(alc)
-end
-
--- algocline's accessors on alc.env (in its metatable, so pairs(alc.env) lists values only):
--- alc.env:get(name[, default]) is the value or default; alc.env:use{name, ...} declares the
--- names a strategy reads and returns a table holding only those of them that are provided.
-local ENV_METHODS = {
-  get = function(self, name, default)
-    local value = rawget(self, name)
-    if value == nil then return default end
-    return value
-  end,
-  use = function(self, names)
-    if type(names) ~= "table" then error("alc.env:use: expected a list of names", 2) end
-    local declared = {}
-    for _, name in ipairs(names) do declared[name] = rawget(self, name) end
-    return declared
-  end,
+-- the globals the loader hands the units (loader.lua reads them by index), then the tables
+-- and engine internals it works on; dropped once the loader ran
+local boot = {
+  assert, error, ipairs, next, pairs, pcall, select, tonumber, tostring, type, rawequal,
+  rawget, rawset, rawlen, setmetatable, getmetatable, require, string, table, math, utf8,
+  alc, alc.math, control, hidden,
 }
 
-setmetatable(alc, {
-  __index = function(t, key)
-    if key == "env" then
-      -- alc.env: what the driver (ctx._env) and the configuration (ALC_ENV_<NAME>) inject,
-      -- read once per VM (a recorded effect, so replay sees the same values)
-      local values = setmetatable(session_info("env"), { __index = ENV_METHODS })
-      rawset(t, "env", values)
-      return values
-    end
-    local unit = unit_of(key)
-    if unit == nil then return nil end
-    load_unit(unit)
-    return rawget(t, key)
-  end,
-})
+local STUB = {}
+function STUB.__index(t, key)
+  local b = boot
+  if b ~= nil then
+    b[24].stdlib_unit("loader", {})(STUB, b)
+    boot = nil
+  end
+  if getmetatable(t) == STUB then return nil end  -- not a table the loader took over
+  return t[key]
+end
 
-setmetatable(alc.math, {
-  __index = function(t, key)
-    if is_rng(key) then
-      load_unit("rng")
-      return rawget(t, key)
-    end
-    if type(key) ~= "string" or not math_has(key) then return nil end
-    local fn = function(...) return math_call(key, ...) end
-    rawset(t, key, fn)
-    return fn
-  end,
-})
+setmetatable(alc, STUB)
+setmetatable(alc.math, STUB)
