@@ -22,6 +22,7 @@ other table        ``dict`` with string keys (sorted when encoded)
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import secrets
@@ -29,12 +30,9 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cache
-from importlib import resources
 from operator import attrgetter
+from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
-
-import lupa.lua54
-import lupa.lua55
 
 from alc.engine.protocol import Limits
 from alc.engine.stdlib.jsonvalue import decode as _json_decode
@@ -65,12 +63,25 @@ _T = TypeVar("_T")
 HOOK_EVERY = 10_000
 """Instructions between two checks of the instruction and wall-time limits."""
 
-_RUNTIMES = {"5.4": lupa.lua54, "5.5": lupa.lua55}
+_ENGINE_DIR = Path(__file__).parent
+"""Where boot.lua and the sandbox units live (read by path: ``importlib.resources`` costs the
+cold CLI ~5 ms of imports, and alc is installed as files, never zipped)."""
+
+
+@cache
+def _runtime_module(lua_version: str) -> Any:
+    """The lupa module of a ``Limits.lua_version`` ("5.4" or "5.5"), imported on first use.
+
+    Raises:
+        KeyError: another version.
+    """
+    module = {"5.4": "lupa.lua54", "5.5": "lupa.lua55"}[lua_version]
+    return importlib.import_module(module)
 
 
 def lua_version(version: str = "5.5") -> str:
     """The exact Lua release behind a ``Limits.lua_version`` (e.g. ``"Lua 5.5"``)."""
-    return str(_RUNTIMES[version].LuaRuntime().lua_implementation)
+    return str(_runtime_module(version).LuaRuntime().lua_implementation)
 
 
 def pickled_by_fields(cls: type[_T]) -> type[_T]:
@@ -273,7 +284,7 @@ _HOST_NAMES = {name.encode(): name for name in HOST_METHODS}
 
 @cache
 def _boot_source() -> str:
-    return resources.files("alc.engine").joinpath("boot.lua").read_text(encoding="utf-8")
+    return (_ENGINE_DIR / "boot.lua").read_text(encoding="utf-8")
 
 
 SANDBOX_UNITS = (
@@ -316,7 +327,7 @@ def _unit_bytecode(lua_version: str, name: bytes) -> bytes:
     if unit not in SANDBOX_UNITS:
         raise LookupError(f"no sandbox unit named {unit!r}")
     path = f"sandbox/{unit}.lua"
-    source = resources.files("alc.engine").joinpath(path).read_text(encoding="utf-8")
+    source = (_ENGINE_DIR / path).read_text(encoding="utf-8")
     return _bytecode(lua_version, f"alc/engine/{path}", source)
 
 
@@ -329,7 +340,7 @@ def _bytecode(lua_version: str, chunkname: str, source: str, *, strip: bool = Tr
     engine-owned code is loaded this way, by the engine; strategies can never load binary
     chunks.
     """
-    scratch = _RUNTIMES[lua_version].LuaRuntime(encoding=None)
+    scratch = _runtime_module(lua_version).LuaRuntime(encoding=None)
     dump = scratch.eval(
         "function(src, name, strip) return string.dump(assert(load(src, name, 't')), strip) end"
     )
@@ -479,7 +490,7 @@ class LuaVM:
         primitives: Mapping[str, Callable[..., Any]] = {},
         libraries: Sequence[tuple[str, str]] = (),
     ) -> None:
-        module = _RUNTIMES[limits.lua_version]
+        module = _runtime_module(limits.lua_version)
         options: dict[str, Any] = {
             "encoding": None,
             "register_eval": False,

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alc.engine.stdlib import text
@@ -48,7 +48,7 @@ UNITS: tuple[str, ...] = ("loader", "core", "llm", "rng", "eval")
 
 @cache
 def _read(filename: str) -> str:
-    return resources.files(__name__).joinpath(filename).read_text(encoding="utf-8")
+    return (Path(__file__).parent / filename).read_text(encoding="utf-8")  # files, never zipped
 
 
 def unit_source(name: str) -> str:
