@@ -245,17 +245,18 @@ class SessionRegistry:
             session, outcome, events = _retrying(
                 lambda: Session.create(record, control, limits=resolved, **self._deps)
             )
-            try:
-                session.head = self.store.create(record, events, session.summary())
-            except BaseException:
-                session.close()
-                raise
-            session.last_touch = self.clock.monotonic()
-            if isinstance(outcome, NeedsResponse):
-                with self._guard:
-                    self._hot[record.session_id] = session
-            else:
-                session.close()  # ended in its first step: free its VM now
+        # the hold ends with the step: the journal write needs no worker (issue 28)
+        try:
+            session.head = self.store.create(record, events, session.summary())
+        except BaseException:
+            session.close()
+            raise
+        session.last_touch = self.clock.monotonic()
+        if isinstance(outcome, NeedsResponse):
+            with self._guard:
+                self._hot[record.session_id] = session
+        else:
+            session.close()  # ended in its first step: free its VM now
         if (spans := tracer()) is not None:
             spans.step(record.session_id, "start", strategy, started, outcome)
             if not isinstance(outcome, NeedsResponse):
@@ -300,8 +301,18 @@ class SessionRegistry:
         session_id = self.resolve(session_id, context)
         self._sweep()
         steps = context.steps() if context.deadline is not None else nullcontext(context.control)
-        with self._locks.hold(session_id), holding(), steps as control:
-            return _retrying(lambda: self._feed_once(session_id, responses, context, control))
+        with self._locks.hold(session_id):
+            # the hold (the worker lease) covers the replay and the step, not the journal write
+            with holding(), steps as control:
+                fed = _retrying(lambda: self._feed_once(session_id, responses, context, control))
+            if isinstance(fed, Failed):
+                return fed
+            session, outcome, events, trace = fed
+            self._commit(session, events)
+        if trace is not None:
+            spans, pause, paused_at, started = trace
+            _trace_feed(spans, session, pause, paused_at, started, events, outcome)
+        return outcome
 
     def _feed_once(
         self,
@@ -309,28 +320,24 @@ class SessionRegistry:
         responses: Mapping[str | None, Response],
         context: RequestContext,
         control: StepControl | None,
-    ) -> Outcome:
-        """One attempt of :meth:`feed` (with the session's lock held). A ``VMLost`` (its worker
-        died or is busy: nothing was applied) propagates to :func:`_retrying`, which replays
-        the session elsewhere."""
+    ) -> Failed | tuple[Session, Outcome, Sequence[JournalEvent], _FeedTrace | None]:
+        """One attempt of :meth:`feed`'s step (with the session's lock held): the session, the
+        outcome, the events to commit and what tracing needs (None when not tracing). A
+        ``VMLost`` (its worker died or is busy: nothing was applied) propagates to
+        :func:`_retrying`, which replays the session elsewhere."""
         session = self._checkout(session_id, context)
         if isinstance(session, Failed):
             return session
-        spans = tracer()
-        if spans is not None:
-            asked = {q.id: q for q in session.pending}
-            forks = dict(session.fork_children)
-            paused_at = self.store.summary(session_id).updated_at
-            started = time.time_ns()
+        trace: _FeedTrace | None = None
+        if (spans := tracer()) is not None:
+            pause = ({q.id: q for q in session.pending}, dict(session.fork_children))
+            trace = (spans, pause, self.store.summary(session_id).updated_at, time.time_ns())
         try:
             outcome, events = session.feed(responses, control)
         except BaseException:
             self._drop(session_id)  # a lost VM or a half-applied feed must not stay hot
             raise
-        self._commit(session, events)
-        if spans is not None:
-            _trace_feed(spans, session, (asked, forks), paused_at, started, events, outcome)
-        return outcome
+        return session, outcome, events, trace
 
     def cancel(self, session_id: str, context: RequestContext | None = None) -> Cancelled:
         """Cancel a paused session (``context``: as for :meth:`feed`).
@@ -563,6 +570,11 @@ class SessionRegistry:
         if isinstance(session.phase, Ended):
             self._drop(session.session_id)
             self._release_memory()
+
+
+_FeedTrace = tuple[SessionTracer, tuple[dict[str, Query], dict[str, tuple[int, str]]], float, int]
+"""What :func:`_trace_feed` needs from before a feed's step: the tracer, the pending queries
+and fork children, when the session paused, when the step began (ns)."""
 
 
 def _trace_feed(
