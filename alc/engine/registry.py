@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -40,7 +40,6 @@ from alc.engine.errors import (
     StoreUnavailable,
 )
 from alc.engine.executor import Executor, InlineExecutor, StepControl, VMLost, holding
-from alc.engine.lua import Seeds
 from alc.engine.packages import PackageResolver
 from alc.engine.phase import Cancel, Ended, Paused, refuse_ended, transition
 from alc.engine.protocol import (
@@ -58,7 +57,7 @@ from alc.engine.protocol import (
     SessionSnapshot,
     SessionState,
 )
-from alc.engine.session import Session, journaled_response, new_session_id
+from alc.engine.session import Session, journaled_response, new_identity
 from alc.engine.store import (
     AnswerEvent,
     JournalEntry,
@@ -189,6 +188,10 @@ class SessionRegistry:
         self._last_purge = self.clock.monotonic()
         self._last_trim = 0.0
         self._limits_dump: tuple[Limits, dict[str, Any]] | None = None
+        # the inline executor leases nothing: its requests skip making a hold (issue 28)
+        self._holding: Callable[[], AbstractContextManager[object]] = (
+            _no_hold if type(self.executor) is InlineExecutor else holding
+        )
 
     # ------------------------------------------------------------------ operations
 
@@ -225,9 +228,9 @@ class SessionRegistry:
         if strategy is not None:
             self.resolver.strategy(strategy)  # StrategyNotFound before anything is made
         resolved, dumped = self._resolve_limits(limits)
-        seeds = Seeds.new()
+        session_id, seeds = new_identity()
         record = SessionRecord(
-            session_id=new_session_id(),
+            session_id=session_id,
             created_at=self.clock.time(),
             strategy=strategy,
             code=code,
@@ -241,7 +244,7 @@ class SessionRegistry:
         started = time.time_ns()
         # the worker its steps ran on stays this request's until it ends
         steps = context.steps() if context.deadline is not None else nullcontext(context.control)
-        with holding(), steps as control:
+        with self._holding(), steps as control:
             session, outcome, events = _retrying(
                 lambda: Session.create(record, control, limits=resolved, **self._deps)
             )
@@ -303,7 +306,7 @@ class SessionRegistry:
         steps = context.steps() if context.deadline is not None else nullcontext(context.control)
         with self._locks.hold(session_id):
             # the hold (the worker lease) covers the replay and the step, not the journal write
-            with holding(), steps as control:
+            with self._holding(), steps as control:
                 fed = _retrying(lambda: self._feed_once(session_id, responses, context, control))
             if isinstance(fed, Failed):
                 return fed
@@ -613,6 +616,14 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 _T = TypeVar("_T")
+
+
+_NO_HOLD = nullcontext()
+
+
+def _no_hold() -> AbstractContextManager[object]:
+    """What :func:`holding` is for an executor that leases nothing (a reusable no-op)."""
+    return _NO_HOLD
 
 
 def _retrying(build: Callable[[], _T]) -> _T:

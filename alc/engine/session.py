@@ -15,7 +15,7 @@ replay re-issues exactly the same prompts or reports :class:`~alc.engine.errors.
 
 from __future__ import annotations
 
-import secrets
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -76,7 +76,8 @@ from alc.engine.store import (
     Summary,
 )
 
-__all__ = ["Effects", "Session", "State", "new_session_id", "prompt_hash"]  # prompt_hash: see phase
+# prompt_hash: see phase
+__all__ = ["Effects", "Session", "State", "new_identity", "new_session_id", "prompt_hash"]
 
 JournalEvents = list[JournalEvent]
 
@@ -89,7 +90,17 @@ State = SessionState
 
 def new_session_id() -> str:
     """``s-`` + 128 random bits in hex."""
-    return "s-" + secrets.token_hex(16)
+    return new_identity()[0]
+
+
+def new_identity() -> tuple[str, Seeds]:
+    """A new session's id (``s-`` + 128 random bits in hex) and its seeds (63 and 32 random
+    bits, as :meth:`Seeds.new` draws them), from one read of the OS's random source."""
+    raw = os.urandom(28)
+    return "s-" + raw[:16].hex(), Seeds(
+        math_seed=int.from_bytes(raw[16:24], "big") >> 1,
+        hash_seed=int.from_bytes(raw[24:28], "big"),
+    )
 
 
 class Session:
