@@ -539,19 +539,21 @@ class Session:
 
     def summary(self) -> Summary:
         """The row other processes read (state, pending queries, progress, recent log)."""
+        phase, record, observations = self.phase, self.record, self.observations
+        paused = type(phase) is Paused
         return Summary(
             session_id=self.session_id,
-            strategy=self.record.strategy,
-            created_at=self.record.created_at,
+            strategy=record.strategy,
+            created_at=record.created_at,
             updated_at=self.clock.time(),
-            state=self.phase.state._value_,  # the plain str (``.value`` is a slow descriptor)
+            state=phase.state._value_,  # the plain str (``.value`` is a slow descriptor)
             head=self.head,
-            pending=self.phase.wires if isinstance(self.phase, Paused) else (),
-            answered=tuple(self.phase.answers) if isinstance(self.phase, Paused) else (),
+            pending=phase.wires if paused else (),  # type: ignore[union-attr]
+            answered=tuple(phase.answers) if paused else (),  # type: ignore[union-attr]
             llm_calls=self.counters.llm_calls,
-            progress=self.observations.progress,
-            log=tuple(self.observations.log),
-            outcome=self.phase.outcome.wire() if isinstance(self.phase, Ended) else None,
+            progress=observations.progress,
+            log=tuple(observations.log),
+            outcome=phase.outcome.wire() if type(phase) is Ended else None,
         )
 
 
