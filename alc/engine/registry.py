@@ -307,7 +307,13 @@ class SessionRegistry:
         with self._locks.hold(session_id):
             # the hold (the worker lease) covers the replay and the step, not the journal write
             with self._holding(), steps as control:
-                fed = _retrying(lambda: self._feed_once(session_id, responses, context, control))
+                try:
+                    fed = self._feed_once(session_id, responses, context, control)
+                except VMLost:  # nothing was applied: replay elsewhere, up to VM_RETRIES times
+                    fed = _retrying(
+                        lambda: self._feed_once(session_id, responses, context, control),
+                        VM_RETRIES - 1,
+                    )
             if isinstance(fed, Failed):
                 return fed
             session, outcome, events, trace = fed
@@ -534,9 +540,8 @@ class SessionRegistry:
         summary = _owned(self.store.summary(session_id), context)
         if summary.state in TERMINAL_STATES:
             self._drop(session_id)
-        refuse_ended(summary.state, session_id)
-        with self._guard:
-            session = self._hot.get(session_id)
+            refuse_ended(summary.state, session_id)
+        session = self._hot.get(session_id)  # one dict read is atomic: no guard needed
         if session is not None and session.head == summary.head:
             return session
         record, events, summary = self.store.load(session_id)
@@ -626,13 +631,14 @@ def _no_hold() -> AbstractContextManager[object]:
     return _NO_HOLD
 
 
-def _retrying(build: Callable[[], _T]) -> _T:
-    """Run ``build`` (which creates VMs), again when a VM was lost with its worker."""
-    for attempt in range(VM_RETRIES + 1):
+def _retrying(build: Callable[[], _T], retries: int = VM_RETRIES) -> _T:
+    """Run ``build`` (which creates VMs), again (up to ``retries`` times) when a VM was lost
+    with its worker."""
+    for attempt in range(retries + 1):
         try:
             return build()
         except VMLost:
-            if attempt == VM_RETRIES:
+            if attempt == retries:
                 raise _unavailable() from None
     raise AssertionError("unreachable")
 
