@@ -55,7 +55,23 @@ def _asyncio_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def _submit(loop: asyncio.AbstractEventLoop, fn: Callable[[], _T]) -> asyncio.Future[_T]:
-    return loop.run_in_executor(_threads(), contextvars.copy_context().run, fn)
+    """``fn`` on one of the threads, in a copy of the caller's context that (as anyio's worker
+    threads do) no longer says an async library runs there: code on the thread may start an
+    event loop of its own (``anyio.run``, as ``evaluate`` does)."""
+    context = contextvars.copy_context()
+    if (library := _library_var()) is not None:
+        context.run(library.set, None)
+    return loop.run_in_executor(_threads(), context.run, fn)
+
+
+@functools.cache
+def _library_var() -> contextvars.ContextVar[str | None] | None:
+    """sniffio's "current async library" variable (anyio and others read it), if installed."""
+    try:
+        from sniffio import current_async_library_cvar
+    except ImportError:  # anyio then asks asyncio, which runs no loop on these threads
+        return None
+    return current_async_library_cvar
 
 
 async def _finish(future: asyncio.Future[Any]) -> None:
