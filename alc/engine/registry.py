@@ -738,14 +738,6 @@ class _SessionLocks:
         acquired (always True when ``blocking``)."""
         return _Held(self, session_id, blocking)
 
-    def _enter(self, session_id: str) -> tuple[threading.Lock, list[int]]:
-        with self._guard:
-            entry = self._entries.get(session_id)
-            if entry is None:
-                entry = self._entries[session_id] = (threading.Lock(), [0])
-            entry[1][0] += 1
-        return entry
-
     def _leave(self, session_id: str, entry: tuple[threading.Lock, list[int]]) -> None:
         with self._guard:
             entry[1][0] -= 1
@@ -766,11 +758,17 @@ class _Held:
         self._acquired = False
 
     def __enter__(self) -> bool:
-        self._entry = entry = self._locks._enter(self._session_id)
+        locks, session_id = self._locks, self._session_id
+        with locks._guard:  # count this holder in (made on first use)
+            entry = locks._entries.get(session_id)
+            if entry is None:
+                entry = locks._entries[session_id] = (threading.Lock(), [0])
+            entry[1][0] += 1
+        self._entry = entry
         try:
             self._acquired = entry[0].acquire(self._blocking)
         except BaseException:
-            self._locks._leave(self._session_id, entry)
+            locks._leave(session_id, entry)
             raise
         return self._acquired
 
