@@ -303,17 +303,15 @@ class SessionRegistry:
         context = _context(context, control)
         session_id = self.resolve(session_id, context)
         self._sweep()
-        steps = context.steps() if context.deadline is not None else nullcontext(context.control)
         with self._locks.hold(session_id):
-            # the hold (the worker lease) covers the replay and the step, not the journal write
-            with self._holding(), steps as control:
-                try:
-                    fed = self._feed_once(session_id, responses, context, control)
-                except VMLost:  # nothing was applied: replay elsewhere, up to VM_RETRIES times
-                    fed = _retrying(
-                        lambda: self._feed_once(session_id, responses, context, control),
-                        VM_RETRIES - 1,
-                    )
+            if context.deadline is None and self._holding is _no_hold:
+                fed = self._feed_step(session_id, responses, context, context.control)
+            else:
+                # the hold (the worker lease) covers the replay and the step, not the journal
+                # write; the deadline is armed for the same span
+                steps = context.steps() if context.deadline is not None else nullcontext()
+                with self._holding(), steps as armed:
+                    fed = self._feed_step(session_id, responses, context, armed or context.control)
             if isinstance(fed, Failed):
                 return fed
             session, outcome, events, trace = fed
@@ -322,6 +320,22 @@ class SessionRegistry:
             spans, pause, paused_at, started = trace
             _trace_feed(spans, session, pause, paused_at, started, events, outcome)
         return outcome
+
+    def _feed_step(
+        self,
+        session_id: str,
+        responses: Mapping[str | None, Response],
+        context: RequestContext,
+        control: StepControl | None,
+    ) -> Failed | tuple[Session, Outcome, Sequence[JournalEvent], _FeedTrace | None]:
+        """:meth:`_feed_once`, again on a ``VMLost`` (nothing was applied: the session is
+        replayed elsewhere), up to :data:`VM_RETRIES` times."""
+        try:
+            return self._feed_once(session_id, responses, context, control)
+        except VMLost:
+            return _retrying(
+                lambda: self._feed_once(session_id, responses, context, control), VM_RETRIES - 1
+            )
 
     def _feed_once(
         self,
