@@ -328,39 +328,30 @@ class SessionRegistry:
         context: RequestContext,
         control: StepControl | None,
     ) -> Failed | tuple[Session, Outcome, Sequence[JournalEvent], _FeedTrace | None]:
-        """:meth:`_feed_once`, again on a ``VMLost`` (nothing was applied: the session is
-        replayed elsewhere), up to :data:`VM_RETRIES` times."""
-        try:
-            return self._feed_once(session_id, responses, context, control)
-        except VMLost:
-            return _retrying(
-                lambda: self._feed_once(session_id, responses, context, control), VM_RETRIES - 1
-            )
-
-    def _feed_once(
-        self,
-        session_id: str,
-        responses: Mapping[str | None, Response],
-        context: RequestContext,
-        control: StepControl | None,
-    ) -> Failed | tuple[Session, Outcome, Sequence[JournalEvent], _FeedTrace | None]:
-        """One attempt of :meth:`feed`'s step (with the session's lock held): the session, the
-        outcome, the events to commit and what tracing needs (None when not tracing). A
-        ``VMLost`` (its worker died or is busy: nothing was applied) propagates to
-        :func:`_retrying`, which replays the session elsewhere."""
-        session = self._checkout(session_id, context)
-        if isinstance(session, Failed):
-            return session
-        trace: _FeedTrace | None = None
-        if (spans := tracer()) is not None:
-            pause = ({q.id: q for q in session.pending}, dict(session.fork_children))
-            trace = (spans, pause, self.store.summary(session_id).updated_at, time.time_ns())
-        try:
-            outcome, events = session.feed(responses, control)
-        except BaseException:
-            self._drop(session_id)  # a lost VM or a half-applied feed must not stay hot
-            raise
-        return session, outcome, events, trace
+        """:meth:`feed`'s step (with the session's lock held): the session, the outcome, the
+        events to commit and what tracing needs (None when not tracing). A ``VMLost`` (its
+        worker died or is busy: nothing was applied) replays the session elsewhere and tries
+        again, up to :data:`VM_RETRIES` times."""
+        for attempt in range(VM_RETRIES + 1):
+            try:
+                session = self._checkout(session_id, context)
+                if isinstance(session, Failed):
+                    return session
+                trace: _FeedTrace | None = None
+                if (spans := tracer()) is not None:
+                    pause = ({q.id: q for q in session.pending}, dict(session.fork_children))
+                    paused_at = self.store.summary(session_id).updated_at
+                    trace = (spans, pause, paused_at, time.time_ns())
+                try:
+                    outcome, events = session.feed(responses, control)
+                except BaseException:
+                    self._drop(session_id)  # a lost VM or a half-applied feed must not stay hot
+                    raise
+                return session, outcome, events, trace
+            except VMLost:
+                if attempt == VM_RETRIES:
+                    raise _unavailable() from None
+        raise AssertionError("unreachable")
 
     def cancel(self, session_id: str, context: RequestContext | None = None) -> Cancelled:
         """Cancel a paused session (``context``: as for :meth:`feed`).
@@ -645,14 +636,13 @@ def _no_hold() -> AbstractContextManager[object]:
     return _NO_HOLD
 
 
-def _retrying(build: Callable[[], _T], retries: int = VM_RETRIES) -> _T:
-    """Run ``build`` (which creates VMs), again (up to ``retries`` times) when a VM was lost
-    with its worker."""
-    for attempt in range(retries + 1):
+def _retrying(build: Callable[[], _T]) -> _T:
+    """Run ``build`` (which creates VMs), again when a VM was lost with its worker."""
+    for attempt in range(VM_RETRIES + 1):
         try:
             return build()
         except VMLost:
-            if attempt == retries:
+            if attempt == VM_RETRIES:
                 raise _unavailable() from None
     raise AssertionError("unreachable")
 
