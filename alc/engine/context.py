@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import threading
 import time
 from collections.abc import Iterator
@@ -60,6 +61,8 @@ class RequestContext:
         """The context of the request being served: its tenant read from the front end's
         carrier (:func:`alc.engine.tenancy.tenant_scope`; the only read of it in the API),
         with ``control`` and ``deadline``."""
+        if control is None and deadline is None and cls is RequestContext:
+            return _plain(current_tenant())  # the common case: one frozen context per tenant
         return cls(current_tenant(), control, deadline)
 
     def with_control(self, control: StepControl | None) -> RequestContext:
@@ -106,3 +109,10 @@ class RequestContext:
             yield control
         finally:
             timer.cancel()
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain(tenant: str | None) -> RequestContext:
+    """The context of a request for ``tenant`` without a control or deadline (immutable, so
+    shared; the tenant was checked when the context was first made)."""
+    return RequestContext(tenant)

@@ -145,6 +145,27 @@ class Ended:
 
 
 Phase: TypeAlias = Paused | Running | Ended
+
+_new = object.__new__
+_slots: dict[str, Any] = dict(vars(Paused))  # its slot descriptors, by field name
+_set_queries, _set_wires, _set_answers = (
+    _slots[name].__set__ for name in ("queries", "wires", "answers")
+)
+
+
+def _paused(
+    queries: tuple[Query, ...], wires: tuple[dict[str, Any], ...], answers: Mapping[str, Response]
+) -> Paused:
+    """``Paused(queries, wires, answers)``, its slots filled directly: the frozen dataclass's
+    ``__init__`` goes through ``object.__setattr__`` per field, and two pauses are made per
+    round trip (the same object, equal to the constructor's)."""
+    phase: Paused = _new(Paused)
+    _set_queries(phase, queries)
+    _set_wires(phase, wires)
+    _set_answers(phase, answers)
+    return phase
+
+
 """Exactly one of :class:`Paused`, :class:`Running`, :class:`Ended`."""
 
 
@@ -222,17 +243,22 @@ def transition(
 def _answered(phase: Any, event: Any, session_id: str) -> tuple[Phase, tuple[JournalEvent, ...]]:
     """Paused --Answered--> Paused with more answers (each journaled)."""
     answers: Mapping[str, Response] = event.answers
-    given = phase.answers
+    given, queries = phase.answers, phase.queries
     journal = []
     for qid, response in answers.items():
-        if qid in given or not any(q.id == qid for q in phase.queries):
+        for query in queries:
+            if query.id == qid:
+                break
+        else:
+            query = None
+        if query is None or qid in given:
             raise InvalidInput(
                 f"Query {qid} of session {session_id} is not open.", session_id=session_id
             )
         usage = response.usage
         journal.append(AnswerEvent(qid, response.text, usage.wire() if usage else None))
     merged = MappingProxyType({**given, **answers})
-    return Paused(phase.queries, phase.wires, merged), tuple(journal)
+    return _paused(queries, phase.wires, merged), tuple(journal)
 
 
 def _resumed(phase: Any, event: Any, session_id: str) -> tuple[Phase, tuple[JournalEvent, ...]]:
@@ -261,7 +287,7 @@ def _stepped(phase: Any, event: Any, session_id: str) -> tuple[Phase, tuple[Jour
         if forks and (fork := forks.get(query.id)) is not None:
             entry["fork"] = {"child": fork[0], "strategy": fork[1]}
         hashed.append(entry)
-    return Paused(queries, tuple(wires), _EMPTY), (PauseEvent(tuple(hashed), effects),)
+    return _paused(queries, tuple(wires), _EMPTY), (PauseEvent(tuple(hashed), effects),)
 
 
 def _cancel(phase: Any, event: Any, session_id: str) -> tuple[Phase, tuple[JournalEvent, ...]]:

@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -40,7 +40,6 @@ from alc.engine.errors import (
     StoreUnavailable,
 )
 from alc.engine.executor import Executor, InlineExecutor, StepControl, VMLost, holding
-from alc.engine.lua import Seeds
 from alc.engine.packages import PackageResolver
 from alc.engine.phase import Cancel, Ended, Paused, refuse_ended, transition
 from alc.engine.protocol import (
@@ -58,7 +57,7 @@ from alc.engine.protocol import (
     SessionSnapshot,
     SessionState,
 )
-from alc.engine.session import Session, journaled_response, new_session_id
+from alc.engine.session import Session, journaled_response, new_identity
 from alc.engine.store import (
     AnswerEvent,
     JournalEntry,
@@ -189,6 +188,10 @@ class SessionRegistry:
         self._last_purge = self.clock.monotonic()
         self._last_trim = 0.0
         self._limits_dump: tuple[Limits, dict[str, Any]] | None = None
+        # the inline executor leases nothing: its requests skip making a hold (issue 28)
+        self._holding: Callable[[], AbstractContextManager[object]] = (
+            _no_hold if type(self.executor) is InlineExecutor else holding
+        )
 
     # ------------------------------------------------------------------ operations
 
@@ -225,9 +228,9 @@ class SessionRegistry:
         if strategy is not None:
             self.resolver.strategy(strategy)  # StrategyNotFound before anything is made
         resolved, dumped = self._resolve_limits(limits)
-        seeds = Seeds.new()
+        session_id, seeds = new_identity()
         record = SessionRecord(
-            session_id=new_session_id(),
+            session_id=session_id,
             created_at=self.clock.time(),
             strategy=strategy,
             code=code,
@@ -241,21 +244,22 @@ class SessionRegistry:
         started = time.time_ns()
         # the worker its steps ran on stays this request's until it ends
         steps = context.steps() if context.deadline is not None else nullcontext(context.control)
-        with holding(), steps as control:
+        with self._holding(), steps as control:
             session, outcome, events = _retrying(
                 lambda: Session.create(record, control, limits=resolved, **self._deps)
             )
-            try:
-                session.head = self.store.create(record, events, session.summary())
-            except BaseException:
-                session.close()
-                raise
-            session.last_touch = self.clock.monotonic()
-            if isinstance(outcome, NeedsResponse):
-                with self._guard:
-                    self._hot[record.session_id] = session
-            else:
-                session.close()  # ended in its first step: free its VM now
+        # the hold ends with the step: the journal write needs no worker (issue 28)
+        try:
+            session.head = self.store.create(record, events, session.summary())
+        except BaseException:
+            session.close()
+            raise
+        session.last_touch = self.clock.monotonic()
+        if isinstance(outcome, NeedsResponse):
+            with self._guard:
+                self._hot[record.session_id] = session
+        else:
+            session.close()  # ended in its first step: free its VM now
         if (spans := tracer()) is not None:
             spans.step(record.session_id, "start", strategy, started, outcome)
             if not isinstance(outcome, NeedsResponse):
@@ -299,38 +303,55 @@ class SessionRegistry:
         context = _context(context, control)
         session_id = self.resolve(session_id, context)
         self._sweep()
-        steps = context.steps() if context.deadline is not None else nullcontext(context.control)
-        with self._locks.hold(session_id), holding(), steps as control:
-            return _retrying(lambda: self._feed_once(session_id, responses, context, control))
+        with self._locks.hold(session_id):
+            if context.deadline is None and self._holding is _no_hold:
+                fed = self._feed_step(session_id, responses, context, context.control)
+            else:
+                # the hold (the worker lease) covers the replay and the step, not the journal
+                # write; the deadline is armed for the same span
+                steps = context.steps() if context.deadline is not None else nullcontext()
+                with self._holding(), steps as armed:
+                    fed = self._feed_step(session_id, responses, context, armed or context.control)
+            if isinstance(fed, Failed):
+                return fed
+            session, outcome, events, trace = fed
+            self._commit(session, events)
+        if trace is not None:
+            spans, pause, paused_at, started = trace
+            _trace_feed(spans, session, pause, paused_at, started, events, outcome)
+        return outcome
 
-    def _feed_once(
+    def _feed_step(
         self,
         session_id: str,
         responses: Mapping[str | None, Response],
         context: RequestContext,
         control: StepControl | None,
-    ) -> Outcome:
-        """One attempt of :meth:`feed` (with the session's lock held). A ``VMLost`` (its worker
-        died or is busy: nothing was applied) propagates to :func:`_retrying`, which replays
-        the session elsewhere."""
-        session = self._checkout(session_id, context)
-        if isinstance(session, Failed):
-            return session
-        spans = tracer()
-        if spans is not None:
-            asked = {q.id: q for q in session.pending}
-            forks = dict(session.fork_children)
-            paused_at = self.store.summary(session_id).updated_at
-            started = time.time_ns()
-        try:
-            outcome, events = session.feed(responses, control)
-        except BaseException:
-            self._drop(session_id)  # a lost VM or a half-applied feed must not stay hot
-            raise
-        self._commit(session, events)
-        if spans is not None:
-            _trace_feed(spans, session, (asked, forks), paused_at, started, events, outcome)
-        return outcome
+    ) -> Failed | tuple[Session, Outcome, Sequence[JournalEvent], _FeedTrace | None]:
+        """:meth:`feed`'s step (with the session's lock held): the session, the outcome, the
+        events to commit and what tracing needs (None when not tracing). A ``VMLost`` (its
+        worker died or is busy: nothing was applied) replays the session elsewhere and tries
+        again, up to :data:`VM_RETRIES` times."""
+        for attempt in range(VM_RETRIES + 1):
+            try:
+                session = self._checkout(session_id, context)
+                if isinstance(session, Failed):
+                    return session
+                trace: _FeedTrace | None = None
+                if (spans := tracer()) is not None:
+                    pause = ({q.id: q for q in session.pending}, dict(session.fork_children))
+                    paused_at = self.store.summary(session_id).updated_at
+                    trace = (spans, pause, paused_at, time.time_ns())
+                try:
+                    outcome, events = session.feed(responses, control)
+                except BaseException:
+                    self._drop(session_id)  # a lost VM or a half-applied feed must not stay hot
+                    raise
+                return session, outcome, events, trace
+            except VMLost:
+                if attempt == VM_RETRIES:
+                    raise _unavailable() from None
+        raise AssertionError("unreachable")
 
     def cancel(self, session_id: str, context: RequestContext | None = None) -> Cancelled:
         """Cancel a paused session (``context``: as for :meth:`feed`).
@@ -524,9 +545,8 @@ class SessionRegistry:
         summary = _owned(self.store.summary(session_id), context)
         if summary.state in TERMINAL_STATES:
             self._drop(session_id)
-        refuse_ended(summary.state, session_id)
-        with self._guard:
-            session = self._hot.get(session_id)
+            refuse_ended(summary.state, session_id)
+        session = self._hot.get(session_id)  # one dict read is atomic: no guard needed
         if session is not None and session.head == summary.head:
             return session
         record, events, summary = self.store.load(session_id)
@@ -565,6 +585,11 @@ class SessionRegistry:
             self._release_memory()
 
 
+_FeedTrace = tuple[SessionTracer, tuple[dict[str, Query], dict[str, tuple[int, str]]], float, int]
+"""What :func:`_trace_feed` needs from before a feed's step: the tracer, the pending queries
+and fork children, when the session paused, when the step began (ns)."""
+
+
 def _trace_feed(
     spans: SessionTracer,
     session: Session,
@@ -601,6 +626,14 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 _T = TypeVar("_T")
+
+
+_NO_HOLD = nullcontext()
+
+
+def _no_hold() -> AbstractContextManager[object]:
+    """What :func:`holding` is for an executor that leases nothing (a reusable no-op)."""
+    return _NO_HOLD
 
 
 def _retrying(build: Callable[[], _T]) -> _T:
@@ -709,14 +742,6 @@ class _SessionLocks:
         acquired (always True when ``blocking``)."""
         return _Held(self, session_id, blocking)
 
-    def _enter(self, session_id: str) -> tuple[threading.Lock, list[int]]:
-        with self._guard:
-            entry = self._entries.get(session_id)
-            if entry is None:
-                entry = self._entries[session_id] = (threading.Lock(), [0])
-            entry[1][0] += 1
-        return entry
-
     def _leave(self, session_id: str, entry: tuple[threading.Lock, list[int]]) -> None:
         with self._guard:
             entry[1][0] -= 1
@@ -737,11 +762,17 @@ class _Held:
         self._acquired = False
 
     def __enter__(self) -> bool:
-        self._entry = entry = self._locks._enter(self._session_id)
+        locks, session_id = self._locks, self._session_id
+        with locks._guard:  # count this holder in (made on first use)
+            entry = locks._entries.get(session_id)
+            if entry is None:
+                entry = locks._entries[session_id] = (threading.Lock(), [0])
+            entry[1][0] += 1
+        self._entry = entry
         try:
             self._acquired = entry[0].acquire(self._blocking)
         except BaseException:
-            self._locks._leave(self._session_id, entry)
+            locks._leave(session_id, entry)
             raise
         return self._acquired
 

@@ -15,7 +15,7 @@ replay re-issues exactly the same prompts or reports :class:`~alc.engine.errors.
 
 from __future__ import annotations
 
-import secrets
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -76,7 +76,8 @@ from alc.engine.store import (
     Summary,
 )
 
-__all__ = ["Effects", "Session", "State", "new_session_id", "prompt_hash"]  # prompt_hash: see phase
+# prompt_hash: see phase
+__all__ = ["Effects", "Session", "State", "new_identity", "new_session_id", "prompt_hash"]
 
 JournalEvents = list[JournalEvent]
 
@@ -89,7 +90,17 @@ State = SessionState
 
 def new_session_id() -> str:
     """``s-`` + 128 random bits in hex."""
-    return "s-" + secrets.token_hex(16)
+    return new_identity()[0]
+
+
+def new_identity() -> tuple[str, Seeds]:
+    """A new session's id (``s-`` + 128 random bits in hex) and its seeds (63 and 32 random
+    bits, as :meth:`Seeds.new` draws them), from one read of the OS's random source."""
+    raw = os.urandom(28)
+    return "s-" + raw[:16].hex(), Seeds(
+        math_seed=int.from_bytes(raw[16:24], "big") >> 1,
+        hash_seed=int.from_bytes(raw[24:28], "big"),
+    )
 
 
 class Session:
@@ -528,19 +539,21 @@ class Session:
 
     def summary(self) -> Summary:
         """The row other processes read (state, pending queries, progress, recent log)."""
+        phase, record, observations = self.phase, self.record, self.observations
+        paused = type(phase) is Paused
         return Summary(
             session_id=self.session_id,
-            strategy=self.record.strategy,
-            created_at=self.record.created_at,
+            strategy=record.strategy,
+            created_at=record.created_at,
             updated_at=self.clock.time(),
-            state=self.phase.state._value_,  # the plain str (``.value`` is a slow descriptor)
+            state=phase.state._value_,  # the plain str (``.value`` is a slow descriptor)
             head=self.head,
-            pending=self.phase.wires if isinstance(self.phase, Paused) else (),
-            answered=tuple(self.phase.answers) if isinstance(self.phase, Paused) else (),
+            pending=phase.wires if paused else (),  # type: ignore[union-attr]
+            answered=tuple(phase.answers) if paused else (),  # type: ignore[union-attr]
             llm_calls=self.counters.llm_calls,
-            progress=self.observations.progress,
-            log=tuple(self.observations.log),
-            outcome=self.phase.outcome.wire() if isinstance(self.phase, Ended) else None,
+            progress=observations.progress,
+            log=tuple(observations.log),
+            outcome=phase.outcome.wire() if type(phase) is Ended else None,
         )
 
 
