@@ -324,23 +324,27 @@ HOST_LOOPS = {
 def test_cancel_stops_a_step_looping_on_host_calls(
     tmp_path: Path, executor: str, loop: str
 ) -> None:
-    """The step's own limit is 60 s; the cancel comes after 0.5 s and the request ends
-    ``cancelled`` long before the limit."""
+    """The step's own limit is 60 s; the cancel comes once the loop runs (its first
+    ``alc.progress``) and the request ends ``cancelled`` long before the limit. (Cancelling at
+    once: a fast loop of counted reads would otherwise reach the per-step read bound first.)"""
     engine = alc.Engine(tmp_path / "s.db", executor=executor)
     try:
-        control = StepControl()
+        looping = threading.Event()
+        control = StepControl(on_progress=lambda _: looping.set())
         out: list[Any] = []
 
         def run() -> None:
             out.append(
                 engine.registry.start(
-                    code=HOST_LOOPS[loop], limits={"max_step_seconds": 60}, control=control
+                    code="alc.progress(0, 1, 'looping') " + HOST_LOOPS[loop],
+                    limits={"max_step_seconds": 60},
+                    control=control,
                 )
             )
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
-        time.sleep(0.5)
+        assert looping.wait(30), "the loop never started"  # a hang guard
         control.cancel()
         thread.join(30)
         assert not thread.is_alive(), "the cancelled step ran on"
