@@ -72,6 +72,7 @@ def _run(tree: Path, code: str, *args: str, home: str) -> str:
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
         env=_env(tree, home),
+        cwd=tree,  # `-c` and `-m` put the working folder first on sys.path, before PYTHONPATH
         capture_output=True,
         text=True,
         check=True,
@@ -95,6 +96,7 @@ def measure(trees: dict[str, Path], rounds: int) -> dict[str, dict[str, list[flo
                 subprocess.run(
                     [sys.executable, "-m", "alc", "continue", ids[name][r], "answer"],
                     env=env,
+                    cwd=tree,
                     stdout=subprocess.DEVNULL,
                     check=True,
                 )
