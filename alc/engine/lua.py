@@ -34,6 +34,8 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
+import lupa.lua55
+
 from alc.engine.protocol import Limits
 from alc.engine.stdlib.jsonvalue import decode as _json_decode
 
@@ -75,7 +77,9 @@ def _runtime_module(lua_version: str) -> Any:
     Raises:
         KeyError: another version.
     """
-    module = {"5.4": "lupa.lua54", "5.5": "lupa.lua55"}[lua_version]
+    if lua_version == "5.5":  # the default: imported with this module
+        return lupa.lua55
+    module = {"5.4": "lupa.lua54"}[lua_version]
     return importlib.import_module(module)
 
 
