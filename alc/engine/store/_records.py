@@ -24,7 +24,7 @@ every event (:meth:`to_data` / :func:`decode_event`); nothing else builds or par
 from __future__ import annotations
 
 import json
-from dataclasses import FrozenInstanceError
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 __all__ = [
@@ -46,55 +46,8 @@ __all__ = [
 ]
 
 
-class _Record:
-    """The base of the record types below: what ``@dataclass(eq=True, frozen=True, slots=True)``
-    would generate, read from ``_order`` (the fields in order, also the ``__slots__``) instead
-    of code generated and executed at import (nine dataclasses cost a cold ``alc continue``
-    about 4 ms).
-
-    Records compare equal when of the same class with equal fields, hash by their fields, show
-    as ``Name(field=value, ...)``, copy and pickle by their fields, and refuse assignment
-    (:class:`dataclasses.FrozenInstanceError`) unless the class sets ``_frozen = False``.
-    """
-
-    __slots__ = ()
-    _order: ClassVar[tuple[str, ...]] = ()
-    _frozen: ClassVar[bool] = True
-
-    def _fields(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self._order)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._order)
-        return f"{type(self).__qualname__}({shown})"
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if self._frozen:
-            raise FrozenInstanceError(f"cannot assign to field {name!r}")
-        object.__setattr__(self, name, value)
-
-    def __delattr__(self, name: str) -> None:
-        if self._frozen:
-            raise FrozenInstanceError(f"cannot delete field {name!r}")
-        object.__delattr__(self, name)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), self._fields())
-
-    def _set(self, **values: Any) -> None:
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
-
-
-class SessionRecord(_Record):
+@dataclass(frozen=True)
+class SessionRecord:
     """What a session is, fixed at creation: enough to rebuild it by replay.
 
     Attributes:
@@ -117,48 +70,10 @@ class SessionRecord(_Record):
     math_seed: int
     hash_seed: int
     limits: dict[str, Any]
-    tenant: str | None
-
-    _order = (
-        "session_id",
-        "created_at",
-        "strategy",
-        "code",
-        "ctx",
-        "math_seed",
-        "hash_seed",
-        "limits",
-        "tenant",
-    )
-    __slots__ = _order  # the fields, in order (not sorted)
-
-    def __init__(
-        self,
-        session_id: str,
-        created_at: float,
-        strategy: str | None,
-        code: str | None,
-        ctx: Any,
-        math_seed: int,
-        hash_seed: int,
-        limits: dict[str, Any],
-        tenant: str | None = None,
-    ) -> None:
-        self._set(
-            session_id=session_id,
-            created_at=created_at,
-            strategy=strategy,
-            code=code,
-            ctx=ctx,
-            math_seed=math_seed,
-            hash_seed=hash_seed,
-            limits=limits,
-            tenant=tenant,
-        )
+    tenant: str | None = None
 
     def to_json(self) -> str:
-        fields = dict(zip(self._order, self._fields(), strict=True))
-        return json.dumps(fields, sort_keys=True, ensure_ascii=False)
+        return json.dumps(self.__dict__, sort_keys=True, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> SessionRecord:
@@ -166,7 +81,8 @@ class SessionRecord(_Record):
         return cls(**stored_object(text))
 
 
-class PauseEvent(_Record):
+@dataclass(frozen=True, slots=True)
+class PauseEvent:
     """The session paused.
 
     Attributes:
@@ -176,64 +92,43 @@ class PauseEvent(_Record):
 
     kind: ClassVar[str] = "pause"
     queries: tuple[dict[str, Any], ...]
-    effects: tuple[Any, ...]
-
-    _order = ("queries", "effects")
-    __slots__ = _order  # the fields, in order (not sorted)
-
-    def __init__(self, queries: tuple[dict[str, Any], ...], effects: tuple[Any, ...] = ()) -> None:
-        self._set(queries=queries, effects=effects)
+    effects: tuple[Any, ...] = ()
 
     def to_data(self) -> dict[str, Any]:
         return {"queries": list(self.queries), "effects": list(self.effects)}
 
 
-class AnswerEvent(_Record):
+@dataclass(frozen=True, slots=True)
+class AnswerEvent:
     """A driver's answer to one query (already validated), with its reported usage if any."""
 
     kind: ClassVar[str] = "answer"
     query_id: str
     text: str
-    usage: dict[str, Any] | None
-
-    _order = ("query_id", "text", "usage")
-    __slots__ = _order  # the fields, in order (not sorted)
-
-    def __init__(self, query_id: str, text: str, usage: dict[str, Any] | None = None) -> None:
-        self._set(query_id=query_id, text=text, usage=usage)
+    usage: dict[str, Any] | None = None
 
     def to_data(self) -> dict[str, Any]:
         return {"query_id": self.query_id, "text": self.text, "usage": self.usage}
 
 
-class EndEvent(_Record):
+@dataclass(frozen=True, slots=True)
+class EndEvent:
     """The session completed or failed: its outcome's wire object and the last step's reads."""
 
     kind: ClassVar[str] = "end"
     outcome: dict[str, Any]
-    effects: tuple[Any, ...]
-
-    _order = ("outcome", "effects")
-    __slots__ = _order  # the fields, in order (not sorted)
-
-    def __init__(self, outcome: dict[str, Any], effects: tuple[Any, ...] = ()) -> None:
-        self._set(outcome=outcome, effects=effects)
+    effects: tuple[Any, ...] = ()
 
     def to_data(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "effects": list(self.effects)}
 
 
-class CancelEvent(_Record):
+@dataclass(frozen=True, slots=True)
+class CancelEvent:
     """The session was cancelled: the ``cancelled`` wire object."""
 
     kind: ClassVar[str] = "cancel"
-    outcome: dict[str, Any]
-
-    _order = ("outcome",)
-    __slots__ = _order  # the fields, in order (not sorted)
-
-    def __init__(self, outcome: dict[str, Any] | None = None) -> None:
-        self._set(outcome={} if outcome is None else outcome)
+    outcome: dict[str, Any] = field(default_factory=dict)
 
     def to_data(self) -> dict[str, Any]:
         return {"outcome": self.outcome}
@@ -263,20 +158,16 @@ def decode_event(kind: str, data: dict[str, Any]) -> JournalEvent:
     raise ValueError(f"unknown journal event kind {kind!r}")
 
 
-class JournalEntry(_Record):
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
     """One journal row: ``seq`` counts from 1 within the session."""
 
     seq: int
     event: JournalEvent
 
-    _order = ("seq", "event")
-    __slots__ = _order  # the fields, in order (not sorted)
 
-    def __init__(self, seq: int, event: JournalEvent) -> None:
-        self._set(seq=seq, event=event)
-
-
-class Summary(_Record):
+@dataclass(slots=True)
+class Summary:
     """The session row other processes read for ``status`` and listings.
 
     Attributes:
@@ -296,65 +187,14 @@ class Summary(_Record):
     created_at: float
     updated_at: float
     state: str
-    head: int
-    pending: tuple[dict[str, Any], ...]
-    answered: tuple[str, ...]
-    llm_calls: int
-    progress: dict[str, Any] | None
-    log: tuple[dict[str, Any], ...]
-    outcome: dict[str, Any] | None
-    tenant: str | None
-
-    _order = (
-        "session_id",
-        "strategy",
-        "created_at",
-        "updated_at",
-        "state",
-        "head",
-        "pending",
-        "answered",
-        "llm_calls",
-        "progress",
-        "log",
-        "outcome",
-        "tenant",
-    )
-    __slots__ = _order  # the fields, in order (not sorted)
-    _frozen = False
-    __hash__ = None  # type: ignore[assignment]  # mutable: unhashable, as a dataclass
-
-    def __init__(
-        self,
-        session_id: str,
-        strategy: str | None,
-        created_at: float,
-        updated_at: float,
-        state: str,
-        head: int = 0,
-        pending: tuple[dict[str, Any], ...] = (),
-        answered: tuple[str, ...] = (),
-        llm_calls: int = 0,
-        progress: dict[str, Any] | None = None,
-        log: tuple[dict[str, Any], ...] = (),
-        outcome: dict[str, Any] | None = None,
-        tenant: str | None = None,
-    ) -> None:
-        self._set(
-            session_id=session_id,
-            strategy=strategy,
-            created_at=created_at,
-            updated_at=updated_at,
-            state=state,
-            head=head,
-            pending=pending,
-            answered=answered,
-            llm_calls=llm_calls,
-            progress=progress,
-            log=log,
-            outcome=outcome,
-            tenant=tenant,
-        )
+    head: int = 0
+    pending: tuple[dict[str, Any], ...] = ()
+    answered: tuple[str, ...] = ()
+    llm_calls: int = 0
+    progress: dict[str, Any] | None = None
+    log: tuple[dict[str, Any], ...] = ()
+    outcome: dict[str, Any] | None = None
+    tenant: str | None = None
 
     def extra_json(self) -> str:
         return json.dumps(
@@ -393,7 +233,8 @@ SAMPLES_MAX_BYTES = 16 * 1024 * 1024
 """The JSON text of one card's sample rows may total at most this many bytes."""
 
 
-class CardRecord(_Record):
+@dataclass(frozen=True, slots=True)
+class CardRecord:
     """One card: an immutable run record (see docs/cards.md).
 
     Attributes:
@@ -410,22 +251,7 @@ class CardRecord(_Record):
     pkg: str
     created_at: str
     body: dict[str, Any]
-    prior_card_id: str | None
-
-    _order = ("card_id", "pkg", "created_at", "body", "prior_card_id")
-    __slots__ = _order  # the fields, in order (not sorted)
-
-    def __init__(
-        self,
-        card_id: str,
-        pkg: str,
-        created_at: str,
-        body: dict[str, Any],
-        prior_card_id: str | None = None,
-    ) -> None:
-        self._set(
-            card_id=card_id, pkg=pkg, created_at=created_at, body=body, prior_card_id=prior_card_id
-        )
+    prior_card_id: str | None = None
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> CardRecord:
@@ -447,7 +273,8 @@ class CardRecord(_Record):
         return json.dumps(self.body, sort_keys=True, ensure_ascii=False)
 
 
-class AliasRecord(_Record):
+@dataclass(frozen=True, slots=True)
+class AliasRecord:
     """A mutable name bound to a card (re-binding replaces the old binding).
 
     Attributes:
@@ -460,14 +287,6 @@ class AliasRecord(_Record):
     pkg: str | None
     note: str | None
     set_at: str
-
-    _order = ("name", "card_id", "pkg", "note", "set_at")
-    __slots__ = _order  # the fields, in order (not sorted)
-
-    def __init__(
-        self, name: str, card_id: str, pkg: str | None, note: str | None, set_at: str
-    ) -> None:
-        self._set(name=name, card_id=card_id, pkg=pkg, note=note, set_at=set_at)
 
     def wire(self) -> dict[str, Any]:
         """The JSON form (algocline's): ``{name, card_id, set_at[, pkg][, note]}``."""
